@@ -1,0 +1,282 @@
+"""Sufficient statistics for weighted least squares, mergeable across partitions.
+
+For rows ``(x_i, y_i, w_i)`` with ``W = Σ w_i`` a :class:`SuffStats` holds
+
+    n_rows   number of rows
+    weight_sum  W
+    mean_x   μx = Σ w x / W                      (p,)
+    mean_y   μy = Σ w y / W
+    cxx      Cxx = Σ w (x − μx)(x − μx)ᵀ         (p, p)  centered co-moment
+    cxy      cxy = Σ w (x − μx)(y − μy)          (p,)
+    cyy      cyy = Σ w (y − μy)²
+
+Two sets of statistics merge with Chan's pairwise formula, with ``δ = μ_b − μ_a``::
+
+    W  = W_a + W_b
+    μ  = μ_a + δ W_b / W
+    C  = C_a + C_b + (W_a W_b / W) δ δᵀ
+
+which never forms raw sums of squares. Each mean is carried as a double-double: ``mean_x`` is
+the rounded mean and ``mean_x_lo`` the residual ``Σ w (x − mean_x) / W``, so that ``δ`` between two
+nearly equal means of large magnitude (mean 1e6, standard deviation 1e-2) is exact to rounding of
+``δ`` itself rather than of ``μ``. Merging is associative and commutative up to rounding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SuffStats", "merge_all"]
+
+
+@dataclass(frozen=True)
+class SuffStats:
+    """Weighted means and centered co-moments of ``(X, y)``; see the module docstring."""
+
+    n_rows: int
+    weight_sum: float
+    mean_x: np.ndarray
+    mean_y: float
+    cxx: np.ndarray
+    cxy: np.ndarray
+    cyy: float
+    mean_x_lo: np.ndarray | None = None
+    mean_y_lo: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mean_x_lo is None:
+            object.__setattr__(self, "mean_x_lo", np.zeros_like(self.mean_x))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def empty(cls, n_features: int) -> SuffStats:
+        """Statistics of zero rows: the identity of :meth:`merge`."""
+        p = int(n_features)
+        return cls(
+            n_rows=0,
+            weight_sum=0.0,
+            mean_x=np.zeros(p),
+            mean_y=0.0,
+            cxx=np.zeros((p, p)),
+            cxy=np.zeros(p),
+            cyy=0.0,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> SuffStats:
+        """Exact statistics of dense arrays (two passes over ``X``: mean, then co-moments).
+
+        ``X`` is ``(n, p)``, ``y`` is ``(n,)``, ``sample_weight`` is ``(n,)`` non-negative
+        (default all ones). Rows with weight 0 count in ``n_rows`` but not in ``W``.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-dimensional, got shape {X.shape}")
+        n, p = X.shape
+        if y.shape != (n,):
+            raise ValueError(f"y must have shape ({n},), got {y.shape}")
+        if sample_weight is None:
+            w = np.ones(n)
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+            if np.any(w < 0):
+                raise ValueError(f"sample_weight has {int(np.sum(w < 0))} negative values")
+        for name, arr in (("X", X), ("y", y), ("sample_weight", w)):
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                rows = int(bad.any(axis=1).sum()) if arr.ndim == 2 else int(bad.sum())
+                raise ValueError(f"{name} has non-finite values (NaN or ±inf) in {rows} rows")
+        W = float(w.sum())
+        if n == 0 or W == 0.0:
+            out = cls.empty(p)
+            return cls(n, 0.0, out.mean_x, 0.0, out.cxx, out.cxy, 0.0)
+        mean_x = (w @ X) / W
+        mean_y = float(w @ y) / W
+        Xc = X - mean_x
+        yc = y - mean_y
+        # residuals of the rounded means: the low parts of double-double means
+        lo_x = (w @ Xc) / W
+        lo_y = float(w @ yc) / W
+        Xw = Xc * w[:, None]
+        # co-moments about the rounded mean, minus the (second-order) shift to the exact mean
+        cxx = Xw.T @ Xc - W * np.outer(lo_x, lo_x)
+        cxx = 0.5 * (cxx + cxx.T)
+        cxy = Xw.T @ yc - W * lo_x * lo_y
+        cyy = float(w @ (yc * yc)) - W * lo_y * lo_y
+        return cls(n, W, mean_x, mean_y, cxx, cxy, cyy, lo_x, lo_y)
+
+    # ------------------------------------------------------------------ algebra
+    @property
+    def n_features(self) -> int:
+        return int(self.mean_x.shape[0])
+
+    def merge(self, other: SuffStats) -> SuffStats:
+        """Statistics of the union of both row sets (Chan's pairwise update)."""
+        if other.n_features != self.n_features:
+            raise ValueError(
+                f"cannot merge statistics of {self.n_features} and {other.n_features} features"
+            )
+        n = self.n_rows + other.n_rows
+        wa, wb = self.weight_sum, other.weight_sum
+        W = wa + wb
+        if wb == 0.0:
+            return dataclasses.replace(self, n_rows=n)
+        if wa == 0.0:
+            return dataclasses.replace(other, n_rows=n)
+        # δ from double-double means: hi parts of nearly equal means subtract exactly
+        dx = (other.mean_x - self.mean_x) + (other.mean_x_lo - self.mean_x_lo)
+        dy = (other.mean_y - self.mean_y) + (other.mean_y_lo - self.mean_y_lo)
+        f = wa * wb / W
+        mean_x, lo_x = _two_sum(self.mean_x, self.mean_x_lo + dx * (wb / W))
+        mean_y, lo_y = _two_sum(self.mean_y, self.mean_y_lo + dy * (wb / W))
+        cxx = self.cxx + other.cxx + f * np.outer(dx, dx)
+        cxy = self.cxy + other.cxy + f * dx * dy
+        cyy = self.cyy + other.cyy + f * dy * dy
+        return SuffStats(n, W, mean_x, float(mean_y), cxx, cxy, cyy, lo_x, float(lo_y))
+
+    def __add__(self, other: SuffStats) -> SuffStats:
+        return self.merge(other)
+
+    # ------------------------------------------------------------------ derived quantities
+    @property
+    def var_x(self) -> np.ndarray:
+        """Weighted population variance of each feature, ``diag(Cxx) / W``.
+
+        A variance below the rounding floor of the feature's mean, ``(32 ε |μ|)²``, is what a
+        constant column leaves behind and is returned as exactly 0.
+        """
+        if self.weight_sum == 0.0:
+            return np.zeros(self.n_features)
+        var = np.maximum(np.diag(self.cxx), 0.0) / self.weight_sum
+        floor = (32.0 * np.finfo(np.float64).eps * np.abs(self.mean_x)) ** 2
+        return np.where(var <= floor, 0.0, var)
+
+    @property
+    def std_x(self) -> np.ndarray:
+        """Weighted population standard deviation of each feature."""
+        return np.sqrt(self.var_x)
+
+    @property
+    def var_y(self) -> float:
+        """Weighted population variance of the label, ``cyy / W``."""
+        return self.cyy / self.weight_sum if self.weight_sum > 0 else 0.0
+
+    @property
+    def std_y(self) -> float:
+        return float(np.sqrt(max(self.var_y, 0.0)))
+
+    def uncentered(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Raw weighted moments ``(Σ w x xᵀ, Σ w x y, Σ w y²)`` for fits without intercept."""
+        W = self.weight_sum
+        gxx = self.cxx + W * np.outer(self.mean_x, self.mean_x)
+        gxy = self.cxy + W * self.mean_x * self.mean_y
+        gyy = self.cyy + W * self.mean_y * self.mean_y
+        return gxx, gxy, float(gyy)
+
+    def subset(self, index: np.ndarray | list[int]) -> SuffStats:
+        """Statistics restricted to the features in ``index`` (in that order)."""
+        idx = np.asarray(index, dtype=np.int64)
+        return SuffStats(
+            self.n_rows,
+            self.weight_sum,
+            self.mean_x[idx],
+            self.mean_y,
+            self.cxx[np.ix_(idx, idx)],
+            self.cxy[idx],
+            self.cyy,
+            self.mean_x_lo[idx],
+            self.mean_y_lo,
+        )
+
+    # ------------------------------------------------------------------ transport
+    def pack(self) -> np.ndarray:
+        """One float64 vector ``[n, W, μy, μy_lo, cyy, μx (p), μx_lo (p), cxy (p), Cxx (p·p)]``.
+
+        A flat vector travels through Arrow binary columns, Spark broadcasts and ``.npy``
+        files without pickle. :meth:`unpack` inverts it.
+        """
+        head = np.array(
+            [self.n_rows, self.weight_sum, self.mean_y, self.mean_y_lo, self.cyy], dtype=np.float64
+        )
+        return np.concatenate([head, self.mean_x, self.mean_x_lo, self.cxy, self.cxx.ravel()])
+
+    @staticmethod
+    def packed_size(n_features: int) -> int:
+        return 5 + 3 * n_features + n_features * n_features
+
+    @classmethod
+    def unpack(cls, vec: np.ndarray) -> SuffStats:
+        vec = np.asarray(vec, dtype=np.float64)
+        m = vec.shape[0] - 5
+        # m = 3p + p² → p = (−3 + sqrt(9 + 4m)) / 2
+        p = int(round((np.sqrt(9.0 + 4.0 * m) - 3.0) / 2.0))
+        if vec.ndim != 1 or p < 0 or cls.packed_size(p) != vec.shape[0]:
+            raise ValueError(f"not a packed SuffStats vector (length {vec.shape[0]})")
+        return cls(
+            n_rows=int(vec[0]),
+            weight_sum=float(vec[1]),
+            mean_y=float(vec[2]),
+            mean_y_lo=float(vec[3]),
+            cyy=float(vec[4]),
+            mean_x=vec[5 : 5 + p].copy(),
+            mean_x_lo=vec[5 + p : 5 + 2 * p].copy(),
+            cxy=vec[5 + 2 * p : 5 + 3 * p].copy(),
+            cxx=vec[5 + 3 * p :].reshape(p, p).copy(),
+        )
+
+    def allclose(self, other: SuffStats, rtol: float = 1e-10, atol: float = 0.0) -> bool:
+        """Equal counts and statistics to ``rtol`` (relative to each array's largest entry)."""
+
+        def close(a: np.ndarray | float, b: np.ndarray | float) -> bool:
+            a = np.asarray(a, dtype=np.float64)
+            b = np.asarray(b, dtype=np.float64)
+            scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+            return bool(np.all(np.abs(a - b) <= atol + rtol * scale))
+
+        return (
+            self.n_rows == other.n_rows
+            and close(self.weight_sum, other.weight_sum)
+            and close(self.mean_x, other.mean_x)
+            and close(self.mean_y, other.mean_y)
+            and close(self.cxx, other.cxx)
+            and close(self.cxy, other.cxy)
+            and close(self.cyy, other.cyy)
+        )
+
+
+def _two_sum(a, b):
+    """``a + b`` as ``(s, e)`` with ``s = fl(a + b)`` and ``s + e == a + b`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, e
+
+
+def merge_all(stats: Iterable[SuffStats], n_features: int | None = None) -> SuffStats:
+    """Merge many statistics pairwise in a balanced tree (rounding grows as log of the count)."""
+    items = list(stats)
+    if not items:
+        if n_features is None:
+            raise ValueError("merge_all of no statistics needs n_features")
+        return SuffStats.empty(n_features)
+    while len(items) > 1:
+        nxt = [items[i].merge(items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        if len(items) % 2:
+            nxt.append(items[-1])
+        items = nxt
+    return items[0]

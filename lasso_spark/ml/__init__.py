@@ -1,0 +1,1 @@
+"""pyspark.ml Estimators, Model, Params and persistence."""

@@ -1,0 +1,1 @@
+"""DataFrame → sufficient statistics in one pass, fold assignment, scoring, session helpers."""
