@@ -22,14 +22,14 @@ $(STAMP): pyproject.toml
 setup: check-java $(STAMP)
 
 test: setup
-	$(PY) -m ruff check lasso_spark jobs tests benchmarks
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
 test-fast: setup
 	$(PY) -m pytest -q tests/unit
 
 lint: setup
-	$(PY) -m ruff check lasso_spark jobs tests benchmarks
+	$(PY) -m ruff check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
