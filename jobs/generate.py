@@ -1,4 +1,4 @@
-"""spark-submit entry point: `spark-submit jobs/generate.py --config CONF.toml [--set key=value ...]`.
+"""spark-submit entry point: `spark-submit jobs/generate.py --config CONF.toml [--set k=v]`.
 
 Ship the package with `--py-files lasso_spark.zip` (or a wheel / packed venv); see README.md.
 Exit codes: 0 success, 1 failure, 2 bad config, 3 bad input data.
