@@ -25,6 +25,9 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
+demo: setup
+	$(VENV)/bin/lasso-spark demo
+
 test-fast: setup
 	$(PY) -m pytest -q tests/unit
 

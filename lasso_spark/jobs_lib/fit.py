@@ -1,0 +1,182 @@
+"""The fit job: config → input → ``Lasso``/``LassoCV`` → staged output directory.
+
+Output directory (``output.path``)::
+
+    model/                  LassoModel.save (loadable with LassoModel.load)
+    coefficients.parquet    feature: string, coefficient: double, standardizedCoefficient: double
+    path.parquet            model.path (one row per regParam [× elasticNetParam])
+    cv.parquet              model.cvResults (kind = "lasso_cv" only)
+    plots/path.png          model.plotPath()            (output.plots = true)
+    plots/cv.png            model.plotCV()              (output.plots = true, lasso_cv only)
+    summary.json            see :func:`build_summary`
+    _SUCCESS                written last, then the directory is moved into place
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import platform
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from lasso_spark.config import FitConfig
+from lasso_spark.jobs_lib import contract
+from lasso_spark.jobs_lib.dataio import (
+    ResolvedColumns,
+    check_remote_paths,
+    read_input,
+    resolve_columns,
+)
+from lasso_spark.jobs_lib.staging import StagedOutput, filesystem_for
+
+logger = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def feature_std_from_data(df: Any, cols: ResolvedColumns) -> list[float]:
+    """Weighted population standard deviations of the features (an extra pass over the data;
+    used only when the model does not carry them)."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    if cols.vector is not None:
+        arr = vector_to_array(F.col(cols.vector))
+        width = len(df.select(cols.vector).first()[0])
+        feats = [arr[j] for j in range(width)]
+    else:
+        feats = [F.col(c).cast("double") for c in cols.features or []]
+    w = F.col(cols.weight).cast("double") if cols.weight else F.lit(1.0)
+    keep = F.col(cols.label).isNotNull() & w.isNotNull()
+    rows = df.where(keep).select(w.alias("w"), *(f.alias(f"f{j}") for j, f in enumerate(feats)))
+    wsum = F.sum("w")
+    means = rows.agg(*(F.sum(F.col("w") * F.col(f"f{j}")) / wsum for j in range(len(feats))))
+    mu = list(means.first())
+    var = rows.agg(*(
+        F.sum(F.col("w") * (F.col(f"f{j}") - F.lit(mu[j])) ** 2) / wsum for j in range(len(feats))
+    )).first()
+    return [float(v) ** 0.5 if v is not None else float("nan") for v in var]
+
+
+def coefficients_table(model: Any, std: list[float]) -> Any:
+    import pandas as pd
+
+    coef = [float(c) for c in model.coefficients.toArray()]
+    names = list(model.featureNames) or [f"f{j}" for j in range(len(coef))]
+    return pd.DataFrame({
+        "feature": names,
+        "coefficient": coef,
+        "standardizedCoefficient": [c * s for c, s in zip(coef, std)],
+    })
+
+
+def _write_table(spark: Any, pdf: Any, uri: str) -> None:
+    spark.createDataFrame(pdf).coalesce(1).write.mode("error").parquet(uri)
+
+
+def _png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def build_summary(
+    cfg: FitConfig, model: Any, spark: Any, timings: dict[str, float], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The JSON a workflow reads: choice, CV error, rows, timings, versions, resolved config."""
+    import lasso_spark
+
+    coef = model.coefficients.toArray()
+    used, skipped = contract.rows_used_skipped(model)
+    return {
+        "status": "success",
+        "kind": cfg.model.kind,
+        "regParam": float(model.regParam),
+        "elasticNetParam": float(model.elasticNetParam),
+        "intercept": float(model.intercept),
+        "numFeatures": int(coef.shape[0]),
+        "nonZeros": int((coef != 0).sum()),
+        "cvError": contract.cv_error_at_choice(model),
+        "rows": {"used": used, "skipped": skipped},
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "modelSummary": contract.summary_dict(model),
+        "versions": {
+            "lasso_spark": lasso_spark.__version__,
+            "spark": spark.version,
+            "python": platform.python_version(),
+        },
+        "config": cfg.model_dump(mode="json", by_alias=True),
+        **extra,
+    }
+
+
+def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
+    """Run the fit job on ``spark``; returns the summary written to ``summary.json``."""
+    started, t0 = _now(), time.perf_counter()
+    check_remote_paths(spark, cfg.input)
+    fs = filesystem_for(cfg.output.path, spark)
+    staged = StagedOutput(fs, cfg.output.path, cfg.output.mode)
+    staged.check_target()  # fail before reading any data
+
+    df = read_input(spark, cfg.input)
+    cols = resolve_columns(df.schema, cfg.columns)
+    params = {**cols.estimator_params(), **cfg.model.estimator_params()}
+    shown = {k: v for k, v in params.items() if k != "inputCols"}
+    logger.info("fitting %s on %s with %s", cfg.model.kind,
+                f"{len(cols.features)} feature columns" if cols.features else cols.vector, shown)
+    estimator = contract.build_estimator(cfg.model.kind, params)
+
+    t_fit = time.perf_counter()
+    model = estimator.fit(df)
+    timings = {"fit": time.perf_counter() - t_fit}
+    logger.info("fit done in %.1f s: regParam=%g", timings["fit"], model.regParam)
+
+    std = contract.feature_std(model)
+    if std is None:
+        logger.warning("model carries no feature standard deviations: computing them (one pass)")
+        t_std = time.perf_counter()
+        std = feature_std_from_data(df, cols)
+        timings["featureStd"] = time.perf_counter() - t_std
+
+    t_write = time.perf_counter()
+    with staged:
+        model.save(staged.fs.spark_uri(staged.path("model")))
+        _write_table(spark, coefficients_table(model, std), fs.spark_uri(staged.path(
+            "coefficients.parquet")))
+        _write_table(spark, model.path, fs.spark_uri(staged.path("path.parquet")))
+        outputs = ["model", "coefficients.parquet", "path.parquet"]
+        cv = getattr(model, "cvResults", None)
+        if cv is not None:
+            _write_table(spark, cv, fs.spark_uri(staged.path("cv.parquet")))
+            outputs.append("cv.parquet")
+        if cfg.output.plots:
+            fs.write_bytes(staged.path("plots", "path.png"), _png(model.plotPath()))
+            outputs.append("plots/path.png")
+            if cv is not None:
+                fs.write_bytes(staged.path("plots", "cv.png"), _png(model.plotCV()))
+                outputs.append("plots/cv.png")
+        timings["write"] = time.perf_counter() - t_write
+        timings["total"] = time.perf_counter() - t0
+        summary = build_summary(cfg, model, spark, timings, {
+            "startedAt": started,
+            "finishedAt": _now(),
+            "output": cfg.output.path,
+            "outputs": [*outputs, "summary.json", "_SUCCESS"],
+            "features": cols.features if cols.features is not None else cols.vector,
+        })
+        fs.write_bytes(staged.path("summary.json"), json.dumps(summary, indent=2).encode())
+        staged.write_success()
+        staged.commit()
+    logger.info(
+        "wrote %s: regParam=%g, %d non-zero of %d", cfg.output.path, summary["regParam"],
+        summary["nonZeros"], summary["numFeatures"],
+    )
+    return summary

@@ -1,0 +1,110 @@
+"""CLI parsing and exit codes for everything that fails before Spark starts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lasso_spark.cli import build_parser, main
+from lasso_spark.jobs_lib.errors import EXIT_CONFIG, EXIT_OK
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def no_spark(monkeypatch):
+    """Fail the test if a SparkSession is requested."""
+    import lasso_spark.jobs_lib.session as session
+
+    def boom(*a, **k):
+        raise AssertionError("Spark must not start")
+
+    monkeypatch.setattr(session, "build_session", boom)
+
+
+def fit_toml(tmp_path: Path, **sections: str) -> Path:
+    data = tmp_path / "in.parquet"
+    data.mkdir(exist_ok=True)
+    text = {
+        "input": f'path = "{data}"',
+        "columns": 'label = "y"',
+        "model": 'kind = "lasso_cv"\nnumFolds = 3',
+        "output": f'path = "{tmp_path / "out"}"\nplots = false',
+    }
+    text.update(sections)
+    f = tmp_path / "fit.toml"
+    f.write_text("\n".join(f"[{k}]\n{v}" for k, v in text.items()))
+    return f
+
+
+def test_parser_commands_and_options():
+    args = build_parser().parse_args(
+        ["fit", "-c", "x.toml", "--set", "a.b=1", "--set", "c=2", "--master", "local[1]"]
+    )
+    assert (args.command, args.config, args.overrides, args.master) == (
+        "fit", "x.toml", ["a.b=1", "c=2"], "local[1]")
+    assert build_parser().parse_args(["demo"]).config is None
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["frobnicate"], ["fit"], ["fit", "--config"], ["score", "-c", "x", "--bogus"]]
+)
+def test_bad_usage_exits_2(argv, no_spark, capsys):
+    assert main(argv) == EXIT_CONFIG
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == EXIT_OK
+    assert "exit codes" in capsys.readouterr().out
+
+
+def test_check_prints_resolved_config(tmp_path, no_spark, capsys):
+    f = fit_toml(tmp_path)
+    assert main(["fit", "-c", str(f), "--set", "model.numFolds=4", "--check"]) == EXIT_OK
+    resolved = json.loads(capsys.readouterr().out)
+    assert resolved["model"]["numFolds"] == 4 and resolved["output"]["mode"] == "error"
+
+
+@pytest.mark.parametrize(
+    "sections, overrides, fragment",
+    [
+        ({"model": 'kind = "lasso_cv"\nnumFold = 3'}, [], "model.numFold: unknown key"),
+        ({}, ["model.numFolds=abc"], "model.numFolds:"),
+        ({"input": 'path = "/definitely/not/here"'}, [], "input.path: path does not exist"),
+        ({}, ["output.mode=append"], "output.mode:"),
+        ({}, ["model.kind=ridge"], "model.kind:"),
+    ],
+)
+def test_bad_config_exits_2_naming_key(tmp_path, no_spark, caplog, sections, overrides, fragment):
+    f = fit_toml(tmp_path, **sections)
+    argv = ["fit", "-c", str(f), *(x for o in overrides for x in ("--set", o))]
+    assert main(argv) == EXIT_CONFIG
+    assert fragment in caplog.text
+
+
+def test_existing_output_exits_2_before_spark(tmp_path, no_spark, caplog):
+    f = fit_toml(tmp_path)
+    (tmp_path / "out").mkdir()
+    assert main(["fit", "-c", str(f)]) == EXIT_CONFIG
+    assert 'output.mode = "overwrite"' in caplog.text
+
+
+def test_missing_config_file_exits_2(tmp_path, no_spark, caplog):
+    assert main(["score", "-c", str(tmp_path / "nope.toml")]) == EXIT_CONFIG
+    assert "config file not found" in caplog.text
+
+
+def test_console_module_and_job_script_exit_codes(tmp_path):
+    """The real processes: python -m lasso_spark.cli and python jobs/fit.py, bad config → 2."""
+    f = fit_toml(tmp_path, model='kind = "lasso"')
+    for cmd in ([sys.executable, "-m", "lasso_spark.cli", "fit"],
+                [sys.executable, str(ROOT / "jobs" / "fit.py")]):
+        proc = subprocess.run([*cmd, "-c", str(f)], capture_output=True, text=True, cwd=ROOT,
+                              timeout=60)
+        assert proc.returncode == EXIT_CONFIG, proc.stderr
+        assert "model.regParam is required" in proc.stderr
