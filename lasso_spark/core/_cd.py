@@ -195,7 +195,9 @@ def _anderson_weights(hist, K, nA, out):
 
 
 @njit(cache=True)
-def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense):
+def _active_phase(
+    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson, counters
+):
     """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count.
 
     ``dense``: keep ``g`` exact on every feature (contiguous row updates) instead of on A only.
@@ -215,12 +217,16 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
             break
         _sweep(A, nA, A, nU, G, diag, g, beta, v, l1, l2)
         it += 1
+        counters[1] += 1
+        if not anderson:
+            continue
         for a in range(nA):
             hist[n_hist, a] = beta[A[a]]
         n_hist += 1
         if n_hist < K + 1:
             continue
         n_hist = 0
+        counters[2] += 1
         if not _anderson_weights(hist, K, nA, wts):
             continue
         for a in range(nA):
@@ -245,6 +251,7 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
                 j = A[a]
                 p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
             if p_ext < p_cur:
+                counters[3] += 1
                 for a in range(nA):
                     beta[A[a]] = extr[a]
                 for i in range(p):
@@ -252,10 +259,53 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
         else:
             p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
             if p_ext < p_cur:
+                counters[3] += 1
                 for a in range(nA):
                     j = A[a]
                     beta[j] = extr[a]
                     g[j] = c[j] - h[a]
+    return it
+
+
+@njit(cache=True)
+def _active_phase_compact(
+    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson, counters
+):
+    """:func:`_active_phase` on a contiguous copy ``G[A][:, A]``: a pass costs |A|² instead of
+    |A|·p. On return β and ``g`` on A are exact; when ``dense`` ``g`` is exact everywhere,
+    otherwise the caller updates ``g`` off A."""
+    Gc = np.empty((nA, nA))
+    gA = np.empty(nA)
+    bA = np.empty(nA)
+    cA = np.empty(nA)
+    vA = np.empty(nA)
+    dA = np.empty(nA)
+    for a in range(nA):
+        j = A[a]
+        row = G[j]
+        for b in range(nA):
+            Gc[a, b] = row[A[b]]
+        gA[a] = g[j]
+        bA[a] = beta[j]
+        cA[a] = c[j]
+        vA[a] = v[j]
+        dA[a] = diag[j]
+    local = np.arange(nA)
+    it = _active_phase(
+        local, nA, Gc, dA, cA, yy, gA, bA, vA, l1, l2, tol_abs, it, max_iter, True, anderson,
+        counters,
+    )
+    p = g.shape[0]
+    for a in range(nA):
+        j = A[a]
+        d = bA[a] - beta[j]
+        beta[j] = bA[a]
+        if dense and d != 0.0:
+            row = G[j]
+            for i in range(p):
+                g[i] -= row[i] * d
+    for a in range(nA):
+        g[A[a]] = gA[a]
     return it
 
 
@@ -313,7 +363,7 @@ def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
 
 
 @njit(cache=True)
-def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt):
+def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt, counters):
     """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
     lasso while the signs do not change); kept only if it lowers the objective at ``a0``."""
     f = (a0 - a1) / (a1 - a2)
@@ -329,6 +379,7 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt)
     if _primal_from_gradient(c, g_alt, pred, v, yy, l1, l2) < _primal_from_gradient(
         c, g, beta, v, yy, l1, l2
     ):
+        counters[5] += 1
         for j in range(p):
             beta[j] = pred[j]
             g[j] = g_alt[j]
@@ -336,7 +387,8 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt)
 
 @njit(cache=True)
 def cd_path(
-    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter
+    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter,
+    flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
 
@@ -345,7 +397,12 @@ def cd_path(
     fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
     features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
     ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
+    ``flags``: bit 0 disables Anderson extrapolation, bit 1 the extrapolated warm start (for
+    ablation). ``counters`` (int64, ≥ 7) accumulates: S passes, A passes, Anderson attempts,
+    Anderson accepted, gradient rebuilds, warm-start predictions accepted, certifications.
     """
+    anderson = (flags & 1) == 0
+    predict = (flags & 2) == 0
     p = c.shape[0]
     m = alphas.shape[0]
     beta = beta0.copy()
@@ -367,9 +424,10 @@ def cd_path(
         l1 = alpha * rho
         l2 = alpha * (1.0 - rho)
         frozen = alpha >= alpha_zero  # penalized coefficients are exactly 0
-        if not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+        if predict and not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+            counters[4] += 1
             _predict_warm_start(G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2],
-                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt)
+                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt, counters)
         thresh = rho * (2.0 * alpha - alpha_prev)
         nS = 0
         for j in range(p):
@@ -404,11 +462,19 @@ def cd_path(
                 # a full pass over S lets the violators in, then rebuild A
                 _sweep(S, nS, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
                 it += 1
+                counters[0] += 1
                 continue
             if nA > 0:
-                it = _active_phase(
-                    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense
-                )
+                if 10 * nA <= 7 * p:
+                    it = _active_phase_compact(
+                        A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
+                        dense, anderson, counters,
+                    )
+                else:
+                    it = _active_phase(
+                        A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
+                        dense, anderson, counters,
+                    )
                 if nR > 0 and not dense:
                     # bring g up to date on S \ A
                     for a in range(nA):
@@ -428,7 +494,9 @@ def cd_path(
                 if viol and it < max_iter:
                     continue
             # certify over all features: exact gradient, KKT outside S, full duality gap
+            counters[6] += 1
             if not dense or n_refresh > 0 or it >= max_iter:
+                counters[4] += 1
                 _refresh_gradient(G, c, g, beta)
             n_refresh += 1
             _fit_unpenalized(G, U, Ginv, g, beta)

@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 
+# kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start); benchmarks only
+_solver_flags = 0
+
+
 class ConvergenceWarning(UserWarning):
     """Coordinate descent stopped at ``max_iter`` before the duality gap reached ``tol``."""
 
@@ -217,6 +221,7 @@ class PathResult:
     feature_scale: np.ndarray
     fit_intercept: bool
     standardize: bool
+    solver_counters: np.ndarray | None = None
 
     @property
     def n_alphas(self) -> int:
@@ -232,7 +237,7 @@ def warmup() -> float:
     coefs = np.zeros((2, 2))
     _cd.cd_path(G, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
                 np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
-                np.zeros(2, dtype=np.int64))
+                np.zeros(2, dtype=np.int64), 0, np.zeros(8, dtype=np.int64))
     return time.perf_counter() - t0
 
 
@@ -277,6 +282,7 @@ def enet_path(
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]
     tol_abs = float(tol) * d.yy
     coefs_r = np.zeros((m, q))
+    counters = np.zeros(8, dtype=np.int64)
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
     if q > 0 and m > 0:
@@ -285,7 +291,8 @@ def enet_path(
         U = np.flatnonzero(d.v == 0.0).astype(np.int64)
         Ginv = np.ascontiguousarray(np.linalg.pinv(d.G[np.ix_(U, U)], hermitian=True))
         _cd.cd_path(d.G, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter), beta0,
-                    U, Ginv, coefs_r, gaps, n_iter)
+                    U, Ginv, coefs_r, gaps, n_iter, int(_solver_flags), counters)
+        logger.debug("cd_path counters %s", counters.tolist())
     else:
         gaps[:] = 0.0
     converged = gaps <= tol_abs
@@ -323,4 +330,5 @@ def enet_path(
         feature_scale=d.scale,
         fit_intercept=bool(fit_intercept),
         standardize=bool(standardize),
+        solver_counters=counters,
     )
