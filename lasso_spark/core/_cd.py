@@ -269,12 +269,14 @@ def _active_phase(
 
 @njit(cache=True)
 def _active_phase_compact(
-    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson, counters
+    A, nA, Gsrc, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson,
+    counters,
 ):
-    """:func:`_active_phase` on a contiguous copy ``G[A][:, A]``: a pass costs |A|² instead of
-    |A|·p. On return β and ``g`` on A are exact; when ``dense`` ``g`` is exact everywhere,
+    """:func:`_active_phase` on a contiguous copy ``Gsrc[A][:, A]`` (``Gsrc`` is G or its
+    float32 copy): a pass costs |A|² instead of |A|·p. On return ``g`` on A is consistent with
+    the passes made; when ``dense`` ``g`` is updated everywhere from the float64 ``G``,
     otherwise the caller updates ``g`` off A."""
-    Gc = np.empty((nA, nA))
+    Gc = np.empty((nA, nA), Gsrc.dtype)
     gA = np.empty(nA)
     bA = np.empty(nA)
     cA = np.empty(nA)
@@ -282,7 +284,7 @@ def _active_phase_compact(
     dA = np.empty(nA)
     for a in range(nA):
         j = A[a]
-        row = G[j]
+        row = Gsrc[j]
         for b in range(nA):
             Gc[a, b] = row[A[b]]
         gA[a] = g[j]
@@ -387,8 +389,8 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt,
 
 @njit(cache=True)
 def cd_path(
-    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter,
-    flags, counters,
+    G, G32, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps,
+    n_iter, flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
 
@@ -397,12 +399,17 @@ def cd_path(
     fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
     features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
     ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
-    ``flags``: bit 0 disables Anderson extrapolation, bit 1 the extrapolated warm start (for
-    ablation). ``counters`` (int64, ≥ 7) accumulates: S passes, A passes, Anderson attempts,
-    Anderson accepted, gradient rebuilds, warm-start predictions accepted, certifications.
+    ``G32`` is a float32 copy of G (or empty): active-set passes then read it, halving memory
+    traffic; the strong-rule passes, gradient rebuilds and the certification stay in float64, and
+    once a float64 certification fails where float32 passes had converged, the rest of the path
+    runs in float64. ``flags``: bit 0 disables Anderson extrapolation, bit 1 the extrapolated
+    warm start, bit 2 the float32 passes (for ablation). ``counters`` (int64, 8) accumulates: S
+    passes, A passes, Anderson attempts, Anderson accepted, gradient rebuilds, warm-start
+    predictions accepted, certifications, switches from float32 to float64.
     """
     anderson = (flags & 1) == 0
     predict = (flags & 2) == 0
+    low = (flags & 4) == 0 and G32.shape[0] == G.shape[0] and G.shape[0] > 0
     p = c.shape[0]
     m = alphas.shape[0]
     beta = beta0.copy()
@@ -441,6 +448,7 @@ def cd_path(
         it = 0
         gap = np.inf
         n_refresh = 0
+        dirty = False  # g was updated with float32 rows
         while True:
             dense = 3 * nS >= p
             # A = support ∪ unpenalized within S; R = S \ A
@@ -465,9 +473,21 @@ def cd_path(
                 counters[0] += 1
                 continue
             if nA > 0:
+                dirty = dirty or low
                 if 10 * nA <= 7 * p:
-                    it = _active_phase_compact(
-                        A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
+                    if low:
+                        it = _active_phase_compact(
+                            A, nA, G32, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                            max_iter, dense, anderson, counters,
+                        )
+                    else:
+                        it = _active_phase_compact(
+                            A, nA, G, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                            max_iter, dense, anderson, counters,
+                        )
+                elif low:
+                    it = _active_phase(
+                        A, nA, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
                         dense, anderson, counters,
                     )
                 else:
@@ -495,10 +515,11 @@ def cd_path(
                     continue
             # certify over all features: exact gradient, KKT outside S, full duality gap
             counters[6] += 1
-            if not dense or n_refresh > 0 or it >= max_iter:
+            if not dense or dirty or n_refresh > 0 or it >= max_iter:
                 counters[4] += 1
                 _refresh_gradient(G, c, g, beta)
             n_refresh += 1
+            dirty = False
             _fit_unpenalized(G, U, Ginv, g, beta)
             gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
             n_viol = 0
@@ -511,6 +532,9 @@ def cd_path(
                         n_viol += 1
             if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
                 break
+            if n_viol == 0 and low:
+                low = False  # float32 passes cannot reach this tolerance: float64 from now on
+                counters[7] += 1
         for j in range(p):
             coefs[ia, j] = beta[j]
         gaps[ia] = gap

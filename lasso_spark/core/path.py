@@ -44,8 +44,11 @@ __all__ = [
 ]
 
 
-# kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start); benchmarks only
+# kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start, bit 2: no
+# float32 passes); for benchmarks only
 _solver_flags = 0
+# from this many features on, active-set passes read a float32 copy of the Gram (memory bound)
+_MIXED_MIN_P = 256
 
 
 class ConvergenceWarning(UserWarning):
@@ -235,8 +238,8 @@ def warmup() -> float:
     c = np.array([0.3, -0.2])
     alphas = np.array([0.2, 0.1])
     coefs = np.zeros((2, 2))
-    _cd.cd_path(G, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
-                np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
+    _cd.cd_path(G, G.astype(np.float32), c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100,
+                np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
                 np.zeros(2, dtype=np.int64), 0, np.zeros(8, dtype=np.int64))
     return time.perf_counter() - t0
 
@@ -290,8 +293,9 @@ def enet_path(
         alpha_zero = a_max if a_max > 0.0 else np.inf
         U = np.flatnonzero(d.v == 0.0).astype(np.int64)
         Ginv = np.ascontiguousarray(np.linalg.pinv(d.G[np.ix_(U, U)], hermitian=True))
-        _cd.cd_path(d.G, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter), beta0,
-                    U, Ginv, coefs_r, gaps, n_iter, int(_solver_flags), counters)
+        G32 = d.G.astype(np.float32) if q >= _MIXED_MIN_P else np.zeros((0, 0), np.float32)
+        _cd.cd_path(d.G, G32, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter),
+                    beta0, U, Ginv, coefs_r, gaps, n_iter, int(_solver_flags), counters)
         logger.debug("cd_path counters %s", counters.tolist())
     else:
         gaps[:] = 0.0
