@@ -17,12 +17,19 @@ and only the entries of ``g`` that the current phase reads are updated; the rest
 from scratch (``g = c − Σ_k β_k G[k, :]``, which also removes accumulated rounding) before any
 KKT check over all features.
 
-Per alpha: sequential strong rule → working set S; full sweeps over S alternate with cycling over
-the active set A ⊂ S (non-zeros and unpenalized features) until A's sub-problem reaches the gap
-tolerance; A-cycling is accelerated by Anderson extrapolation of the last iterates (accepted only
-when it lowers the objective; Bertrand & Massias, 2021). When the gap restricted to S is small
-enough, ``g`` is rebuilt, features outside S that violate KKT (|g_j| > l1 v_j) join S, and the
-duality gap over all features certifies convergence.
+Per alpha (warm start from the previous solution, or its linear extrapolation in alpha when
+that lowers the objective — exact for the lasso while no sign changes):
+
+1. sequential strong rule: S = support ∪ unpenalized ∪ {j : |g_j| ≥ ρ v_j (2α_k − α_{k−1})};
+2. a pass over the KKT violators of S (|g_j| > l1 v_j, β_j = 0) lets them in;
+3. cycling over the active set A = support ∪ unpenalized until A's sub-problem reaches the gap
+   tolerance, on a contiguous copy of ``G[A][:, A]`` when |A| ≤ 0.7 p, reading a float32 copy
+   of G for large p (memory bound), accelerated by Anderson extrapolation of the last iterates
+   (accepted only when it lowers the objective; Bertrand & Massias, 2021);
+4. back to 2 while S has violators; then certification in float64: ``g`` rebuilt, unpenalized
+   coefficients set to their exact least-squares value given the rest (so the dual point is
+   feasible), KKT checked over ALL features (violators join S → 2) and the duality gap over
+   all features compared with ``tol_abs``.
 
 Duality gap (scikit-learn's, divided by W; v generalises the dual norm)::
 
@@ -422,6 +429,7 @@ def cd_path(
     S = np.empty(p, dtype=np.int64)
     A = np.empty(p, dtype=np.int64)
     R = np.empty(p, dtype=np.int64)  # S \ A
+    V = np.empty(p, dtype=np.int64)  # KKT violators in R
     in_S = np.zeros(p, dtype=np.bool_)
     snap = np.empty(p)
     g_alt = np.empty(p)
@@ -454,7 +462,7 @@ def cd_path(
             # A = support ∪ unpenalized within S; R = S \ A
             nA = 0
             nR = 0
-            viol = False
+            nV = 0
             for t in range(nS):
                 j = S[t]
                 if beta[j] != 0.0 or v[j] == 0.0:
@@ -465,10 +473,11 @@ def cd_path(
                     R[nR] = j
                     nR += 1
                     if abs(g[j]) > l1 * v[j]:
-                        viol = True
-            if viol and it < max_iter:
-                # a full pass over S lets the violators in, then rebuild A
-                _sweep(S, nS, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
+                        V[nV] = j
+                        nV += 1
+            if nV > 0 and it < max_iter:
+                # a pass over the KKT violators of S lets them in, then rebuild A
+                _sweep(V, nV, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
                 it += 1
                 counters[0] += 1
                 continue
