@@ -275,46 +275,58 @@ def _active_phase(
 
 
 @njit(cache=True)
-def _active_phase_compact(
-    A, nA, Gsrc, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson,
-    counters,
+def _solve_restricted(
+    S, nS, Gsrc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters
 ):
-    """:func:`_active_phase` on a contiguous copy ``Gsrc[A][:, A]`` (``Gsrc`` is G or its
-    float32 copy): a pass costs |A|² instead of |A|·p. On return ``g`` on A is consistent with
-    the passes made; when ``dense`` ``g`` is updated everywhere from the float64 ``G``,
-    otherwise the caller updates ``g`` off A."""
-    Gc = np.empty((nA, nA), Gsrc.dtype)
-    gA = np.empty(nA)
-    bA = np.empty(nA)
-    cA = np.empty(nA)
-    vA = np.empty(nA)
-    dA = np.empty(nA)
-    for a in range(nA):
-        j = A[a]
+    """Solve the problem restricted to ``S[:nS]`` on a contiguous copy ``Gsrc[S][:, S]``
+    (``Gsrc`` is G or its float32 copy): passes over the KKT violators of S alternate with
+    active-set cycling until A's gap ≤ ``tol_abs`` and S has no violator. Writes β on S back;
+    ``g`` is left stale (the caller rebuilds it). Returns the pass count."""
+    Gc = np.empty((nS, nS), Gsrc.dtype)
+    gS = np.empty(nS)
+    bS = np.empty(nS)
+    cS = np.empty(nS)
+    vS = np.empty(nS)
+    dS = np.empty(nS)
+    for a in range(nS):
+        j = S[a]
         row = Gsrc[j]
-        for b in range(nA):
-            Gc[a, b] = row[A[b]]
-        gA[a] = g[j]
-        bA[a] = beta[j]
-        cA[a] = c[j]
-        vA[a] = v[j]
-        dA[a] = diag[j]
-    local = np.arange(nA)
-    it = _active_phase(
-        local, nA, Gc, dA, cA, yy, gA, bA, vA, l1, l2, tol_abs, it, max_iter, True, anderson,
-        counters,
-    )
-    p = g.shape[0]
-    for a in range(nA):
-        j = A[a]
-        d = bA[a] - beta[j]
-        beta[j] = bA[a]
-        if dense and d != 0.0:
-            row = G[j]
-            for i in range(p):
-                g[i] -= row[i] * d
-    for a in range(nA):
-        g[A[a]] = gA[a]
+        for b in range(nS):
+            Gc[a, b] = row[S[b]]
+        gS[a] = g[j]
+        bS[a] = beta[j]
+        cS[a] = c[j]
+        vS[a] = v[j]
+        dS[a] = diag[j]
+    A = np.empty(nS, dtype=np.int64)
+    V = np.empty(nS, dtype=np.int64)
+    while it < max_iter:
+        nA = 0
+        nV = 0
+        for a in range(nS):
+            if bS[a] != 0.0 or vS[a] == 0.0:
+                A[nA] = a
+                nA += 1
+            elif abs(gS[a]) > l1 * vS[a]:
+                V[nV] = a
+                nV += 1
+        if nV > 0:
+            # a pass over the violators lets them in; then rebuild A
+            _sweep(V, nV, V, -1, Gc, dS, gS, bS, vS, l1, l2)
+            it += 1
+            counters[0] += 1
+            continue
+        if nA == 0:
+            break
+        it0 = it
+        it = _active_phase(
+            A, nA, Gc, dS, cS, yy, gS, bS, vS, l1, l2, tol_abs, it, max_iter, True, anderson,
+            counters,
+        )
+        if it == it0:
+            break  # A already at tolerance and no violators: restricted problem solved
+    for a in range(nS):
+        beta[S[a]] = bS[a]
     return it
 
 
@@ -405,9 +417,9 @@ def cd_path(
     there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are
     fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
     features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
-    ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
+    ``G[U][:, U]``. An iteration is one pass over the KKT violators or over the active set.
     ``G32`` is a float32 copy of G (or empty): active-set passes then read it, halving memory
-    traffic; the strong-rule passes, gradient rebuilds and the certification stay in float64, and
+    traffic; gradient rebuilds and the certification stay in float64, and
     once a float64 certification fails where float32 passes had converged, the rest of the path
     runs in float64. ``flags``: bit 0 disables Anderson extrapolation, bit 1 the extrapolated
     warm start, bit 2 the float32 passes (for ablation). ``counters`` (int64, 8) accumulates: S
@@ -427,11 +439,7 @@ def cd_path(
         diag[j] = G[j, j]
     all_idx = np.arange(p)
     S = np.empty(p, dtype=np.int64)
-    A = np.empty(p, dtype=np.int64)
-    R = np.empty(p, dtype=np.int64)  # S \ A
-    V = np.empty(p, dtype=np.int64)  # KKT violators in R
     in_S = np.zeros(p, dtype=np.bool_)
-    snap = np.empty(p)
     g_alt = np.empty(p)
     alpha_prev = alphas[0] if m > 0 else 0.0
     for ia in range(m):
@@ -455,80 +463,19 @@ def cd_path(
                 nS += 1
         it = 0
         gap = np.inf
-        n_refresh = 0
-        dirty = False  # g was updated with float32 rows
         while True:
-            dense = 3 * nS >= p
-            # A = support ∪ unpenalized within S; R = S \ A
-            nA = 0
-            nR = 0
-            nV = 0
-            for t in range(nS):
-                j = S[t]
-                if beta[j] != 0.0 or v[j] == 0.0:
-                    A[nA] = j
-                    nA += 1
-                    snap[j] = beta[j]
-                else:
-                    R[nR] = j
-                    nR += 1
-                    if abs(g[j]) > l1 * v[j]:
-                        V[nV] = j
-                        nV += 1
-            if nV > 0 and it < max_iter:
-                # a pass over the KKT violators of S lets them in, then rebuild A
-                _sweep(V, nV, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
-                it += 1
-                counters[0] += 1
-                continue
-            if nA > 0:
-                dirty = dirty or low
-                if 10 * nA <= 7 * p:
-                    if low:
-                        it = _active_phase_compact(
-                            A, nA, G32, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
-                            max_iter, dense, anderson, counters,
-                        )
-                    else:
-                        it = _active_phase_compact(
-                            A, nA, G, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
-                            max_iter, dense, anderson, counters,
-                        )
-                elif low:
-                    it = _active_phase(
-                        A, nA, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
-                        dense, anderson, counters,
-                    )
-                else:
-                    it = _active_phase(
-                        A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
-                        dense, anderson, counters,
-                    )
-                if nR > 0 and not dense:
-                    # bring g up to date on S \ A
-                    for a in range(nA):
-                        k = A[a]
-                        d = beta[k] - snap[k]
-                        if d != 0.0:
-                            row = G[k]
-                            for t in range(nR):
-                                i = R[t]
-                                g[i] -= row[i] * d
-                viol = False
-                for t in range(nR):
-                    j = R[t]
-                    if abs(g[j]) > l1 * v[j]:
-                        viol = True
-                        break
-                if viol and it < max_iter:
-                    continue
-            # certify over all features: exact gradient, KKT outside S, full duality gap
+            it_before = it
+            if low:
+                it = _solve_restricted(S, nS, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                                       max_iter, anderson, counters)
+            else:
+                it = _solve_restricted(S, nS, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                                       max_iter, anderson, counters)
+            # certify in float64 over all features: exact gradient, exact unpenalized part,
+            # KKT outside S, full duality gap
             counters[6] += 1
-            if not dense or dirty or n_refresh > 0 or it >= max_iter:
-                counters[4] += 1
-                _refresh_gradient(G, c, g, beta)
-            n_refresh += 1
-            dirty = False
+            counters[4] += 1
+            _refresh_gradient(G, c, g, beta)
             _fit_unpenalized(G, U, Ginv, g, beta)
             gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
             n_viol = 0
@@ -541,6 +488,8 @@ def cd_path(
                         n_viol += 1
             if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
                 break
+            if n_viol == 0 and it == it_before and not low:
+                break  # no pass possible: the gap is at the rounding floor of tol_abs
             if n_viol == 0 and low:
                 low = False  # float32 passes cannot reach this tolerance: float64 from now on
                 counters[7] += 1
