@@ -13,9 +13,10 @@ State kept along the path: ``beta`` and the gradient of the smooth part with the
 
     z = g_j + G_jj β_j,   β_j ← S(z, l1 v_j) / (G_jj + l2 v_j),   g ← g − G[j, :] Δβ_j
 
-and only the entries of ``g`` that the current phase reads are updated; the rest are rebuilt
-from scratch (``g = c − Σ_k β_k G[k, :]``, which also removes accumulated rounding) before any
-KKT check over all features.
+Each strong set S is solved on a contiguous copy of ``G[S][:, S]`` (from a float32 copy of G
+when p is large: the passes are memory bound), with ``g`` kept exactly on S; ``g`` over all
+features is rebuilt in float64 (``g = c − Σ_k β_k G[k, :]``, which also clears accumulated
+rounding) before every KKT check over all features.
 
 Per alpha (warm start from the previous solution, or its linear extrapolation in alpha when
 that lowers the objective — exact for the lasso while no sign changes):
@@ -23,13 +24,12 @@ that lowers the objective — exact for the lasso while no sign changes):
 1. sequential strong rule: S = support ∪ unpenalized ∪ {j : |g_j| ≥ ρ v_j (2α_k − α_{k−1})};
 2. a pass over the KKT violators of S (|g_j| > l1 v_j, β_j = 0) lets them in;
 3. cycling over the active set A = support ∪ unpenalized until A's sub-problem reaches the gap
-   tolerance, on a contiguous copy of ``G[A][:, A]`` when |A| ≤ 0.7 p, reading a float32 copy
-   of G for large p (memory bound), accelerated by Anderson extrapolation of the last iterates
-   (accepted only when it lowers the objective; Bertrand & Massias, 2021);
-4. back to 2 while S has violators; then certification in float64: ``g`` rebuilt, unpenalized
-   coefficients set to their exact least-squares value given the rest (so the dual point is
-   feasible), KKT checked over ALL features (violators join S → 2) and the duality gap over
-   all features compared with ``tol_abs``.
+   tolerance, accelerated by Anderson extrapolation of the last iterates (accepted only when it
+   lowers the objective; Bertrand & Massias, 2021); back to 2 while S has violators;
+4. certification in float64: ``g`` rebuilt, unpenalized coefficients set to their exact
+   least-squares value given the rest (so the dual point is feasible), KKT checked over ALL
+   features (violators join S → 2) and the duality gap over all features compared with
+   ``tol_abs``. If float32 passes cannot reach ``tol_abs``, the rest of the path uses float64.
 
 Duality gap (scikit-learn's, divided by W; v generalises the dual norm)::
 
@@ -53,9 +53,9 @@ _ANDERSON_K = 5
 
 
 @njit(cache=True)
-def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
-    """One cyclic pass over features ``T[:nT]``, updating ``g`` on ``U[:nU]`` (on every feature,
-    contiguously, when ``nU < 0``). Returns the number of coefficients changed."""
+def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
+    """One cyclic pass over features ``T[:nT]``; ``g`` is updated on every feature with
+    contiguous rows of G. Returns the number of coefficients changed."""
     changed = 0
     p = g.shape[0]
     for t in range(nT):
@@ -74,13 +74,8 @@ def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
             beta[j] = new
             changed += 1
             row = G[j]
-            if nU < 0:
-                for i in range(p):
-                    g[i] -= row[i] * d
-            else:
-                for u in range(nU):
-                    i = U[u]
-                    g[i] -= row[i] * d
+            for i in range(p):
+                g[i] -= row[i] * d
     return changed
 
 
@@ -128,25 +123,6 @@ def _refresh_gradient(G, c, g, beta):
             row = G[k]
             for i in range(p):
                 g[i] -= row[i] * b
-
-
-@njit(cache=True)
-def _objective_on(T, nT, G, c, yy, beta_T, v, l1, l2, h):
-    """Primal objective at β (zero outside T, values ``beta_T`` on T); fills ``h = (Gβ)_T``."""
-    for a in range(nT):
-        h[a] = 0.0
-    for b_ in range(nT):
-        b = beta_T[b_]
-        if b != 0.0:
-            row = G[T[b_]]
-            for a in range(nT):
-                h[a] += row[T[a]] * b
-    val = 0.5 * yy
-    for a in range(nT):
-        b = beta_T[a]
-        j = T[a]
-        val += -c[j] * b + 0.5 * b * h[a] + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
-    return val
 
 
 @njit(cache=True)
@@ -202,27 +178,24 @@ def _anderson_weights(hist, K, nA, out):
 
 
 @njit(cache=True)
-def _active_phase(
-    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson, counters
-):
-    """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count.
+def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson,
+                  counters):
+    """Cycle over ``A[:nA]`` until its sub-problem's gap ≤ tol_abs (or max_iter); ``g`` is kept
+    exact on every feature of the (compact) problem. Returns the new pass count.
 
-    ``dense``: keep ``g`` exact on every feature (contiguous row updates) instead of on A only.
     Every ``K+1`` passes the last iterates are Anderson-extrapolated; the extrapolation replaces
     the iterate when it lowers the objective."""
     p = g.shape[0]
-    nU = -1 if dense else nA
     K = _ANDERSON_K
     hist = np.empty((K + 1, nA))
     wts = np.empty(K)
     extr = np.empty(nA)
-    h = np.empty(nA)
-    g_ext = np.empty(p) if dense else np.empty(0)
+    g_ext = np.empty(p)
     n_hist = 0
     while it < max_iter:
         if _gap(A, nA, c, g, beta, v, yy, l1, l2) <= tol_abs:
             break
-        _sweep(A, nA, A, nU, G, diag, g, beta, v, l1, l2)
+        _sweep(A, nA, G, diag, g, beta, v, l1, l2)
         it += 1
         counters[1] += 1
         if not anderson:
@@ -242,35 +215,26 @@ def _active_phase(
                 s += wts[t] * hist[t + 1, a]
             extr[a] = s
         p_cur = _primal_on(A, nA, c, g, beta, v, yy, l1, l2)
-        if dense:
-            # g_ext = c − G β_ext over all features, from contiguous rows
-            for i in range(p):
-                g_ext[i] = c[i]
-            for a in range(nA):
-                b = extr[a]
-                if b != 0.0:
-                    row = G[A[a]]
-                    for i in range(p):
-                        g_ext[i] -= row[i] * b
-            p_ext = 0.5 * yy
-            for a in range(nA):
-                b = extr[a]
-                j = A[a]
-                p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
-            if p_ext < p_cur:
-                counters[3] += 1
-                for a in range(nA):
-                    beta[A[a]] = extr[a]
+        # g_ext = c − G β_ext, from contiguous rows
+        for i in range(p):
+            g_ext[i] = c[i]
+        for a in range(nA):
+            b = extr[a]
+            if b != 0.0:
+                row = G[A[a]]
                 for i in range(p):
-                    g[i] = g_ext[i]
-        else:
-            p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
-            if p_ext < p_cur:
-                counters[3] += 1
-                for a in range(nA):
-                    j = A[a]
-                    beta[j] = extr[a]
-                    g[j] = c[j] - h[a]
+                    g_ext[i] -= row[i] * b
+        p_ext = 0.5 * yy
+        for a in range(nA):
+            b = extr[a]
+            j = A[a]
+            p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+        if p_ext < p_cur:
+            counters[3] += 1
+            for a in range(nA):
+                beta[A[a]] = extr[a]
+            for i in range(p):
+                g[i] = g_ext[i]
     return it
 
 
@@ -312,17 +276,15 @@ def _solve_restricted(
                 nV += 1
         if nV > 0:
             # a pass over the violators lets them in; then rebuild A
-            _sweep(V, nV, V, -1, Gc, dS, gS, bS, vS, l1, l2)
+            _sweep(V, nV, Gc, dS, gS, bS, vS, l1, l2)
             it += 1
             counters[0] += 1
             continue
         if nA == 0:
             break
         it0 = it
-        it = _active_phase(
-            A, nA, Gc, dS, cS, yy, gS, bS, vS, l1, l2, tol_abs, it, max_iter, True, anderson,
-            counters,
-        )
+        it = _active_phase(A, nA, Gc, dS, cS, yy, gS, bS, vS, l1, l2, tol_abs, it, max_iter,
+                           anderson, counters)
         if it == it0:
             break  # A already at tolerance and no violators: restricted problem solved
     for a in range(nS):
