@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def _response(rng, X, k=5):
 
 
 def _case(name):
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     w = None
     if name == "diabetes":
         X, y = load_diabetes(return_X_y=True)
