@@ -9,7 +9,7 @@ MLlib ``LinearRegression(solver="normal")``'s for the same parameters.
 
 Parameter map (``—`` = no equivalent)::
 
-  lasso_spark       default     Spark MLlib LinearRegression  scikit-learn           glmnet (R)
+  lasso_spark       default     MLlib LinearRegression    scikit-learn            glmnet (R)
   ----------------  ----------  ------------------------  ---------------------  ----------------
   featuresCol       features    featuresCol               X                      x
   inputCols         —           (VectorAssembler)         X columns              x columns
@@ -204,35 +204,24 @@ def _parallelism(value: Any) -> str | int:
 
 
 # ------------------------------------------------------------------------------------ mixins
-class _LassoParams(
+class _LassoSharedParams(
     HasFeaturesCol,
     HasInputCols,
     HasLabelCol,
     HasWeightCol,
     HasPredictionCol,
-    HasRegParam,
-    HasElasticNetParam,
     HasStandardization,
     HasFitIntercept,
     HasMaxIter,
     HasTol,
     HasHandleInvalid,
 ):
-    """Params shared by ``Lasso``, ``LassoCV`` and ``LassoModel`` (MLlib names and meanings)."""
+    """Params shared by ``Lasso``, ``LassoCV`` and ``LassoModel`` (MLlib names and meanings).
 
-    regParam: Param[float] = Param(
-        Params._dummy(),
-        "regParam",
-        "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives the same "
-        "minimizer as LinearRegression(solver='normal').",
-        typeConverter=_float_in("regParam", 0.0),
-    )
-    elasticNetParam: Param[float] = Param(
-        Params._dummy(),
-        "elasticNetParam",
-        "ElasticNet mixing parameter in [0, 1]: 1 = L1 (lasso), 0 = L2 (ridge).",
-        typeConverter=_float_in("elasticNetParam", 0.0, 1.0),
-    )
+    ``regParam`` and ``elasticNetParam`` are not here: on the model they are the fitted values
+    (plain floats), on the estimators Params (:class:`_LassoParams`).
+    """
+
     maxIter: Param[int] = Param(
         Params._dummy(),
         "maxIter",
@@ -280,8 +269,6 @@ class _LassoParams(
             featuresCol="features",
             labelCol="label",
             predictionCol="prediction",
-            regParam=0.0,
-            elasticNetParam=1.0,
             standardization=True,
             fitIntercept=True,
             maxIter=100_000,
@@ -335,6 +322,28 @@ class _LassoParams(
             weight = self.getWeightCol()
             if weight == label or weight in feature_cols:
                 raise ParamValidationError(f"weightCol {weight!r} is also the label or a feature")
+
+
+class _LassoParams(_LassoSharedParams, HasRegParam, HasElasticNetParam):
+    """Params of the ``Lasso`` estimator: the shared ones plus regParam and elasticNetParam."""
+
+    regParam: Param[float] = Param(
+        Params._dummy(),
+        "regParam",
+        "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives the same "
+        "minimizer as LinearRegression(solver='normal').",
+        typeConverter=_float_in("regParam", 0.0),
+    )
+    elasticNetParam: Param[float] = Param(
+        Params._dummy(),
+        "elasticNetParam",
+        "ElasticNet mixing parameter in [0, 1]: 1 = L1 (lasso), 0 = L2 (ridge).",
+        typeConverter=_float_in("elasticNetParam", 0.0, 1.0),
+    )
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._setDefault(regParam=0.0, elasticNetParam=1.0)
 
 
 def resolve_penalty_factors(
