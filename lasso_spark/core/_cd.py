@@ -47,8 +47,10 @@ _ANDERSON_K = 5
 
 @njit(cache=True)
 def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
-    """One cyclic pass over features ``T[:nT]``, updating ``g`` on ``U[:nU]``. Returns #changes."""
+    """One cyclic pass over features ``T[:nT]``, updating ``g`` on ``U[:nU]`` (on every feature,
+    contiguously, when ``nU < 0``). Returns the number of coefficients changed."""
     changed = 0
+    p = g.shape[0]
     for t in range(nT):
         j = T[t]
         bj = beta[j]
@@ -65,9 +67,13 @@ def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
             beta[j] = new
             changed += 1
             row = G[j]
-            for u in range(nU):
-                i = U[u]
-                g[i] -= row[i] * d
+            if nU < 0:
+                for i in range(p):
+                    g[i] -= row[i] * d
+            else:
+                for u in range(nU):
+                    i = U[u]
+                    g[i] -= row[i] * d
     return changed
 
 
@@ -189,51 +195,156 @@ def _anderson_weights(hist, K, nA, out):
 
 
 @njit(cache=True)
-def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter):
-    """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count."""
+def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense):
+    """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count.
+
+    ``dense``: keep ``g`` exact on every feature (contiguous row updates) instead of on A only.
+    Every ``K+1`` passes the last iterates are Anderson-extrapolated; the extrapolation replaces
+    the iterate when it lowers the objective."""
+    p = g.shape[0]
+    nU = -1 if dense else nA
     K = _ANDERSON_K
     hist = np.empty((K + 1, nA))
     wts = np.empty(K)
     extr = np.empty(nA)
     h = np.empty(nA)
-    cur = np.empty(nA)
+    g_ext = np.empty(p) if dense else np.empty(0)
     n_hist = 0
     while it < max_iter:
-        _sweep(A, nA, A, nA, G, diag, g, beta, v, l1, l2)
-        it += 1
         if _gap(A, nA, c, g, beta, v, yy, l1, l2) <= tol_abs:
             break
+        _sweep(A, nA, A, nU, G, diag, g, beta, v, l1, l2)
+        it += 1
         for a in range(nA):
             hist[n_hist, a] = beta[A[a]]
         n_hist += 1
-        if n_hist == K + 1:
-            n_hist = 0
-            if _anderson_weights(hist, K, nA, wts):
+        if n_hist < K + 1:
+            continue
+        n_hist = 0
+        if not _anderson_weights(hist, K, nA, wts):
+            continue
+        for a in range(nA):
+            s = 0.0
+            for t in range(K):
+                s += wts[t] * hist[t + 1, a]
+            extr[a] = s
+        p_cur = _primal_on(A, nA, c, g, beta, v, yy, l1, l2)
+        if dense:
+            # g_ext = c − G β_ext over all features, from contiguous rows
+            for i in range(p):
+                g_ext[i] = c[i]
+            for a in range(nA):
+                b = extr[a]
+                if b != 0.0:
+                    row = G[A[a]]
+                    for i in range(p):
+                        g_ext[i] -= row[i] * b
+            p_ext = 0.5 * yy
+            for a in range(nA):
+                b = extr[a]
+                j = A[a]
+                p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+            if p_ext < p_cur:
                 for a in range(nA):
-                    s = 0.0
-                    for t in range(K):
-                        s += wts[t] * hist[t + 1, a]
-                    extr[a] = s
-                    cur[a] = beta[A[a]]
-                p_cur = _objective_on(A, nA, G, c, yy, cur, v, l1, l2, h)
-                p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
-                if p_ext < p_cur:
-                    # accept: β_A ← extrapolation, g_A ← c_A − (Gβ)_A (h holds it)
-                    for a in range(nA):
-                        j = A[a]
-                        beta[j] = extr[a]
-                        g[j] = c[j] - h[a]
+                    beta[A[a]] = extr[a]
+                for i in range(p):
+                    g[i] = g_ext[i]
+        else:
+            p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
+            if p_ext < p_cur:
+                for a in range(nA):
+                    j = A[a]
+                    beta[j] = extr[a]
+                    g[j] = c[j] - h[a]
     return it
 
 
 @njit(cache=True)
-def cd_path(G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, coefs, gaps, n_iter):
+def _primal_on(T, nT, c, g, beta, v, yy, l1, l2):
+    """Primal objective when β is supported on ``T[:nT]`` and ``g`` exact there."""
+    val = 0.5 * yy
+    for t in range(nT):
+        j = T[t]
+        b = beta[j]
+        if b != 0.0:
+            val += -0.5 * (c[j] + g[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+    return val
+
+
+@njit(cache=True)
+def _fit_unpenalized(G, U, Ginv, g, beta):
+    """Set the unpenalized coefficients to their exact least-squares value given the others
+    (``β_U ← G_UU⁺ (g_U + G_UU β_U)``) and update ``g`` (exact on entry) on every feature.
+
+    Afterwards ``g_U = 0``, so the scaled residual is a feasible dual point (``X_Uᵀθ = 0``) and
+    the duality gap is a true certificate even with unpenalized features."""
+    nU = U.shape[0]
+    if nU == 0:
+        return
+    z = np.empty(nU)
+    for a in range(nU):
+        s = g[U[a]]
+        row = G[U[a]]
+        for b in range(nU):
+            s += row[U[b]] * beta[U[b]]
+        z[a] = s
+    p = g.shape[0]
+    for a in range(nU):
+        s = 0.0
+        for b in range(nU):
+            s += Ginv[a, b] * z[b]
+        d = s - beta[U[a]]
+        if d != 0.0:
+            beta[U[a]] = s
+            row = G[U[a]]
+            for i in range(p):
+                g[i] -= row[i] * d
+
+
+@njit(cache=True)
+def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
+    """Primal objective from β and the exact ``g = c − Gβ``: ½yy − ½cᵀβ − ½gᵀβ + penalty."""
+    val = 0.5 * yy
+    for j in range(beta.shape[0]):
+        b = beta[j]
+        if b != 0.0:
+            val += -0.5 * (c[j] + g[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+    return val
+
+
+@njit(cache=True)
+def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt):
+    """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
+    lasso while the signs do not change); kept only if it lowers the objective at ``a0``."""
+    f = (a0 - a1) / (a1 - a2)
+    p = beta.shape[0]
+    pred = np.empty(p)
+    for j in range(p):
+        pred[j] = b1[j] + f * (b1[j] - b2[j])
+        if v[j] > 0.0 and (pred[j] > 0.0) != (b1[j] > 0.0) and b1[j] != 0.0:
+            pred[j] = 0.0  # do not push a coefficient through zero
+        if b1[j] == 0.0 and b2[j] == 0.0:
+            pred[j] = 0.0
+    _refresh_gradient(G, c, g_alt, pred)
+    if _primal_from_gradient(c, g_alt, pred, v, yy, l1, l2) < _primal_from_gradient(
+        c, g, beta, v, yy, l1, l2
+    ):
+        for j in range(p):
+            beta[j] = pred[j]
+            g[j] = g_alt[j]
+
+
+@njit(cache=True)
+def cd_path(
+    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter
+):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
 
     ``alphas`` decreasing; for ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (KKT holds
     there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are
     fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
-    features). An iteration is one pass over the features of the current phase (S or A).
+    features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
+    ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
     """
     p = c.shape[0]
     m = alphas.shape[0]
@@ -249,12 +360,16 @@ def cd_path(G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, coef
     R = np.empty(p, dtype=np.int64)  # S \ A
     in_S = np.zeros(p, dtype=np.bool_)
     snap = np.empty(p)
+    g_alt = np.empty(p)
     alpha_prev = alphas[0] if m > 0 else 0.0
     for ia in range(m):
         alpha = alphas[ia]
         l1 = alpha * rho
         l2 = alpha * (1.0 - rho)
         frozen = alpha >= alpha_zero  # penalized coefficients are exactly 0
+        if not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+            _predict_warm_start(G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2],
+                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt)
         thresh = rho * (2.0 * alpha - alpha_prev)
         nS = 0
         for j in range(p):
@@ -267,30 +382,13 @@ def cd_path(G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, coef
                 nS += 1
         it = 0
         gap = np.inf
+        n_refresh = 0
         while True:
-            if it < max_iter:
-                _sweep(S, nS, S, nS, G, diag, g, beta, v, l1, l2)
-                it += 1
-            gap_s = _gap(S, nS, c, g, beta, v, yy, l1, l2)
-            if gap_s <= tol_abs or it >= max_iter:
-                # certify over all features: exact gradient, KKT outside S
-                _refresh_gradient(G, c, g, beta)
-                gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
-                n_viol = 0
-                if not frozen:
-                    for j in range(p):
-                        if not in_S[j] and abs(g[j]) > l1 * v[j]:
-                            in_S[j] = True
-                            S[nS] = j
-                            nS += 1
-                            n_viol += 1
-                if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
-                    break
-                if n_viol > 0:
-                    continue
-            # active-set cycling on A = support ∪ unpenalized (within S)
+            dense = 3 * nS >= p
+            # A = support ∪ unpenalized within S; R = S \ A
             nA = 0
             nR = 0
+            viol = False
             for t in range(nS):
                 j = S[t]
                 if beta[j] != 0.0 or v[j] == 0.0:
@@ -300,19 +398,51 @@ def cd_path(G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, coef
                 else:
                     R[nR] = j
                     nR += 1
-            if nA == 0:
+                    if abs(g[j]) > l1 * v[j]:
+                        viol = True
+            if viol and it < max_iter:
+                # a full pass over S lets the violators in, then rebuild A
+                _sweep(S, nS, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
+                it += 1
                 continue
-            it = _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter)
-            # bring g up to date on S \ A
-            if nR > 0:
-                for a in range(nA):
-                    k = A[a]
-                    d = beta[k] - snap[k]
-                    if d != 0.0:
-                        row = G[k]
-                        for t in range(nR):
-                            i = R[t]
-                            g[i] -= row[i] * d
+            if nA > 0:
+                it = _active_phase(
+                    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense
+                )
+                if nR > 0 and not dense:
+                    # bring g up to date on S \ A
+                    for a in range(nA):
+                        k = A[a]
+                        d = beta[k] - snap[k]
+                        if d != 0.0:
+                            row = G[k]
+                            for t in range(nR):
+                                i = R[t]
+                                g[i] -= row[i] * d
+                viol = False
+                for t in range(nR):
+                    j = R[t]
+                    if abs(g[j]) > l1 * v[j]:
+                        viol = True
+                        break
+                if viol and it < max_iter:
+                    continue
+            # certify over all features: exact gradient, KKT outside S, full duality gap
+            if not dense or n_refresh > 0 or it >= max_iter:
+                _refresh_gradient(G, c, g, beta)
+            n_refresh += 1
+            _fit_unpenalized(G, U, Ginv, g, beta)
+            gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
+            n_viol = 0
+            if not frozen:
+                for j in range(p):
+                    if not in_S[j] and abs(g[j]) > l1 * v[j]:
+                        in_S[j] = True
+                        S[nS] = j
+                        nS += 1
+                        n_viol += 1
+            if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
+                break
         for j in range(p):
             coefs[ia, j] = beta[j]
         gaps[ia] = gap

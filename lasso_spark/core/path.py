@@ -230,8 +230,9 @@ def warmup() -> float:
     c = np.array([0.3, -0.2])
     alphas = np.array([0.2, 0.1])
     coefs = np.zeros((2, 2))
-    _cd.cd_path(G, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2), coefs,
-                np.zeros(2), np.zeros(2, dtype=np.int64))
+    _cd.cd_path(G, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
+                np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
+                np.zeros(2, dtype=np.int64))
     return time.perf_counter() - t0
 
 
@@ -281,8 +282,10 @@ def enet_path(
     if q > 0 and m > 0:
         # alpha_zero: at and above it the penalized coefficients are exactly 0
         alpha_zero = a_max if a_max > 0.0 else np.inf
+        U = np.flatnonzero(d.v == 0.0).astype(np.int64)
+        Ginv = np.ascontiguousarray(np.linalg.pinv(d.G[np.ix_(U, U)], hermitian=True))
         _cd.cd_path(d.G, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter), beta0,
-                    coefs_r, gaps, n_iter)
+                    U, Ginv, coefs_r, gaps, n_iter)
     else:
         gaps[:] = 0.0
     converged = gaps <= tol_abs

@@ -99,7 +99,8 @@ class ParamValidationError(ValueError):
 
 # ---------------------------------------------------------------------------------- converters
 def _float_in(
-    name: str, low: float, high: float = math.inf, *, low_open: bool = False
+    name: str, low: float, high: float = math.inf, *, low_open: bool = False,
+    high_open: bool = False,
 ) -> Callable[[Any], float]:
     def convert(value: Any) -> float:
         try:
@@ -107,9 +108,10 @@ def _float_in(
         except TypeError as exc:
             raise TypeError(f"{name} must be a number, got {value!r}") from exc
         bad_low = v <= low if low_open else v < low
-        if not math.isfinite(v) or bad_low or v > high:
-            bracket = "(" if low_open else "["
-            raise ParamValidationError(f"{name} must be in {bracket}{low}, {high}], got {v!r}")
+        bad_high = v >= high if high_open else v > high
+        if not math.isfinite(v) or bad_low or bad_high:
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            raise ParamValidationError(f"{name} must be in {left}{low}, {high}{right}, got {v!r}")
         return v
 
     return convert
@@ -390,7 +392,7 @@ class _LassoCVParams(_LassoParams, HasSeed):
         "regParamMinRatio",
         "smallest/largest regParam of the automatic grid, in (0, 1); unset = glmnet's rule "
         "(1e-4 when rows > features, else 1e-2).",
-        typeConverter=_float_in("regParamMinRatio", 0.0, 1.0, low_open=True),
+        typeConverter=_float_in("regParamMinRatio", 0.0, 1.0, low_open=True, high_open=True),
     )
     elasticNetParams: Param[list[float]] = Param(
         Params._dummy(),

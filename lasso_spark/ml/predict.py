@@ -56,11 +56,13 @@ def prediction_expr_vector(
     coefficients: np.ndarray,
     intercept: float,
     *,
-    max_unrolled_terms: int = MAX_UNROLLED_TERMS,
+    max_unrolled_terms: int | None = None,
 ) -> Column:
     """``intercept + Σ c_j·v[j]`` for a dense or sparse ml Vector column ``features_col``."""
     from pyspark.ml.functions import vector_to_array
 
+    if max_unrolled_terms is None:
+        max_unrolled_terms = MAX_UNROLLED_TERMS
     coefficients = np.asarray(coefficients, dtype=np.float64)
     p = int(coefficients.shape[0])
     vec = F.col(features_col)
