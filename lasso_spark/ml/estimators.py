@@ -25,6 +25,7 @@ import logging
 import math
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,8 @@ __all__ = ["Lasso", "LassoCV"]
 
 #: grid points per decade of the warm-start path ``Lasso`` solves down to its regParam
 WARM_PATH_PER_DECADE = 10
+#: default ``seed`` of LassoCV's fold assignment: CRC-32 of "LassoCV", the same in every process
+DEFAULT_SEED = zlib.crc32(b"LassoCV")
 #: bound on the warm-start path length
 WARM_PATH_MAX = 60
 
@@ -521,6 +524,9 @@ class LassoCV(
         parallelism: str | int = "auto",
     ) -> None:
         super().__init__()
+        # pyspark's HasSeed default hashes the class name with Python's per-process salted
+        # str hash; a stable default keeps the folds (and the chosen regParam) reproducible
+        self._setDefault(seed=DEFAULT_SEED)
         self._set(**_drop_none(self._input_kwargs))
 
     @keyword_only
