@@ -195,7 +195,9 @@ def _anderson_weights(hist, K, nA, out):
 
 
 @njit(cache=True)
-def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense):
+def _active_phase(
+    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson, counters
+):
     """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count.
 
     ``dense``: keep ``g`` exact on every feature (contiguous row updates) instead of on A only.
@@ -215,12 +217,16 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
             break
         _sweep(A, nA, A, nU, G, diag, g, beta, v, l1, l2)
         it += 1
+        counters[1] += 1
+        if not anderson:
+            continue
         for a in range(nA):
             hist[n_hist, a] = beta[A[a]]
         n_hist += 1
         if n_hist < K + 1:
             continue
         n_hist = 0
+        counters[2] += 1
         if not _anderson_weights(hist, K, nA, wts):
             continue
         for a in range(nA):
@@ -245,6 +251,7 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
                 j = A[a]
                 p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
             if p_ext < p_cur:
+                counters[3] += 1
                 for a in range(nA):
                     beta[A[a]] = extr[a]
                 for i in range(p):
@@ -252,10 +259,55 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
         else:
             p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
             if p_ext < p_cur:
+                counters[3] += 1
                 for a in range(nA):
                     j = A[a]
                     beta[j] = extr[a]
                     g[j] = c[j] - h[a]
+    return it
+
+
+@njit(cache=True)
+def _active_phase_compact(
+    A, nA, Gsrc, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense, anderson,
+    counters,
+):
+    """:func:`_active_phase` on a contiguous copy ``Gsrc[A][:, A]`` (``Gsrc`` is G or its
+    float32 copy): a pass costs |A|² instead of |A|·p. On return ``g`` on A is consistent with
+    the passes made; when ``dense`` ``g`` is updated everywhere from the float64 ``G``,
+    otherwise the caller updates ``g`` off A."""
+    Gc = np.empty((nA, nA), Gsrc.dtype)
+    gA = np.empty(nA)
+    bA = np.empty(nA)
+    cA = np.empty(nA)
+    vA = np.empty(nA)
+    dA = np.empty(nA)
+    for a in range(nA):
+        j = A[a]
+        row = Gsrc[j]
+        for b in range(nA):
+            Gc[a, b] = row[A[b]]
+        gA[a] = g[j]
+        bA[a] = beta[j]
+        cA[a] = c[j]
+        vA[a] = v[j]
+        dA[a] = diag[j]
+    local = np.arange(nA)
+    it = _active_phase(
+        local, nA, Gc, dA, cA, yy, gA, bA, vA, l1, l2, tol_abs, it, max_iter, True, anderson,
+        counters,
+    )
+    p = g.shape[0]
+    for a in range(nA):
+        j = A[a]
+        d = bA[a] - beta[j]
+        beta[j] = bA[a]
+        if dense and d != 0.0:
+            row = G[j]
+            for i in range(p):
+                g[i] -= row[i] * d
+    for a in range(nA):
+        g[A[a]] = gA[a]
     return it
 
 
@@ -313,7 +365,7 @@ def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
 
 
 @njit(cache=True)
-def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt):
+def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt, counters):
     """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
     lasso while the signs do not change); kept only if it lowers the objective at ``a0``."""
     f = (a0 - a1) / (a1 - a2)
@@ -329,6 +381,7 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt)
     if _primal_from_gradient(c, g_alt, pred, v, yy, l1, l2) < _primal_from_gradient(
         c, g, beta, v, yy, l1, l2
     ):
+        counters[5] += 1
         for j in range(p):
             beta[j] = pred[j]
             g[j] = g_alt[j]
@@ -336,7 +389,8 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt)
 
 @njit(cache=True)
 def cd_path(
-    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter
+    G, G32, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps,
+    n_iter, flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
 
@@ -345,7 +399,17 @@ def cd_path(
     fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
     features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
     ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
+    ``G32`` is a float32 copy of G (or empty): active-set passes then read it, halving memory
+    traffic; the strong-rule passes, gradient rebuilds and the certification stay in float64, and
+    once a float64 certification fails where float32 passes had converged, the rest of the path
+    runs in float64. ``flags``: bit 0 disables Anderson extrapolation, bit 1 the extrapolated
+    warm start, bit 2 the float32 passes (for ablation). ``counters`` (int64, 8) accumulates: S
+    passes, A passes, Anderson attempts, Anderson accepted, gradient rebuilds, warm-start
+    predictions accepted, certifications, switches from float32 to float64.
     """
+    anderson = (flags & 1) == 0
+    predict = (flags & 2) == 0
+    low = (flags & 4) == 0 and G32.shape[0] == G.shape[0] and G.shape[0] > 0
     p = c.shape[0]
     m = alphas.shape[0]
     beta = beta0.copy()
@@ -367,9 +431,10 @@ def cd_path(
         l1 = alpha * rho
         l2 = alpha * (1.0 - rho)
         frozen = alpha >= alpha_zero  # penalized coefficients are exactly 0
-        if not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+        if predict and not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+            counters[4] += 1
             _predict_warm_start(G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2],
-                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt)
+                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt, counters)
         thresh = rho * (2.0 * alpha - alpha_prev)
         nS = 0
         for j in range(p):
@@ -383,6 +448,7 @@ def cd_path(
         it = 0
         gap = np.inf
         n_refresh = 0
+        dirty = False  # g was updated with float32 rows
         while True:
             dense = 3 * nS >= p
             # A = support ∪ unpenalized within S; R = S \ A
@@ -404,11 +470,31 @@ def cd_path(
                 # a full pass over S lets the violators in, then rebuild A
                 _sweep(S, nS, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
                 it += 1
+                counters[0] += 1
                 continue
             if nA > 0:
-                it = _active_phase(
-                    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense
-                )
+                dirty = dirty or low
+                if 10 * nA <= 7 * p:
+                    if low:
+                        it = _active_phase_compact(
+                            A, nA, G32, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                            max_iter, dense, anderson, counters,
+                        )
+                    else:
+                        it = _active_phase_compact(
+                            A, nA, G, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                            max_iter, dense, anderson, counters,
+                        )
+                elif low:
+                    it = _active_phase(
+                        A, nA, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
+                        dense, anderson, counters,
+                    )
+                else:
+                    it = _active_phase(
+                        A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter,
+                        dense, anderson, counters,
+                    )
                 if nR > 0 and not dense:
                     # bring g up to date on S \ A
                     for a in range(nA):
@@ -428,9 +514,12 @@ def cd_path(
                 if viol and it < max_iter:
                     continue
             # certify over all features: exact gradient, KKT outside S, full duality gap
-            if not dense or n_refresh > 0 or it >= max_iter:
+            counters[6] += 1
+            if not dense or dirty or n_refresh > 0 or it >= max_iter:
+                counters[4] += 1
                 _refresh_gradient(G, c, g, beta)
             n_refresh += 1
+            dirty = False
             _fit_unpenalized(G, U, Ginv, g, beta)
             gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
             n_viol = 0
@@ -443,6 +532,9 @@ def cd_path(
                         n_viol += 1
             if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
                 break
+            if n_viol == 0 and low:
+                low = False  # float32 passes cannot reach this tolerance: float64 from now on
+                counters[7] += 1
         for j in range(p):
             coefs[ia, j] = beta[j]
         gaps[ia] = gap
