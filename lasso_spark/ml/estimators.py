@@ -240,6 +240,8 @@ def _solve_single(
     path = enet_path(
         stats, alphas=grid, l1_ratio=pen.l1_ratio, penalty_factor=v, **opts.as_kwargs()
     )
+    reg_params = path.alphas / pen.alpha_per_reg_param
+    reg_params[-1] = reg_param  # the requested value exactly, not alpha / (alpha / regParam)
     return _Fitted(
         coefficients=path.coef[-1].copy(),
         intercept=float(path.intercept[-1]),
@@ -248,7 +250,7 @@ def _solve_single(
         alpha=float(pen.alpha),
         l1_ratio=float(pen.l1_ratio),
         feature_names=feature_names,
-        path_reg_params=path.alphas / pen.alpha_per_reg_param,
+        path_reg_params=reg_params,
         path_alphas=path.alphas,
         path_coef=path.coef,
         path_intercept=np.asarray(path.intercept, dtype=np.float64),
