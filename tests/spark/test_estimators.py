@@ -326,3 +326,15 @@ def test_fit_multiple_under_crossvalidator_reads_once_per_fold(data, monkeypatch
     assert int(np.argmin(ours.avgMetrics)) == int(np.argmin(default.avgMetrics))
     np.testing.assert_allclose(ours.bestModel.coefficients.toArray(),
                                default.bestModel.coefficients.toArray(), rtol=1e-9)
+
+
+def test_choose_parallelism_rules():
+    from lasso_spark.ml._parallel import AUTO_MIN_FEATURES, choose_parallelism
+
+    big = AUTO_MIN_FEATURES
+    assert choose_parallelism("auto", n_features=50, n_fits=10, max_tasks=8) == 1
+    assert choose_parallelism("auto", n_features=big, n_fits=10, max_tasks=2) == 2
+    assert choose_parallelism("auto", n_features=big, n_fits=3, max_tasks=8) == 3
+    assert choose_parallelism("auto", n_features=big, n_fits=1, max_tasks=8) == 1
+    assert choose_parallelism(4, n_features=5, n_fits=2, max_tasks=None) == 2
+    assert choose_parallelism(1, n_features=big, n_fits=10, max_tasks=8) == 1
