@@ -205,7 +205,8 @@ class PathResult:
     ``coef`` is on the original feature scale, ``coef_std`` on the standardized scale the
     penalty applies to. ``dual_gap`` is the certified duality gap in objective units,
     ``converged`` says ``dual_gap ≤ tol_abs = tol · yy``. ``n_iter`` counts passes over the
-    working or active set.
+    KKT violators or the active set. ``alpha_max`` is the exact edge of the all-zero region;
+    ``solver_counters`` are kernel diagnostics (see :func:`lasso_spark.core._cd.cd_path`).
     """
 
     alphas: np.ndarray
