@@ -5,6 +5,7 @@
 (``CVTable.from_cv_result``). The MLlib → core parameter map is :func:`mllib_to_core`.
 """
 
+from lasso_spark.ml.estimators import Lasso, LassoCV
 from lasso_spark.ml.mapping import CorePenalty, equivalents, mllib_to_core, reg_params_from_alphas
 from lasso_spark.ml.model import LassoModel
 from lasso_spark.ml.params import ParamValidationError, resolve_penalty_factors
@@ -13,6 +14,8 @@ from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable, select_min_1
 __all__ = [
     "CVTable",
     "CorePenalty",
+    "Lasso",
+    "LassoCV",
     "LassoModel",
     "LassoSummary",
     "ParamValidationError",
