@@ -32,7 +32,7 @@ def fit_toml(tmp_path, data, extra_model=""):
     return f
 
 
-def test_fit_then_score(spark, estimators, dataset, tmp_path):
+def test_fit_then_score(spark, dataset, tmp_path):
     f = fit_toml(tmp_path, dataset)
     assert main(["fit", "-c", str(f)], spark=spark) == EXIT_OK
     out = tmp_path / "fit"
@@ -63,7 +63,7 @@ def test_fit_then_score(spark, estimators, dataset, tmp_path):
     assert np.allclose(pred["prediction"], expect, rtol=1e-9, atol=1e-9)
 
 
-def test_fit_failure_leaves_no_output(spark, estimators, dataset, tmp_path, monkeypatch):
+def test_fit_failure_leaves_no_output(spark, dataset, tmp_path, monkeypatch):
     def fail(fig):
         raise RuntimeError("injected failure while writing plots")
 
