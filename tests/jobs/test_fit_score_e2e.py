@@ -44,6 +44,12 @@ def test_fit_then_score(spark, dataset, tmp_path):
     assert list(coef.columns) == ["feature", "coefficient", "standardizedCoefficient"]
     assert summary["nonZeros"] == int((coef["coefficient"] != 0).sum())
     assert summary["config"]["model"]["numFolds"] == 3
+    assert summary["rows"] == {"used": 4000, "skipped": 0}
+    cv = spark.read.parquet(str(out / "cv.parquet")).toPandas()
+    chosen = cv.loc[(cv["regParam"] - summary["regParam"]).abs().idxmin()]
+    assert summary["cvError"]["regParam"] == summary["regParam"]
+    assert summary["cvError"]["meanMSE"] == chosen["mseMean"]
+    assert summary["cvError"]["stdErrMSE"] == chosen["mseStdErr"]
     truth = json.loads((dataset / "truth.json").read_text())
     found = set(coef.loc[coef["coefficient"] != 0, "feature"])
     assert {f"x{j}" for j in truth["support"]} <= found
