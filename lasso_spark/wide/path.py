@@ -10,10 +10,11 @@ Algorithm (every pass is one Spark job over the input; CV folds share every pass
 1. Pass 1 (:func:`.passes.diag_pass`): per fold, weighted means, population variances, ``Xᵀy``
    (centered) and ``yᵀy``: ``O(K·p)``. Standardization of every model (the full data and each
    fold's training set) and ``alpha_max`` follow from these.
-2. Down the alpha grid in blocks of ``block_size`` values ``α_s > … > α_e``: the working set is
-   ``A = ever-active ∪ unpenalized ∪ strong``, where the sequential strong rule keeps
-   ``|g_j| ≥ ρ v_j (2α_e − α_prev)`` for the gradient ``g = X̃ᵀW r / W`` at the last certified
-   solution (``α_prev``), for any model.
+2. Down the alpha grid in segments of up to ``block_size`` values starting at ``α_s``: the
+   working set ``A`` is the ever-active and unpenalized features, the pending KKT violators and
+   the sequential strong set of ``α_s`` (``|g_j| ≥ ρ v_j (2α_s − α_prev)`` for the gradient
+   ``g = X̃ᵀW r / W`` at the last certified solution, any model), topped up with the next
+   highest-ranked features (``growth``) so that one Gram block serves many alphas.
 3. Pass 2 (:func:`.passes.gram_pass`), skipped when the Gram of a superset of ``A`` is at hand:
    per fold, the centered ``C_AA``, ``c_Ay`` → per-fold :class:`~lasso_spark.core.SuffStats`
    on ``A`` → merged training statistics → the core solver on each model, warm-started along the
@@ -22,7 +23,8 @@ Algorithm (every pass is one Spark job over the input; CV folds share every pass
    block. With it the duality gap over all ``p`` features is exact (the dual norm takes the
    max over features outside ``A`` too). A solution whose full gap exceeds ``tol · yy`` has
    KKT violators ``|g_j| > α ρ v_j`` outside ``A``: they join ``A`` and the block is re-solved
-   (passes 2 and 3 again).
+   (passes 2 and 3 again). Alphas of the segment before the first violation are certified
+   and kept; the next segment starts at that alpha.
 
 Held-out MSE of fold ``k`` comes from fold ``k``'s statistics on ``A`` (exact, no pass).
 """
@@ -225,9 +227,11 @@ def wide_enet_path(
     standardize: bool = True,
     tol: float = 1e-7,
     max_iter: int = 100_000,
-    block_size: int = 10,
+    block_size: int = 25,
     max_rounds: int = 25,
     max_working_set: int = 3000,
+    growth: float = 2.0,
+    max_kkt_values: int = 25_000_000,
 ) -> WidePathResult:
     """Elastic-net path (and K-fold CV when ``num_folds ≥ 2`` or ``fold_col``) of ``df`` in
     wide mode (module docstring): driver memory ``O(K·|A|² + T·p)``, never ``O(p²)``.
@@ -236,10 +240,11 @@ def wide_enet_path(
     :func:`lasso_spark.core.enet_path` (``alphas`` explicit, or ``n_alphas`` from the full
     data's ``alpha_max`` down by ``alpha_min_ratio``). ``block_size``: alphas per block (each
     block costs at least one ``Xᵀr`` pass, plus a Gram pass when its working set grew);
-    ``max_rounds``: re-solves allowed per block before giving up with an error;
-    ``max_working_set``: a block is shortened (down to one alpha) until its strong set fits
-    this many features; a single alpha whose strong set is larger starts from the
-    ``max_working_set`` highest-scoring features and lets KKT checks add the rest.
+    ``max_rounds``: re-solves allowed per segment before giving up with an error.
+    Working sets: see :func:`_working_set` (``growth``, ``max_working_set``); a segment holds at
+    most ``block_size`` alphas and ``max_kkt_values // (models · p)`` (the size of one ``Xᵀr``
+    result); the alphas before the first one with KKT violations are accepted and the next
+    segment starts there, with the violators added.
     """
     started = time.perf_counter()
     rho = float(l1_ratio)
@@ -374,17 +379,19 @@ def wide_enet_path(
 
     a_prev = max(a_max, float(grid[0]))
     penalized = np.stack([m.usable for m in models]) & (v > 0.0)
+    seg_cap = max(1, int(max_kkt_values // (T0 * p)))
+    pending = np.zeros(p, dtype=bool)
     s0 = 0
     while s0 < n_a:
         # strong-rule score of every feature: max over models of |g_j| / (ρ v_j)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(penalized.T, np.abs(g_prev) / (rho * v[:, None]), -np.inf).max(1)
-        e0, strong = _block_end(score, grid, s0, int(block_size), a_prev, ever | unpen,
-                                int(max_working_set))
-        block = grid[s0:e0]
-        L = block.shape[0]
-        need = unpen | ever | strong
+        e0 = min(n_a, s0 + int(block_size), s0 + seg_cap)
+        need = _working_set(score, float(grid[s0]), a_prev, unpen | ever | pending,
+                            float(growth), int(max_working_set))
         for rnd in range(int(max_rounds) + 1):
+            block = grid[s0:e0]
+            L = block.shape[0]
             A = np.flatnonzero(need)
             fs = fold_stats_for(A)
             results = []
@@ -401,6 +408,7 @@ def wide_enet_path(
             outside = ~need
             violators = np.zeros(p, dtype=bool)
             block_gaps = np.zeros((T0, L))
+            first_bad = L
             for t, m in enumerate(models):
                 st = training(fs, m)
                 for i in range(L):
@@ -409,34 +417,40 @@ def wide_enet_path(
                                     v[A], float(block[i]), rho, fit_intercept, standardize)
                     block_gaps[t, i] = gap
                     if gap > tol_abs[t]:
-                        violators |= outside & m.usable & (np.abs(gc) > rho * block[i] * v)
-            if not violators.any():
-                break
+                        viol = outside & m.usable & (np.abs(gc) > rho * block[i] * v)
+                        if viol.any():
+                            violators |= viol
+                            first_bad = min(first_bad, i)
+            if first_bad > 0:
+                break  # alphas before the first violation are certified
             if rnd == max_rounds:
                 raise RuntimeError(
-                    f"wide mode: KKT violations remain at alphas {s0 + 1}-{e0} after "
+                    f"wide mode: KKT violations remain at alpha {s0 + 1} after "
                     f"{max_rounds} re-solves; raise max_rounds"
                 )
-            logger.info("block %d-%d: %d KKT violators join the working set of %d", s0 + 1,
-                        e0, int(violators.sum()), A.size)
+            logger.info("alpha %d: %d KKT violators join the working set of %d", s0 + 1,
+                        int(violators.sum()), A.size)
             need |= violators
+        acc = first_bad
+        e0 = s0 + acc
+        pending = violators
         ws_sizes.append(int(A.size))
         r0 = results[0]
-        coef[s0:e0, A] = r0.coef
-        coef_std[s0:e0, A] = r0.coef_std
-        intercept[s0:e0] = r0.intercept
-        n_iter[s0:e0] = r0.n_iter
-        gaps[:, s0:e0] = block_gaps
+        coef[s0:e0, A] = r0.coef[:acc]
+        coef_std[s0:e0, A] = r0.coef_std[:acc]
+        intercept[s0:e0] = r0.intercept[:acc]
+        n_iter[s0:e0] = r0.n_iter[:acc]
+        gaps[:, s0:e0] = block_gaps[:, :acc]
         for t, m in enumerate(models):
-            ever[A] |= np.any(results[t].coef != 0.0, axis=0)
+            ever[A] |= np.any(results[t].coef[:acc] != 0.0, axis=0)
             if m.fold >= 0:
-                mse[m.fold, s0:e0] = heldout_mse(fs[m.fold], results[t].coef,
-                                                 results[t].intercept)
-        g_prev = g[:, L - 1 :: L]
-        a_prev = float(block[-1])
+                mse[m.fold, s0:e0] = heldout_mse(fs[m.fold], results[t].coef[:acc],
+                                                 results[t].intercept[:acc])
+        g_prev = g[:, acc - 1 :: L]
+        a_prev = float(grid[e0 - 1])
+        logger.info("wide mode: alphas %d-%d of %d certified on a working set of %d (%d "
+                    "passes so far)", s0 + 1, e0, n_a, A.size, len(log))
         s0 = e0
-        logger.info("wide mode: alphas %d-%d of %d solved, working set %d, %d passes so far",
-                    s0 + 1, e0, n_a, A.size, len(log))
 
     converged = gaps <= tol_abs[:, None]
     full_scale = np.where(models[0].usable, models[0].scale,
@@ -478,34 +492,31 @@ def wide_enet_path(
     )
 
 
-def _block_end(
+def _working_set(
     score: np.ndarray,
-    grid: np.ndarray,
-    s0: int,
-    block_size: int,
+    alpha: float,
     a_prev: float,
     kept: np.ndarray,
+    growth: float,
     budget: int,
-) -> tuple[int, np.ndarray]:
-    """End of the next block and its strong set: the longest block (≤ ``block_size`` alphas)
-    whose sequential strong set ``score_j ≥ 2α_e − α_prev`` — plus ``kept`` — has at most
-    ``budget`` features (the strong rule says nothing once ``2α_e ≤ α_prev``)."""
-    n_a = grid.shape[0]
-    extra = np.where(kept, -np.inf, score)
-    ranked = np.sort(extra[np.isfinite(extra)])[::-1]
-    room = max(budget - int(kept.sum()), 0)
-    for e0 in range(min(n_a, s0 + block_size), s0, -1):
-        thr = 2.0 * grid[e0 - 1] - a_prev
-        if thr <= 0.0:
-            continue
-        n_strong = int(np.searchsorted(-ranked, -thr, side="right"))
-        if n_strong <= room or e0 == s0 + 1:
-            if n_strong > room:
-                thr = ranked[room - 1] if room > 0 else np.inf
-            return e0, extra >= thr
-    thr = ranked[room - 1] if 0 < room <= ranked.shape[0] else (
-        -np.inf if room > ranked.shape[0] else np.inf)
-    return s0 + 1, np.isfinite(extra) & (extra >= thr)
+) -> np.ndarray:
+    """Working set of a segment starting at ``alpha``: ``kept`` (ever-active, unpenalized,
+    pending violators) ∪ the sequential strong set of ``alpha`` (``score ≥ 2α − α_prev``),
+    topped up with the next highest-scoring features to ``growth ×`` that size (+100) so that
+    the same Gram block serves the alphas further down the segment; at most ``budget``
+    features beyond ``kept`` unless the strong set itself is larger."""
+    strong = np.isfinite(score) & (score >= 2.0 * alpha - a_prev)
+    core = kept | strong
+    n_core = int(core.sum())
+    target = min(max(int(growth * n_core) + 100, n_core), max(budget, n_core))
+    extra = target - n_core
+    if extra > 0:
+        cand = np.flatnonzero(~core & np.isfinite(score) & (score > 0.0))
+        if cand.size > extra:
+            cand = cand[np.argpartition(-score[cand], extra - 1)[:extra]]
+        core = core.copy()
+        core[cand] = True
+    return core
 
 
 def _kinds(log: list[PassLog]) -> dict[str, int]:
