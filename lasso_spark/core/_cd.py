@@ -13,12 +13,10 @@ State kept along the path: ``beta`` and the gradient of the smooth part with the
 
     z = g_j + G_jj β_j,   β_j ← S(z, l1 v_j) / (G_jj + l2 v_j),   g ← g − G[j, :] Δβ_j
 
-Restricted problems are solved on a working set W (the union of every strong set and KKT
-violator met so far along the path) whose contiguous compact Gram ``G[W][:, W]`` (from a
-float32 copy of G when p is large: the passes are memory bound) persists from alpha to alpha
-and only grows, so it is never re-gathered; ``g`` is kept exactly on W. ``g`` over all
-features is rebuilt in float64 (``g = c − Gβ``, BLAS gemv when β is dense, which also clears
-accumulated rounding) before every KKT check over all features.
+Each strong set S is solved on a contiguous copy of ``G[S][:, S]`` (from a float32 copy of G
+when p is large: the passes are memory bound), with ``g`` kept exactly on S; ``g`` over all
+features is rebuilt in float64 (``g = c − Σ_k β_k G[k, :]``, which also clears accumulated
+rounding) before every KKT check over all features.
 
 Per alpha (warm start from the previous solution, or its linear extrapolation in alpha when
 that lowers the objective — exact for the lasso while no sign changes):
@@ -251,46 +249,14 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
 
 
 @njit(cache=True)
-def _grow_working_set(Wc, Gsrc, Widx, nW, pos, S, nS):
-    """Append the features of ``S[:nS]`` not yet in the working set ``Widx[:nW]`` and fill
-    their rows and columns of the compact matrix ``Wc`` (``Wc[a, b] = Gsrc[Widx[a], Widx[b]]``),
-    reallocating it (capacity doubling, at most p × p) when full. Returns ``(Wc, nW)``."""
-    nW0 = nW
-    for t in range(nS):
-        j = S[t]
-        if pos[j] < 0:
-            pos[j] = nW
-            Widx[nW] = j
-            nW += 1
-    if nW == nW0:
-        return Wc, nW
-    cap = Wc.shape[0]
-    if nW > cap:
-        new_cap = min(Widx.shape[0], max(2 * cap, nW))
-        grown = np.empty((new_cap, new_cap), Wc.dtype)
-        for a in range(nW0):
-            for b in range(nW0):
-                grown[a, b] = Wc[a, b]
-        Wc = grown
-    for a in range(nW0, nW):
-        row = Gsrc[Widx[a]]
-        for b in range(nW):
-            Wc[a, b] = row[Widx[b]]
-    for a in range(nW0):
-        for b in range(nW0, nW):
-            Wc[a, b] = Wc[b, a]
-    return Wc, nW
-
-
-@njit(cache=True)
 def _solve_restricted(
-    S, nS, Gc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters
+    S, nS, Gsrc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters
 ):
-    """Solve the problem restricted to the working set ``S[:nS]``, whose compact Gram
-    ``Gc[:nS, :nS]`` (float32 or float64, see :func:`_grow_working_set`) persists along the
-    path: passes over the KKT violators of S alternate with active-set cycling until A's gap ≤
-    ``tol_abs`` and S has no violator. Writes β on S back; ``g`` is left stale (the caller
-    rebuilds it). Returns the pass count."""
+    """Solve the problem restricted to ``S[:nS]`` on a contiguous copy ``Gsrc[S][:, S]``
+    (``Gsrc`` is G or its float32 copy): passes over the KKT violators of S alternate with
+    active-set cycling until A's gap ≤ ``tol_abs`` and S has no violator. Writes β on S back;
+    ``g`` is left stale (the caller rebuilds it). Returns the pass count."""
+    Gc = np.empty((nS, nS), Gsrc.dtype)
     gS = np.empty(nS)
     bS = np.empty(nS)
     cS = np.empty(nS)
@@ -298,6 +264,9 @@ def _solve_restricted(
     dS = np.empty(nS)
     for a in range(nS):
         j = S[a]
+        row = Gsrc[j]
+        for b in range(nS):
+            Gc[a, b] = row[S[b]]
         gS[a] = g[j]
         bS[a] = beta[j]
         cS[a] = c[j]
@@ -442,11 +411,7 @@ def cd_path(
         diag[j] = G[j, j]
     all_idx = np.arange(p)
     S = np.empty(p, dtype=np.int64)
-    Widx = np.empty(p, dtype=np.int64)
-    pos = np.full(p, -1, dtype=np.int64)
-    nW = 0
-    W32 = np.empty((min(p, 64), min(p, 64)), np.float32)
-    W64 = np.empty((min(p, 64), min(p, 64)))
+    in_S = np.zeros(p, dtype=np.bool_)
     g_alt = np.empty(p)
     alpha_prev = alphas[0] if m > 0 else 0.0
     for ia in range(m):
@@ -464,6 +429,7 @@ def cd_path(
             keep = v[j] == 0.0
             if not frozen:
                 keep = keep or beta[j] != 0.0 or abs(g[j]) >= thresh * v[j]
+            in_S[j] = keep
             if keep:
                 S[nS] = j
                 nS += 1
@@ -471,28 +437,24 @@ def cd_path(
         gap = np.inf
         while True:
             it_before = it
-            # the working set W only grows: W ⊇ every strong set so far (frozen alphas come
-            # first, so W then holds unpenalized features only)
             if low:
-                W32, nW = _grow_working_set(W32, G32, Widx, nW, pos, S, nS)
-                it = _solve_restricted(Widx, nW, W32, diag, c, yy, g, beta, v, l1, l2, tol_abs,
-                                       it, max_iter, anderson, counters)
+                it = _solve_restricted(S, nS, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                                       max_iter, anderson, counters)
             else:
-                W64, nW = _grow_working_set(W64, G, Widx, nW, pos, S, nS)
-                it = _solve_restricted(Widx, nW, W64, diag, c, yy, g, beta, v, l1, l2, tol_abs,
-                                       it, max_iter, anderson, counters)
+                it = _solve_restricted(S, nS, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                                       max_iter, anderson, counters)
             # certify in float64 over all features: exact gradient, exact unpenalized part,
-            # KKT outside W, full duality gap
+            # KKT outside S, full duality gap
             counters[6] += 1
             counters[4] += 1
             _refresh_gradient(G, c, g, beta)
             _fit_unpenalized(G, U, Ginv, g, beta)
             gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
             n_viol = 0
-            nS = 0
             if not frozen:
                 for j in range(p):
-                    if pos[j] < 0 and abs(g[j]) > l1 * v[j]:
+                    if not in_S[j] and abs(g[j]) > l1 * v[j]:
+                        in_S[j] = True
                         S[nS] = j
                         nS += 1
                         n_viol += 1
@@ -503,14 +465,6 @@ def cd_path(
             if n_viol == 0 and low:
                 low = False  # float32 passes cannot reach this tolerance: float64 from now on
                 counters[7] += 1
-                W64 = np.empty((nW, nW))
-                nW64 = 0
-                for a in range(nW):
-                    pos[Widx[a]] = -1
-                    S[a] = Widx[a]
-                nS = nW
-                nW = nW64
-                W64, nW = _grow_working_set(W64, G, Widx, nW, pos, S, nS)
         for j in range(p):
             coefs[ia, j] = beta[j]
         gaps[ia] = gap
