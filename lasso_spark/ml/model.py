@@ -282,8 +282,10 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         ``dataset`` ("mse", "rmse", "mae" or "r2"; ties: the larger regParam). The copy keeps
         the path and CV table; its summary gains ``validationMetric`` and ``validationScore``.
         """
-        from lasso_spark.ml.validation import best_index
+        from lasso_spark.ml.validation import METRICS, best_index
 
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}")
         if self._path is None:
             raise ValueError("this model has no path to select from")
         scores = self.evaluatePath(dataset, **evaluate_kwargs)
