@@ -355,8 +355,11 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         ]
         cv = self._cv_at_choice()
         if cv is not None:
-            rows.append((f"CV MSE ({cv[2]}, {self._cv.n_folds} folds)",
-                         f"{cv[0]:.6g} ± {cv[1]:.3g}"))
+            if self._cv.validation:
+                rows.append(("validation MSE", f"{cv[0]:.6g}"))
+            else:
+                rows.append((f"CV MSE ({cv[2]}, {self._cv.n_folds} folds)",
+                             f"{cv[0]:.6g} ± {cv[1]:.3g}"))
         if self._path is not None:
             rows.append(("path", f"{self._path.n_rows} fits"))
         if self._summary is not None and self._summary.numRows is not None:

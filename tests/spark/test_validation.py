@@ -135,3 +135,97 @@ def test_bad_arguments_fail_before_any_job(spark, fitted, valid_arrays):
         with pytest.raises(ValueError, match="metric must be one of"):
             model.selectOnValidation(df, metric="auc")
     assert jobs.ids == []
+
+
+# ------------------------------------------------------------------ LassoCV(validationCol=...)
+FEATS = ["x0", "x1", "x2", "x3", "x4"]
+
+
+@pytest.fixture(scope="module")
+def split_data(spark):
+    rng = np.random.default_rng(21)
+    n = 500
+    X = rng.standard_normal((n, 5)) * [1.0, 10.0, 0.1, 3.0, 1.0] + [0.0, 5.0, -2.0, 100.0, 1.0]
+    y = 2.0 + X @ np.array([1.5, -0.2, 8.0, 0.0, 0.3]) + rng.standard_normal(n) * 2.0
+    pdf = pd.DataFrame(X, columns=FEATS)
+    pdf["label"] = y
+    pdf["w"] = rng.uniform(0.2, 3.0, n)
+    pdf["isVal"] = rng.uniform(size=n) < 0.3
+    return pdf, spark.createDataFrame(pdf)
+
+
+GRID = list(np.geomspace(2.0, 2e-3, 25))
+
+
+def test_validation_col_matches_sklearn_predefined_split(split_data):
+    from sklearn.linear_model import LassoCV as SkLassoCV
+    from sklearn.model_selection import PredefinedSplit
+
+    from lasso_spark import LassoCV
+
+    pdf, df = split_data
+    model = LassoCV(inputCols=FEATS, validationCol="isVal", regParams=GRID,
+                    standardization=False, tol=1e-12).fit(df)
+    X, y = pdf[FEATS].to_numpy(), pdf["label"].to_numpy()
+    test_fold = np.where(pdf["isVal"], 0, -1)
+    sk = SkLassoCV(alphas=GRID, cv=PredefinedSplit(test_fold), tol=1e-12, max_iter=1_000_000)
+    sk.fit(X, y)
+    cv = model.cvResults
+    assert "mseValidation" in cv.columns and not any(c.startswith("mseFold") for c in cv.columns)
+    assert cv["mseStdErr"].isna().all()
+    np.testing.assert_allclose(cv["regParam"], sk.alphas_, rtol=1e-12)
+    sk_mse = np.asarray(sk.mse_path_).reshape(len(GRID), -1)[:, 0]  # one split: squeezed
+    np.testing.assert_allclose(cv["mseValidation"], sk_mse, rtol=1e-7)
+    np.testing.assert_array_equal(cv["mseMean"], cv["mseValidation"])
+    assert model.regParam == pytest.approx(sk.alpha_, rel=1e-12)
+    # the final model is the path on all rows at the chosen regParam (as scikit-learn refits)
+    np.testing.assert_allclose(model.coefficients.toArray(), sk.coef_, rtol=1e-6, atol=1e-8)
+    s = model.summary
+    assert s.numFolds is None and s.extra["validationCol"] == "isVal"
+    assert s.extra["validationRows"] == int(pdf["isVal"].sum())
+    assert s.extra["trainRows"] + s.extra["validationRows"] == len(pdf)
+    assert "validation MSE" in repr(model)
+
+
+def test_validation_mse_from_statistics_equals_evaluate_path(split_data):
+    """Weighted: the validation MSE from the statistics identity (no second pass) equals a
+    direct scoring pass over the validation rows of the path fitted on the training rows."""
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LassoCV
+
+    pdf, df = split_data
+    common = {"inputCols": FEATS, "weightCol": "w", "regParams": GRID, "tol": 1e-12}
+    by_stats = LassoCV(validationCol="isVal", **common).fit(df)
+    train_only = LassoCV(numFolds=2, **common).fit(df.where(~F.col("isVal")))
+    direct = train_only.evaluatePath(df.where(F.col("isVal")))
+    np.testing.assert_allclose(direct["regParam"], by_stats.cvResults["regParam"], rtol=1e-12)
+    np.testing.assert_allclose(direct["mse"], by_stats.cvResults["mseValidation"], rtol=1e-8)
+    best = direct["regParam"][int(np.argmin(direct["mse"]))]
+    assert by_stats.regParam == best
+
+
+def test_validation_col_param_rules(spark, split_data):
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LassoCV
+    from lasso_spark.ml import ParamValidationError
+    from lasso_spark.spark import InvalidInputError
+
+    _, df = split_data
+    with pytest.raises(ParamValidationError, match="at most one of foldCol"):
+        LassoCV(inputCols=FEATS, validationCol="isVal", foldCol="f").fit(df)
+    with pytest.raises(ParamValidationError, match="selectionRule='1se'"):
+        LassoCV(inputCols=FEATS, validationCol="isVal", selectionRule="1se").fit(df)
+    with pytest.raises(ParamValidationError, match="validationCol 'x1' is also"):
+        LassoCV(inputCols=FEATS, validationCol="x1").fit(df)
+    with pytest.raises(ValueError, match="'label' must be an integer \\(or boolean\\) type"):
+        LassoCV(inputCols=FEATS[:2], validationCol="label", labelCol="x4").fit(df)
+    nulls = df.withColumn("isVal", F.when(F.col("x0") > 1.5, None).otherwise(F.col("isVal")))
+    n_null = nulls.where(F.col("isVal").isNull()).count()
+    assert n_null > 0
+    with pytest.raises(InvalidInputError, match=f"{n_null} rows with fold id null .* 'isVal'"):
+        LassoCV(inputCols=FEATS, validationCol="isVal", regParams=GRID[:3]).fit(nulls)
+    with pytest.raises(ValueError, match="leaves no validation \\(true\\) rows"):
+        LassoCV(inputCols=FEATS, validationCol="isVal", regParams=GRID[:3]).fit(
+            df.where(~F.col("isVal")))
