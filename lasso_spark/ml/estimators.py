@@ -761,6 +761,56 @@ class LassoCV(
         )
         return self._copyValues(model)
 
+    def _split_spec(self) -> tuple[Any, ...]:
+        """What decides this estimator's statistics pass besides the input columns."""
+        if self.getValidationCol() is not None:
+            return ("validation", self.getValidationCol())
+        if self.getFoldCol() is not None:
+            return ("foldCol", self.getFoldCol(), self.getNumFolds())
+        return ("hash", self.getNumFolds(), self.getOrDefault(self.seed))
+
+    def fitMultiple(self, dataset: Any, paramMaps: Sequence[dict]) -> Iterator[tuple[int, Any]]:
+        """One model per param map, reading ``dataset`` once per distinct (input columns,
+        folds / validationCol, seed).
+
+        Param maps that vary only the solver, the grid or the rule (elasticNetParam(s),
+        regParams, numRegParams, standardization, selectionRule, penaltyFactors…) share one
+        statistics pass; each model equals ``self.fit(dataset, paramMap)``'s.
+        """
+        estimator = self.copy()
+        lock = threading.Lock()
+        cache: dict[tuple, tuple[Any, dict[str, float]]] = {}
+        spark = dataset.sparkSession
+
+        def fit_single(index: int) -> Any:
+            est = estimator.copy(paramMaps[index])
+            est._validateParams()
+            kw = _stats_kwargs(est)
+            key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                               for k, v in kw.items())) + est._split_spec()
+            with lock:
+                if key not in cache:
+                    timings: dict[str, float] = {}
+                    spec = est._split_spec()
+                    num_folds, fold_col = est.getNumFolds(), est.getFoldCol()
+                    if spec[0] == "validation":
+                        num_folds, fold_col = 2, spec[1]
+                    with timed("lasso_spark LassoCV.fitMultiple: statistics pass", timings,
+                               "stats", logger):
+                        sr = _compute_stats(
+                            dataset,
+                            est,
+                            f"lasso_spark: statistics for {len(paramMaps)} param maps",
+                            num_folds=num_folds,
+                            fold_col=fold_col,
+                            seed=est.getOrDefault(est.seed),
+                        )
+                    cache[key] = (sr, timings)
+                sr, timings = cache[key]
+            return est._fit_from_stats(sr, timings, spark=spark)
+
+        return _FitMultipleIterator(fit_single, len(paramMaps))
+
 
 def _kfold_splits(folds: list[SuffStats]) -> tuple[list[SuffStats], list[SuffStats]]:
     """``(train, held-out)`` statistics of each CV split: fold k vs the merge of the others."""

@@ -229,3 +229,28 @@ def test_validation_col_param_rules(spark, split_data):
     with pytest.raises(ValueError, match="leaves no validation \\(true\\) rows"):
         LassoCV(inputCols=FEATS, validationCol="isVal", regParams=GRID[:3]).fit(
             df.where(~F.col("isVal")))
+
+
+def test_lasso_cv_fit_multiple_shares_passes_and_equals_fit(spark, split_data):
+    from lasso_spark import LassoCV
+
+    _, df = split_data
+    est = LassoCV(inputCols=FEATS, weightCol="w", regParams=GRID[::3], numFolds=3,
+                  parallelism=1, tol=1e-10)
+    maps = [
+        {est.selectionRule: "min"},
+        {est.selectionRule: "1se"},
+        {est.elasticNetParam: 0.5, est.standardization: False},
+        {est.validationCol: "isVal"},
+    ]
+    with _Jobs(spark) as jobs:
+        got = dict(est.fitMultiple(df, maps))
+    assert len(jobs.ids) == 2, jobs.ids  # one pass for the 3-fold maps, one for validationCol
+    for i, pm in enumerate(maps):
+        want = est.fit(df, pm)
+        a = got[i]
+        assert a.regParam == want.regParam and a.elasticNetParam == want.elasticNetParam, pm
+        np.testing.assert_array_equal(a.coefficients.toArray(), want.coefficients.toArray())
+        pd.testing.assert_frame_equal(a.cvResults, want.cvResults)
+    assert got[1].regParam >= got[0].regParam
+    assert "mseValidation" in got[3].cvResults.columns
