@@ -125,11 +125,16 @@ class ScoreAccumulator:
         if a == 0 or n_active == 0:
             return np.subtract.outer(y, self.b0)
         if n_active >= DENSE_MIN_FILL * n * a:
-            lens = np.diff(chunk.indptr[start : stop + 1])
-            row = np.repeat(np.arange(n), lens)
-            keep = loc >= 0
-            Xa = np.zeros((n, a))
-            Xa[row[keep], loc[keep]] = vals[keep]
+            p = self.layout.n_features
+            if e1 - e0 == n * p:  # every entry stored: the CSR values are X row by row
+                Xa = vals.reshape(n, p)
+                Xa = Xa if a == p else Xa[:, self.active]
+            else:
+                lens = np.diff(chunk.indptr[start : stop + 1])
+                row = np.repeat(np.arange(n), lens)
+                keep = loc >= 0
+                Xa = np.zeros((n, a))
+                Xa[row[keep], loc[keep]] = vals[keep]
             R = Xa @ self.B_active
             np.subtract(y[:, None], R, out=R)
             R -= self.b0
@@ -154,7 +159,7 @@ class ScoreAccumulator:
         else:
             mean, m2 = 0.0, 0.0
         sae = w @ np.abs(R)
-        np.multiply(R, R, out=R)
+        np.square(R, out=R)
         sse = w @ R
         self.sums = self.sums.merge(PathErrorSums(stop - start, W, mean, m2, sse, sae))
 
