@@ -97,16 +97,23 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     rows = np.flatnonzero(cv.elastic_net_params == enp)
     rows = rows[np.argsort(cv.reg_params[rows])]
     fig, ax = _axes(ax)
-    ax.errorbar(cv.reg_params[rows], cv.mse_mean[rows], yerr=cv.mse_se[rows], fmt="o",
-                ms=3, color="tab:red", ecolor="0.6", elinewidth=0.8, capsize=2,
-                label="mean CV MSE ± 1 s.e.")
-    ax.set_xscale("log")
     r_min, r_1se = cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se]
+    if cv.validation:  # one validation split: no standard error, no 1se
+        ax.plot(cv.reg_params[rows], cv.mse_mean[rows], "o-", ms=3, color="tab:red",
+                label="validation MSE")
+        title = f"validation set (elasticNetParam = {enp:g})"
+    else:
+        ax.errorbar(cv.reg_params[rows], cv.mse_mean[rows], yerr=cv.mse_se[rows], fmt="o",
+                    ms=3, color="tab:red", ecolor="0.6", elinewidth=0.8, capsize=2,
+                    label="mean CV MSE ± 1 s.e.")
+        title = (f"{cv.n_folds}-fold cross-validation (elasticNetParam = {enp:g}, "
+                 f"rule: {cv.selection_rule})")
+    ax.set_xscale("log")
     ax.axvline(r_min, color="k", ls="--", lw=1.0, label=f"min: {r_min:.4g}")
-    ax.axvline(r_1se, color="tab:blue", ls=":", lw=1.2, label=f"1se: {r_1se:.4g}")
+    if not cv.validation:
+        ax.axvline(r_1se, color="tab:blue", ls=":", lw=1.2, label=f"1se: {r_1se:.4g}")
     ax.set_xlabel("regParam (log scale)")
     ax.set_ylabel("mean squared error")
-    ax.set_title(f"{cv.n_folds}-fold cross-validation (elasticNetParam = {enp:g}, "
-                 f"rule: {cv.selection_rule})")
+    ax.set_title(title)
     ax.legend(fontsize="small", loc="best")
     return fig

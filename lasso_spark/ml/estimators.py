@@ -495,6 +495,11 @@ class LassoCV(
     Held-out MSE of fold k at every regParam comes from fold k's statistics: exact, no second
     pass. ``model.cvResults`` has one row per (elasticNetParam, regParam): mean and standard
     error of the held-out MSE over folds and the per-fold values.
+
+    ``validationCol`` (a boolean column) replaces the folds by one split: the path is fitted on
+    the rows where it is false and the regParam chosen on the exact validation MSE of the rows
+    where it is true, both from the same single pass; ``cvResults`` then has one
+    ``mseValidation`` column. As with folds, the final model is the path on all rows.
     """
 
     @keyword_only
@@ -521,6 +526,7 @@ class LassoCV(
         elasticNetParams: list[float] | None = None,
         numFolds: int = 5,
         foldCol: str | None = None,
+        validationCol: str | None = None,
         seed: int | None = None,
         selectionRule: str = "min",
         parallelism: str | int = "auto",
@@ -555,6 +561,7 @@ class LassoCV(
         elasticNetParams: list[float] | None = None,
         numFolds: int = 5,
         foldCol: str | None = None,
+        validationCol: str | None = None,
         seed: int | None = None,
         selectionRule: str = "min",
         parallelism: str | int = "auto",
@@ -579,6 +586,9 @@ class LassoCV(
     def setFoldCol(self, value: str) -> LassoCV:
         return self._set(foldCol=value)
 
+    def setValidationCol(self, value: str) -> LassoCV:
+        return self._set(validationCol=value)
+
     def setSeed(self, value: int) -> LassoCV:
         return self._set(seed=value)
 
@@ -594,12 +604,16 @@ class LassoCV(
         timings: dict[str, float] = {}
         fold_col = self.getFoldCol()
         k_text = f"folds from {fold_col!r}" if fold_col else f"{self.getNumFolds()} folds"
+        num_folds = self.getNumFolds()
+        if self.getValidationCol() is not None:  # boolean column = 2 folds: train, validation
+            fold_col, num_folds = self.getValidationCol(), 2
+            k_text = f"training / validation rows from {fold_col!r}"
         with timed(f"lasso_spark LassoCV: statistics pass, {k_text}", timings, "stats", logger):
             stats_result = _compute_stats(
                 dataset,
                 self,
                 f"lasso_spark: statistics, {k_text}",
-                num_folds=self.getNumFolds(),
+                num_folds=num_folds,
                 fold_col=fold_col,
                 seed=self.getOrDefault(self.seed),
             )
@@ -637,21 +651,16 @@ class LassoCV(
         folds: list[SuffStats] = list(stats_result.folds)
         total: SuffStats = stats_result.total
         names = list(stats_result.feature_names)
-        K = len(folds)
-        if K < 2:
-            raise ValueError(f"cross-validation needs at least 2 non-empty folds, got {K}")
-        empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0]
-        if empty:
-            raise ValueError(
-                f"folds {empty} have no rows (or zero total weight); use fewer folds or check "
-                "the fold column"
-            )
+        valid_col = self.getValidationCol()
+        if valid_col is not None:
+            trains, heldouts = _validation_split(folds, valid_col)
+        else:
+            trains, heldouts = _kfold_splits(folds)
+        K = len(heldouts)
         enps = self.getElasticNetParams()
         opts = _solver_options(self)
         t_solve = time.perf_counter()
 
-        # training statistics of fold k = merge of the other folds
-        trains = [merge_all([f for j, f in enumerate(folds) if j != k]) for k in range(K)]
         pens = [_core_penalty(self, total, 1.0, enp) for enp in enps]
         if any(p.constant_model for p in pens):
             raise ValueError("the label is constant: there is nothing to cross-validate")
@@ -669,7 +678,7 @@ class LassoCV(
                 fold=k,
                 enp_index=e,
                 train=trains[k],
-                heldout=folds[k],
+                heldout=heldouts[k],
                 alphas=grids[e] * pens[e].alpha_per_reg_param,
                 l1_ratio=pens[e].l1_ratio,
                 penalty_factor=v_train[k],
@@ -715,7 +724,8 @@ class LassoCV(
                     PathTable.from_result(res, reg_params=grids[e], elastic_net_param=enps[e])
                 )
         path_table = PathTable.concat(paths)
-        cv = _cv_table(enps, grids, mse, paths, self.getSelectionRule())
+        cv = _cv_table(enps, grids, mse, paths, self.getSelectionRule(),
+                       validation=valid_col is not None)
         timings["solve"] = time.perf_counter() - t_solve
         i = cv.index_chosen
         logger.info(
@@ -725,12 +735,19 @@ class LassoCV(
             cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se], cv.mse_mean[i],
             cv.mse_se[i],
         )
+        split = (
+            {"validationCol": valid_col, "trainRows": int(folds[0].n_rows),
+             "validationRows": int(folds[1].n_rows), "trainWeight": float(folds[0].weight_sum),
+             "validationWeight": float(folds[1].weight_sum)}
+            if valid_col is not None
+            else {"foldRows": [int(f.n_rows) for f in folds],
+                  "foldWeights": [float(f.weight_sum) for f in folds]}
+        )
         summary = _summary(
             stats_result,
             timings,
-            num_folds=K,
-            foldRows=[int(f.n_rows) for f in folds],
-            foldWeights=[float(f.weight_sum) for f in folds],
+            num_folds=None if valid_col is not None else K,
+            **split,
             numFits=len(fits),
             foldPathTasks=tasks,
             foldPathSeconds=float(timings.get("fold_paths", 0.0)),
@@ -744,6 +761,85 @@ class LassoCV(
         )
         return self._copyValues(model)
 
+    def _split_spec(self) -> tuple[Any, ...]:
+        """What decides this estimator's statistics pass besides the input columns."""
+        if self.getValidationCol() is not None:
+            return ("validation", self.getValidationCol())
+        if self.getFoldCol() is not None:
+            return ("foldCol", self.getFoldCol(), self.getNumFolds())
+        return ("hash", self.getNumFolds(), self.getOrDefault(self.seed))
+
+    def fitMultiple(self, dataset: Any, paramMaps: Sequence[dict]) -> Iterator[tuple[int, Any]]:
+        """One model per param map, reading ``dataset`` once per distinct (input columns,
+        folds / validationCol, seed).
+
+        Param maps that vary only the solver, the grid or the rule (elasticNetParam(s),
+        regParams, numRegParams, standardization, selectionRule, penaltyFactors…) share one
+        statistics pass; each model equals ``self.fit(dataset, paramMap)``'s.
+        """
+        estimator = self.copy()
+        lock = threading.Lock()
+        cache: dict[tuple, tuple[Any, dict[str, float]]] = {}
+        spark = dataset.sparkSession
+
+        def fit_single(index: int) -> Any:
+            est = estimator.copy(paramMaps[index])
+            est._validateParams()
+            kw = _stats_kwargs(est)
+            key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                               for k, v in kw.items())) + est._split_spec()
+            with lock:
+                if key not in cache:
+                    timings: dict[str, float] = {}
+                    spec = est._split_spec()
+                    num_folds, fold_col = est.getNumFolds(), est.getFoldCol()
+                    if spec[0] == "validation":
+                        num_folds, fold_col = 2, spec[1]
+                    with timed("lasso_spark LassoCV.fitMultiple: statistics pass", timings,
+                               "stats", logger):
+                        sr = _compute_stats(
+                            dataset,
+                            est,
+                            f"lasso_spark: statistics for {len(paramMaps)} param maps",
+                            num_folds=num_folds,
+                            fold_col=fold_col,
+                            seed=est.getOrDefault(est.seed),
+                        )
+                    cache[key] = (sr, timings)
+                sr, timings = cache[key]
+            return est._fit_from_stats(sr, timings, spark=spark)
+
+        return _FitMultipleIterator(fit_single, len(paramMaps))
+
+
+def _kfold_splits(folds: list[SuffStats]) -> tuple[list[SuffStats], list[SuffStats]]:
+    """``(train, held-out)`` statistics of each CV split: fold k vs the merge of the others."""
+    K = len(folds)
+    if K < 2:
+        raise ValueError(f"cross-validation needs at least 2 non-empty folds, got {K}")
+    empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0]
+    if empty:
+        raise ValueError(
+            f"folds {empty} have no rows (or zero total weight); use fewer folds or check "
+            "the fold column"
+        )
+    trains = [merge_all([f for j, f in enumerate(folds) if j != k]) for k in range(K)]
+    return trains, folds
+
+
+def _validation_split(
+    folds: list[SuffStats], valid_col: str
+) -> tuple[list[SuffStats], list[SuffStats]]:
+    """The one split of ``validationCol``: rows where it is false (fold 0) train, true score."""
+    empty = [what for what, f in (("training (false)", folds[0]), ("validation (true)", folds[1]))
+             if not f.weight_sum > 0.0]
+    if empty:
+        raise ValueError(
+            f"validationCol {valid_col!r} leaves no {' and no '.join(empty)} rows (or zero "
+            "total weight)"
+        )
+    return [folds[0]], [folds[1]]
+
 
 def _cv_table(
     enps: list[float],
@@ -751,17 +847,21 @@ def _cv_table(
     mse: np.ndarray,
     paths: list[PathTable],
     rule: str,
+    validation: bool = False,
 ) -> CVTable:
     """CV table over every (elasticNetParam, regParam); min / 1se chosen over all rows.
 
     Mean over folds is unweighted (scikit-learn's ``mse_path_.mean``), the standard error
     ``std(ddof=1)/sqrt(K)`` (glmnet's cvsd with equal fold weights): core ``select_alphas``.
+    With one validation split the mean is the validation MSE and the standard error NaN.
     """
     from lasso_spark.core import select_alphas
 
     tables = []
     for e, enp in enumerate(enps):
         mean, se, i_min, i_1se = select_alphas(mse[e])
+        if validation:
+            se, i_1se = np.full_like(mean, np.nan), i_min
         tables.append(
             CVTable(
                 elastic_net_params=np.full(len(grids[e]), float(enp)),
@@ -773,6 +873,7 @@ def _cv_table(
                 index_min=i_min,
                 index_1se=i_1se,
                 selection_rule=rule,
+                validation=validation,
             )
         )
     return tables[0] if len(tables) == 1 else CVTable.concat(tables, rule)

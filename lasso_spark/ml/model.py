@@ -255,6 +255,50 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
             raise ValueError(f"expected {self.numFeatures} features, got shape {x.shape}")
         return float(self._intercept + x @ self._coef)
 
+    def evaluatePath(
+        self,
+        dataset: DataFrame,
+        *,
+        labelCol: str | None = None,
+        weightCol: str | None = None,
+        handleInvalid: str | None = None,
+    ) -> pd.DataFrame:
+        """Validation MSE, RMSE, MAE and R² of EVERY fit on the path, from one pass over
+        ``dataset`` (one Spark job; predictions of all fits per Arrow batch on the executors).
+
+        One row per (elasticNetParam, regParam): ``elasticNetParam, regParam, nonzeros, mse,
+        rmse, mae, r2, numRowsUsed, numRowsSkipped``; weighted by the model's ``weightCol``
+        (``weightCol=""`` for unweighted). See :func:`lasso_spark.ml.validation.evaluate_path`.
+        """
+        from lasso_spark.ml.validation import evaluate_path
+
+        return evaluate_path(self, dataset, labelCol=labelCol, weightCol=weightCol,
+                             handleInvalid=handleInvalid)
+
+    def selectOnValidation(
+        self, dataset: DataFrame, metric: str = "mse", **evaluate_kwargs: Any
+    ) -> LassoModel:
+        """A copy of this model at the path fit with the best validation ``metric`` on
+        ``dataset`` ("mse", "rmse", "mae" or "r2"; ties: the larger regParam). The copy keeps
+        the path and CV table; its summary gains ``validationMetric`` and ``validationScore``.
+        """
+        from lasso_spark.ml.validation import METRICS, best_index
+
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}")
+        if self._path is None:
+            raise ValueError("this model has no path to select from")
+        scores = self.evaluatePath(dataset, **evaluate_kwargs)
+        i = best_index(scores, metric)
+        summary = None
+        if self._summary is not None:
+            summary = LassoSummary.fromDict(self._summary.asDict())
+            summary.extra.update(validationMetric=metric,
+                                 validationScore=float(scores[metric].iloc[i]))
+        model = LassoModel.fromPath(self._path, i, featureNames=self._feature_names,
+                                    cv=self._cv, summary=summary, featureStd=self._feature_std)
+        return self._copyValues(model)
+
     # ------------------------------------------------------------------ persistence
     def write(self):  # noqa: ANN201
         from lasso_spark.ml.persistence import LassoModelWriter
@@ -311,8 +355,11 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         ]
         cv = self._cv_at_choice()
         if cv is not None:
-            rows.append((f"CV MSE ({cv[2]}, {self._cv.n_folds} folds)",
-                         f"{cv[0]:.6g} ± {cv[1]:.3g}"))
+            if self._cv.validation:
+                rows.append(("validation MSE", f"{cv[0]:.6g}"))
+            else:
+                rows.append((f"CV MSE ({cv[2]}, {self._cv.n_folds} folds)",
+                             f"{cv[0]:.6g} ± {cv[1]:.3g}"))
         if self._path is not None:
             rows.append(("path", f"{self._path.n_rows} fits"))
         if self._summary is not None and self._summary.numRows is not None:

@@ -32,6 +32,7 @@ Parameter map (``—`` = no equivalent)::
   elasticNetParams  —           (ParamGridBuilder)        l1_ratio (list)        —
   numFolds          5           CrossValidator.numFolds   cv                     nfolds
   foldCol           —           CrossValidator.foldCol    cv=PredefinedSplit     foldid
+  validationCol     —           GBT validationIndicator.  cv=PredefinedSplit     —
   seed              crc32 (**)  seed                      random_state           set.seed
   selectionRule     min         —                         (min only)             lambda.min / 1se
   parallelism       auto        CrossValidator.parall.    n_jobs                 parallel
@@ -416,6 +417,15 @@ class _LassoCVParams(_LassoParams, HasSeed):
         "from seed.",
         typeConverter=TypeConverters.toString,
     )
+    validationCol: Param[str] = Param(
+        Params._dummy(),
+        "validationCol",
+        "boolean column marking validation rows (like MLlib GBT's validationIndicatorCol): "
+        "regParam is selected on the validation MSE of the path fitted on the other rows, "
+        "instead of K folds (still one data pass); the final model is the path on all rows. "
+        "Excludes foldCol and selectionRule='1se'.",
+        typeConverter=TypeConverters.toString,
+    )
     selectionRule: Param[str] = Param(
         Params._dummy(),
         "selectionRule",
@@ -464,6 +474,11 @@ class _LassoCVParams(_LassoParams, HasSeed):
     def getFoldCol(self) -> str | None:
         return self.getOrDefault(self.foldCol) if self.isDefined(self.foldCol) else None
 
+    def getValidationCol(self) -> str | None:
+        if not self.isDefined(self.validationCol):
+            return None
+        return self.getOrDefault(self.validationCol) or None
+
     def getSelectionRule(self) -> str:
         return str(self.getOrDefault(self.selectionRule))
 
@@ -480,3 +495,20 @@ class _LassoCVParams(_LassoParams, HasSeed):
             if fold in used:
                 raise ParamValidationError(f"foldCol {fold!r} is also the label, weight or a "
                                            "feature column")
+        valid = self.getValidationCol()
+        if valid is not None:
+            if fold is not None:
+                raise ParamValidationError(
+                    f"set at most one of foldCol ({fold!r}) and validationCol ({valid!r})"
+                )
+            if self.getSelectionRule() == "1se":
+                raise ParamValidationError(
+                    "selectionRule='1se' needs the spread of K fold errors; with validationCol "
+                    "there is one validation error per regParam: use selectionRule='min'"
+                )
+            used = {self.getLabelCol(), self.getWeightCol() if self.isDefined(self.weightCol)
+                    else None}
+            used.update(self.getInputCols() if self._usesInputCols() else [self.getFeaturesCol()])
+            if valid in used:
+                raise ParamValidationError(f"validationCol {valid!r} is also the label, weight "
+                                           "or a feature column")

@@ -12,6 +12,9 @@ Coefficient columns are ``"coef:" + feature name``; no fixed column contains ``:
 cannot collide. CV DataFrame columns (``CVTable.to_pandas``)::
 
     elasticNetParam, regParam, nonzeros, mseMean, mseStdErr, mseFold0 ... mseFold{K-1}
+
+or, for a validation split (``LassoCV`` with ``validationCol``), ``mseValidation`` instead of the
+fold columns (``mseMean`` is then the validation MSE and ``mseStdErr`` NaN).
 """
 
 from __future__ import annotations
@@ -212,6 +215,7 @@ class CVTable:
     index_min: int
     index_1se: int
     selection_rule: str = "min"
+    validation: bool = False  # one validation split (LassoCV validationCol), not K folds
 
     def __post_init__(self) -> None:
         folds = np.atleast_2d(_arr(self.mse_folds))
@@ -278,7 +282,8 @@ class CVTable:
         i_min, i_1se = select_min_1se(cols["mse_mean"], cols["mse_se"], cols["reg_params"],
                                       cols["elastic_net_params"])
         return cls(**cols, index_min=i_min, index_1se=i_1se,
-                   selection_rule=selection_rule or tables[0].selection_rule)
+                   selection_rule=selection_rule or tables[0].selection_rule,
+                   validation=tables[0].validation)
 
     def to_pandas(self) -> pd.DataFrame:
         out = pd.DataFrame({
@@ -288,6 +293,9 @@ class CVTable:
             "mseMean": self.mse_mean,
             "mseStdErr": self.mse_se,
         })
+        if self.validation:
+            out["mseValidation"] = self.mse_folds[:, 0]
+            return out
         for k in range(self.n_folds):
             out[f"mseFold{k}"] = self.mse_folds[:, k]
         return out
@@ -307,7 +315,8 @@ class CVTable:
 
     def meta(self) -> dict[str, Any]:
         return {"indexMin": self.index_min, "index1se": self.index_1se,
-                "selectionRule": self.selection_rule, "numFolds": self.n_folds}
+                "selectionRule": self.selection_rule, "numFolds": self.n_folds,
+                "validation": self.validation}
 
     @classmethod
     def from_rows(cls, rows: Sequence[Any], meta: Mapping[str, Any]) -> CVTable:
@@ -320,6 +329,7 @@ class CVTable:
             mse_folds=np.array([r[6] for r in rows], dtype=np.float64).reshape(len(rows), k),
             index_min=int(meta["indexMin"]), index_1se=int(meta["index1se"]),
             selection_rule=str(meta["selectionRule"]),
+            validation=bool(meta.get("validation", False)),
         )
 
 

@@ -128,9 +128,10 @@ def resolve_input(
         used.append(weight_col)
     if fold_col is not None:
         fold = _field(df, fold_col, "fold")
-        if not isinstance(fold.dataType, T.IntegralType):
+        # a boolean column is a 2-fold split: false -> fold 0, true -> fold 1
+        if not isinstance(fold.dataType, (T.IntegralType, T.BooleanType)):
             raise ValueError(
-                f"fold column {fold_col!r} must be an integer type, "
+                f"fold column {fold_col!r} must be an integer (or boolean) type, "
                 f"got {fold.dataType.simpleString()}"
             )
         used.append(fold_col)
