@@ -540,11 +540,23 @@ def _working_set(
     pending violators) ∪ the sequential strong set of ``alpha`` (``score ≥ 2α − α_prev``),
     topped up with the next highest-scoring features to ``growth ×`` that size (+100) so that
     the same Gram block serves the alphas further down the segment; at most ``budget``
-    features beyond ``kept`` unless the strong set itself is larger."""
-    strong = np.isfinite(score) & (score >= 2.0 * alpha - a_prev)
+    features beyond ``kept``: a larger strong set keeps its ``budget`` highest scores (the KKT
+    pass adds whatever the solutions need)."""
+    strong = np.isfinite(score) & (score >= 2.0 * alpha - a_prev) & ~kept
+    n_strong = int(strong.sum())
+    if n_strong > budget:
+        # cap: the ``budget`` highest-scoring strong features; the rest join as KKT violators
+        # if (and only when) the solutions need them, which bounds the Gram block on the driver
+        cand = np.flatnonzero(strong)
+        top = cand[np.argpartition(-score[cand], budget - 1)[:budget]]
+        strong = np.zeros_like(strong)
+        strong[top] = True
+        logger.info("strong set of %d features capped at the %d highest-scoring", n_strong,
+                    budget)
     core = kept | strong
     n_core = int(core.sum())
-    target = min(max(int(growth * n_core) + 100, n_core), max(budget, n_core))
+    n_kept = int(kept.sum())
+    target = min(max(int(growth * n_core) + 100, n_core), n_kept + budget)
     extra = target - n_core
     if extra > 0:
         cand = np.flatnonzero(~core & np.isfinite(score) & (score > 0.0))
