@@ -153,6 +153,8 @@ class ModelConfig(_Section):
     adaptive: bool | None = None
     adaptiveGamma: Annotated[float, Field(gt=0.0)] | None = None
     handleInvalid: Literal["error", "skip"] | None = None
+    #: "gram" (one pass), "wide" (working-set Gram blocks + X'r passes) or "auto"
+    solverMode: Literal["auto", "gram", "wide"] | None = None
     # LassoCV only
     regParams: list[NonNegFloat] | None = None
     numRegParams: PositiveInt | None = None

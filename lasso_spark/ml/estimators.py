@@ -44,6 +44,7 @@ from lasso_spark.ml._parallel import (
     session_max_tasks,
 )
 from lasso_spark.ml._progress import timed
+from lasso_spark.ml._wide import fit_wide, wide_features
 from lasso_spark.ml.mapping import CorePenalty, mllib_to_core
 from lasso_spark.ml.model import LassoModel
 from lasso_spark.ml.params import (
@@ -290,7 +291,7 @@ def _summary(
         statsSeconds=stats_s,
         solveSeconds=solve_s,
         totalSeconds=stats_s + solve_s,
-        extra=extra,
+        extra={"solverMode": "gram", **extra},
     )
 
 
@@ -349,6 +350,9 @@ class _EstimatorSetters:
     def setAdaptiveGamma(self, value: float) -> Any:
         return self._set(adaptiveGamma=value)
 
+    def setSolverMode(self, value: str) -> Any:
+        return self._set(solverMode=value)
+
 
 class Lasso(
     Estimator, _LassoParams, _EstimatorSetters, DefaultParamsReadable, DefaultParamsWritable
@@ -387,6 +391,7 @@ class Lasso(
         adaptive: bool = False,
         adaptiveGamma: float = 1.0,
         handleInvalid: str = "error",
+        solverMode: str = "auto",
     ) -> None:
         super().__init__()
         self._set(**_drop_none(self._input_kwargs))
@@ -410,12 +415,15 @@ class Lasso(
         adaptive: bool = False,
         adaptiveGamma: float = 1.0,
         handleInvalid: str = "error",
+        solverMode: str = "auto",
     ) -> Lasso:
         return self._set(**_drop_none(self._input_kwargs))
 
     # ------------------------------------------------------------------------------ fitting
     def _fit(self, dataset: Any) -> Any:
         self._validateParams()
+        if (wide := wide_features(self, dataset)) is not None:  # many features: wide mode
+            return self._copyValues(fit_wide(self, dataset, wide))
         timings: dict[str, float] = {}
         with timed("lasso_spark Lasso: statistics pass", timings, "stats", logger):
             stats_result = _compute_stats(dataset, self, "lasso_spark: statistics", num_folds=0)
@@ -520,6 +528,7 @@ class LassoCV(
         adaptive: bool = False,
         adaptiveGamma: float = 1.0,
         handleInvalid: str = "error",
+        solverMode: str = "auto",
         regParams: list[float] | None = None,
         numRegParams: int = 100,
         regParamMinRatio: float | None = None,
@@ -555,6 +564,7 @@ class LassoCV(
         adaptive: bool = False,
         adaptiveGamma: float = 1.0,
         handleInvalid: str = "error",
+        solverMode: str = "auto",
         regParams: list[float] | None = None,
         numRegParams: int = 100,
         regParamMinRatio: float | None = None,
@@ -601,6 +611,8 @@ class LassoCV(
     # ------------------------------------------------------------------------------ fitting
     def _fit(self, dataset: Any) -> Any:
         self._validateParams()
+        if (wide := wide_features(self, dataset)) is not None:  # many features: wide mode
+            return self._copyValues(fit_wide(self, dataset, wide))
         timings: dict[str, float] = {}
         fold_col = self.getFoldCol()
         k_text = f"folds from {fold_col!r}" if fold_col else f"{self.getNumFolds()} folds"

@@ -26,6 +26,7 @@ Parameter map (``—`` = no equivalent)::
   adaptive          False       —                         —                      —
   adaptiveGamma     1.0         —                         —                      —
   handleInvalid     error       (VectorAssembler)         —                      —
+  solverMode        auto        solver (normal/l-bfgs)    —                      —
   regParams         —           (ParamGridBuilder)        alphas                 lambda
   numRegParams      100         —                         n_alphas               nlambda
   regParamMinRatio  None        —                         eps                    lambda.min.ratio
@@ -53,6 +54,13 @@ Semantics that differ from MLlib on purpose:
   leave it unset and use the vector column ``featuresCol``; setting both explicitly is an error.
 * ``penaltyFactors`` maps feature names to ``v_j ≥ 0`` (0 = never penalized, missing = 1). They
   are used as given; glmnet rescales them to sum to the number of features.
+* ``solverMode`` is ``"gram"`` (one data pass, the full ``p × p`` Gram per fold), ``"wide"``
+  (:mod:`lasso_spark.wide`: per-feature statistics, Gram blocks for working sets only and
+  ``Xᵀr`` passes over all features for the KKT checks; several passes, driver memory
+  ``O(K·|A|² + T·p)``) or ``"auto"`` (wide above ``WIDE_AUTO_MIN_FEATURES = 4096`` features,
+  MLlib's limit for its normal solver). Both give the same model to the solver tolerance; the
+  summary reports ``solverMode``, ``numDataPasses`` and ``dataPasses`` (per kind). Wide mode
+  does not support ``adaptive`` or ``regParam = 0``.
 * ``parallelism`` is ``"auto"`` or a positive int: how many fold/elastic-net fits may run as
   concurrent Spark tasks (1 = all on the driver).
 """
@@ -88,12 +96,14 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "HANDLE_INVALID_OPTIONS",
     "SELECTION_RULES",
+    "SOLVER_MODES",
     "ParamValidationError",
     "resolve_penalty_factors",
 ]
 
 HANDLE_INVALID_OPTIONS = ("error", "skip")
 SELECTION_RULES = ("min", "1se")
+SOLVER_MODES = ("auto", "gram", "wide")
 
 
 class ParamValidationError(ValueError):
@@ -345,10 +355,20 @@ class _LassoParams(_LassoSharedParams, HasRegParam, HasElasticNetParam):
         "ElasticNet mixing parameter in [0, 1]: 1 = L1 (lasso), 0 = L2 (ridge).",
         typeConverter=_float_in("elasticNetParam", 0.0, 1.0),
     )
+    solverMode: Param[str] = Param(
+        Params._dummy(),
+        "solverMode",
+        "'gram' (one pass, full Gram per fold), 'wide' (Gram blocks of working sets plus X'r "
+        "KKT passes; for many features) or 'auto' (wide above 4096 features).",
+        typeConverter=_choice("solverMode", SOLVER_MODES),
+    )
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._setDefault(regParam=0.0, elasticNetParam=1.0)
+        self._setDefault(regParam=0.0, elasticNetParam=1.0, solverMode="auto")
+
+    def getSolverMode(self) -> str:
+        return str(self.getOrDefault(self.solverMode))
 
 
 def resolve_penalty_factors(

@@ -15,6 +15,14 @@ once at the end, ``Σ w (x_a − c_a)(x_b − c_b) = Σ w x_a x_b − s_a c_b �
 with ``s = Σ w x``; for a feature stored in at most half of the rows ``c² ≤ σ²``, so this
 loses nothing to cancellation. Sparse × dense: ``Σ w x_a d − c_a Σ w d``. All of it is linear
 in the per-partition sums, so partitions are summed and centered on the driver.
+
+Reduction of passes 2 and 3 (:func:`_sum_pass`). A partition's result is a flat float64 vector
+of known length (``F·(q+1)²+…`` or ``T·p+T``). Small results are collected and summed on the
+driver. A result above :data:`TREE_MIN_BYTES` would make the driver's JVM hold one copy per
+partition (the ``OutOfMemoryError`` of a plain ``collect``), so it is cut into slices of
+:data:`SLICE_VALUES` keyed by slice id, shuffled by that id and summed per slice in a second
+``mapInArrow`` (streaming: one accumulator per slice); the driver then receives each slice's
+total once: memory ``O(result)`` whatever the number of partitions.
 """
 
 from __future__ import annotations
@@ -43,6 +51,12 @@ OUTPUT_DDL = "kind INT, data BINARY"
 _SCHEMA = pa.schema([("kind", pa.int32()), ("data", pa.binary())])
 _KIND_COUNTS = -1  # counters record
 _KIND_RSS = -2  # peak worker memory record
+#: per-partition results larger than this are summed by a shuffle stage before the collect
+TREE_MIN_BYTES = 16 * 1024 * 1024
+#: float64 values per slice in that stage (8 MB)
+SLICE_VALUES = 1 << 20
+#: upper bound on the reducer tasks of that stage
+MAX_REDUCERS = 64
 
 
 @dataclass
@@ -67,6 +81,61 @@ def _run(proj: DataFrame, body, description: str) -> list[tuple[int, bytes]]:
     with _job_label(proj.sparkSession, description):
         rows = out.collect()
     return [(int(r["kind"]), bytes(r["data"])) for r in rows]
+
+
+def _emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
+    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each."""
+    if slice_len <= 0:
+        yield _records([(0, payload.tobytes())])
+        return
+    for k, start in enumerate(range(0, payload.shape[0], slice_len)):
+        yield _records([(k, payload[start : start + slice_len].tobytes())])
+
+
+def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Reducer of :func:`_sum_pass`: the sum of every slice id's vectors in this partition."""
+    acc: dict[int, np.ndarray] = {}
+    for rb in batches:
+        kinds = rb.column(0).to_pylist()
+        data = rb.column(1)
+        for i, k in enumerate(kinds):
+            v = np.frombuffer(data[i].as_py(), dtype=np.float64)
+            if k in acc:
+                acc[k] += v
+            else:
+                acc[k] = v.copy()
+    for k, v in acc.items():
+        yield _records([(k, v.tobytes())])
+
+
+def _sum_pass(proj: DataFrame, body, n_values: int, description: str) -> np.ndarray:
+    """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc)."""
+    if n_values * 8 <= TREE_MIN_BYTES:
+        total = None
+        for _, data in _run(proj, partial(body, slice_len=0), description):
+            v = np.frombuffer(data, dtype=np.float64)
+            total = v.copy() if total is None else total + v
+        if total is None:
+            raise RuntimeError(f"{description}: no partition results")
+        return total
+    n_slices = -(-n_values // SLICE_VALUES)
+    out = (
+        proj.mapInArrow(partial(body, slice_len=SLICE_VALUES), OUTPUT_DDL)
+        .repartition(min(n_slices, MAX_REDUCERS), "kind")
+        .mapInArrow(_sum_slices, OUTPUT_DDL)
+    )
+    total = np.zeros(n_values)
+    seen = np.zeros(n_slices, dtype=bool)
+    with _job_label(proj.sparkSession, description + " (sliced reduction)"):
+        for r in out.collect():
+            k = int(r["kind"])
+            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
+            start = k * SLICE_VALUES
+            total[start : start + v.shape[0]] += v
+            seen[k] = True
+    if not seen.all():
+        raise RuntimeError(f"{description}: {int((~seen).sum())} result slices missing")
+    return total
 
 
 def _fold_count(layout: BatchLayout) -> int:
@@ -173,6 +242,7 @@ def _gram_body(
     index: np.ndarray,
     center: np.ndarray,
     dense: np.ndarray,
+    slice_len: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     p = layout.n_features
     F = _fold_count(layout)
@@ -213,7 +283,8 @@ def _gram_body(
             Z *= np.sqrt(wf)[:, None]
             C[f][np.ix_(dense_index, dense_index)] += Z.T @ Z
     payload = np.concatenate([C.ravel(), s.ravel(), t.ravel(), W])
-    yield _records([(0, payload.tobytes())])
+    del C
+    yield from _emit(payload, slice_len)
 
 
 def gram_pass(
@@ -226,14 +297,12 @@ def gram_pass(
 ) -> np.ndarray:
     """``(F, q+1, q+1)``: per fold ``Σ w (z − c)(z − c)ᵀ`` with ``z = (x[index], y)`` and
     ``center = c`` (length ``q+1``, label last); ``dense`` (q,) marks the dense features."""
+    F = _fold_count(layout)
+    q = index.shape[0]
+    n_values = F * (q + 1) * (q + 1) + F * (q + 1) + F * (int(dense.sum()) + 1) + F
     body = partial(_gram_body, layout=layout, index=index, center=center, dense=dense)
-    total = None
-    for _, data in _run(proj, body, description):
-        v = np.frombuffer(data, dtype=np.float64)
-        total = v.copy() if total is None else total + v
-    if total is None:
-        raise RuntimeError("the Gram pass returned no partition results")
-    return finish_gram(total, _fold_count(layout), center, dense)
+    total = _sum_pass(proj, body, n_values, description)
+    return finish_gram(total, F, center, dense)
 
 
 def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray) -> np.ndarray:
@@ -265,6 +334,7 @@ def _kkt_body(
     B: np.ndarray,
     b0: np.ndarray,
     model_fold: np.ndarray,
+    slice_len: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     p = layout.n_features
     T = B.shape[1]
@@ -280,7 +350,9 @@ def _kkt_body(
         R[ch.fold[:, None] == model_fold[None, :]] = 0.0  # held-out rows of each model
         S += R.sum(axis=0)
         kernels.xt_r(ch.indptr, ch.cols, ch.vals, R, acc)
-    yield _records([(0, np.concatenate([acc.ravel(), S]).tobytes())])
+    payload = np.concatenate([acc.ravel(), S])
+    del acc
+    yield from _emit(payload, slice_len)
 
 
 def kkt_pass(
@@ -298,12 +370,7 @@ def kkt_pass(
     T = B.shape[1]
     body = partial(_kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
                    model_fold=model_fold)
-    total = None
-    for _, data in _run(proj, body, description):
-        v = np.frombuffer(data, dtype=np.float64)
-        total = v.copy() if total is None else total + v
-    if total is None:
-        raise RuntimeError("the KKT pass returned no partition results")
+    total = _sum_pass(proj, body, p * T + T, description)
     return total[: p * T].reshape(p, T), total[p * T :]
 
 

@@ -32,8 +32,10 @@ Held-out MSE of fold ``k`` comes from fold ``k``'s statistics on ``A`` (exact, n
 from __future__ import annotations
 
 import logging
+import resource
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,7 +59,12 @@ from lasso_spark.wide.passes import PassLog, diag_pass, gram_pass, kkt_pass, tim
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WidePathResult", "wide_enet_path"]
+__all__ = ["GridPlan", "WidePathResult", "wide_enet_path"]
+
+#: ``plan(total, alpha_max_of) -> (alphas, l1_ratio)``: called once after pass 1 with the full
+#: data's :class:`DiagStats` and ``alpha_max_of(l1_ratio)`` (the exact edge of the all-zero
+#: region for that ρ); returns the decreasing alpha grid (may be empty: no path is solved) and ρ.
+GridPlan = Callable[[DiagStats, Callable[[float], float]], tuple[np.ndarray, float]]
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ class WidePathResult:
     peak_worker_rss_bytes: int
     elapsed_seconds: float
     fold_rows: list[int] = field(default_factory=list)
+    total: DiagStats | None = None
+    driver_peak_bytes: int = 0
 
     @property
     def pass_counts(self) -> dict[str, int]:
@@ -222,7 +231,8 @@ def wide_enet_path(
     n_alphas: int = 100,
     alpha_min_ratio: float | None = None,
     l1_ratio: float = 1.0,
-    penalty_factor: Sequence[float] | np.ndarray | None = None,
+    penalty_factor: Sequence[float] | np.ndarray | Callable[[list[str]], np.ndarray | None]
+    | None = None,
     fit_intercept: bool = True,
     standardize: bool = True,
     tol: float = 1e-7,
@@ -232,6 +242,7 @@ def wide_enet_path(
     max_working_set: int = 3000,
     growth: float = 2.0,
     max_kkt_values: int = 25_000_000,
+    plan: GridPlan | None = None,
 ) -> WidePathResult:
     """Elastic-net path (and K-fold CV when ``num_folds ≥ 2`` or ``fold_col``) of ``df`` in
     wide mode (module docstring): driver memory ``O(K·|A|² + T·p)``, never ``O(p²)``.
@@ -245,6 +256,11 @@ def wide_enet_path(
     most ``block_size`` alphas and ``max_kkt_values // (models · p)`` (the size of one ``Xᵀr``
     result); the alphas before the first one with KKT violations are accepted and the next
     segment starts there, with the violators added.
+
+    ``penalty_factor`` may be a callable of the feature names (resolved from the input before
+    any pass). ``plan`` (:data:`GridPlan`), when given, replaces ``alphas`` / ``n_alphas`` /
+    ``alpha_min_ratio`` / ``l1_ratio``: grids that depend on the data (MLlib's regParam scale,
+    which needs the label's standard deviation) are decided after pass 1 without another pass.
     """
     started = time.perf_counter()
     rho = float(l1_ratio)
@@ -288,6 +304,8 @@ def wide_enet_path(
     if K and any(not f.weight_sum > 0.0 for f in folds):
         raise ValueError("some folds have no rows (or zero total weight); use fewer folds")
 
+    if callable(penalty_factor):
+        penalty_factor = penalty_factor(list(resolved.feature_names))
     v = _check_v(penalty_factor, p)
     models = [_model(-1, total, v, fit_intercept, standardize)]
     for k in range(K):
@@ -348,9 +366,20 @@ def wide_enet_path(
         g_prev = np.stack([_initial_gradient(m, fit_intercept) for m in models], axis=1)
 
     pen_full = models[0].usable & (v > 0.0)
-    a_max = float(np.max(np.abs(g_prev[pen_full, 0]) / v[pen_full]) / rho) if pen_full.any() \
-        else 0.0
-    if alphas is None:
+    edge = float(np.max(np.abs(g_prev[pen_full, 0]) / v[pen_full])) if pen_full.any() else 0.0
+    if plan is not None:
+        grid, rho = plan(total, lambda r: edge / float(r))
+        rho = float(rho)
+        if not 0.0 < rho <= 1.0:
+            raise ValueError(f"l1_ratio must be in (0, 1], got {rho}")
+        grid = np.asarray(grid, dtype=np.float64).ravel()
+        if grid.size and (~np.isfinite(grid) | (grid <= 0.0)).any():
+            raise ValueError("alphas must be finite and > 0")
+        if grid.size == 0 and K:
+            raise ValueError("cross-validation needs at least one alpha")
+        grid = np.sort(grid)[::-1].copy()
+    a_max = edge / rho
+    if plan is None and alphas is None:
         ratio = (1e-4 if total.n_rows > p else 1e-2) if alpha_min_ratio is None \
             else float(alpha_min_ratio)
         if not 0.0 < ratio < 1.0:
@@ -359,7 +388,7 @@ def wide_enet_path(
             grid = a_max * np.logspace(0.0, np.log10(ratio), int(n_alphas))
         else:
             grid = np.full(int(n_alphas), np.finfo(np.float64).resolution)
-    else:
+    elif plan is None:
         grid = np.asarray(alphas, dtype=np.float64).ravel()
         if (~np.isfinite(grid) | (grid <= 0.0)).any():
             raise ValueError("alphas must be finite and > 0")
@@ -377,7 +406,7 @@ def wide_enet_path(
     ws_sizes: list[int] = []
     tol_abs = np.array([tol * m.yy for m in models])
 
-    a_prev = max(a_max, float(grid[0]))
+    a_prev = max(a_max, float(grid[0])) if n_a else a_max
     penalized = np.stack([m.usable for m in models]) & (v > 0.0)
     seg_cap = max(1, int(max_kkt_values // (T0 * p)))
     pending = np.zeros(p, dtype=bool)
@@ -488,8 +517,15 @@ def wide_enet_path(
         path=path, cv=cv, feature_names=list(resolved.feature_names), n_passes=len(log),
         passes=log, working_set_sizes=ws_sizes, n_rows_read=n_read, n_rows_skipped=n_skipped,
         invalid_counts=invalid, peak_worker_rss_bytes=diag.peak_worker_rss_bytes,
-        elapsed_seconds=elapsed, fold_rows=[f.n_rows for f in folds] if K else [],
+        elapsed_seconds=elapsed, fold_rows=[f.n_rows for f in folds] if K else [], total=total,
+        driver_peak_bytes=_driver_peak_bytes(),
     )
+
+
+def _driver_peak_bytes() -> int:
+    """Peak resident memory of this (driver) Python process so far, in bytes."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss if sys.platform == "darwin" else rss * 1024)
 
 
 def _working_set(
@@ -504,11 +540,23 @@ def _working_set(
     pending violators) ∪ the sequential strong set of ``alpha`` (``score ≥ 2α − α_prev``),
     topped up with the next highest-scoring features to ``growth ×`` that size (+100) so that
     the same Gram block serves the alphas further down the segment; at most ``budget``
-    features beyond ``kept`` unless the strong set itself is larger."""
-    strong = np.isfinite(score) & (score >= 2.0 * alpha - a_prev)
+    features beyond ``kept``: a larger strong set keeps its ``budget`` highest scores (the KKT
+    pass adds whatever the solutions need)."""
+    strong = np.isfinite(score) & (score >= 2.0 * alpha - a_prev) & ~kept
+    n_strong = int(strong.sum())
+    if n_strong > budget:
+        # cap: the ``budget`` highest-scoring strong features; the rest join as KKT violators
+        # if (and only when) the solutions need them, which bounds the Gram block on the driver
+        cand = np.flatnonzero(strong)
+        top = cand[np.argpartition(-score[cand], budget - 1)[:budget]]
+        strong = np.zeros_like(strong)
+        strong[top] = True
+        logger.info("strong set of %d features capped at the %d highest-scoring", n_strong,
+                    budget)
     core = kept | strong
     n_core = int(core.sum())
-    target = min(max(int(growth * n_core) + 100, n_core), max(budget, n_core))
+    n_kept = int(kept.sum())
+    target = min(max(int(growth * n_core) + 100, n_core), n_kept + budget)
     extra = target - n_core
     if extra > 0:
         cand = np.flatnonzero(~core & np.isfinite(score) & (score > 0.0))
