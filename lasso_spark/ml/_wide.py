@@ -69,6 +69,11 @@ def wide_features(est: Any, dataset: Any) -> int | None:
 
 
 def _check(est: Any) -> None:
+    if est.hasParam("validationCol") and est.getValidationCol() is not None:
+        raise ParamValidationError(
+            "validationCol is not supported in wide mode yet: set solverMode='gram' (feasible up "
+            "to a few thousand features) or use numFolds / foldCol"
+        )
     if est.getAdaptive():
         raise ParamValidationError(
             "adaptive=True needs the full Gram (OLS/ridge initial fit): set solverMode='gram' "

@@ -115,6 +115,8 @@ def test_wide_mode_refuses_what_needs_the_full_gram(frame):
         Lasso(regParam=0.0, solverMode="wide").fit(frame)
     with pytest.raises(ParamValidationError, match="solverMode"):
         Lasso(solverMode="dense")
+    with pytest.raises(ParamValidationError, match="validationCol is not supported in wide"):
+        LassoCV(solverMode="wide", validationCol="isVal").fit(frame)
 
 
 def test_sliced_reduction_equals_plain_collect(frame, monkeypatch):
