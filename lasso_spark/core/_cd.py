@@ -1,0 +1,450 @@
+"""numba kernels: elastic-net coordinate descent on a Gram matrix (covariance updates).
+
+The kernels solve, for each alpha of a decreasing grid, the quadratic form
+
+    min_β  ½ yy − cᵀβ + ½ βᵀGβ  +  Σ_j v_j (l1 |β_j| + ½ l2 β_j²),   l1 = αρ,  l2 = α(1−ρ)
+
+where ``G = X̃ᵀWX̃ / W``, ``c = X̃ᵀWy / W`` and ``yy = yᵀWy / W`` (so ``½ yy − cᵀβ + ½ βᵀGβ`` is
+``1/(2W) Σ w (y − X̃β)²``). Every feature handed to the kernels has ``G_jj > 0`` and a finite
+``v_j``; the Python layer removes the others.
+
+State kept along the path: ``beta`` and the gradient of the smooth part with the sign flipped,
+``g = c − Gβ`` (= ``X̃ᵀW r / W`` for the residual ``r``). A coordinate step is
+
+    z = g_j + G_jj β_j,   β_j ← S(z, l1 v_j) / (G_jj + l2 v_j),   g ← g − G[j, :] Δβ_j
+
+and only the entries of ``g`` that the current phase reads are updated; the rest are rebuilt
+from scratch (``g = c − Σ_k β_k G[k, :]``, which also removes accumulated rounding) before any
+KKT check over all features.
+
+Per alpha: sequential strong rule → working set S; full sweeps over S alternate with cycling over
+the active set A ⊂ S (non-zeros and unpenalized features) until A's sub-problem reaches the gap
+tolerance; A-cycling is accelerated by Anderson extrapolation of the last iterates (accepted only
+when it lowers the objective; Bertrand & Massias, 2021). When the gap restricted to S is small
+enough, ``g`` is rebuilt, features outside S that violate KKT (|g_j| > l1 v_j) join S, and the
+duality gap over all features certifies convergence.
+
+Duality gap (scikit-learn's, divided by W; v generalises the dual norm)::
+
+    XtA_j = g_j − l2 v_j β_j,      dual = max_{v_j>0} |XtA_j| / v_j,   κ = min(1, l1 / dual)
+    gap   = ½(1−κ)² (yy − cᵀβ) − ½(1+κ²) gᵀβ + l1 Σ v|β| + ½ l2 (1+κ²) Σ v β²
+
+which is algebraically ``½(1+κ²)R² − κ rᵀy/W + …`` with ``R² = yy − cᵀβ − gᵀβ``, rearranged so
+that no large terms cancel when ``κ ≈ 1``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from numba import njit
+
+logger = logging.getLogger(__name__)
+
+_ANDERSON_K = 5
+
+
+@njit(cache=True)
+def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
+    """One cyclic pass over features ``T[:nT]``, updating ``g`` on ``U[:nU]`` (on every feature,
+    contiguously, when ``nU < 0``). Returns the number of coefficients changed."""
+    changed = 0
+    p = g.shape[0]
+    for t in range(nT):
+        j = T[t]
+        bj = beta[j]
+        z = g[j] + diag[j] * bj
+        thr = l1 * v[j]
+        if z > thr:
+            new = (z - thr) / (diag[j] + l2 * v[j])
+        elif z < -thr:
+            new = (z + thr) / (diag[j] + l2 * v[j])
+        else:
+            new = 0.0
+        d = new - bj
+        if d != 0.0:
+            beta[j] = new
+            changed += 1
+            row = G[j]
+            if nU < 0:
+                for i in range(p):
+                    g[i] -= row[i] * d
+            else:
+                for u in range(nU):
+                    i = U[u]
+                    g[i] -= row[i] * d
+    return changed
+
+
+@njit(cache=True)
+def _gap(T, nT, c, g, beta, v, yy, l1, l2):
+    """Duality gap of the problem restricted to features ``T[:nT]`` (exact when T ⊇ support
+    and ``g`` is exact on T); see the module docstring."""
+    cb = 0.0
+    gb = 0.0
+    l1n = 0.0
+    l2n = 0.0
+    dual = 0.0
+    for t in range(nT):
+        j = T[t]
+        b = beta[j]
+        if b != 0.0:
+            cb += c[j] * b
+            gb += g[j] * b
+            l1n += v[j] * abs(b)
+            l2n += v[j] * b * b
+        if v[j] > 0.0:
+            x = abs(g[j] - l2 * v[j] * b) / v[j]
+            if x > dual:
+                dual = x
+    kappa = 1.0
+    if dual > l1:
+        kappa = l1 / dual
+    return (
+        0.5 * (1.0 - kappa) ** 2 * (yy - cb)
+        - 0.5 * (1.0 + kappa * kappa) * gb
+        + l1 * l1n
+        + 0.5 * l2 * (1.0 + kappa * kappa) * l2n
+    )
+
+
+@njit(cache=True)
+def _refresh_gradient(G, c, g, beta):
+    """Rebuild ``g = c − Gβ`` over all features from the non-zeros of β."""
+    p = c.shape[0]
+    for i in range(p):
+        g[i] = c[i]
+    for k in range(p):
+        b = beta[k]
+        if b != 0.0:
+            row = G[k]
+            for i in range(p):
+                g[i] -= row[i] * b
+
+
+@njit(cache=True)
+def _objective_on(T, nT, G, c, yy, beta_T, v, l1, l2, h):
+    """Primal objective at β (zero outside T, values ``beta_T`` on T); fills ``h = (Gβ)_T``."""
+    for a in range(nT):
+        h[a] = 0.0
+    for b_ in range(nT):
+        b = beta_T[b_]
+        if b != 0.0:
+            row = G[T[b_]]
+            for a in range(nT):
+                h[a] += row[T[a]] * b
+    val = 0.5 * yy
+    for a in range(nT):
+        b = beta_T[a]
+        j = T[a]
+        val += -c[j] * b + 0.5 * b * h[a] + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+    return val
+
+
+@njit(cache=True)
+def _anderson_weights(hist, K, nA, out):
+    """Anderson mixing weights from K+1 stored iterates: ``out`` sums to 1. False if singular."""
+    M = np.zeros((K, K))
+    for a in range(K):
+        for b in range(a, K):
+            s = 0.0
+            for t in range(nA):
+                s += (hist[a + 1, t] - hist[a, t]) * (hist[b + 1, t] - hist[b, t])
+            M[a, b] = s
+            M[b, a] = s
+    tr = 0.0
+    for a in range(K):
+        tr += M[a, a]
+    if not tr > 0.0:
+        return False
+    for a in range(K):
+        M[a, a] += 1e-10 * tr
+    # Cholesky M = L Lᵀ, then solve M z = 1
+    L = np.zeros((K, K))
+    for a in range(K):
+        for b in range(a + 1):
+            s = M[a, b]
+            for t in range(b):
+                s -= L[a, t] * L[b, t]
+            if a == b:
+                if s <= 0.0:
+                    return False
+                L[a, a] = np.sqrt(s)
+            else:
+                L[a, b] = s / L[b, b]
+    z = np.ones(K)
+    for a in range(K):
+        s = z[a]
+        for t in range(a):
+            s -= L[a, t] * z[t]
+        z[a] = s / L[a, a]
+    for a in range(K - 1, -1, -1):
+        s = z[a]
+        for t in range(a + 1, K):
+            s -= L[t, a] * z[t]
+        z[a] = s / L[a, a]
+    tot = 0.0
+    for a in range(K):
+        tot += z[a]
+    if tot == 0.0 or not np.isfinite(tot):
+        return False
+    for a in range(K):
+        out[a] = z[a] / tot
+    return True
+
+
+@njit(cache=True)
+def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense):
+    """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count.
+
+    ``dense``: keep ``g`` exact on every feature (contiguous row updates) instead of on A only.
+    Every ``K+1`` passes the last iterates are Anderson-extrapolated; the extrapolation replaces
+    the iterate when it lowers the objective."""
+    p = g.shape[0]
+    nU = -1 if dense else nA
+    K = _ANDERSON_K
+    hist = np.empty((K + 1, nA))
+    wts = np.empty(K)
+    extr = np.empty(nA)
+    h = np.empty(nA)
+    g_ext = np.empty(p) if dense else np.empty(0)
+    n_hist = 0
+    while it < max_iter:
+        if _gap(A, nA, c, g, beta, v, yy, l1, l2) <= tol_abs:
+            break
+        _sweep(A, nA, A, nU, G, diag, g, beta, v, l1, l2)
+        it += 1
+        for a in range(nA):
+            hist[n_hist, a] = beta[A[a]]
+        n_hist += 1
+        if n_hist < K + 1:
+            continue
+        n_hist = 0
+        if not _anderson_weights(hist, K, nA, wts):
+            continue
+        for a in range(nA):
+            s = 0.0
+            for t in range(K):
+                s += wts[t] * hist[t + 1, a]
+            extr[a] = s
+        p_cur = _primal_on(A, nA, c, g, beta, v, yy, l1, l2)
+        if dense:
+            # g_ext = c − G β_ext over all features, from contiguous rows
+            for i in range(p):
+                g_ext[i] = c[i]
+            for a in range(nA):
+                b = extr[a]
+                if b != 0.0:
+                    row = G[A[a]]
+                    for i in range(p):
+                        g_ext[i] -= row[i] * b
+            p_ext = 0.5 * yy
+            for a in range(nA):
+                b = extr[a]
+                j = A[a]
+                p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+            if p_ext < p_cur:
+                for a in range(nA):
+                    beta[A[a]] = extr[a]
+                for i in range(p):
+                    g[i] = g_ext[i]
+        else:
+            p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
+            if p_ext < p_cur:
+                for a in range(nA):
+                    j = A[a]
+                    beta[j] = extr[a]
+                    g[j] = c[j] - h[a]
+    return it
+
+
+@njit(cache=True)
+def _primal_on(T, nT, c, g, beta, v, yy, l1, l2):
+    """Primal objective when β is supported on ``T[:nT]`` and ``g`` exact there."""
+    val = 0.5 * yy
+    for t in range(nT):
+        j = T[t]
+        b = beta[j]
+        if b != 0.0:
+            val += -0.5 * (c[j] + g[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+    return val
+
+
+@njit(cache=True)
+def _fit_unpenalized(G, U, Ginv, g, beta):
+    """Set the unpenalized coefficients to their exact least-squares value given the others
+    (``β_U ← G_UU⁺ (g_U + G_UU β_U)``) and update ``g`` (exact on entry) on every feature.
+
+    Afterwards ``g_U = 0``, so the scaled residual is a feasible dual point (``X_Uᵀθ = 0``) and
+    the duality gap is a true certificate even with unpenalized features."""
+    nU = U.shape[0]
+    if nU == 0:
+        return
+    z = np.empty(nU)
+    for a in range(nU):
+        s = g[U[a]]
+        row = G[U[a]]
+        for b in range(nU):
+            s += row[U[b]] * beta[U[b]]
+        z[a] = s
+    p = g.shape[0]
+    for a in range(nU):
+        s = 0.0
+        for b in range(nU):
+            s += Ginv[a, b] * z[b]
+        d = s - beta[U[a]]
+        if d != 0.0:
+            beta[U[a]] = s
+            row = G[U[a]]
+            for i in range(p):
+                g[i] -= row[i] * d
+
+
+@njit(cache=True)
+def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
+    """Primal objective from β and the exact ``g = c − Gβ``: ½yy − ½cᵀβ − ½gᵀβ + penalty."""
+    val = 0.5 * yy
+    for j in range(beta.shape[0]):
+        b = beta[j]
+        if b != 0.0:
+            val += -0.5 * (c[j] + g[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+    return val
+
+
+@njit(cache=True)
+def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt):
+    """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
+    lasso while the signs do not change); kept only if it lowers the objective at ``a0``."""
+    f = (a0 - a1) / (a1 - a2)
+    p = beta.shape[0]
+    pred = np.empty(p)
+    for j in range(p):
+        pred[j] = b1[j] + f * (b1[j] - b2[j])
+        if v[j] > 0.0 and (pred[j] > 0.0) != (b1[j] > 0.0) and b1[j] != 0.0:
+            pred[j] = 0.0  # do not push a coefficient through zero
+        if b1[j] == 0.0 and b2[j] == 0.0:
+            pred[j] = 0.0
+    _refresh_gradient(G, c, g_alt, pred)
+    if _primal_from_gradient(c, g_alt, pred, v, yy, l1, l2) < _primal_from_gradient(
+        c, g, beta, v, yy, l1, l2
+    ):
+        for j in range(p):
+            beta[j] = pred[j]
+            g[j] = g_alt[j]
+
+
+@njit(cache=True)
+def cd_path(
+    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter
+):
+    """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
+
+    ``alphas`` decreasing; for ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (KKT holds
+    there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are
+    fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
+    features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
+    ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
+    """
+    p = c.shape[0]
+    m = alphas.shape[0]
+    beta = beta0.copy()
+    g = np.empty(p)
+    _refresh_gradient(G, c, g, beta)
+    diag = np.empty(p)
+    for j in range(p):
+        diag[j] = G[j, j]
+    all_idx = np.arange(p)
+    S = np.empty(p, dtype=np.int64)
+    A = np.empty(p, dtype=np.int64)
+    R = np.empty(p, dtype=np.int64)  # S \ A
+    in_S = np.zeros(p, dtype=np.bool_)
+    snap = np.empty(p)
+    g_alt = np.empty(p)
+    alpha_prev = alphas[0] if m > 0 else 0.0
+    for ia in range(m):
+        alpha = alphas[ia]
+        l1 = alpha * rho
+        l2 = alpha * (1.0 - rho)
+        frozen = alpha >= alpha_zero  # penalized coefficients are exactly 0
+        if not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+            _predict_warm_start(G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2],
+                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt)
+        thresh = rho * (2.0 * alpha - alpha_prev)
+        nS = 0
+        for j in range(p):
+            keep = v[j] == 0.0
+            if not frozen:
+                keep = keep or beta[j] != 0.0 or abs(g[j]) >= thresh * v[j]
+            in_S[j] = keep
+            if keep:
+                S[nS] = j
+                nS += 1
+        it = 0
+        gap = np.inf
+        n_refresh = 0
+        while True:
+            dense = 3 * nS >= p
+            # A = support ∪ unpenalized within S; R = S \ A
+            nA = 0
+            nR = 0
+            viol = False
+            for t in range(nS):
+                j = S[t]
+                if beta[j] != 0.0 or v[j] == 0.0:
+                    A[nA] = j
+                    nA += 1
+                    snap[j] = beta[j]
+                else:
+                    R[nR] = j
+                    nR += 1
+                    if abs(g[j]) > l1 * v[j]:
+                        viol = True
+            if viol and it < max_iter:
+                # a full pass over S lets the violators in, then rebuild A
+                _sweep(S, nS, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
+                it += 1
+                continue
+            if nA > 0:
+                it = _active_phase(
+                    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense
+                )
+                if nR > 0 and not dense:
+                    # bring g up to date on S \ A
+                    for a in range(nA):
+                        k = A[a]
+                        d = beta[k] - snap[k]
+                        if d != 0.0:
+                            row = G[k]
+                            for t in range(nR):
+                                i = R[t]
+                                g[i] -= row[i] * d
+                viol = False
+                for t in range(nR):
+                    j = R[t]
+                    if abs(g[j]) > l1 * v[j]:
+                        viol = True
+                        break
+                if viol and it < max_iter:
+                    continue
+            # certify over all features: exact gradient, KKT outside S, full duality gap
+            if not dense or n_refresh > 0 or it >= max_iter:
+                _refresh_gradient(G, c, g, beta)
+            n_refresh += 1
+            _fit_unpenalized(G, U, Ginv, g, beta)
+            gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
+            n_viol = 0
+            if not frozen:
+                for j in range(p):
+                    if not in_S[j] and abs(g[j]) > l1 * v[j]:
+                        in_S[j] = True
+                        S[nS] = j
+                        nS += 1
+                        n_viol += 1
+            if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
+                break
+        for j in range(p):
+            coefs[ia, j] = beta[j]
+        gaps[ia] = gap
+        n_iter[ia] = it
+        alpha_prev = alpha

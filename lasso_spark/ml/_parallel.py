@@ -1,0 +1,249 @@
+"""Cross-validation fold paths, solved on the driver or as Spark tasks across executors.
+
+One *fold fit* is: the training statistics of fold k (the merge of the other folds), the held-out
+statistics of fold k, a decreasing alpha grid and an ``l1_ratio`` (one per elasticNetParam). Its
+result is the held-out weighted MSE along the path,
+
+    MSE_k(α) = [cyy − 2βᵀcxy + βᵀCxxβ + W_k (μy − b0 − μxᵀβ)²] / W_k      (held-out statistics)
+
+computed by the core from statistics alone; the data are never read again.
+
+On executors each fit is one row of a small DataFrame carrying the packed statistics
+(``SuffStats.pack()`` float64 bytes, no pickle); ``mapInArrow`` runs the same core code and returns
+the MSE vector as bytes. The arithmetic is the same function on the same inputs, so the result is
+bit-for-bit the driver's.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lasso_spark.core import SuffStats
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FoldFit",
+    "FoldFitResult",
+    "SolverOptions",
+    "choose_parallelism",
+    "run_fold_fits",
+    "solve_fold",
+]
+
+#: ``parallelism="auto"`` ships fits to executors only from this many features on: below it a
+#: whole fold path costs milliseconds on the driver, less than scheduling one Spark job.
+AUTO_MIN_FEATURES = 1000
+
+_RESULT_SCHEMA = "fit_id long, mse binary, n_nonzero binary, converged boolean, seconds double"
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Solver settings shared by every fold fit (the core's ``enet_path`` keywords)."""
+
+    fit_intercept: bool
+    standardize: bool
+    tol: float
+    max_iter: int
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {
+            "fit_intercept": self.fit_intercept,
+            "standardize": self.standardize,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+        }
+
+
+@dataclass(frozen=True)
+class FoldFit:
+    """One path to fit: fold ``fold`` of elasticNetParam index ``enp_index``."""
+
+    fit_id: int
+    fold: int
+    enp_index: int
+    train: SuffStats
+    heldout: SuffStats
+    alphas: np.ndarray
+    l1_ratio: float
+    penalty_factor: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FoldFitResult:
+    fit_id: int
+    mse: np.ndarray  # (m,) held-out weighted MSE per alpha
+    n_nonzero: np.ndarray  # (m,) non-zero coefficients per alpha
+    converged: bool  # every alpha reached the duality-gap target
+    seconds: float  # solve time of this fit (where it ran)
+
+
+def solve_fold(
+    train: SuffStats,
+    heldout: SuffStats,
+    alphas: np.ndarray,
+    l1_ratio: float,
+    penalty_factor: np.ndarray | None,
+    options: SolverOptions,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Fit the path on ``train`` and score it on ``heldout``: ``(mse, n_nonzero, converged)``."""
+    from lasso_spark.core import enet_path, heldout_mse
+
+    path = enet_path(
+        train,
+        alphas=np.asarray(alphas, dtype=np.float64),
+        l1_ratio=float(l1_ratio),
+        penalty_factor=penalty_factor,
+        **options.as_kwargs(),
+    )
+    mse = np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64)
+    n_nonzero = np.asarray(path.n_nonzero, dtype=np.int64)
+    return mse, n_nonzero, bool(np.all(path.converged))
+
+
+def _solve_timed(fit: FoldFit, options: SolverOptions) -> FoldFitResult:
+    t0 = time.perf_counter()
+    mse, nnz, ok = solve_fold(
+        fit.train, fit.heldout, fit.alphas, fit.l1_ratio, fit.penalty_factor, options
+    )
+    return FoldFitResult(fit.fit_id, mse, nnz, ok, time.perf_counter() - t0)
+
+
+def choose_parallelism(
+    setting: str | int, *, n_features: int, n_fits: int, max_tasks: int | None
+) -> int:
+    """Number of Spark tasks for ``n_fits`` fold fits (1 = solve on the driver).
+
+    ``"auto"``: the driver unless there are at least 2 fits and ``n_features >=
+    AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below that size one
+    Spark job costs more than all the fits together), then one task per fit up to
+    ``max_tasks`` (the session's default parallelism). An int is an upper bound on tasks.
+    """
+    if n_fits <= 1:
+        return 1
+    if setting == "auto":
+        if n_features < AUTO_MIN_FEATURES:
+            return 1
+        cap = max_tasks if max_tasks and max_tasks > 0 else n_fits
+        return max(1, min(n_fits, cap))
+    return max(1, min(int(setting), n_fits))
+
+
+def _default_parallelism(spark: Any) -> int | None:
+    """The session's default parallelism, without touching SparkContext on Spark Connect."""
+    try:
+        value = spark.conf.get("spark.default.parallelism", None)
+        if value:
+            return int(value)
+    except Exception:  # noqa: BLE001 - a missing conf is not an error
+        pass
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # noqa: BLE001 - Spark Connect has no SparkContext
+        return None
+
+
+def session_max_tasks(spark: Any) -> int | None:
+    return _default_parallelism(spark)
+
+
+def run_fold_fits(
+    fits: Sequence[FoldFit],
+    options: SolverOptions,
+    *,
+    spark: Any = None,
+    parallelism: int = 1,
+    job_description: str | None = None,
+) -> list[FoldFitResult]:
+    """Solve every fit, on the driver (``parallelism == 1``) or as ``parallelism`` Spark tasks.
+
+    Results come back in the order of ``fits``.
+    """
+    if parallelism <= 1 or spark is None or len(fits) <= 1:
+        return [_solve_timed(f, options) for f in fits]
+    from lasso_spark.ml._progress import job_description as describe
+
+    rows = [
+        (
+            int(f.fit_id),
+            f.train.pack().tobytes(),
+            f.heldout.pack().tobytes(),
+            np.asarray(f.alphas, dtype=np.float64).tobytes(),
+            float(f.l1_ratio),
+            None
+            if f.penalty_factor is None
+            else np.asarray(f.penalty_factor, dtype=np.float64).tobytes(),
+        )
+        for f in fits
+    ]
+    schema = (
+        "fit_id long, train binary, heldout binary, alphas binary, l1_ratio double, "
+        "penalty_factor binary"
+    )
+    df = spark.createDataFrame(rows, schema=schema)
+    # one input partition, then round-robin: the fits spread evenly over the tasks
+    df = df.coalesce(1).repartition(int(parallelism))
+    task = functools.partial(_arrow_task, options.as_kwargs())
+    text = job_description or f"lasso_spark: fold paths, {len(fits)} fits"
+    with describe(spark, text):
+        out = df.mapInArrow(task, _RESULT_SCHEMA).collect()
+    by_id = {
+        int(r["fit_id"]): FoldFitResult(
+            int(r["fit_id"]),
+            np.frombuffer(bytes(r["mse"]), dtype=np.float64).copy(),
+            np.frombuffer(bytes(r["n_nonzero"]), dtype=np.int64).copy(),
+            bool(r["converged"]),
+            float(r["seconds"]),
+        )
+        for r in out
+    }
+    missing = [f.fit_id for f in fits if f.fit_id not in by_id]
+    if missing:
+        raise RuntimeError(f"fold-path tasks returned no result for fits {missing}")
+    return [by_id[f.fit_id] for f in fits]
+
+
+def _arrow_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[Any]:
+    """Executor side of :func:`run_fold_fits`: packed statistics in, held-out MSE bytes out."""
+    import pyarrow as pa
+
+    opts = SolverOptions(**options)
+    schema = pa.schema(
+        [
+            ("fit_id", pa.int64()),
+            ("mse", pa.binary()),
+            ("n_nonzero", pa.binary()),
+            ("converged", pa.bool_()),
+            ("seconds", pa.float64()),
+        ]
+    )
+    for batch in batches:
+        cols = batch.to_pydict()
+        out: dict[str, list[Any]] = {name: [] for name in schema.names}
+        for i, fit_id in enumerate(cols["fit_id"]):
+            pf = cols["penalty_factor"][i]
+            fit = FoldFit(
+                fit_id=int(fit_id),
+                fold=-1,
+                enp_index=-1,
+                train=SuffStats.unpack(np.frombuffer(cols["train"][i], dtype=np.float64)),
+                heldout=SuffStats.unpack(np.frombuffer(cols["heldout"][i], dtype=np.float64)),
+                alphas=np.frombuffer(cols["alphas"][i], dtype=np.float64).copy(),
+                l1_ratio=float(cols["l1_ratio"][i]),
+                penalty_factor=None if pf is None else np.frombuffer(pf, dtype=np.float64).copy(),
+            )
+            res = _solve_timed(fit, opts)
+            out["fit_id"].append(res.fit_id)
+            out["mse"].append(np.ascontiguousarray(res.mse, dtype=np.float64).tobytes())
+            out["n_nonzero"].append(np.ascontiguousarray(res.n_nonzero, dtype=np.int64).tobytes())
+            out["converged"].append(res.converged)
+            out["seconds"].append(res.seconds)
+        yield pa.RecordBatch.from_pydict(out, schema=schema)

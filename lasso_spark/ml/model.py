@@ -1,0 +1,349 @@
+"""``LassoModel``: a fitted Lasso / elastic-net model with its whole path and CV table.
+
+The model minimizes (see :mod:`lasso_spark.ml.mapping` for the map from MLlib's params)::
+
+    1/(2W) Σ_i w_i (y_i − b0 − x̃_iᵀβ)²  +  α Σ_j v_j ( ρ|β_j| + (1−ρ)/2 β_j² )
+
+``coefficients`` and ``intercept`` are on the original feature scale. ``path`` holds the fit at
+every regParam (and elasticNetParam) of the grid, ``cvResults`` the cross-validation table when
+the model comes from ``LassoCV``. ``transform`` is one Spark SQL expression (no Python UDF).
+Persistence: :mod:`lasso_spark.ml.persistence` (metadata JSON + Parquet, no code on load).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.ml import Model
+from pyspark.ml.linalg import DenseVector
+from pyspark.ml.util import MLReadable, MLWritable
+from pyspark.sql import DataFrame
+
+from lasso_spark.ml.params import ParamValidationError, _LassoSharedParams
+from lasso_spark.ml.predict import prediction_expr_columns, prediction_expr_vector
+from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LassoModel"]
+
+
+class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable):
+    """A fitted Lasso / elastic-net model (see the module docstring).
+
+    Build it with :meth:`fromPath` (what the estimators call) or directly from arrays.
+    """
+
+    def __init__(
+        self,
+        coefficients: Sequence[float] | np.ndarray | None = None,
+        intercept: float = 0.0,
+        *,
+        featureNames: Sequence[str] | None = None,
+        regParam: float = 0.0,
+        elasticNetParam: float = 1.0,
+        path: PathTable | None = None,
+        cv: CVTable | None = None,
+        summary: LassoSummary | None = None,
+        featureStd: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        coef = np.asarray([] if coefficients is None else coefficients, dtype=np.float64)
+        if coef.ndim != 1:
+            raise ValueError(f"coefficients must be 1-d, got shape {coef.shape}")
+        p = coef.shape[0]
+        names = [f"x{j}" for j in range(p)] if featureNames is None else list(featureNames)
+        if len(names) != p:
+            raise ValueError(f"{len(names)} featureNames for {p} coefficients")
+        if len(set(names)) != p:
+            raise ValueError("featureNames must be unique")
+        if path is not None and path.n_features != p:
+            raise ValueError(f"path has {path.n_features} features, coefficients {p}")
+        std = None if featureStd is None else np.asarray(featureStd, dtype=np.float64)
+        if std is not None and std.shape != (p,):
+            raise ValueError(f"featureStd has shape {std.shape}, expected ({p},)")
+        self._coef = coef
+        self._intercept = float(intercept)
+        self._feature_names = names
+        self._reg_param = float(regParam)
+        self._elastic_net_param = float(elasticNetParam)
+        self._path = path
+        self._cv = cv
+        self._summary = summary
+        self._feature_std = std
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def fromPath(
+        cls,
+        path: PathTable,
+        index: int,
+        *,
+        featureNames: Sequence[str],
+        cv: CVTable | None = None,
+        summary: LassoSummary | None = None,
+        featureStd: Sequence[float] | np.ndarray | None = None,
+    ) -> LassoModel:
+        """The model at row ``index`` of ``path`` (build ``path`` with ``PathTable.from_result``
+        and, for CV, ``cv`` with ``CVTable.from_cv_result``; ``index`` is usually the row of
+        ``cv.index_chosen``)."""
+        if not 0 <= index < path.n_rows:
+            raise IndexError(f"path row {index} outside 0..{path.n_rows - 1}")
+        return cls(
+            path.coef[index].copy(),
+            float(path.intercepts[index]),
+            featureNames=featureNames,
+            regParam=float(path.reg_params[index]),
+            elasticNetParam=float(path.elastic_net_params[index]),
+            path=path,
+            cv=cv,
+            summary=summary,
+            featureStd=featureStd,
+        )
+
+    # ------------------------------------------------------------------ public attributes
+    @property
+    def coefficients(self) -> DenseVector:
+        """Coefficients on the original feature scale (like MLlib's)."""
+        return DenseVector(self._coef.copy())
+
+    @property
+    def intercept(self) -> float:
+        return self._intercept
+
+    @property
+    def regParam(self) -> float:  # type: ignore[override]
+        """The regParam of this model (chosen by CV for LassoCV)."""
+        return self._reg_param
+
+    @property
+    def elasticNetParam(self) -> float:  # type: ignore[override]
+        return self._elastic_net_param
+
+    def getRegParam(self) -> float:
+        return self._reg_param
+
+    def getElasticNetParam(self) -> float:
+        return self._elastic_net_param
+
+    @property
+    def featureNames(self) -> list[str]:
+        return list(self._feature_names)
+
+    @property
+    def numFeatures(self) -> int:
+        return int(self._coef.shape[0])
+
+    @property
+    def featureStd(self) -> np.ndarray | None:
+        """Weighted population standard deviation of each feature in the training data."""
+        return None if self._feature_std is None else self._feature_std.copy()
+
+    @property
+    def numNonzeros(self) -> int:
+        return int(np.count_nonzero(self._coef))
+
+    @property
+    def pathTable(self) -> PathTable | None:
+        return self._path
+
+    @property
+    def cvTable(self) -> CVTable | None:
+        return self._cv
+
+    @property
+    def path(self) -> pd.DataFrame | None:
+        """One row per (elasticNetParam, regParam); coefficient columns ``coef:<feature>``."""
+        return None if self._path is None else self._path.to_pandas(self._feature_names)
+
+    @property
+    def cvResults(self) -> pd.DataFrame | None:
+        """regParam, elasticNetParam, nonzeros, mseMean, mseStdErr, mseFold0..; None without CV."""
+        return None if self._cv is None else self._cv.to_pandas()
+
+    @property
+    def hasSummary(self) -> bool:
+        return self._summary is not None
+
+    @property
+    def summary(self) -> LassoSummary:
+        if self._summary is None:
+            raise RuntimeError("no summary available for this LassoModel")
+        return self._summary
+
+    # ------------------------------------------------------------------ the path
+    def _path_rows(self, elasticNetParam: float | None) -> np.ndarray:
+        if self._path is None:
+            raise ValueError("this model has no path")
+        enp = self._elastic_net_param if elasticNetParam is None else float(elasticNetParam)
+        rows = np.flatnonzero(np.isclose(self._path.elastic_net_params, enp, rtol=1e-12,
+                                         atol=0.0))
+        if rows.size == 0:
+            have = sorted(set(self._path.elastic_net_params.tolist()))
+            raise ValueError(f"the path has no elasticNetParam {enp}; it has {have}")
+        return rows[np.argsort(self._path.reg_params[rows])]
+
+    def _interpolate(self, regParam: float, elasticNetParam: float | None,
+                     values: np.ndarray) -> np.ndarray:
+        rows = self._path_rows(elasticNetParam)
+        grid = self._path.reg_params[rows]  # increasing
+        r = float(regParam)
+        hit = np.flatnonzero(np.isclose(grid, r, rtol=1e-9, atol=0.0))
+        if hit.size:
+            return values[rows[hit[0]]].copy()
+        if not grid[0] <= r <= grid[-1]:
+            raise ValueError(
+                f"regParam {r} is outside the path's range [{grid[0]}, {grid[-1]}]"
+            )
+        k = int(np.searchsorted(grid, r))
+        lo, hi = rows[k - 1], rows[k]
+        t = (r - grid[k - 1]) / (grid[k] - grid[k - 1])
+        return (1.0 - t) * values[lo] + t * values[hi]
+
+    def coefficientsAt(self, regParam: float, elasticNetParam: float | None = None) -> DenseVector:
+        """Path coefficients at ``regParam``: exact at grid points, linear interpolation in
+        regParam between them (glmnet's ``coef(fit, s=)`` with ``exact=FALSE``)."""
+        return DenseVector(self._interpolate(regParam, elasticNetParam, self._path.coef
+                                             if self._path is not None else self._coef))
+
+    def interceptAt(self, regParam: float, elasticNetParam: float | None = None) -> float:
+        return float(self._interpolate(regParam, elasticNetParam, self._path.intercepts
+                                       if self._path is not None else self._coef))
+
+    # ------------------------------------------------------------------ params setters
+    def setFeaturesCol(self, value: str) -> LassoModel:
+        return self._set(featuresCol=value)
+
+    def setInputCols(self, value: list[str]) -> LassoModel:
+        return self._set(inputCols=value)
+
+    def setPredictionCol(self, value: str) -> LassoModel:
+        return self._set(predictionCol=value)
+
+    # ------------------------------------------------------------------ scoring
+    def predictionExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
+        """The prediction as a Spark Column expression (usable in ``select``/SQL)."""
+        if self._usesInputCols():
+            cols = self.getInputCols()
+            if len(cols) != self.numFeatures:
+                raise ParamValidationError(
+                    f"inputCols has {len(cols)} columns; the model has {self.numFeatures} features"
+                )
+            if dataset is not None:
+                missing = [c for c in cols if c not in dataset.columns]
+                if missing:
+                    raise ValueError(
+                        f"{len(missing)} input column(s) missing from the DataFrame: {missing[:10]}"
+                    )
+            return prediction_expr_columns(cols, self._coef, self._intercept)
+        col = self.getFeaturesCol()
+        if dataset is not None and col not in dataset.columns:
+            raise ValueError(f"featuresCol {col!r} is not a column of the DataFrame")
+        return prediction_expr_vector(col, self._coef, self._intercept)
+
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        return dataset.withColumn(self.getPredictionCol(), self.predictionExpr(dataset))
+
+    def predict(self, features: Sequence[float] | np.ndarray) -> float:
+        """Prediction for one feature vector (driver side), like MLlib's ``predict``."""
+        x = np.asarray(features, dtype=np.float64)
+        if x.shape != (self.numFeatures,):
+            raise ValueError(f"expected {self.numFeatures} features, got shape {x.shape}")
+        return float(self._intercept + x @ self._coef)
+
+    # ------------------------------------------------------------------ persistence
+    def write(self):  # noqa: ANN201
+        from lasso_spark.ml.persistence import LassoModelWriter
+
+        return LassoModelWriter(self)
+
+    @classmethod
+    def read(cls):  # noqa: ANN206
+        from lasso_spark.ml.persistence import LassoModelReader
+
+        return LassoModelReader(cls)
+
+    # ------------------------------------------------------------------ plots
+    def plotPath(self, ax: Any = None, elasticNetParam: float | None = None,
+                 maxLabels: int = 10) -> Any:
+        """Coefficients against log regParam; matplotlib Figure (``pip install
+        lasso_spark[plots]``)."""
+        from lasso_spark.plotting import plot_path
+
+        return plot_path(self, ax=ax, elastic_net_param=elasticNetParam, max_labels=maxLabels)
+
+    def plotCV(self, ax: Any = None) -> Any:
+        """Mean CV MSE with standard-error bars, min and 1se marked; matplotlib Figure."""
+        from lasso_spark.plotting import plot_cv
+
+        return plot_cv(self, ax=ax)
+
+    # ------------------------------------------------------------------ notebook display
+    def topCoefficients(self, k: int = 10) -> pd.DataFrame:
+        """Non-zero coefficients ranked by |standardized coefficient| (coef · feature std;
+        |coef| when the feature std is unknown)."""
+        scale = self._feature_std if self._feature_std is not None else np.ones(self.numFeatures)
+        std_coef = self._coef * scale
+        order = np.argsort(-np.abs(std_coef), kind="stable")
+        order = [j for j in order if self._coef[j] != 0.0][: int(k)]
+        return pd.DataFrame({
+            "feature": [self._feature_names[j] for j in order],
+            "coefficient": self._coef[order],
+            "standardized": std_coef[order],
+        })
+
+    def _cv_at_choice(self) -> tuple[float, float, str] | None:
+        if self._cv is None:
+            return None
+        i = self._cv.index_chosen
+        return float(self._cv.mse_mean[i]), float(self._cv.mse_se[i]), self._cv.selection_rule
+
+    def _headline(self) -> list[tuple[str, str]]:
+        rows = [
+            ("regParam", f"{self._reg_param:.6g}"),
+            ("elasticNetParam", f"{self._elastic_net_param:.6g}"),
+            ("non-zeros", f"{self.numNonzeros} / {self.numFeatures}"),
+            ("intercept", f"{self._intercept:.6g}"),
+        ]
+        cv = self._cv_at_choice()
+        if cv is not None:
+            rows.append((f"CV MSE ({cv[2]}, {self._cv.n_folds} folds)",
+                         f"{cv[0]:.6g} ± {cv[1]:.3g}"))
+        if self._path is not None:
+            rows.append(("path", f"{self._path.n_rows} fits"))
+        if self._summary is not None and self._summary.numRows is not None:
+            rows.append(("rows used / skipped",
+                         f"{self._summary.numRowsUsed} / {self._summary.numRowsSkipped}"))
+        return rows
+
+    def __repr__(self) -> str:
+        lines = [f"LassoModel(uid={self.uid})"]
+        lines += [f"  {k}: {v}" for k, v in self._headline()]
+        top = self.topCoefficients(5)
+        if len(top):
+            lines.append("  top coefficients (by |standardized|):")
+            lines += [f"    {r.feature}: {r.coefficient:.6g}" for r in top.itertuples()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self._headline()
+        )
+        top = self.topCoefficients(10)
+        body = "".join(
+            f"<tr><td>{html.escape(str(r.feature))}</td><td>{r.coefficient:.6g}</td>"
+            f"<td>{r.standardized:.6g}</td></tr>"
+            for r in top.itertuples()
+        )
+        return (
+            f"<div><b>LassoModel</b> <code>{html.escape(self.uid)}</code>"
+            f"<table>{head}</table>"
+            "<table><tr><th>feature</th><th>coefficient</th><th>standardized</th></tr>"
+            f"{body}</table></div>"
+        )

@@ -1,0 +1,385 @@
+"""Executor side of the one-pass statistics: Arrow record batches → per-fold :class:`SuffStats`.
+
+This module runs inside ``mapInArrow`` on the executors; it needs numpy and pyarrow only (no
+pyspark), so it is unit-tested without a JVM.
+
+Input batches carry the projected columns in a fixed order (see :class:`BatchLayout`): the
+features (``p`` float64 columns, or one ``VectorUDT`` column whose Arrow form is the struct
+``<type: int8, size: int32, indices: list<int32>, values: list<double>>``), the float64 label,
+then the optional float64 weight and the optional int fold id. Per chunk of rows the kernel
+builds one dense matrix ``Z = [X | y]`` of shape ``(m, p + 1)`` (rows in fold order), and for
+each fold's block of rows computes, with ``w`` the weights and ``W = Σ w``::
+
+    μ   = wᵀZ / W                       (its finiteness doubles as the NaN/inf check)
+    Zc  = Z − μ                          (in place)
+    lo  = wᵀZc / W                       (low part of the double-double mean)
+    G   = (√w ∘ Zc)ᵀ(√w ∘ Zc) − W lo loᵀ (one BLAS syrk)
+
+so ``Cxx = G[:p, :p]``, ``cxy = G[:p, p]``, ``cyy = G[p, p]``. Blocks merge into the partition's
+running statistics with Chan's formula (:meth:`SuffStats.merge`). A partition emits one record
+per non-empty fold plus one record (``fold = -1``) with its counters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lasso_spark.core.stats import SuffStats
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BatchLayout",
+    "PartitionAccumulator",
+    "OUTPUT_DDL",
+    "partition_stats",
+    "KIND_NONFINITE",
+    "KIND_NEGATIVE",
+    "KIND_SIZE",
+    "KIND_RANGE",
+]
+
+KIND_NONFINITE = "nonfinite"  # null, NaN or ±inf
+KIND_NEGATIVE = "negative"  # negative weight
+KIND_SIZE = "size"  # vector of the wrong size (or a malformed sparse vector)
+KIND_RANGE = "range"  # fold id null or outside [0, K)
+
+#: Schema of the records a partition emits (Spark DDL).
+OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
+
+#: Counter slots before the per-(column, kind) invalid counts.
+N_HEAD_COUNTERS = 2  # rows read, rows skipped
+
+_OUTPUT_SCHEMA = pa.schema(
+    [
+        ("fold", pa.int32()),
+        ("stats", pa.binary()),
+        ("counts", pa.binary()),
+        ("peak_rss_bytes", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class BatchLayout:
+    """What the columns of an input batch are (positions are fixed by this layout).
+
+    ``feature_columns`` are the user's column names: the ``p`` numeric columns, or the one vector
+    column when ``vector`` is true. ``fold_column`` is the user's fold column, or ``None`` when
+    fold ids are computed from a hash (they can then never be invalid) or when there are no folds.
+    ``chunk_rows`` bounds the rows densified at once, so executor memory is
+    ``O(chunk_rows · p + K · p²)`` whatever the number of rows.
+    """
+
+    n_features: int
+    feature_columns: tuple[str, ...]
+    label_column: str
+    vector: bool = False
+    weight_column: str | None = None
+    num_folds: int = 0
+    fold_column: str | None = None
+    chunk_rows: int = 8192
+
+    @property
+    def n_stats(self) -> int:
+        """Number of statistics a partition accumulates (``K``, or 1 without folds)."""
+        return max(self.num_folds, 1)
+
+    @property
+    def counter_keys(self) -> list[tuple[str, str]]:
+        """``(column, kind)`` of each invalid-row counter, in counter order."""
+        keys = [(c, KIND_NONFINITE) for c in self.feature_columns]
+        if self.vector:
+            keys.append((self.feature_columns[0], KIND_SIZE))
+        keys.append((self.label_column, KIND_NONFINITE))
+        if self.weight_column is not None:
+            keys += [(self.weight_column, KIND_NONFINITE), (self.weight_column, KIND_NEGATIVE)]
+        if self.fold_column is not None:
+            keys.append((self.fold_column, KIND_RANGE))
+        return keys
+
+    @property
+    def n_counters(self) -> int:
+        return N_HEAD_COUNTERS + len(self.counter_keys)
+
+
+def _current_rss_bytes() -> int:
+    """Resident set size of this process now (Linux ``/proc``; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _float_column(arr: pa.Array) -> np.ndarray:
+    """A float64 Arrow array as numpy; nulls become NaN (zero-copy when there are none)."""
+    return arr.to_numpy(zero_copy_only=False)
+
+
+class PartitionAccumulator:
+    """Running per-fold statistics and invalid-row counters of one partition."""
+
+    def __init__(self, layout: BatchLayout) -> None:
+        self.layout = layout
+        p = layout.n_features
+        self.stats: list[SuffStats] = [SuffStats.empty(p) for _ in range(layout.n_stats)]
+        self.counts = np.zeros(layout.n_counters, dtype=np.int64)
+        self.peak_rss_bytes = _current_rss_bytes()
+        keys = layout.counter_keys
+        self._slot = {key: N_HEAD_COUNTERS + i for i, key in enumerate(keys)}
+
+    # ------------------------------------------------------------------ public
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Fold one Arrow record batch into the running statistics."""
+        step = max(1, int(self.layout.chunk_rows))
+        for start in range(0, batch.num_rows, step):
+            self._add_chunk(batch.slice(start, step))
+
+    def records(self) -> pa.RecordBatch:
+        """This partition's output: one record per non-empty fold plus the counters record."""
+        folds, stats, counts, rss = [], [], [], []
+        for k, s in enumerate(self.stats):
+            if s.n_rows > 0:
+                folds.append(k)
+                stats.append(s.pack().tobytes())
+                counts.append(b"")
+                rss.append(0)
+        folds.append(-1)
+        stats.append(b"")
+        counts.append(self.counts.tobytes())
+        rss.append(int(self.peak_rss_bytes))
+        return pa.RecordBatch.from_arrays(
+            [
+                pa.array(folds, pa.int32()),
+                pa.array(stats, pa.binary()),
+                pa.array(counts, pa.binary()),
+                pa.array(rss, pa.int64()),
+            ],
+            schema=_OUTPUT_SCHEMA,
+        )
+
+    # ------------------------------------------------------------------ one chunk
+    def _count(self, column: str, kind: str, mask: np.ndarray) -> None:
+        self.counts[self._slot[(column, kind)]] += int(np.count_nonzero(mask))
+
+    def _add_chunk(self, batch: pa.RecordBatch) -> None:
+        lay = self.layout
+        n = batch.num_rows
+        if n == 0:
+            return
+        self.counts[0] += n
+        p = lay.n_features
+        pos = 1 if lay.vector else p
+        y = _float_column(batch.column(pos))
+        pre_bad = ~np.isfinite(y)  # label problems are also seen in Z's last column
+        self._count(lay.label_column, KIND_NONFINITE, pre_bad)
+        pos += 1
+
+        w = None
+        if lay.weight_column is not None:
+            w = _float_column(batch.column(pos))
+            pos += 1
+            nonfinite = ~np.isfinite(w)
+            negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
+            self._count(lay.weight_column, KIND_NONFINITE, nonfinite)
+            self._count(lay.weight_column, KIND_NEGATIVE, negative)
+            bad_w = nonfinite | negative
+            if bad_w.any():
+                pre_bad |= bad_w
+                w = np.where(bad_w, 0.0, w)
+
+        fold = None
+        order = None
+        K = lay.num_folds
+        if K > 0:
+            fold = np.asarray(pc.fill_null(batch.column(pos), -1).to_numpy(), dtype=np.int64)
+            out_of_range = (fold < 0) | (fold >= K)
+            if lay.fold_column is not None:
+                self._count(lay.fold_column, KIND_RANGE, out_of_range)
+            if out_of_range.any():
+                fold = np.where(out_of_range, K, fold)  # sorts after every fold; never used
+            order = np.argsort(fold, kind="stable")
+            fold = fold[order]
+            y = y[order]
+            pre_bad = pre_bad[order]
+            if w is not None:
+                w = w[order]
+
+        if lay.vector:
+            Z, vec_bad = self._dense_from_vectors(batch.column(0), y, order)
+            pre_bad |= vec_bad
+        else:
+            Z = np.empty((n, p + 1), order="F")
+            for j in range(p):
+                col = _float_column(batch.column(j))
+                if order is None:
+                    Z[:, j] = col
+                else:
+                    np.take(col, order, out=Z[:, j], mode="clip")
+            Z[:, p] = y
+
+        if K > 0:
+            bounds = np.searchsorted(fold, np.arange(K + 1), side="left")
+            blocks = [(k, bounds[k], bounds[k + 1]) for k in range(K)]
+            if bounds[K] < n:  # rows with an invalid fold id: counted, never accumulated
+                blocks.append((-1, bounds[K], n))
+        else:
+            blocks = [(0, 0, n)]
+        for k, start, stop in blocks:
+            if stop > start:
+                wb = None if w is None else w[start:stop]
+                self._add_block(k, Z[start:stop], wb, pre_bad[start:stop])
+        self.peak_rss_bytes = max(self.peak_rss_bytes, _current_rss_bytes())
+
+    def _add_block(
+        self, k: int, Z: np.ndarray, w: np.ndarray | None, pre_bad: np.ndarray
+    ) -> None:
+        """Statistics of one fold's rows of a chunk (``Z`` is overwritten) merged into fold k."""
+        lay = self.layout
+        p = lay.n_features
+        m = Z.shape[0]
+        dirty = k < 0 or bool(pre_bad.any())
+        col_sum = None
+        if not dirty:
+            col_sum = Z.sum(axis=0) if w is None else w @ Z
+            dirty = not np.isfinite(col_sum).all()
+        if dirty:
+            nonfinite = ~np.isfinite(Z)
+            if lay.vector:
+                self._count(lay.feature_columns[0], KIND_NONFINITE, nonfinite[:, :p].any(axis=1))
+            else:
+                counts = np.count_nonzero(nonfinite[:, :p], axis=0)
+                for j, name in enumerate(lay.feature_columns):
+                    self.counts[self._slot[(name, KIND_NONFINITE)]] += int(counts[j])
+            bad = nonfinite.any(axis=1) | pre_bad
+            if k < 0:
+                self.counts[1] += m
+                return
+            n_bad = int(np.count_nonzero(bad))
+            self.counts[1] += n_bad
+            if n_bad == m:
+                return
+            if n_bad:
+                keep = ~bad
+                Z = np.asfortranarray(Z[keep])
+                w = None if w is None else w[keep]
+                m = Z.shape[0]
+            col_sum = Z.sum(axis=0) if w is None else w @ Z
+        W = float(m) if w is None else float(w.sum())
+        if W == 0.0:
+            zero_weight = dataclasses.replace(SuffStats.empty(p), n_rows=m)
+            self.stats[k] = self.stats[k].merge(zero_weight)
+            return
+        mu = col_sum / W
+        Z -= mu
+        lo = (Z.sum(axis=0) if w is None else w @ Z) / W
+        if w is not None:
+            Z *= np.sqrt(w)[:, None]
+        G = Z.T @ Z
+        G -= W * np.outer(lo, lo)
+        G = 0.5 * (G + G.T)
+        block = SuffStats(
+            n_rows=m,
+            weight_sum=W,
+            mean_x=mu[:p].copy(),
+            mean_y=float(mu[p]),
+            cxx=np.ascontiguousarray(G[:p, :p]),
+            cxy=G[:p, p].copy(),
+            cyy=float(G[p, p]),
+            mean_x_lo=lo[:p].copy(),
+            mean_y_lo=float(lo[p]),
+        )
+        self.stats[k] = self.stats[k].merge(block)
+
+    # ------------------------------------------------------------------ vectors
+    def _dense_from_vectors(
+        self, arr: pa.Array, y: np.ndarray, order: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``[X | y]`` from a VectorUDT struct array, rows in ``order``; and the bad-row mask.
+
+        Null vectors count as null/NaN/inf; dense vectors of a length other than ``p``, sparse
+        vectors of another size or with an index outside ``[0, p)`` count as wrong size. Bad
+        rows are left as zeros (and dropped later).
+        """
+        lay = self.layout
+        p = lay.n_features
+        n = len(arr)
+        name = lay.feature_columns[0]
+        is_null = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        vtype = np.asarray(pc.fill_null(arr.field("type"), -1).to_numpy(), dtype=np.int64)
+        values = arr.field("values")
+        offs = np.asarray(values.offsets.to_numpy(), dtype=np.int64)
+        lens = np.diff(offs)
+        flat = _float_column(values.values)
+        self._count(name, KIND_NONFINITE, is_null)
+
+        Z = np.zeros((n, p + 1))
+        if not is_null.any() and (vtype == 1).all() and (lens == p).all():
+            dense = flat[offs[0] : offs[0] + n * p].reshape(n, p)
+            Z[:, :p] = dense if order is None else dense[order]
+            Z[:, p] = y
+            return Z, np.zeros(n, dtype=bool)
+
+        size = np.asarray(pc.fill_null(arr.field("size"), -1).to_numpy(), dtype=np.int64)
+        indices = arr.field("indices")
+        ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
+        ilens = np.diff(ioffs)
+        flat_idx = np.asarray(indices.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+        is_dense = vtype == 1
+        is_sparse = vtype == 0
+        wrong = ~is_null & (
+            (is_dense & (lens != p))
+            | (is_sparse & ((size != p) | (ilens != lens)))
+            | ~(is_dense | is_sparse)
+        )
+        # column of every stored value: its position for dense rows, its index for sparse rows
+        row = np.repeat(np.arange(n), lens)
+        start = np.repeat(offs[:-1], lens)
+        pos_in_row = np.arange(offs[0], offs[-1]) - start
+        vals = flat[offs[0] : offs[-1]]
+        good_row = ~(is_null | wrong)
+        sparse_entry = np.repeat(is_sparse & good_row, lens)
+        col = pos_in_row.copy()
+        if sparse_entry.any():
+            idx_pos = np.repeat(ioffs[:-1], lens)[sparse_entry] + pos_in_row[sparse_entry]
+            col[sparse_entry] = flat_idx[idx_pos]
+            out_of_range = sparse_entry & ((col < 0) | (col >= p))
+            if out_of_range.any():
+                wrong[np.unique(row[out_of_range])] = True
+                good_row = ~(is_null | wrong)
+        self._count(name, KIND_SIZE, wrong)
+        keep = np.repeat(good_row, lens)
+        Z[row[keep], col[keep]] = vals[keep]
+        bad = is_null | wrong
+        if order is not None:
+            Z = Z[order]
+            bad = bad[order]
+        Z[:, p] = y
+        return Z, bad
+
+
+def partition_stats(
+    batches: Iterator[pa.RecordBatch], layout: BatchLayout
+) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` body: all batches of a partition → its per-fold records."""
+    acc = PartitionAccumulator(layout)
+    for batch in batches:
+        acc.add_batch(batch)
+    yield acc.records()
+
+
+def count_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The scan floor: the same ``mapInArrow`` doing nothing but counting rows."""
+    n = 0
+    for batch in batches:
+        n += batch.num_rows
+    yield pa.RecordBatch.from_arrays([pa.array([n], pa.int64())], names=["n"])

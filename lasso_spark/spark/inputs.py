@@ -1,0 +1,220 @@
+"""Validate and resolve the input columns of a statistics pass, before any Spark job runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.ml.linalg import VectorUDT
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from lasso_spark.spark.batch import BatchLayout
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ResolvedInput", "resolve_input", "fold_expression", "vector_feature_names"]
+
+HANDLE_INVALID = ("error", "skip")
+#: Rows densified at once are bounded so that one chunk ``[X | y]`` stays near this size.
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ResolvedInput:
+    """The projection to run ``mapInArrow`` on, its layout and the feature names."""
+
+    columns: list[Column]
+    layout: BatchLayout
+    feature_names: list[str]
+
+
+def _field(df: DataFrame, name: str, role: str) -> T.StructField:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{role} must be a non-empty column name, got {name!r}")
+    try:
+        return df.schema[name]
+    except (KeyError, LookupError):
+        # nested fields and quoting are not supported: names are top-level columns
+        cols = ", ".join(df.columns)
+        raise ValueError(f"{role} column {name!r} not found; the DataFrame has: {cols}") from None
+
+
+def _is_vector(dtype: T.DataType) -> bool:
+    return isinstance(dtype, VectorUDT)
+
+
+def _require_numeric(field: T.StructField, role: str) -> None:
+    if not isinstance(field.dataType, T.NumericType):
+        raise ValueError(
+            f"{role} column {field.name!r} must be numeric, got {field.dataType.simpleString()}"
+        )
+
+
+def vector_feature_names(field: T.StructField) -> tuple[int | None, list[str] | None]:
+    """``(size, names)`` from a vector column's ML attribute metadata (``None`` when absent).
+
+    Names missing from the metadata are filled in as ``f"{column}[{i}]"``.
+    """
+    attr: Any = (field.metadata or {}).get("ml_attr")
+    if not isinstance(attr, dict):
+        return None, None
+    size = attr.get("num_attrs")
+    named: dict[int, str] = {}
+    for group in (attr.get("attrs") or {}).values():
+        for a in group or []:
+            if isinstance(a, dict) and "idx" in a and a.get("name"):
+                named[int(a["idx"])] = str(a["name"])
+    if size is None and named:
+        size = max(named) + 1
+    if size is None:
+        return None, None
+    size = int(size)
+    return size, [named.get(i, f"{field.name}[{i}]") for i in range(size)]
+
+
+def fold_expression(columns: Sequence[str | Column], num_folds: int, seed: int = 0) -> Column:
+    """Fold id of each row: ``pmod(xxhash64(seed, *columns), num_folds)``.
+
+    A deterministic function of the seed and the row's content only, so every row lands in the
+    same fold whatever the partitioning and on a task retry; 64-bit hashing makes the folds
+    balanced (multinomial with ``n/K`` expected rows each). Identical rows share a fold. The same
+    expression reproduces the folds in any later query (e.g. for out-of-fold predictions).
+    """
+    if num_folds < 2:
+        raise ValueError(f"num_folds must be at least 2 to assign folds, got {num_folds}")
+    cols = [F.col(c) if isinstance(c, str) else c for c in columns]
+    return F.pmod(F.xxhash64(F.lit(int(seed)).cast("long"), *cols), F.lit(int(num_folds)))
+
+
+def resolve_input(
+    df: DataFrame,
+    *,
+    features_col: str | None,
+    input_cols: Sequence[str] | None,
+    label_col: str,
+    weight_col: str | None,
+    num_folds: int,
+    fold_col: str | None,
+    seed: int,
+    handle_invalid: str,
+    num_features: int | None,
+) -> ResolvedInput:
+    """Check every argument against the schema and build the projection (no job runs here,
+    except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`)."""
+    if not isinstance(df, DataFrame) and type(df).__name__ != "DataFrame":
+        raise TypeError(f"df must be a pyspark DataFrame, got {type(df).__name__}")
+    if handle_invalid not in HANDLE_INVALID:
+        raise ValueError(f"handle_invalid must be one of {HANDLE_INVALID}, got {handle_invalid!r}")
+    if isinstance(num_folds, bool) or not isinstance(num_folds, int) or num_folds < 0:
+        raise ValueError(f"num_folds must be a non-negative int, got {num_folds!r}")
+    if num_folds == 1:
+        raise ValueError("num_folds must be 0 (no cross-validation) or at least 2, got 1")
+    if fold_col is not None and num_folds < 2:
+        raise ValueError(f"fold_col {fold_col!r} needs num_folds >= 2 (its values lie in [0, K))")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    if (features_col is None) == (input_cols is None):
+        raise ValueError("pass exactly one of features_col (a vector column) and input_cols")
+
+    label = _field(df, label_col, "label")
+    _require_numeric(label, "label")
+    used = [label_col]
+    if weight_col is not None:
+        _require_numeric(_field(df, weight_col, "weight"), "weight")
+        used.append(weight_col)
+    if fold_col is not None:
+        fold = _field(df, fold_col, "fold")
+        if not isinstance(fold.dataType, T.IntegralType):
+            raise ValueError(
+                f"fold column {fold_col!r} must be an integer type, "
+                f"got {fold.dataType.simpleString()}"
+            )
+        used.append(fold_col)
+
+    if input_cols is not None:
+        if isinstance(input_cols, str):
+            raise ValueError("input_cols must be a list of column names, not one string")
+        names = list(input_cols)
+        if not names:
+            raise ValueError("input_cols is empty: give at least one feature column")
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:
+            raise ValueError(f"input_cols lists columns more than once: {dup}")
+        for c in names:
+            _require_numeric(_field(df, c, "feature"), "feature")
+        clash = sorted(set(names) & set(used))
+        if clash:
+            raise ValueError(f"columns {clash} are used both as features and as label/weight/fold")
+        feature_exprs = [F.col(c).cast("double") for c in names]
+        vector = False
+        p = len(names)
+        feature_names = names
+        feature_columns = tuple(names)
+    else:
+        field = _field(df, features_col, "features")
+        if not _is_vector(field.dataType):
+            raise ValueError(
+                f"features column {features_col!r} must be a pyspark.ml.linalg vector column, "
+                f"got {field.dataType.simpleString()}; use input_cols for numeric columns"
+            )
+        if features_col in used:
+            raise ValueError(f"column {features_col!r} is used both as features and label/weight")
+        size, meta_names = vector_feature_names(field)
+        if num_features is not None:
+            if size is not None and size != num_features:
+                raise ValueError(
+                    f"num_features={num_features} disagrees with the ML attribute metadata of "
+                    f"{features_col!r} ({size} features)"
+                )
+            size = int(num_features)
+        if size is None:
+            size = _probe_vector_size(df, features_col)
+        if size < 1:
+            raise ValueError(f"features column {features_col!r} has vectors of size {size}")
+        p = size
+        feature_names = meta_names or [f"{features_col}[{i}]" for i in range(p)]
+        feature_exprs = [F.col(features_col)]
+        vector = True
+        feature_columns = (features_col,)
+
+    exprs = feature_exprs + [F.col(label_col).cast("double")]
+    if weight_col is not None:
+        exprs.append(F.col(weight_col).cast("double"))
+    if num_folds > 0:
+        if fold_col is not None:
+            exprs.append(F.col(fold_col).cast("long"))
+        else:
+            hashed = [*feature_exprs, F.col(label_col).cast("double")]
+            if weight_col is not None:
+                hashed.append(F.col(weight_col).cast("double"))
+            exprs.append(fold_expression(hashed, num_folds, seed))
+    exprs = [e.alias(f"_c{i}") for i, e in enumerate(exprs)]
+    chunk_rows = max(256, CHUNK_BYTES // (8 * (p + 1)))
+    layout = BatchLayout(
+        n_features=p,
+        feature_columns=feature_columns,
+        label_column=label_col,
+        vector=vector,
+        weight_column=weight_col,
+        num_folds=num_folds,
+        fold_column=fold_col,
+        chunk_rows=chunk_rows,
+    )
+    return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
+
+
+def _probe_vector_size(df: DataFrame, features_col: str) -> int:
+    """Size of the first non-null vector (a one-row job; avoided by metadata or num_features)."""
+    logger.info(
+        "vector column %r has no ML attribute metadata: probing one row for its size "
+        "(pass num_features= to avoid this small extra job)",
+        features_col,
+    )
+    row = df.select(features_col).where(F.col(features_col).isNotNull()).limit(1).collect()
+    if not row:
+        raise ValueError(f"features column {features_col!r} has no non-null vector (no rows?)")
+    return int(row[0][0].size)

@@ -1,0 +1,257 @@
+"""One pass over a Spark DataFrame → weighted sufficient statistics for every CV fold.
+
+The input is projected to float64 features (numeric columns or one ``VectorUDT`` column), the
+label, the optional weight and the fold id, then reduced partition by partition with
+``mapInArrow`` (see :mod:`lasso_spark.spark.batch`): no RDD API, no row objects, no ``count()``
+first and no cache. Each partition returns ``O(K·p²)`` bytes; the driver merges the partitions
+of each fold with Chan's formula (:func:`lasso_spark.core.merge_all`). Exactly one Spark job
+reads the input.
+
+Fold ids come from ``fold_col`` (values in ``[0, K)``) or are computed in Spark SQL before the
+pass as ``pmod(xxhash64(seed, features..., label[, weight]), K)`` (:func:`fold_expression`): a
+function of the seed and the row's content, hence the same whatever the partitioning and on task
+retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+from pyspark.sql import DataFrame, SparkSession
+
+from lasso_spark.core.stats import SuffStats, merge_all
+from lasso_spark.spark.batch import (
+    KIND_NEGATIVE,
+    KIND_NONFINITE,
+    KIND_RANGE,
+    KIND_SIZE,
+    N_HEAD_COUNTERS,
+    OUTPUT_DDL,
+    BatchLayout,
+    partition_stats,
+)
+from lasso_spark.spark.errors import InvalidInputError
+from lasso_spark.spark.inputs import resolve_input
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["StatsResult", "compute_stats"]
+
+
+@dataclass(frozen=True)
+class StatsResult:
+    """What one statistics pass returns.
+
+    ``folds[k]`` are the statistics of the rows of fold ``k`` (``[total]`` when ``num_folds``
+    is 0); ``total`` is their merge. ``n_rows_read`` counts every input row, ``n_rows_skipped``
+    the rows dropped as invalid (``handle_invalid="skip"``), ``invalid_counts`` the bad rows per
+    column (a row bad in two columns counts in both). ``peak_worker_rss_bytes`` is the largest
+    resident memory a Python worker had while accumulating (sampled after each chunk).
+    """
+
+    folds: list[SuffStats]
+    total: SuffStats
+    feature_names: list[str]
+    n_rows_read: int
+    n_rows_skipped: int
+    invalid_counts: dict[str, int]
+    elapsed_seconds: float
+    num_folds: int
+    peak_worker_rss_bytes: int = 0
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def training(self, k: int) -> SuffStats:
+        """Statistics of every fold but ``k`` (the training set of CV split ``k``)."""
+        if not 0 <= k < self.num_folds:
+            raise IndexError(f"fold {k} out of range for {self.num_folds} folds")
+        return merge_all(
+            [s for j, s in enumerate(self.folds) if j != k], n_features=self.n_features
+        )
+
+
+def compute_stats(
+    df: DataFrame,
+    *,
+    features_col: str | None = None,
+    input_cols: Sequence[str] | None = None,
+    label_col: str = "label",
+    weight_col: str | None = None,
+    num_folds: int = 0,
+    fold_col: str | None = None,
+    seed: int = 0,
+    handle_invalid: str = "error",
+    job_description: str | None = None,
+    num_features: int | None = None,
+) -> StatsResult:
+    """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
+
+    Exactly one of ``features_col`` (a ``pyspark.ml.linalg`` vector column, dense or sparse)
+    and ``input_cols`` (numeric columns) gives the features. Feature names come from the column
+    names, or from the vector column's ML attribute metadata, else ``f"{col}[{i}]"``. The
+    vector size is taken from that metadata or ``num_features``; without either, a one-row
+    probe job reads the first vector (pass ``num_features`` to keep to the single pass).
+
+    ``num_folds = K ≥ 2`` returns ``K`` per-fold statistics; fold ids come from ``fold_col``
+    (an integer column with values in ``[0, K)``) or from ``pmod(xxhash64(seed, features...,
+    label[, weight]), K)``. Invalid rows — null/NaN/±inf in a feature, the label or the weight,
+    negative weights, vectors of the wrong size, fold ids outside ``[0, K)`` — are counted in
+    the same pass; ``handle_invalid="error"`` then raises one :class:`InvalidInputError` naming
+    every bad column with its count, ``"skip"`` drops them and reports the counts.
+
+    Raises ``ValueError`` for bad arguments, missing or non-numeric columns before any job
+    runs, and :class:`InvalidInputError` when no valid rows (or zero total weight) remain.
+    """
+    started = time.perf_counter()
+    resolved = resolve_input(
+        df,
+        features_col=features_col,
+        input_cols=input_cols,
+        label_col=label_col,
+        weight_col=weight_col,
+        num_folds=num_folds,
+        fold_col=fold_col,
+        seed=seed,
+        handle_invalid=handle_invalid,
+        num_features=num_features,
+    )
+    layout = resolved.layout
+    p = layout.n_features
+    description = job_description or (
+        f"lasso_spark: statistics, {num_folds} folds, {p} features"
+        if num_folds
+        else f"lasso_spark: statistics, {p} features"
+    )
+    pass_df = df.select(*resolved.columns).mapInArrow(
+        partial(partition_stats, layout=layout), OUTPUT_DDL
+    )
+    with _job_label(df.sparkSession, description):
+        rows = pass_df.collect()
+
+    packed: list[list[np.ndarray]] = [[] for _ in range(layout.n_stats)]
+    counts = np.zeros(layout.n_counters, dtype=np.int64)
+    peak_rss = 0
+    for row in rows:
+        if row["fold"] < 0:
+            counts += np.frombuffer(bytes(row["counts"]), dtype=np.int64)
+            peak_rss = max(peak_rss, int(row["peak_rss_bytes"] or 0))
+        else:
+            packed[row["fold"]].append(np.frombuffer(bytes(row["stats"]), dtype=np.float64))
+    folds = [merge_all((SuffStats.unpack(v) for v in vs), n_features=p) for vs in packed]
+    total = merge_all(folds, n_features=p)
+
+    n_read = int(counts[0])
+    n_skipped = int(counts[1])
+    by_key = {key: int(c) for key, c in zip(layout.counter_keys, counts[N_HEAD_COUNTERS:])}
+    invalid_counts: dict[str, int] = {}
+    for (column, _kind), c in by_key.items():
+        if c:
+            invalid_counts[column] = invalid_counts.get(column, 0) + c
+    if n_skipped and handle_invalid == "error":
+        raise InvalidInputError(_invalid_message(by_key, layout, n_read), invalid_counts)
+    if n_read == 0:
+        raise InvalidInputError("invalid input: the DataFrame has no rows")
+    if total.n_rows == 0:
+        raise InvalidInputError(
+            f"invalid input: no valid rows ({n_read} read, all {n_skipped} skipped: "
+            f"{_invalid_message(by_key, layout, n_read, prefix='')})",
+            invalid_counts,
+        )
+    if total.weight_sum <= 0.0:
+        raise InvalidInputError(
+            f"invalid input: the total weight in column {weight_col!r} of the "
+            f"{total.n_rows} valid rows is zero",
+            invalid_counts,
+        )
+    for k, s in enumerate(folds if num_folds else []):
+        if s.n_rows == 0:
+            logger.warning("fold %d of %d has no valid rows", k, num_folds)
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "statistics of %d rows x %d features (%d folds) in %.2fs; %d rows skipped",
+        n_read,
+        p,
+        num_folds,
+        elapsed,
+        n_skipped,
+    )
+    return StatsResult(
+        folds=folds if num_folds else [total],
+        total=total,
+        feature_names=resolved.feature_names,
+        n_rows_read=n_read,
+        n_rows_skipped=n_skipped,
+        invalid_counts=invalid_counts,
+        elapsed_seconds=elapsed,
+        num_folds=num_folds,
+        peak_worker_rss_bytes=peak_rss,
+    )
+
+
+def _invalid_message(
+    by_key: dict[tuple[str, str], int],
+    layout: BatchLayout,
+    n_read: int,
+    prefix: str = "invalid input: ",
+) -> str:
+    """``"invalid input: 3 rows with null/NaN/inf in column 'x2'; ..."`` for the bad keys."""
+    what = {
+        KIND_NONFINITE: "null/NaN/inf",
+        KIND_NEGATIVE: "negative weight",
+        KIND_SIZE: f"wrong vector size (expected {layout.n_features}) or malformed vector",
+        KIND_RANGE: f"fold id null or outside [0, {layout.num_folds})",
+    }
+    parts = []
+    for (column, kind), c in by_key.items():
+        if c:
+            rows = "row" if c == 1 else "rows"
+            parts.append(f"{c} {rows} with {what[kind]} in column {column!r}")
+    if not prefix:
+        return "; ".join(parts)
+    return (
+        prefix
+        + "; ".join(parts)
+        + f" (of {n_read} rows read; handle_invalid='skip' drops them)"
+    )
+
+
+@contextlib.contextmanager
+def _job_label(spark: SparkSession, description: str) -> Iterator[None]:
+    """Label the pass's Spark job for the UI.
+
+    ``SparkSession.addTag`` works under classic Spark and Spark Connect; the human-readable job
+    description needs the SparkContext, so it is set (and restored) only in classic sessions.
+    """
+    tag = f"lasso_spark-stats-{uuid.uuid4().hex[:12]}"
+    tagged = False
+    try:
+        spark.addTag(tag)
+        tagged = True
+    except Exception:  # noqa: BLE001 - labelling must never fail a fit
+        logger.debug("SparkSession.addTag unavailable", exc_info=True)
+    sc = None
+    previous = None
+    if not type(spark).__module__.startswith("pyspark.sql.connect"):
+        try:
+            sc = spark.sparkContext
+            previous = sc.getLocalProperty("spark.job.description")
+            sc.setJobDescription(description)
+        except Exception:  # noqa: BLE001
+            sc = None
+    try:
+        yield
+    finally:
+        if sc is not None:
+            sc.setJobDescription(previous)
+        if tagged:
+            with contextlib.suppress(Exception):
+                spark.removeTag(tag)

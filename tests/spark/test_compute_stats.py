@@ -1,0 +1,282 @@
+"""compute_stats on a local Spark session against numpy (SuffStats.from_arrays on the same rows)."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lasso_spark.core import SuffStats
+from lasso_spark.spark import InvalidInputError, compute_stats, fold_expression
+
+pytestmark = pytest.mark.spark
+
+P = 5
+COLS = [f"x{j}" for j in range(P)]
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    rng = np.random.default_rng(11)
+    n = 3000
+    X = rng.normal(size=(n, P)) * rng.uniform(0.5, 3, P) + rng.normal(size=P) * 5
+    y = X @ rng.normal(size=P) + rng.normal(size=n)
+    w = rng.uniform(0.1, 2.0, n)
+    fold = rng.integers(0, 4, n)
+    return X, y, w, fold
+
+
+@pytest.fixture(scope="module")
+def frame(spark, arrays):
+    X, y, w, fold = arrays
+    pdf = pd.DataFrame(X, columns=COLS)
+    pdf["label"], pdf["w"], pdf["f"] = y, w, fold.astype(np.int32)
+    return spark.createDataFrame(pdf)
+
+
+class _Jobs:
+    """Job ids run under a fresh job group (Spark's own status tracker)."""
+
+    def __init__(self, spark):
+        self.sc = spark.sparkContext
+        self.group = f"test-{uuid.uuid4().hex}"
+
+    def __enter__(self):
+        self.sc.setJobGroup(self.group, "lasso_spark test")
+        return self
+
+    def __exit__(self, *exc):
+        self.sc.setLocalProperty("spark.jobGroup.id", None)
+        return False
+
+    @property
+    def ids(self) -> list[int]:
+        return sorted(self.sc.statusTracker().getJobIdsForGroup(self.group))
+
+    def input_records(self) -> int:
+        store = self.sc._jsc.sc().statusStore()
+        total = 0
+        for job in self.ids:
+            for stage in self.sc.statusTracker().getJobInfo(job).stageIds:
+                total += store.lastStageAttempt(int(stage)).inputRecords()
+        return total
+
+
+@pytest.mark.parametrize("num_folds", [0, 4])
+def test_independent_of_partitioning_and_equal_numpy(frame, arrays, num_folds):
+    X, y, w, _ = arrays
+    ref = SuffStats.from_arrays(X, y, w)
+    results = [
+        compute_stats(
+            frame.repartition(n), input_cols=COLS, weight_col="w", num_folds=num_folds, seed=5
+        )
+        for n in (1, 3, 7)
+    ]
+    for r in results:
+        assert r.total.allclose(ref, rtol=1e-10)
+        assert r.n_rows_read == len(y) and r.n_rows_skipped == 0 and r.invalid_counts == {}
+        assert r.feature_names == COLS and r.num_folds == num_folds
+        assert len(r.folds) == max(num_folds, 1)
+        for a, b in zip(r.folds, results[0].folds):
+            assert a.n_rows == b.n_rows  # same rows in the same folds
+            assert a.allclose(b, rtol=1e-10)
+
+
+def test_hash_folds_match_fold_expression_and_are_balanced(spark, arrays):
+    rng = np.random.default_rng(2)
+    n, K = 20_000, 5
+    pdf = pd.DataFrame({"x0": rng.normal(size=n), "x1": rng.normal(size=n)})
+    pdf["label"] = rng.normal(size=n)
+    df = spark.createDataFrame(pdf).repartition(3)
+    r = compute_stats(df, input_cols=["x0", "x1"], num_folds=K, seed=42)
+    sizes = np.array([s.n_rows for s in r.folds])
+    # fold sizes are multinomial(n, 1/K): each within 5 standard deviations of n/K
+    sd = np.sqrt(n * (1 / K) * (1 - 1 / K))
+    assert np.all(np.abs(sizes - n / K) < 5 * sd), sizes
+    # the documented SQL expression reproduces the assignment, row by row
+    expr = fold_expression(
+        [df[c].cast("double") for c in ("x0", "x1", "label")], K, seed=42
+    ).alias("k")
+    got = df.withColumn("k", expr).toPandas()
+    for k in range(K):
+        part = got[got["k"] == k]
+        ref = SuffStats.from_arrays(part[["x0", "x1"]].to_numpy(), part["label"].to_numpy())
+        assert r.folds[k].allclose(ref, rtol=1e-10)
+    # another seed gives another assignment
+    r2 = compute_stats(df, input_cols=["x0", "x1"], num_folds=K, seed=43)
+    assert [s.n_rows for s in r2.folds] != list(sizes)
+
+
+def test_user_fold_column(frame, arrays):
+    X, y, w, fold = arrays
+    r = compute_stats(frame, input_cols=COLS, weight_col="w", num_folds=4, fold_col="f")
+    for k in range(4):
+        m = fold == k
+        assert r.folds[k].allclose(SuffStats.from_arrays(X[m], y[m], w[m]), rtol=1e-10)
+    m = fold != 1
+    assert r.training(1).allclose(SuffStats.from_arrays(X[m], y[m], w[m]), rtol=1e-10)
+
+
+def test_one_job_reads_the_input_once(spark, arrays, tmp_path):
+    X, y, w, _ = arrays
+    pdf = pd.DataFrame(X, columns=COLS)
+    pdf["label"], pdf["w"] = y, w
+    path = str(tmp_path / "data.parquet")
+    spark.createDataFrame(pdf).repartition(3).write.parquet(path)
+    df = spark.read.parquet(path)
+    for num_folds in (0, 5):
+        with _Jobs(spark) as jobs:
+            r = compute_stats(df, input_cols=COLS, weight_col="w", num_folds=num_folds)
+        assert len(jobs.ids) == 1, jobs.ids
+        assert jobs.input_records() == len(y)
+        assert r.total.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-10)
+
+
+def test_invalid_rows_error_names_each_column(spark):
+    pdf = pd.DataFrame(
+        {
+            "x1": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "x2": [1.0, np.nan, np.inf, 0.0, None, 2.0],
+            "label": [1.0, 2.0, 3.0, 4.0, 5.0, 7.0],
+            "w": [1.0, 1.0, 1.0, -2.0, 1.0, 1.0],
+        }
+    )
+    df = spark.createDataFrame(pdf)
+    with pytest.raises(InvalidInputError) as exc:
+        compute_stats(df, input_cols=["x1", "x2"], weight_col="w")
+    msg = str(exc.value)
+    assert "3 rows with null/NaN/inf in column 'x2'" in msg
+    assert "1 row with negative weight in column 'w'" in msg
+    assert "'x1'" not in msg and "'label'" not in msg
+    assert exc.value.invalid_counts == {"x2": 3, "w": 1}
+    assert isinstance(exc.value, ValueError)
+
+    r = compute_stats(df, input_cols=["x1", "x2"], weight_col="w", handle_invalid="skip")
+    assert r.n_rows_read == 6 and r.n_rows_skipped == 4
+    assert r.invalid_counts == {"x2": 3, "w": 1}
+    keep = [0, 5]
+    ref = SuffStats.from_arrays(
+        pdf[["x1", "x2"]].to_numpy()[keep], pdf["label"].to_numpy()[keep], pdf["w"].to_numpy()[keep]
+    )
+    assert r.total.allclose(ref, rtol=1e-12)
+
+
+def test_fold_ids_out_of_range_are_invalid(spark):
+    pdf = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0, 5.0], "label": [1.0, 0.0, 1.0, 2.0, 3.0],
+         "f": pd.array([0, 1, 2, None, 1], dtype="Int64")}
+    )
+    df = spark.createDataFrame(pdf)
+    with pytest.raises(InvalidInputError, match=r"2 rows with fold id null or outside \[0, 2\) "
+                                                r"in column 'f'"):
+        compute_stats(df, input_cols=["x"], num_folds=2, fold_col="f")
+    r = compute_stats(df, input_cols=["x"], num_folds=2, fold_col="f", handle_invalid="skip")
+    assert [s.n_rows for s in r.folds] == [1, 2] and r.n_rows_skipped == 2
+
+
+def test_vector_column_dense_and_sparse(spark):
+    from pyspark.ml.linalg import Vectors
+
+    rows = [
+        (Vectors.dense([1.0, 0.0, 2.0]), 1.0),
+        (Vectors.sparse(3, [1], [4.0]), 2.0),
+        (Vectors.sparse(3, [], []), 0.5),
+        (Vectors.dense([1.0, 2.0]), 3.0),  # wrong size
+        (Vectors.sparse(4, [3], [1.0]), 3.0),  # wrong size
+        (None, 1.0),
+        (Vectors.dense([-1.0, 1.0, 1.0]), -2.0),
+    ]
+    df = spark.createDataFrame(rows, ["features", "label"]).repartition(2)
+    X = np.array([[1, 0, 2], [0, 4, 0], [0, 0, 0], [-1, 1, 1]], dtype=float)
+    y = np.array([1.0, 2.0, 0.5, -2.0])
+    with pytest.raises(InvalidInputError) as exc:
+        compute_stats(df, features_col="features", num_features=3)
+    assert "2 rows with wrong vector size (expected 3)" in str(exc.value)
+    assert "1 row with null/NaN/inf in column 'features'" in str(exc.value)
+    # no metadata and no num_features: the size is probed from the first vector
+    r = compute_stats(df.where("features is not null"), features_col="features",
+                      handle_invalid="skip")
+    assert r.n_features == 3 and r.feature_names == ["features[0]", "features[1]", "features[2]"]
+    assert r.n_rows_skipped == 2 and r.invalid_counts == {"features": 2}
+    assert r.total.allclose(SuffStats.from_arrays(X, y), rtol=1e-12)
+
+
+def test_vector_assembler_metadata_names(frame, arrays):
+    from pyspark.ml.feature import VectorAssembler
+
+    X, y, w, _ = arrays
+    vdf = VectorAssembler(inputCols=COLS, outputCol="features").transform(frame)
+    r = compute_stats(vdf, features_col="features", weight_col="w", num_folds=3)
+    assert r.feature_names == COLS
+    assert r.total.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-10)
+    with pytest.raises(ValueError, match="disagrees"):
+        compute_stats(vdf, features_col="features", num_features=P + 1)
+
+
+def test_large_mean_small_spread(spark):
+    """Means 1e6, standard deviations 1e-2: standardized Gram equals two-pass numpy to 1e-9."""
+    rng = np.random.default_rng(5)
+    n, p = 5000, 4
+    Z = rng.normal(size=(n, p))
+    Z[:, 2] += 0.5 * Z[:, 0]
+    X = 1e6 + 1e-2 * Z
+    y = Z @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(size=n)
+    pdf = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    pdf["label"] = y
+    r = compute_stats(spark.createDataFrame(pdf).repartition(7), input_cols=list(pdf.columns[:p]))
+    mu = X.mean(axis=0)
+    Xc = X - mu
+    sd = np.sqrt((Xc * Xc).mean(axis=0))
+    ref = (Xc / sd).T @ (Xc / sd) / n
+    s = r.total
+    got = s.cxx / np.outer(s.std_x, s.std_x) / s.weight_sum
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(s.cxy / s.std_x / n, Xc.T @ (y - y.mean()) / sd / n, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"input_cols": ["x0", "nope"]}, "feature column 'nope' not found"),
+        ({"input_cols": ["x0"], "label_col": "lbl"}, "label column 'lbl' not found"),
+        ({"input_cols": ["x0", "s"]}, "feature column 's' must be numeric, got string"),
+        ({"input_cols": ["x0"], "weight_col": "s"}, "weight column 's' must be numeric"),
+        ({"input_cols": ["x0"], "num_folds": 1}, "at least 2"),
+        ({"input_cols": ["x0"], "num_folds": 3, "fold_col": "x1"}, "fold column 'x1' must be an"),
+        ({"input_cols": ["x0"], "fold_col": "f"}, "needs num_folds"),
+        ({"input_cols": ["x0"], "features_col": "x1"}, "exactly one"),
+        ({}, "exactly one"),
+        ({"features_col": "x0"}, "features column 'x0' must be a pyspark.ml.linalg vector"),
+        ({"input_cols": ["x0"], "handle_invalid": "keep"}, "handle_invalid"),
+        ({"input_cols": ["x0", "x0"]}, "more than once"),
+        ({"input_cols": ["x0", "label"]}, "both as features"),
+    ],
+)
+def test_bad_arguments_fail_before_any_job(spark, frame, kwargs, match):
+    from pyspark.sql import functions as F
+
+    df = frame.withColumn("s", F.lit("a"))
+    with _Jobs(spark) as jobs, pytest.raises(ValueError, match=match):
+        compute_stats(df, **kwargs)
+    assert jobs.ids == []
+
+
+def test_zero_rows_and_no_valid_rows(spark, frame):
+    with pytest.raises(InvalidInputError, match="no rows"):
+        compute_stats(frame.limit(0), input_cols=COLS)
+    bad = frame.where("x0 < 0").selectExpr("x0", "cast(null as double) as label")
+    with pytest.raises(InvalidInputError, match="no valid rows"):
+        compute_stats(bad, input_cols=["x0"], handle_invalid="skip")
+
+
+def test_job_description_restored(spark, frame):
+    sc = spark.sparkContext
+    sc.setJobDescription("outer")
+    try:
+        compute_stats(frame, input_cols=COLS, job_description="lasso_spark: test")
+        assert sc.getLocalProperty("spark.job.description") == "outer"
+        assert not any(t.startswith("lasso_spark-stats") for t in spark.getTags())
+    finally:
+        sc.setJobDescription(None)
