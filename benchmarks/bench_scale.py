@@ -78,6 +78,26 @@ def fit_once(spark: Any, path: str, n_features: int, sample: float | None = None
             "rows": s.numRows, **{f"peak_{k}": v for k, v in sampler.summary().items()}}
 
 
+def executor_heap_peaks(spark: Any) -> dict[str, int]:
+    """Spark's peak executor metrics (max over executors), from the driver's status store."""
+    names = ("JVMHeapMemory", "JVMOffHeapMemory", "ProcessTreeJVMRSSMemory",
+             "ProcessTreePythonRSSMemory")
+    peaks = dict.fromkeys(names, 0)
+    try:
+        execs = spark.sparkContext._jsc.sc().statusStore().executorList(False)
+        for i in range(execs.size()):
+            e = execs.apply(i)
+            if e.id() == "driver" or not e.peakMemoryMetrics().isDefined():
+                continue
+            m = e.peakMemoryMetrics().get()
+            for k in names:
+                peaks[k] = max(peaks[k], int(m.getMetricValue(k)))
+    except Exception:  # internal API: the /proc figures stand on their own
+        logger.warning("executor metrics unavailable", exc_info=True)
+        return {}
+    return peaks
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1,2,4,8", help="rows in millions, comma separated")
@@ -97,25 +117,32 @@ def main(argv: list[str] | None = None) -> int:
     spark = cluster_session(app_name="lasso_spark-bench_scale", conf={
         "spark.executor.pyspark.memory": "1g",
         "spark.driver.maxResultSize": "64m",
+        "spark.executor.processTreeMetrics.enabled": "true",
     })
     wait_for_executors(spark, 2)
     startup = time.perf_counter() - t0
     print(f"local-cluster[2,1,1024] up in {startup:.1f}s; data in {root}", flush=True)
 
+    data = [dataset(spark, root, n, args.features) for n in rows]
+    for n, (_, gen_s, size) in zip(rows, data):
+        print(f"  n={n:>9,d}: parquet {size / MB:7.0f} MiB, generated in {gen_s:5.1f}s")
+    fit_once(spark, data[0][0], args.features, sample=0.02)  # untimed warm-up
+    runs: dict[int, list[dict[str, Any]]] = {n: [] for n in rows}
+    for rep in range(args.repeats):  # sizes interleaved in every round: load drifts hit all
+        for n, (path, _, _) in zip(rows, data):
+            r = fit_once(spark, path, args.features)
+            runs[n].append(r)
+            print(f"  round {rep + 1}, n={n:>9,d}: fit {r['wall']:7.1f}s "
+                  f"(stats pass {r['stats']:6.1f}s)", flush=True)
+    heap = executor_heap_peaks(spark)
     results = []
-    for i, n in enumerate(rows):
-        path, gen_s, size = dataset(spark, root, n, args.features)
-        if i == 0:  # untimed: start every executor's Python worker, compile the solver
-            fit_once(spark, path, args.features, sample=0.02)
-        runs = [fit_once(spark, path, args.features) for _ in range(args.repeats)]
-        best = min(runs, key=lambda r: r["wall"])
+    for n, (_, gen_s, size) in zip(rows, data):
+        best = dict(min(runs[n], key=lambda r: r["wall"]))
         best.update(n=n, parquet_bytes=size, generate_seconds=gen_s,
-                    peak_python_rss=max(r["peak_python_rss"] for r in runs),
-                    peak_jvm_rss=max(r["peak_jvm_rss"] for r in runs),
-                    peak_total_rss=max(r["peak_total_rss"] for r in runs))
+                    peak_python_rss=max(r["peak_python_rss"] for r in runs[n]),
+                    peak_jvm_rss=max(r["peak_jvm_rss"] for r in runs[n]),
+                    peak_total_rss=max(r["peak_total_rss"] for r in runs[n]))
         results.append(best)
-        print(f"  n={n:>9,d}: fit {best['wall']:7.1f}s (stats pass {best['stats']:6.1f}s), "
-              f"parquet {size / MB:7.0f} MiB, generated in {gen_s:5.1f}s", flush=True)
     spark.stop()
 
     base = results[0]
@@ -132,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['peak_jvm_rss'] / MB:>8.0f} {r['peak_python_rss'] / MB:>7.0f} "
               f"{r['peak_total_rss'] / MB:>9.0f} "
               f"{r['peak_total_rss'] / max(base['peak_total_rss'], 1):>6.2f}")
+    if heap:
+        print(f"Spark's own peak executor metrics over the run (largest executor): JVM heap "
+              f"{heap['JVMHeapMemory'] / MB:.0f} MiB of {1024} MiB, Python RSS "
+              f"{heap['ProcessTreePythonRSSMemory'] / MB:.0f} MiB")
     last = results[-1]
     growth, time_x = last["n"] / base["n"], last["wall"] / base["wall"]
     goal = growth * 8.5 / 8.0
@@ -141,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         import pyspark
 
-        meta = {"python": platform.python_version(), "pyspark": pyspark.__version__,
+        meta = {"executor_metric_peaks": heap, "python": platform.python_version(),
+                "pyspark": pyspark.__version__,
                 "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"),
                 "startup_seconds": startup}
         Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=2))
