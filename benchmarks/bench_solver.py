@@ -3,9 +3,9 @@
 Both solvers get the same standardized Gram ``G = X̃ᵀX̃``, ``Xy = X̃ᵀy`` (ours through the
 equivalent SuffStats), the same 100 alphas and the same tolerance (gap ≤ tol·‖y‖², identical
 criteria). Designs: n = 5000 rows, AR(1) correlated features (corr(x_j, x_k) = r^|j−k|), a sparse
-truth and Gaussian noise. Times are CPU seconds of this process (robust to other load on a shared machine), best of
-``--repeats`` runs; the
-speed-up is the ratio of the two. numba compile/cache-load time is reported separately (paid once
+truth and Gaussian noise. Times are CPU seconds of this process (robust to other load on a
+shared machine; run with OPENBLAS_NUM_THREADS=1), best of ``--repeats`` runs; the speed-up is
+the ratio of the two. numba compile/cache-load time is reported separately (paid once
 per process).
 
     python -m benchmarks.bench_solver                  # p = 100, 1000, 3000

@@ -13,16 +13,23 @@ State kept along the path: ``beta`` and the gradient of the smooth part with the
 
     z = g_j + G_jj β_j,   β_j ← S(z, l1 v_j) / (G_jj + l2 v_j),   g ← g − G[j, :] Δβ_j
 
-and only the entries of ``g`` that the current phase reads are updated; the rest are rebuilt
-from scratch (``g = c − Σ_k β_k G[k, :]``, which also removes accumulated rounding) before any
-KKT check over all features.
+Each strong set S is solved on a contiguous copy of ``G[S][:, S]`` (from a float32 copy of G
+when p is large: the passes are memory bound), with ``g`` kept exactly on S; ``g`` over all
+features is rebuilt in float64 (``g = c − Σ_k β_k G[k, :]``, which also clears accumulated
+rounding) before every KKT check over all features.
 
-Per alpha: sequential strong rule → working set S; full sweeps over S alternate with cycling over
-the active set A ⊂ S (non-zeros and unpenalized features) until A's sub-problem reaches the gap
-tolerance; A-cycling is accelerated by Anderson extrapolation of the last iterates (accepted only
-when it lowers the objective; Bertrand & Massias, 2021). When the gap restricted to S is small
-enough, ``g`` is rebuilt, features outside S that violate KKT (|g_j| > l1 v_j) join S, and the
-duality gap over all features certifies convergence.
+Per alpha (warm start from the previous solution, or its linear extrapolation in alpha when
+that lowers the objective — exact for the lasso while no sign changes):
+
+1. sequential strong rule: S = support ∪ unpenalized ∪ {j : |g_j| ≥ ρ v_j (2α_k − α_{k−1})};
+2. a pass over the KKT violators of S (|g_j| > l1 v_j, β_j = 0) lets them in;
+3. cycling over the active set A = support ∪ unpenalized until A's sub-problem reaches the gap
+   tolerance, accelerated by Anderson extrapolation of the last iterates (accepted only when it
+   lowers the objective; Bertrand & Massias, 2021); back to 2 while S has violators;
+4. certification in float64: ``g`` rebuilt, unpenalized coefficients set to their exact
+   least-squares value given the rest (so the dual point is feasible), KKT checked over ALL
+   features (violators join S → 2) and the duality gap over all features compared with
+   ``tol_abs``. If float32 passes cannot reach ``tol_abs``, the rest of the path uses float64.
 
 Duality gap (scikit-learn's, divided by W; v generalises the dual norm)::
 
@@ -46,9 +53,9 @@ _ANDERSON_K = 5
 
 
 @njit(cache=True)
-def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
-    """One cyclic pass over features ``T[:nT]``, updating ``g`` on ``U[:nU]`` (on every feature,
-    contiguously, when ``nU < 0``). Returns the number of coefficients changed."""
+def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
+    """One cyclic pass over features ``T[:nT]``; ``g`` is updated on every feature with
+    contiguous rows of G. Returns the number of coefficients changed."""
     changed = 0
     p = g.shape[0]
     for t in range(nT):
@@ -67,13 +74,8 @@ def _sweep(T, nT, U, nU, G, diag, g, beta, v, l1, l2):
             beta[j] = new
             changed += 1
             row = G[j]
-            if nU < 0:
-                for i in range(p):
-                    g[i] -= row[i] * d
-            else:
-                for u in range(nU):
-                    i = U[u]
-                    g[i] -= row[i] * d
+            for i in range(p):
+                g[i] -= row[i] * d
     return changed
 
 
@@ -121,25 +123,6 @@ def _refresh_gradient(G, c, g, beta):
             row = G[k]
             for i in range(p):
                 g[i] -= row[i] * b
-
-
-@njit(cache=True)
-def _objective_on(T, nT, G, c, yy, beta_T, v, l1, l2, h):
-    """Primal objective at β (zero outside T, values ``beta_T`` on T); fills ``h = (Gβ)_T``."""
-    for a in range(nT):
-        h[a] = 0.0
-    for b_ in range(nT):
-        b = beta_T[b_]
-        if b != 0.0:
-            row = G[T[b_]]
-            for a in range(nT):
-                h[a] += row[T[a]] * b
-    val = 0.5 * yy
-    for a in range(nT):
-        b = beta_T[a]
-        j = T[a]
-        val += -c[j] * b + 0.5 * b * h[a] + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
-    return val
 
 
 @njit(cache=True)
@@ -195,32 +178,35 @@ def _anderson_weights(hist, K, nA, out):
 
 
 @njit(cache=True)
-def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense):
-    """Cycle over A until its sub-problem's gap ≤ tol_abs (or max_iter). Returns the new count.
+def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson,
+                  counters):
+    """Cycle over ``A[:nA]`` until its sub-problem's gap ≤ tol_abs (or max_iter); ``g`` is kept
+    exact on every feature of the (compact) problem. Returns the new pass count.
 
-    ``dense``: keep ``g`` exact on every feature (contiguous row updates) instead of on A only.
     Every ``K+1`` passes the last iterates are Anderson-extrapolated; the extrapolation replaces
     the iterate when it lowers the objective."""
     p = g.shape[0]
-    nU = -1 if dense else nA
     K = _ANDERSON_K
     hist = np.empty((K + 1, nA))
     wts = np.empty(K)
     extr = np.empty(nA)
-    h = np.empty(nA)
-    g_ext = np.empty(p) if dense else np.empty(0)
+    g_ext = np.empty(p)
     n_hist = 0
     while it < max_iter:
         if _gap(A, nA, c, g, beta, v, yy, l1, l2) <= tol_abs:
             break
-        _sweep(A, nA, A, nU, G, diag, g, beta, v, l1, l2)
+        _sweep(A, nA, G, diag, g, beta, v, l1, l2)
         it += 1
+        counters[1] += 1
+        if not anderson:
+            continue
         for a in range(nA):
             hist[n_hist, a] = beta[A[a]]
         n_hist += 1
         if n_hist < K + 1:
             continue
         n_hist = 0
+        counters[2] += 1
         if not _anderson_weights(hist, K, nA, wts):
             continue
         for a in range(nA):
@@ -229,33 +215,80 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
                 s += wts[t] * hist[t + 1, a]
             extr[a] = s
         p_cur = _primal_on(A, nA, c, g, beta, v, yy, l1, l2)
-        if dense:
-            # g_ext = c − G β_ext over all features, from contiguous rows
-            for i in range(p):
-                g_ext[i] = c[i]
-            for a in range(nA):
-                b = extr[a]
-                if b != 0.0:
-                    row = G[A[a]]
-                    for i in range(p):
-                        g_ext[i] -= row[i] * b
-            p_ext = 0.5 * yy
-            for a in range(nA):
-                b = extr[a]
-                j = A[a]
-                p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
-            if p_ext < p_cur:
-                for a in range(nA):
-                    beta[A[a]] = extr[a]
+        # g_ext = c − G β_ext, from contiguous rows
+        for i in range(p):
+            g_ext[i] = c[i]
+        for a in range(nA):
+            b = extr[a]
+            if b != 0.0:
+                row = G[A[a]]
                 for i in range(p):
-                    g[i] = g_ext[i]
-        else:
-            p_ext = _objective_on(A, nA, G, c, yy, extr, v, l1, l2, h)
-            if p_ext < p_cur:
-                for a in range(nA):
-                    j = A[a]
-                    beta[j] = extr[a]
-                    g[j] = c[j] - h[a]
+                    g_ext[i] -= row[i] * b
+        p_ext = 0.5 * yy
+        for a in range(nA):
+            b = extr[a]
+            j = A[a]
+            p_ext += -0.5 * (c[j] + g_ext[j]) * b + v[j] * (l1 * abs(b) + 0.5 * l2 * b * b)
+        if p_ext < p_cur:
+            counters[3] += 1
+            for a in range(nA):
+                beta[A[a]] = extr[a]
+            for i in range(p):
+                g[i] = g_ext[i]
+    return it
+
+
+@njit(cache=True)
+def _solve_restricted(
+    S, nS, Gsrc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters
+):
+    """Solve the problem restricted to ``S[:nS]`` on a contiguous copy ``Gsrc[S][:, S]``
+    (``Gsrc`` is G or its float32 copy): passes over the KKT violators of S alternate with
+    active-set cycling until A's gap ≤ ``tol_abs`` and S has no violator. Writes β on S back;
+    ``g`` is left stale (the caller rebuilds it). Returns the pass count."""
+    Gc = np.empty((nS, nS), Gsrc.dtype)
+    gS = np.empty(nS)
+    bS = np.empty(nS)
+    cS = np.empty(nS)
+    vS = np.empty(nS)
+    dS = np.empty(nS)
+    for a in range(nS):
+        j = S[a]
+        row = Gsrc[j]
+        for b in range(nS):
+            Gc[a, b] = row[S[b]]
+        gS[a] = g[j]
+        bS[a] = beta[j]
+        cS[a] = c[j]
+        vS[a] = v[j]
+        dS[a] = diag[j]
+    A = np.empty(nS, dtype=np.int64)
+    V = np.empty(nS, dtype=np.int64)
+    while it < max_iter:
+        nA = 0
+        nV = 0
+        for a in range(nS):
+            if bS[a] != 0.0 or vS[a] == 0.0:
+                A[nA] = a
+                nA += 1
+            elif abs(gS[a]) > l1 * vS[a]:
+                V[nV] = a
+                nV += 1
+        if nV > 0:
+            # a pass over the violators lets them in; then rebuild A
+            _sweep(V, nV, Gc, dS, gS, bS, vS, l1, l2)
+            it += 1
+            counters[0] += 1
+            continue
+        if nA == 0:
+            break
+        it0 = it
+        it = _active_phase(A, nA, Gc, dS, cS, yy, gS, bS, vS, l1, l2, tol_abs, it, max_iter,
+                           anderson, counters)
+        if it == it0:
+            break  # A already at tolerance and no violators: restricted problem solved
+    for a in range(nS):
+        beta[S[a]] = bS[a]
     return it
 
 
@@ -313,7 +346,7 @@ def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
 
 
 @njit(cache=True)
-def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt):
+def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt, counters):
     """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
     lasso while the signs do not change); kept only if it lowers the objective at ``a0``."""
     f = (a0 - a1) / (a1 - a2)
@@ -329,6 +362,7 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt)
     if _primal_from_gradient(c, g_alt, pred, v, yy, l1, l2) < _primal_from_gradient(
         c, g, beta, v, yy, l1, l2
     ):
+        counters[5] += 1
         for j in range(p):
             beta[j] = pred[j]
             g[j] = g_alt[j]
@@ -336,7 +370,8 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt)
 
 @njit(cache=True)
 def cd_path(
-    G, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps, n_iter
+    G, G32, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps,
+    n_iter, flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
 
@@ -344,8 +379,18 @@ def cd_path(
     there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are
     fitted. ``beta0`` is the starting point (0, or the least-squares fit of the unpenalized
     features). ``U`` lists the unpenalized features and ``Ginv`` is the pseudo-inverse of
-    ``G[U][:, U]``. An iteration is one pass over the features of the current phase (S or A).
+    ``G[U][:, U]``. An iteration is one pass over the KKT violators or over the active set.
+    ``G32`` is a float32 copy of G (or empty): active-set passes then read it, halving memory
+    traffic; gradient rebuilds and the certification stay in float64, and
+    once a float64 certification fails where float32 passes had converged, the rest of the path
+    runs in float64. ``flags``: bit 0 disables Anderson extrapolation, bit 1 the extrapolated
+    warm start, bit 2 the float32 passes (for ablation). ``counters`` (int64, 8) accumulates: S
+    passes, A passes, Anderson attempts, Anderson accepted, gradient rebuilds, warm-start
+    predictions accepted, certifications, switches from float32 to float64.
     """
+    anderson = (flags & 1) == 0
+    predict = (flags & 2) == 0
+    low = (flags & 4) == 0 and G32.shape[0] == G.shape[0] and G.shape[0] > 0
     p = c.shape[0]
     m = alphas.shape[0]
     beta = beta0.copy()
@@ -356,10 +401,7 @@ def cd_path(
         diag[j] = G[j, j]
     all_idx = np.arange(p)
     S = np.empty(p, dtype=np.int64)
-    A = np.empty(p, dtype=np.int64)
-    R = np.empty(p, dtype=np.int64)  # S \ A
     in_S = np.zeros(p, dtype=np.bool_)
-    snap = np.empty(p)
     g_alt = np.empty(p)
     alpha_prev = alphas[0] if m > 0 else 0.0
     for ia in range(m):
@@ -367,9 +409,10 @@ def cd_path(
         l1 = alpha * rho
         l2 = alpha * (1.0 - rho)
         frozen = alpha >= alpha_zero  # penalized coefficients are exactly 0
-        if not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+        if predict and not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
+            counters[4] += 1
             _predict_warm_start(G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2],
-                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt)
+                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt, counters)
         thresh = rho * (2.0 * alpha - alpha_prev)
         nS = 0
         for j in range(p):
@@ -382,55 +425,19 @@ def cd_path(
                 nS += 1
         it = 0
         gap = np.inf
-        n_refresh = 0
         while True:
-            dense = 3 * nS >= p
-            # A = support ∪ unpenalized within S; R = S \ A
-            nA = 0
-            nR = 0
-            viol = False
-            for t in range(nS):
-                j = S[t]
-                if beta[j] != 0.0 or v[j] == 0.0:
-                    A[nA] = j
-                    nA += 1
-                    snap[j] = beta[j]
-                else:
-                    R[nR] = j
-                    nR += 1
-                    if abs(g[j]) > l1 * v[j]:
-                        viol = True
-            if viol and it < max_iter:
-                # a full pass over S lets the violators in, then rebuild A
-                _sweep(S, nS, S, -1 if dense else nS, G, diag, g, beta, v, l1, l2)
-                it += 1
-                continue
-            if nA > 0:
-                it = _active_phase(
-                    A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, dense
-                )
-                if nR > 0 and not dense:
-                    # bring g up to date on S \ A
-                    for a in range(nA):
-                        k = A[a]
-                        d = beta[k] - snap[k]
-                        if d != 0.0:
-                            row = G[k]
-                            for t in range(nR):
-                                i = R[t]
-                                g[i] -= row[i] * d
-                viol = False
-                for t in range(nR):
-                    j = R[t]
-                    if abs(g[j]) > l1 * v[j]:
-                        viol = True
-                        break
-                if viol and it < max_iter:
-                    continue
-            # certify over all features: exact gradient, KKT outside S, full duality gap
-            if not dense or n_refresh > 0 or it >= max_iter:
-                _refresh_gradient(G, c, g, beta)
-            n_refresh += 1
+            it_before = it
+            if low:
+                it = _solve_restricted(S, nS, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                                       max_iter, anderson, counters)
+            else:
+                it = _solve_restricted(S, nS, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
+                                       max_iter, anderson, counters)
+            # certify in float64 over all features: exact gradient, exact unpenalized part,
+            # KKT outside S, full duality gap
+            counters[6] += 1
+            counters[4] += 1
+            _refresh_gradient(G, c, g, beta)
             _fit_unpenalized(G, U, Ginv, g, beta)
             gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
             n_viol = 0
@@ -443,6 +450,11 @@ def cd_path(
                         n_viol += 1
             if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
                 break
+            if n_viol == 0 and it == it_before and not low:
+                break  # no pass possible: the gap is at the rounding floor of tol_abs
+            if n_viol == 0 and low:
+                low = False  # float32 passes cannot reach this tolerance: float64 from now on
+                counters[7] += 1
         for j in range(p):
             coefs[ia, j] = beta[j]
         gaps[ia] = gap

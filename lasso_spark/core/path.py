@@ -44,6 +44,13 @@ __all__ = [
 ]
 
 
+# kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start, bit 2: no
+# float32 passes); for benchmarks only
+_solver_flags = 0
+# from this many features on, active-set passes read a float32 copy of the Gram (memory bound)
+_MIXED_MIN_P = 256
+
+
 class ConvergenceWarning(UserWarning):
     """Coordinate descent stopped at ``max_iter`` before the duality gap reached ``tol``."""
 
@@ -198,7 +205,8 @@ class PathResult:
     ``coef`` is on the original feature scale, ``coef_std`` on the standardized scale the
     penalty applies to. ``dual_gap`` is the certified duality gap in objective units,
     ``converged`` says ``dual_gap ≤ tol_abs = tol · yy``. ``n_iter`` counts passes over the
-    working or active set.
+    KKT violators or the active set. ``alpha_max`` is the exact edge of the all-zero region;
+    ``solver_counters`` are kernel diagnostics (see :func:`lasso_spark.core._cd.cd_path`).
     """
 
     alphas: np.ndarray
@@ -217,6 +225,7 @@ class PathResult:
     feature_scale: np.ndarray
     fit_intercept: bool
     standardize: bool
+    solver_counters: np.ndarray | None = None
 
     @property
     def n_alphas(self) -> int:
@@ -230,9 +239,9 @@ def warmup() -> float:
     c = np.array([0.3, -0.2])
     alphas = np.array([0.2, 0.1])
     coefs = np.zeros((2, 2))
-    _cd.cd_path(G, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
-                np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
-                np.zeros(2, dtype=np.int64))
+    _cd.cd_path(G, G.astype(np.float32), c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100,
+                np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
+                np.zeros(2, dtype=np.int64), 0, np.zeros(8, dtype=np.int64))
     return time.perf_counter() - t0
 
 
@@ -277,6 +286,7 @@ def enet_path(
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]
     tol_abs = float(tol) * d.yy
     coefs_r = np.zeros((m, q))
+    counters = np.zeros(8, dtype=np.int64)
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
     if q > 0 and m > 0:
@@ -284,8 +294,10 @@ def enet_path(
         alpha_zero = a_max if a_max > 0.0 else np.inf
         U = np.flatnonzero(d.v == 0.0).astype(np.int64)
         Ginv = np.ascontiguousarray(np.linalg.pinv(d.G[np.ix_(U, U)], hermitian=True))
-        _cd.cd_path(d.G, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter), beta0,
-                    U, Ginv, coefs_r, gaps, n_iter)
+        G32 = d.G.astype(np.float32) if q >= _MIXED_MIN_P else np.zeros((0, 0), np.float32)
+        _cd.cd_path(d.G, G32, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter),
+                    beta0, U, Ginv, coefs_r, gaps, n_iter, int(_solver_flags), counters)
+        logger.debug("cd_path counters %s", counters.tolist())
     else:
         gaps[:] = 0.0
     converged = gaps <= tol_abs
@@ -323,4 +335,5 @@ def enet_path(
         feature_scale=d.scale,
         fit_intercept=bool(fit_intercept),
         standardize=bool(standardize),
+        solver_counters=counters,
     )

@@ -208,7 +208,7 @@ class SuffStats:
         """One float64 vector ``[n, W, μy, μy_lo, cyy, μx (p), μx_lo (p), cxy (p), Cxx (p·p)]``.
 
         A flat vector travels through Arrow binary columns, Spark broadcasts and ``.npy``
-        files without pickle. :meth:`unpack` inverts it.
+        files without serializing Python objects. :meth:`unpack` inverts it.
         """
         head = np.array(
             [self.n_rows, self.weight_sum, self.mean_y, self.mean_y_lo, self.cyy], dtype=np.float64

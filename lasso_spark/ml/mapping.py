@@ -49,7 +49,9 @@ elasticNetParam)::
                   standardize=standardization, intercept=fitIntercept): glmnet standardizes y
                   internally for the gaussian family exactly as MLlib does, so its (lambda,
                   alpha) are MLlib's (regParam, elasticNetParam), NOT the core's (α, ρ), unless
-                  enp = 1 or σy = 1. penalty.factor is rescaled by glmnet to sum to p; ours is not.
+                  enp = 1 or σy = 1 (Spark's WeightedLeastSquares documents standardizeLabel=true
+                  as "match R's glmnet"). penalty.factor is rescaled by glmnet to sum to p;
+                  ours is not.
 """
 
 from __future__ import annotations

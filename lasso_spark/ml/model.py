@@ -189,8 +189,9 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         return rows[np.argsort(self._path.reg_params[rows])]
 
     def _interpolate(self, regParam: float, elasticNetParam: float | None,
-                     values: np.ndarray) -> np.ndarray:
+                     field: str) -> np.ndarray:
         rows = self._path_rows(elasticNetParam)
+        values = getattr(self._path, field)
         grid = self._path.reg_params[rows]  # increasing
         r = float(regParam)
         hit = np.flatnonzero(np.isclose(grid, r, rtol=1e-9, atol=0.0))
@@ -208,12 +209,10 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
     def coefficientsAt(self, regParam: float, elasticNetParam: float | None = None) -> DenseVector:
         """Path coefficients at ``regParam``: exact at grid points, linear interpolation in
         regParam between them (glmnet's ``coef(fit, s=)`` with ``exact=FALSE``)."""
-        return DenseVector(self._interpolate(regParam, elasticNetParam, self._path.coef
-                                             if self._path is not None else self._coef))
+        return DenseVector(self._interpolate(regParam, elasticNetParam, "coef"))
 
     def interceptAt(self, regParam: float, elasticNetParam: float | None = None) -> float:
-        return float(self._interpolate(regParam, elasticNetParam, self._path.intercepts
-                                       if self._path is not None else self._coef))
+        return float(self._interpolate(regParam, elasticNetParam, "intercepts"))
 
     # ------------------------------------------------------------------ params setters
     def setFeaturesCol(self, value: str) -> LassoModel:

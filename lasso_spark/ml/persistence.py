@@ -65,7 +65,7 @@ class LassoModelWriter(MLWriter):
         self.saveImpl(path)
 
     def _write(self, rows: list[tuple], schema: str, path: str) -> None:
-        mode = "overwrite" if self.shouldOverwrite else "errorifexists"
+        mode = "overwrite" if self.shouldOverwrite else "error"
         df = self.sparkSession.createDataFrame(rows, schema=schema)
         df.coalesce(1).write.mode(mode).parquet(path)
 

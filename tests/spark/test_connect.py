@@ -1,0 +1,28 @@
+"""LassoModel on Spark Connect (transform, save, overwrite, load), in a subprocess.
+
+Starting a local Connect server costs ~30 s, so this runs only with LASSO_SPARK_CONNECT_TESTS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+@pytest.mark.skipif(os.environ.get("LASSO_SPARK_CONNECT_TESTS") != "1",
+                    reason="set LASSO_SPARK_CONNECT_TESTS=1 to start a Spark Connect server")
+def test_model_on_spark_connect():
+    script = Path(__file__).with_name("connect_check.py")
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
+               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("OK")
