@@ -8,9 +8,11 @@ of each fold with Chan's formula (:func:`lasso_spark.core.merge_all`). Exactly o
 reads the input.
 
 Fold ids come from ``fold_col`` (values in ``[0, K)``) or are computed in Spark SQL before the
-pass as ``pmod(xxhash64(seed, features..., label[, weight]), K)`` (:func:`fold_expression`): a
-function of the seed and the row's content, hence the same whatever the partitioning and on task
-retries.
+pass as ``pmod(xxhash64(seed, features..., label[, weight]), K)`` (:func:`fold_expression`), over
+the projected columns (numeric features, label and weight cast to double; a vector column hashed
+as its struct, so a dense and a sparse encoding of the same vector may land in different folds):
+a function of the seed and the row's content, hence the same whatever the partitioning and on
+task retries.
 """
 
 from __future__ import annotations

@@ -1,0 +1,167 @@
+"""Benchmark the one-pass statistics against the scan floor and MLlib (issue 3).
+
+For each width (default 2M rows × 50 features and 1M × 200) a Parquet file is generated with
+Spark (reused when present), then timed side by side in one run, best of ``--repeats``, with
+the configurations interleaved in every round:
+
+  (a) floor    the same ``mapInArrow`` over the same columns, only counting rows
+  (b) stats    ``compute_stats`` with K = 0 and K = 5 (hash folds)
+  (c) mllib    ``LinearRegression(elasticNetParam=1, solver="normal", regParam=0.01)``
+               (VectorAssembler inside the timed fit)
+
+and prints each time's ratio to (a). It also reports the peak resident memory of the Python
+workers during the pass, normally (many tasks of few rows) and with the whole file read by one
+task (``coalesce(1)``): equal figures show memory does not grow with the number of rows.
+
+    python -m benchmarks.bench_stats                       # full size
+    python -m benchmarks.bench_stats --rows 200000         # quick run (rows of the 50-wide file)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _session(args: argparse.Namespace):
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    paths = [str(REPO_ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master(args.master)
+        .appName("lasso_spark-bench-stats")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", args.driver_memory)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(args.batch_rows))
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _dataset(spark, data_dir: Path, rows: int, p: int, files: int) -> str:
+    """Parquet of ``rows × p`` features ``x0..`` plus ``label`` (generated once, then reused)."""
+    from pyspark.sql import functions as F
+
+    path = data_dir / f"bench_{rows}x{p}.parquet"
+    if (path / "_SUCCESS").exists():
+        return str(path)
+    t0 = time.perf_counter()
+    base = spark.range(0, rows, 1, numPartitions=files)
+    feats = [(F.randn(1000 + j) * (1 + j % 7) + j).alias(f"x{j}") for j in range(p)]
+    df = base.select(*feats)
+    label = sum(F.col(f"x{j}") * (0.5 - (j % 3)) for j in range(0, p, 5)) + F.randn(7)
+    df.withColumn("label", label).write.mode("overwrite").parquet(str(path))
+    print(f"generated {path} in {time.perf_counter() - t0:.1f}s", flush=True)
+    return str(path)
+
+
+def _floor(df, cols: list[str]) -> int:
+    from lasso_spark.spark.batch import count_rows
+
+    rows = df.select(*[df[c].cast("double") for c in cols]).mapInArrow(count_rows, "n long")
+    return sum(r["n"] for r in rows.collect())
+
+
+def _mllib(df, cols: list[str]) -> None:
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.ml.regression import LinearRegression
+
+    vdf = VectorAssembler(inputCols=cols, outputCol="features").transform(df)
+    LinearRegression(
+        elasticNetParam=1.0, solver="normal", regParam=0.01, standardization=True
+    ).fit(vdf)
+
+
+def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tuple]:
+    from lasso_spark.spark import compute_stats
+
+    df = spark.read.parquet(path)
+    cols = [f"x{j}" for j in range(p)]
+    configs = {
+        "(a) scan floor": lambda: _floor(df, cols + ["label"]),
+        "(b) stats K=0": lambda: compute_stats(df, input_cols=cols),
+        "(b) stats K=5": lambda: compute_stats(df, input_cols=cols, num_folds=5),
+    }
+    if not args.skip_mllib:
+        configs["(c) MLlib normal L1"] = lambda: _mllib(df, cols)
+    best = {name: float("inf") for name in configs}
+    results = {}
+    for rnd in range(args.repeats):
+        for name, run in configs.items():
+            t0 = time.perf_counter()
+            results[name] = run()
+            dt = time.perf_counter() - t0
+            best[name] = min(best[name], dt)
+            print(f"  p={p} round {rnd + 1}: {name:<22} {dt:7.2f}s", flush=True)
+    floor = best["(a) scan floor"]
+    rows = [(p, name, t, t / floor) for name, t in best.items()]
+    n = results["(b) stats K=0"].n_rows_read
+    mem = [("many tasks", results["(b) stats K=0"].peak_worker_rss_bytes, n)]
+    if not args.skip_mem_check:
+        one = compute_stats(df.coalesce(1), input_cols=cols)
+        mem.append(("one task (coalesce 1)", one.peak_worker_rss_bytes, one.n_rows_read))
+    return rows, mem, n
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--rows", type=int, default=2_000_000, help="rows of the 50-wide file")
+    ap.add_argument("--wide-rows", type=int, default=None,
+                    help="rows of the 200-wide file (default: rows / 2)")
+    ap.add_argument("--widths", default="50,200", help="comma-separated feature counts")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--files", type=int, default=8, help="Parquet files per dataset")
+    ap.add_argument("--batch-rows", type=int, default=10_000,
+                    help="spark.sql.execution.arrow.maxRecordsPerBatch")
+    ap.add_argument("--data-dir", default=None, help="where the Parquet files live (reused)")
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--driver-memory", default="4g")
+    ap.add_argument("--skip-mllib", action="store_true")
+    ap.add_argument("--skip-mem-check", action="store_true",
+                    help="skip the extra one-task pass that shows memory is flat in rows")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    data_dir = Path(args.data_dir or Path(tempfile.gettempdir()) / "lasso_spark_bench")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    spark = _session(args)
+    table, memory = [], []
+    try:
+        for p in (int(w) for w in args.widths.split(",")):
+            rows = args.rows if p <= 50 else (args.wide_rows or args.rows // 2)
+            path = _dataset(spark, data_dir, rows, p, args.files)
+            t, mem, n = _bench_width(spark, path, p, args)
+            table += t
+            memory += [(p, label, rss, n_rows) for label, rss, n_rows in mem]
+    finally:
+        spark.stop()
+
+    print(f"\nbest of {args.repeats}, {args.master}, maxRecordsPerBatch={args.batch_rows}")
+    print(f"{'p':>4}  {'configuration':<22} {'seconds':>8} {'× floor':>8}")
+    for p, name, t, ratio in table:
+        print(f"{p:>4}  {name:<22} {t:8.2f} {ratio:8.2f}")
+    print("\npeak Python worker RSS during the statistics pass (K=0)")
+    for p, label, rss, n_rows in memory:
+        print(f"{p:>4}  {label:<24} {n_rows:>10} rows  {rss / 2**20:8.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
