@@ -25,6 +25,7 @@ import logging
 import math
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,8 @@ __all__ = ["Lasso", "LassoCV"]
 
 #: grid points per decade of the warm-start path ``Lasso`` solves down to its regParam
 WARM_PATH_PER_DECADE = 10
+#: default ``seed`` of LassoCV's fold assignment: CRC-32 of "LassoCV", the same in every process
+DEFAULT_SEED = zlib.crc32(b"LassoCV")
 #: bound on the warm-start path length
 WARM_PATH_MAX = 60
 
@@ -237,6 +240,8 @@ def _solve_single(
     path = enet_path(
         stats, alphas=grid, l1_ratio=pen.l1_ratio, penalty_factor=v, **opts.as_kwargs()
     )
+    reg_params = path.alphas / pen.alpha_per_reg_param
+    reg_params[-1] = reg_param  # the requested value exactly, not alpha / (alpha / regParam)
     return _Fitted(
         coefficients=path.coef[-1].copy(),
         intercept=float(path.intercept[-1]),
@@ -245,7 +250,7 @@ def _solve_single(
         alpha=float(pen.alpha),
         l1_ratio=float(pen.l1_ratio),
         feature_names=feature_names,
-        path_reg_params=path.alphas / pen.alpha_per_reg_param,
+        path_reg_params=reg_params,
         path_alphas=path.alphas,
         path_coef=path.coef,
         path_intercept=np.asarray(path.intercept, dtype=np.float64),
@@ -521,6 +526,9 @@ class LassoCV(
         parallelism: str | int = "auto",
     ) -> None:
         super().__init__()
+        # pyspark's HasSeed default hashes the class name with Python's per-process salted
+        # str hash; a stable default keeps the folds (and the chosen regParam) reproducible
+        self._setDefault(seed=DEFAULT_SEED)
         self._set(**_drop_none(self._input_kwargs))
 
     @keyword_only

@@ -181,6 +181,15 @@ def test_penalty_factors_by_name_match_rescaled_sklearn(data):
     X = pdf[FEATURES].to_numpy() / vv
     sk = SkLasso(alpha=0.2, tol=1e-14, max_iter=1_000_000).fit(X, pdf["label"].to_numpy())
     assert _rel_err(model.coefficients.toArray(), sk.coef_ / vv) <= 1e-6
+    # adaptive lasso: factors from the same statistics (core), solve checked by scikit-learn
+    from lasso_spark.core import SuffStats, adaptive_penalty_factors
+
+    ada = Lasso(inputCols=FEATURES, regParam=0.2, standardization=False, adaptive=True,
+                adaptiveGamma=0.5, tol=1e-12).fit(df)
+    Xr, y = pdf[FEATURES].to_numpy(), pdf["label"].to_numpy()
+    va = adaptive_penalty_factors(SuffStats.from_arrays(Xr, y), 0.5, standardize=False)
+    sk = SkLasso(alpha=0.2, tol=1e-14, max_iter=1_000_000).fit(Xr / va, y)
+    assert _rel_err(ada.coefficients.toArray(), sk.coef_ / va) <= 1e-6
     with pytest.raises(ValueError, match="nope"):
         Lasso(inputCols=FEATURES, regParam=0.2, penaltyFactors={"nope": 1.0}).fit(df)
 
@@ -244,6 +253,9 @@ def test_lasso_cv_standardized_enet_grid_parallel_and_1se(data):
     np.testing.assert_array_equal(m1.coefficients.toArray(), m2.coefficients.toArray())
 
     cv = m1.cvResults
+    # automatic grid: each elasticNetParam's first regParam zeroes every coefficient
+    first = cv.groupby("elasticNetParam").head(1)
+    assert (first["nonzeros"] == 0).all() and len(first) == 2
     sy = np.sqrt(np.cov(y, aweights=w, bias=True))
     for enp in (0.5, 1.0):
         rows = cv[cv["elasticNetParam"] == enp]
@@ -314,3 +326,15 @@ def test_fit_multiple_under_crossvalidator_reads_once_per_fold(data, monkeypatch
     assert int(np.argmin(ours.avgMetrics)) == int(np.argmin(default.avgMetrics))
     np.testing.assert_allclose(ours.bestModel.coefficients.toArray(),
                                default.bestModel.coefficients.toArray(), rtol=1e-9)
+
+
+def test_choose_parallelism_rules():
+    from lasso_spark.ml._parallel import AUTO_MIN_FEATURES, choose_parallelism
+
+    big = AUTO_MIN_FEATURES
+    assert choose_parallelism("auto", n_features=50, n_fits=10, max_tasks=8) == 1
+    assert choose_parallelism("auto", n_features=big, n_fits=10, max_tasks=2) == 2
+    assert choose_parallelism("auto", n_features=big, n_fits=3, max_tasks=8) == 3
+    assert choose_parallelism("auto", n_features=big, n_fits=1, max_tasks=8) == 1
+    assert choose_parallelism(4, n_features=5, n_fits=2, max_tasks=None) == 2
+    assert choose_parallelism(1, n_features=big, n_fits=10, max_tasks=8) == 1
