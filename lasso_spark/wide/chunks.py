@@ -1,0 +1,202 @@
+"""Arrow record batches → compressed sparse row (CSR) chunks, without densifying rows.
+
+Reads the projection built by :func:`lasso_spark.spark.inputs.resolve_input` (layout
+:class:`lasso_spark.spark.batch.BatchLayout`): the features (``p`` numeric columns, or one
+``VectorUDT`` column whose Arrow form is ``<type, size, indices: list<int32>, values:
+list<double>>``), the label, the optional weight and the optional fold id. A chunk keeps only the
+valid rows; invalid rows are counted per ``(column, kind)`` exactly as the Gram-mode pass counts
+them, so every wide pass drops the same rows. Sparse vectors are read straight from their
+``indices``/``values`` buffers; dense vectors and numeric columns keep their non-zero entries.
+
+numpy + pyarrow only: runs on the executors and is unit-tested without a JVM.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lasso_spark.spark.batch import (
+    KIND_NEGATIVE,
+    KIND_NONFINITE,
+    KIND_RANGE,
+    KIND_SIZE,
+    N_HEAD_COUNTERS,
+    BatchLayout,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Chunk", "ChunkReader", "MAX_CHUNK_ENTRIES"]
+
+#: Stored entries per chunk: bounds executor memory whatever the row width.
+MAX_CHUNK_ENTRIES = 2_000_000
+
+
+@dataclass
+class Chunk:
+    """Valid rows of a batch slice in CSR form: row ``i``'s entries are
+    ``cols[indptr[i]:indptr[i+1]]`` / ``vals[...]``; ``fold`` is 0 without folds."""
+
+    indptr: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    fold: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.y.shape[0])
+
+
+def _floats(arr: pa.Array) -> np.ndarray:
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+class ChunkReader:
+    """Turns batches into valid-row CSR chunks and keeps the invalid-row counters."""
+
+    def __init__(self, layout: BatchLayout) -> None:
+        self.layout = layout
+        self.counts = np.zeros(layout.n_counters, dtype=np.int64)
+        self._slot = {key: N_HEAD_COUNTERS + i for i, key in enumerate(layout.counter_keys)}
+
+    def _count(self, column: str, kind: str, mask: np.ndarray) -> None:
+        self.counts[self._slot[(column, kind)]] += int(np.count_nonzero(mask))
+
+    def chunks(self, batches: Iterator[pa.RecordBatch]) -> Iterator[Chunk]:
+        lay = self.layout
+        for batch in batches:
+            n = batch.num_rows
+            if n == 0:
+                continue
+            if lay.vector:
+                vals = batch.column(0).field("values")
+                entries = len(vals.values) if len(vals) else 0
+            else:
+                entries = n * lay.n_features
+            step = max(1, int(n * MAX_CHUNK_ENTRIES // max(entries, 1)))
+            for start in range(0, n, step):
+                chunk = self._read(batch.slice(start, step))
+                if chunk is not None and chunk.n_rows:
+                    yield chunk
+
+    # ------------------------------------------------------------------ one slice
+    def _read(self, batch: pa.RecordBatch) -> Chunk | None:
+        lay = self.layout
+        n = batch.num_rows
+        p = lay.n_features
+        self.counts[0] += n
+        pos = 1 if lay.vector else p
+        y = _floats(batch.column(pos))
+        bad = ~np.isfinite(y)
+        self._count(lay.label_column, KIND_NONFINITE, bad)
+        pos += 1
+        if lay.weight_column is not None:
+            w = _floats(batch.column(pos))
+            pos += 1
+            nonfinite = ~np.isfinite(w)
+            negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
+            self._count(lay.weight_column, KIND_NONFINITE, nonfinite)
+            self._count(lay.weight_column, KIND_NEGATIVE, negative)
+            bad |= nonfinite | negative
+        else:
+            w = np.ones(n)
+        if lay.num_folds > 0:
+            fold = np.asarray(pc.fill_null(batch.column(pos), -1).to_numpy(), dtype=np.int64)
+            out = (fold < 0) | (fold >= lay.num_folds)
+            if lay.fold_column is not None:
+                self._count(lay.fold_column, KIND_RANGE, out)
+            bad |= out
+        else:
+            fold = np.zeros(n, dtype=np.int64)
+        if lay.vector:
+            lens, cols, vals, feat_bad = self._vector_entries(batch.column(0))
+        else:
+            lens, cols, vals, feat_bad = self._column_entries(batch, p)
+        bad |= feat_bad
+        if bad.any():
+            self.counts[1] += int(np.count_nonzero(bad))
+            keep_entry = np.repeat(~bad, lens)
+            cols, vals, lens = cols[keep_entry], vals[keep_entry], lens[~bad]
+            y, w, fold = y[~bad], w[~bad], fold[~bad]
+        indptr = np.zeros(lens.shape[0] + 1, dtype=np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        return Chunk(indptr, cols.astype(np.int64, copy=False), vals, y, w, fold)
+
+    def _column_entries(
+        self, batch: pa.RecordBatch, p: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        lay = self.layout
+        n = batch.num_rows
+        Z = np.empty((n, p))
+        for j in range(p):
+            Z[:, j] = _floats(batch.column(j))
+        nonfinite = ~np.isfinite(Z)
+        bad = np.zeros(n, dtype=bool)
+        if nonfinite.any():
+            per_col = np.count_nonzero(nonfinite, axis=0)
+            for j, name in enumerate(lay.feature_columns):
+                self.counts[self._slot[(name, KIND_NONFINITE)]] += int(per_col[j])
+            bad = nonfinite.any(axis=1)
+            Z[nonfinite] = 0.0
+        rows, cols = np.nonzero(Z)
+        lens = np.bincount(rows, minlength=n).astype(np.int64)
+        return lens, cols.astype(np.int64), Z[rows, cols], bad
+
+    def _vector_entries(
+        self, arr: pa.Array
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Entries of a VectorUDT struct array: per-row lengths, columns, values, bad rows."""
+        lay = self.layout
+        p = lay.n_features
+        n = len(arr)
+        name = lay.feature_columns[0]
+        is_null = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        vtype = np.asarray(pc.fill_null(arr.field("type"), -1).to_numpy(), dtype=np.int64)
+        size = np.asarray(pc.fill_null(arr.field("size"), -1).to_numpy(), dtype=np.int64)
+        values = arr.field("values")
+        offs = np.asarray(values.offsets.to_numpy(), dtype=np.int64)
+        lens = np.diff(offs)
+        vals = _floats(values.values)[offs[0] : offs[-1]]
+        indices = arr.field("indices")
+        ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
+        ilens = np.diff(ioffs)
+        is_dense = vtype == 1
+        is_sparse = vtype == 0
+        wrong = ~is_null & (
+            (is_dense & (lens != p))
+            | (is_sparse & ((size != p) | (ilens != lens)))
+            | ~(is_dense | is_sparse)
+        )
+        row = np.repeat(np.arange(n), lens)
+        pos_in_row = np.arange(vals.shape[0]) - np.repeat(offs[:-1] - offs[0], lens)
+        cols = pos_in_row.copy()
+        sparse_entry = np.repeat(is_sparse & ~is_null & ~wrong, lens)
+        if sparse_entry.any():
+            flat_idx = np.asarray(indices.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+            idx_pos = np.repeat(ioffs[:-1], lens)[sparse_entry] + pos_in_row[sparse_entry]
+            cols[sparse_entry] = flat_idx[idx_pos]
+            oob = sparse_entry & ((cols < 0) | (cols >= p))
+            if oob.any():
+                wrong[np.unique(row[oob])] = True
+        nonfinite_entry = ~np.isfinite(vals)
+        nonfinite = is_null.copy()
+        if nonfinite_entry.any():
+            nonfinite[np.unique(row[nonfinite_entry])] = True
+            nonfinite &= ~wrong
+        self._count(name, KIND_NONFINITE, nonfinite)
+        self._count(name, KIND_SIZE, wrong)
+        # explicit zeros carry nothing; dropping them keeps dense rows sparse where they are
+        keep = vals != 0.0
+        bad = nonfinite | wrong
+        if not keep.all():
+            lens = np.bincount(row[keep], minlength=n).astype(np.int64)
+            cols, vals = cols[keep], vals[keep]
+        return lens, cols, vals, bad

@@ -1,0 +1,322 @@
+"""The three distributed passes of wide mode (executor bodies and driver-side reduction).
+
+1. :func:`diag_pass` — per fold, per-feature statistics (:class:`DiagStats`) plus the number of
+   stored entries per feature and the invalid-row counters: ``O(K·p)`` back to the driver.
+2. :func:`gram_pass` — per fold, ``Σ w (z − c)(z − c)ᵀ`` for ``z = (x_A, y)``, the working set
+   ``A`` and the label, about a fixed center ``c`` (the pass-1 means): ``O(K·|A|²)``.
+3. :func:`kkt_pass` — for ``T`` models ``(β_t, b0_t)`` on ``A``, each trained without one fold
+   (or on all rows), ``Xᵀ(w ∘ r_t)`` over the model's training rows for ALL ``p`` features, and
+   ``Σ w r_t``; ``r_t = y − b0_t − x_Aᵀβ_t``: ``O(T·p)``.
+
+Centering without densifying (pass 2). A feature stored in more than half of the rows (pass-1
+counts) is *dense*: its chunk columns are densified and centered, ``d = x − c``, and products
+with it are formed from ``d``. Products of two *sparse* features are formed raw and centered
+once at the end, ``Σ w (x_a − c_a)(x_b − c_b) = Σ w x_a x_b − s_a c_b − c_a s_b + W c_a c_b``
+with ``s = Σ w x``; for a feature stored in at most half of the rows ``c² ≤ σ²``, so this
+loses nothing to cancellation. Sparse × dense: ``Σ w x_a d − c_a Σ w d``. All of it is linear
+in the per-partition sums, so partitions are summed and centered on the driver.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql import DataFrame
+
+from lasso_spark.spark.batch import BatchLayout, _current_rss_bytes
+from lasso_spark.spark.stats import _job_label
+from lasso_spark.wide import kernels
+from lasso_spark.wide.chunks import Chunk, ChunkReader
+from lasso_spark.wide.diag import DiagStats, merge_diag
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PassLog", "DiagResult", "diag_pass", "gram_pass", "kkt_pass"]
+
+OUTPUT_DDL = "kind INT, data BINARY"
+_SCHEMA = pa.schema([("kind", pa.int32()), ("data", pa.binary())])
+_KIND_COUNTS = -1  # counters record
+_KIND_RSS = -2  # peak worker memory record
+
+
+@dataclass
+class PassLog:
+    """One data pass: what it computed, on how many features/models, and how long it took."""
+
+    kind: str
+    seconds: float
+    n_features: int = 0
+    n_models: int = 0
+
+
+def _records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
+    kinds, data = zip(*items) if items else ((), ())
+    return pa.RecordBatch.from_arrays(
+        [pa.array(list(kinds), pa.int32()), pa.array(list(data), pa.binary())], schema=_SCHEMA
+    )
+
+
+def _run(proj: DataFrame, body, description: str) -> list[tuple[int, bytes]]:
+    out = proj.mapInArrow(body, OUTPUT_DDL)
+    with _job_label(proj.sparkSession, description):
+        rows = out.collect()
+    return [(int(r["kind"]), bytes(r["data"])) for r in rows]
+
+
+def _fold_count(layout: BatchLayout) -> int:
+    return max(layout.num_folds, 1)
+
+
+def _entry_rows(ch: Chunk) -> np.ndarray:
+    return np.repeat(np.arange(ch.n_rows), np.diff(ch.indptr))
+
+
+# ====================================================================== pass 1: diagonal
+def _chunk_diag(ch: Chunk, rows: np.ndarray, p: int) -> tuple[DiagStats, np.ndarray]:
+    """Diagonal statistics of the chunk rows ``rows`` (bool mask), centered about their own
+    weighted mean: ``Σ_stored w (x − μ)² + W_zero μ²`` with ``W_zero`` the weight of the rows
+    where the feature is not stored (exactly 0 when it is stored in every row)."""
+    m = int(np.count_nonzero(rows))
+    erow = _entry_rows(ch)
+    emask = rows[erow]
+    cols = ch.cols[emask]
+    vals = ch.vals[emask]
+    cnt = np.bincount(cols, minlength=p)
+    w = ch.w[rows]
+    W = float(w.sum())
+    if W == 0.0:
+        st = DiagStats.empty(p)
+        return DiagStats(m, 0.0, st.mean_x, 0.0, st.cxx_diag, st.cxy, 0.0), cnt
+    ew = ch.w[erow[emask]]
+    mu = np.bincount(cols, ew * vals, minlength=p) / W
+    dev = vals - mu[cols]
+    n_w = np.bincount(cols, ew, minlength=p)
+    w_zero = np.where(cnt == m, 0.0, W - n_w)
+    # low part of the double-double mean: Σ w (x − μ) / W over stored and unstored entries
+    lo = (np.bincount(cols, ew * dev, minlength=p) - w_zero * mu) / W
+    cxx = np.bincount(cols, ew * dev * dev, minlength=p) + w_zero * mu * mu - W * lo * lo
+    y = ch.y[rows]
+    my = float(w @ y) / W
+    yc = ch.y - my
+    s_all = float(w @ yc[rows])
+    lo_y = s_all / W
+    eyc = ew * yc[erow[emask]]
+    cxy = np.bincount(cols, eyc * dev, minlength=p) + mu * (np.bincount(cols, eyc, minlength=p)
+                                                          - s_all) - W * lo * lo_y
+    cyy = float(w @ (yc[rows] ** 2)) - W * lo_y * lo_y
+    return DiagStats(m, W, mu, my, cxx, cxy, cyy, lo, lo_y), cnt
+
+
+def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
+    p = layout.n_features
+    F = _fold_count(layout)
+    reader = ChunkReader(layout)
+    acc = [DiagStats.empty(p) for _ in range(F)]
+    nnz = np.zeros(p)
+    peak = _current_rss_bytes()
+    for ch in reader.chunks(batches):
+        for f in range(F):
+            rows = ch.fold == f
+            if rows.any():
+                st, cnt = _chunk_diag(ch, rows, p)
+                acc[f] = acc[f].merge(st)
+                nnz += cnt
+        peak = max(peak, _current_rss_bytes())
+    items = [(f, acc[f].pack().tobytes()) for f in range(F) if acc[f].n_rows > 0]
+    items.append((F, nnz.tobytes()))
+    items.append((_KIND_COUNTS, reader.counts.tobytes()))
+    items.append((_KIND_RSS, np.array([peak], dtype=np.int64).tobytes()))
+    yield _records(items)
+
+
+@dataclass
+class DiagResult:
+    """Pass-1 output: per-fold diagonal statistics, stored entries per feature, counters."""
+
+    folds: list[DiagStats]
+    nnz: np.ndarray
+    counts: np.ndarray
+    peak_worker_rss_bytes: int
+
+
+def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagResult:
+    p = layout.n_features
+    F = _fold_count(layout)
+    items = _run(proj, partial(_diag_body, layout=layout), description)
+    per_fold: list[list[DiagStats]] = [[] for _ in range(F)]
+    nnz = np.zeros(p)
+    counts = np.zeros(layout.n_counters, dtype=np.int64)
+    peak = 0
+    for kind, data in items:
+        if kind == _KIND_COUNTS:
+            counts += np.frombuffer(data, dtype=np.int64)
+        elif kind == _KIND_RSS:
+            peak = max(peak, int(np.frombuffer(data, dtype=np.int64)[0]))
+        elif kind == F:
+            nnz += np.frombuffer(data, dtype=np.float64)
+        else:
+            per_fold[kind].append(DiagStats.unpack(np.frombuffer(data, dtype=np.float64)))
+    folds = [merge_diag(v, p) for v in per_fold]
+    return DiagResult(folds, nnz, counts, peak)
+
+
+# ====================================================================== pass 2: Gram block
+def _gram_body(
+    batches: Iterator[pa.RecordBatch],
+    layout: BatchLayout,
+    index: np.ndarray,
+    center: np.ndarray,
+    dense: np.ndarray,
+) -> Iterator[pa.RecordBatch]:
+    p = layout.n_features
+    F = _fold_count(layout)
+    q = index.shape[0]
+    loc_map = np.full(p, -1, dtype=np.int64)
+    loc_map[index] = np.arange(q)
+    is_sparse = np.append(~dense, False)  # the label (slot q) is always dense
+    dense_index = np.append(np.flatnonzero(dense), q).astype(np.int64)
+    dpos = np.full(q + 1, -1, dtype=np.int64)
+    dpos[dense_index] = np.arange(dense_index.shape[0])
+    c_dense = center[dense_index]
+    C = np.zeros((F, q + 1, q + 1))
+    s = np.zeros((F, q + 1))  # Σ w x over sparse columns
+    t = np.zeros((F, dense_index.shape[0]))  # Σ w d over dense columns
+    W = np.zeros(F)
+    reader = ChunkReader(layout)
+    for ch in reader.chunks(batches):
+        loc = loc_map[ch.cols]
+        m = ch.n_rows
+        Dc = np.empty((m, dense_index.shape[0]))
+        Dc[:] = -c_dense
+        Dc[:, -1] = ch.y - center[q]
+        if dense_index.shape[0] > 1:
+            e_d = np.flatnonzero(loc >= 0)
+            e_d = e_d[dpos[loc[e_d]] >= 0]
+            erow = _entry_rows(ch)
+            Dc[erow[e_d], dpos[loc[e_d]]] = ch.vals[e_d] - center[loc[e_d]]
+        kernels.sparse_gram(ch.indptr, loc, ch.vals, is_sparse, Dc, dense_index, ch.w, ch.fold,
+                            C, s)
+        for f in range(F):
+            rows = ch.fold == f
+            if not rows.any():
+                continue
+            wf = ch.w[rows]
+            W[f] += wf.sum()
+            Z = Dc[rows]
+            t[f] += wf @ Z
+            Z *= np.sqrt(wf)[:, None]
+            C[f][np.ix_(dense_index, dense_index)] += Z.T @ Z
+    payload = np.concatenate([C.ravel(), s.ravel(), t.ravel(), W])
+    yield _records([(0, payload.tobytes())])
+
+
+def gram_pass(
+    proj: DataFrame,
+    layout: BatchLayout,
+    index: np.ndarray,
+    center: np.ndarray,
+    dense: np.ndarray,
+    description: str,
+) -> np.ndarray:
+    """``(F, q+1, q+1)``: per fold ``Σ w (z − c)(z − c)ᵀ`` with ``z = (x[index], y)`` and
+    ``center = c`` (length ``q+1``, label last); ``dense`` (q,) marks the dense features."""
+    body = partial(_gram_body, layout=layout, index=index, center=center, dense=dense)
+    total = None
+    for _, data in _run(proj, body, description):
+        v = np.frombuffer(data, dtype=np.float64)
+        total = v.copy() if total is None else total + v
+    if total is None:
+        raise RuntimeError("the Gram pass returned no partition results")
+    return finish_gram(total, _fold_count(layout), center, dense)
+
+
+def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """Center the summed partition payloads of the Gram pass (module docstring)."""
+    q = dense.shape[0]
+    nd = int(dense.sum()) + 1
+    n_c = F * (q + 1) * (q + 1)
+    C = total[:n_c].reshape(F, q + 1, q + 1).copy()
+    s = total[n_c : n_c + F * (q + 1)].reshape(F, q + 1)
+    t = total[n_c + F * (q + 1) : n_c + F * (q + 1) + F * nd].reshape(F, nd)
+    W = total[-F:]
+    sp = np.flatnonzero(np.append(~dense, False))
+    di = np.append(np.flatnonzero(dense), q)
+    cs = center[sp]
+    for f in range(F):
+        ss = s[f, sp]
+        C[f][np.ix_(sp, sp)] += W[f] * np.outer(cs, cs) - np.outer(ss, cs) - np.outer(cs, ss)
+        C[f][np.ix_(sp, di)] -= np.outer(cs, t[f])
+        C[f][np.ix_(di, sp)] = C[f][np.ix_(sp, di)].T
+        C[f] = 0.5 * (C[f] + C[f].T)
+    return C
+
+
+# ====================================================================== pass 3: Xᵀr
+def _kkt_body(
+    batches: Iterator[pa.RecordBatch],
+    layout: BatchLayout,
+    index: np.ndarray,
+    B: np.ndarray,
+    b0: np.ndarray,
+    model_fold: np.ndarray,
+) -> Iterator[pa.RecordBatch]:
+    p = layout.n_features
+    T = B.shape[1]
+    loc_map = np.full(p, -1, dtype=np.int64)
+    loc_map[index] = np.arange(index.shape[0])
+    acc = np.zeros((p, T))
+    S = np.zeros(T)
+    reader = ChunkReader(layout)
+    for ch in reader.chunks(batches):
+        R = np.empty((ch.n_rows, T))
+        kernels.residuals(ch.indptr, loc_map[ch.cols], ch.vals, ch.y, B, b0, R)
+        R *= ch.w[:, None]
+        R[ch.fold[:, None] == model_fold[None, :]] = 0.0  # held-out rows of each model
+        S += R.sum(axis=0)
+        kernels.xt_r(ch.indptr, ch.cols, ch.vals, R, acc)
+    yield _records([(0, np.concatenate([acc.ravel(), S]).tobytes())])
+
+
+def kkt_pass(
+    proj: DataFrame,
+    layout: BatchLayout,
+    index: np.ndarray,
+    B: np.ndarray,
+    b0: np.ndarray,
+    model_fold: np.ndarray,
+    description: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(XᵀWR (p, T), ΣWR (T,))`` for models ``(B[:, t] on index, b0[t])``; model ``t`` is
+    trained on every row whose fold differs from ``model_fold[t]`` (−1: all rows)."""
+    p = layout.n_features
+    T = B.shape[1]
+    body = partial(_kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
+                   model_fold=model_fold)
+    total = None
+    for _, data in _run(proj, body, description):
+        v = np.frombuffer(data, dtype=np.float64)
+        total = v.copy() if total is None else total + v
+    if total is None:
+        raise RuntimeError("the KKT pass returned no partition results")
+    return total[: p * T].reshape(p, T), total[p * T :]
+
+
+def timed_pass(log: list[PassLog], kind: str, n_features: int, n_models: int):
+    """Context helper: append a :class:`PassLog` with the elapsed time."""
+
+    class _Timer:
+        def __enter__(self):
+            self.t0 = time.perf_counter()
+            return self
+
+        def __exit__(self, *exc):
+            log.append(PassLog(kind, time.perf_counter() - self.t0, n_features, n_models))
+            return False
+
+    return _Timer()
