@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lasso_spark.core import SuffStats, cv_path, merge_all
+from lasso_spark.core import SuffStats, alpha_grid, cv_path, merge_all
 from tests.cluster.scenario import FEATURES, LABEL, NUM_FOLDS, SEED, WEIGHT, lasso_cv
 
 pytestmark = [pytest.mark.cluster, pytest.mark.spark]
@@ -135,6 +135,9 @@ def test_lasso_cv_equals_local_and_core(cluster_run, local_model, numpy_folds):
     total = merge_all(numpy_folds)
     pen = mllib_to_core(1.0, 0.8, label_std=total.std_y, label_mean=total.mean_y)
     regs = cluster["cv/regParam"]
+    grid = alpha_grid(total, 40, None, l1_ratio=pen.l1_ratio, fit_intercept=True,
+                      standardize=True)
+    assert rel_err(regs * pen.alpha_per_reg_param, grid) <= RTOL
     core = cv_path(numpy_folds, alphas=regs * pen.alpha_per_reg_param, l1_ratio=pen.l1_ratio,
                    fit_intercept=True, standardize=True, tol=1e-12)
     for k in range(NUM_FOLDS):
