@@ -315,7 +315,9 @@ class DemoConfig(_Section):
     output: str = "demo_output"
     data: GenerateParams = Field(default_factory=_demo_data)
     model: DemoModelConfig = Field(
-        default_factory=lambda: DemoModelConfig(numFolds=5, numRegParams=100, seed=7)
+        default_factory=lambda: DemoModelConfig(
+            numFolds=5, numRegParams=100, seed=7, selectionRule="1se"
+        )
     )
     plots: bool = True
     spark: SparkConfig = Field(default_factory=SparkConfig)

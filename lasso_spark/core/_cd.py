@@ -113,8 +113,18 @@ def _gap(T, nT, c, g, beta, v, yy, l1, l2):
 
 @njit(cache=True)
 def _refresh_gradient(G, c, g, beta):
-    """Rebuild ``g = c − Gβ`` over all features from the non-zeros of β."""
+    """Rebuild ``g = c − Gβ`` over all features: BLAS gemv when β has many non-zeros, else
+    from the rows of the non-zeros."""
     p = c.shape[0]
+    nnz = 0
+    for k in range(p):
+        if beta[k] != 0.0:
+            nnz += 1
+    if 4 * nnz > p:
+        Gb = np.dot(G, beta)
+        for i in range(p):
+            g[i] = c[i] - Gb[i]
+        return
     for i in range(p):
         g[i] = c[i]
     for k in range(p):

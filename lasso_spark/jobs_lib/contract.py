@@ -24,57 +24,26 @@ from lasso_spark.jobs_lib.errors import JobError
 
 logger = logging.getLogger(__name__)
 
-#: candidate column names in ``model.cvResults`` (first match wins)
-CV_REGPARAM_COLUMNS = ("regParam",)
-CV_ENET_COLUMNS = ("elasticNetParam",)
-CV_MEAN_COLUMNS = ("meanMSE", "mean_mse", "cvMean", "mse_mean", "mse")
-CV_SE_COLUMNS = ("stdErrMSE", "se_mse", "cvSE", "mse_se", "stderr")
-#: candidate keys in ``model.summary.asDict()`` for row counts
-ROWS_USED_KEYS = ("numRows", "rowsUsed", "n_rows", "numInstances")
-ROWS_SKIPPED_KEYS = ("numRowsSkipped", "rowsSkipped", "skippedRows", "n_skipped")
-
-
-class EstimatorsUnavailable(JobError, RuntimeError):
-    """``lasso_spark.ml`` does not provide the estimators yet (or failed to import)."""
-
-
-def estimators_available() -> bool:
-    """True when ``lasso_spark.ml`` exports ``Lasso``, ``LassoCV`` and ``LassoModel``."""
-    try:
-        import lasso_spark.ml as ml
-    except ImportError:
-        return False
-    return all(hasattr(ml, name) for name in ("Lasso", "LassoCV", "LassoModel"))
-
-
-def _ml() -> Any:
-    if not estimators_available():
-        raise EstimatorsUnavailable(
-            "lasso_spark.ml does not provide Lasso / LassoCV / LassoModel in this build"
-        )
-    import lasso_spark.ml as ml
-
-    return ml
-
 
 def build_estimator(kind: str, params: dict[str, Any]) -> Any:
     """``Lasso(**params)`` or ``LassoCV(**params)``; ``params`` use MLlib names."""
-    ml = _ml()
-    cls = {"lasso": ml.Lasso, "lasso_cv": ml.LassoCV}[kind]
+    from lasso_spark.ml import Lasso, LassoCV
+
+    cls = {"lasso": Lasso, "lasso_cv": LassoCV}[kind]
     return cls(**params)
 
 
 def load_model(path: str) -> Any:
-    return _ml().LassoModel.load(path)
+    from lasso_spark.ml import LassoModel
+
+    return LassoModel.load(path)
 
 
 def is_invalid_input(exc: BaseException) -> bool:
     """True for lasso_spark's invalid-input error, raised on the driver or inside a Spark task."""
-    try:
-        from lasso_spark.spark import InvalidInputError  # type: ignore[attr-defined]
-    except ImportError:
-        InvalidInputError = None  # noqa: N806
-    if InvalidInputError is not None and isinstance(exc, InvalidInputError):
+    from lasso_spark.spark import InvalidInputError
+
+    if isinstance(exc, InvalidInputError):
         return True
     try:
         from pyspark.errors import PythonException
@@ -102,57 +71,33 @@ def prediction_col(model: Any) -> str:
     return str(model.getOrDefault(model.getParam("predictionCol")))
 
 
-def feature_std(model: Any) -> list[float] | None:
-    """Population standard deviations of the features, if the model exposes them."""
-    for owner in (model, getattr(model, "summary", None)):
-        value = getattr(owner, "featureStd", None) if owner is not None else None
-        if value is not None:
-            return [float(v) for v in (value() if callable(value) else value)]
-    return None
+def feature_std(model: Any) -> list[float]:
+    """Population standard deviations of the features, carried by every fitted model."""
+    std = model.featureStd
+    if std is None:
+        raise JobError("the fitted model carries no feature standard deviations")
+    return [float(v) for v in std]
 
 
 def summary_dict(model: Any) -> dict[str, Any]:
-    summary = getattr(model, "summary", None)
-    if summary is None:
-        return {}
-    as_dict = getattr(summary, "asDict", None)
-    return dict(as_dict()) if callable(as_dict) else {}
-
-
-def _first(mapping_keys: Any, candidates: tuple[str, ...]) -> str | None:
-    return next((c for c in candidates if c in mapping_keys), None)
+    return dict(model.summary.asDict()) if model.hasSummary else {}
 
 
 def rows_used_skipped(model: Any) -> tuple[int | None, int | None]:
-    info = summary_dict(model)
-    used = _first(info, ROWS_USED_KEYS)
-    skipped = _first(info, ROWS_SKIPPED_KEYS)
-    return (
-        int(info[used]) if used else None,
-        int(info[skipped]) if skipped else None,
-    )
+    if not model.hasSummary:
+        return None, None
+    return int(model.summary.numRowsUsed), int(model.summary.numRowsSkipped)
 
 
 def cv_error_at_choice(model: Any) -> dict[str, float] | None:
     """Mean and standard error of the CV MSE at the model's (regParam, elasticNetParam)."""
-    cv = getattr(model, "cvResults", None)
+    cv = model.cvResults
     if cv is None or len(cv) == 0:
         return None
-    reg_col = _first(cv.columns, CV_REGPARAM_COLUMNS)
-    mean_col = _first(cv.columns, CV_MEAN_COLUMNS)
-    if reg_col is None or mean_col is None:
-        logger.warning("cvResults lacks regParam/mean MSE columns: %s", list(cv.columns))
-        return None
-    rows = cv
-    enet_col = _first(cv.columns, CV_ENET_COLUMNS)
-    if enet_col is not None:
-        rows = rows[(rows[enet_col] - float(model.elasticNetParam)).abs() <= 1e-12]
-        if len(rows) == 0:
-            rows = cv
-    rel = ((rows[reg_col] - float(model.regParam)).abs() / max(abs(float(model.regParam)), 1e-300))
+    rows = cv[(cv["elasticNetParam"] - float(model.elasticNetParam)).abs() <= 1e-12]
+    rel = (rows["regParam"] - float(model.regParam)).abs() / max(abs(float(model.regParam)), 1e-300)
     best = rows.loc[rel.idxmin()]
-    se_col = _first(cv.columns, CV_SE_COLUMNS)
-    out = {"regParam": float(best[reg_col]), "meanMSE": float(best[mean_col])}
-    if se_col is not None and not math.isnan(float(best[se_col])):
-        out["stdErrMSE"] = float(best[se_col])
+    out = {"regParam": float(best["regParam"]), "meanMSE": float(best["mseMean"])}
+    if not math.isnan(float(best["mseStdErr"])):
+        out["stdErrMSE"] = float(best["mseStdErr"])
     return out

@@ -25,7 +25,6 @@ from typing import Any
 from lasso_spark.config import FitConfig
 from lasso_spark.jobs_lib import contract
 from lasso_spark.jobs_lib.dataio import (
-    ResolvedColumns,
     check_remote_paths,
     read_input,
     resolve_columns,
@@ -37,30 +36,6 @@ logger = logging.getLogger(__name__)
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def feature_std_from_data(df: Any, cols: ResolvedColumns) -> list[float]:
-    """Weighted population standard deviations of the features (an extra pass over the data;
-    used only when the model does not carry them)."""
-    from pyspark.ml.functions import vector_to_array
-    from pyspark.sql import functions as F
-
-    if cols.vector is not None:
-        arr = vector_to_array(F.col(cols.vector))
-        width = len(df.select(cols.vector).first()[0])
-        feats = [arr[j] for j in range(width)]
-    else:
-        feats = [F.col(c).cast("double") for c in cols.features or []]
-    w = F.col(cols.weight).cast("double") if cols.weight else F.lit(1.0)
-    keep = F.col(cols.label).isNotNull() & w.isNotNull()
-    rows = df.where(keep).select(w.alias("w"), *(f.alias(f"f{j}") for j, f in enumerate(feats)))
-    wsum = F.sum("w")
-    means = rows.agg(*(F.sum(F.col("w") * F.col(f"f{j}")) / wsum for j in range(len(feats))))
-    mu = list(means.first())
-    var = rows.agg(*(
-        F.sum(F.col("w") * (F.col(f"f{j}") - F.lit(mu[j])) ** 2) / wsum for j in range(len(feats))
-    )).first()
-    return [float(v) ** 0.5 if v is not None else float("nan") for v in var]
 
 
 def coefficients_table(model: Any, std: list[float]) -> Any:
@@ -140,11 +115,6 @@ def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
     logger.info("fit done in %.1f s: regParam=%g", timings["fit"], model.regParam)
 
     std = contract.feature_std(model)
-    if std is None:
-        logger.warning("model carries no feature standard deviations: computing them (one pass)")
-        t_std = time.perf_counter()
-        std = feature_std_from_data(df, cols)
-        timings["featureStd"] = time.perf_counter() - t_std
 
     t_write = time.perf_counter()
     with staged:

@@ -49,5 +49,11 @@ def build_session(cfg: SparkConfig, default_app_name: str, master: str | None = 
         builder = builder.config(key, str(value).lower() if isinstance(value, bool) else value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.log_level)
-    logger.info("Spark %s session, master %s", spark.version, spark.conf.get("spark.master", "?"))
+    import lasso_spark
+
+    logger.info(
+        "Spark %s session, master %s; lasso_spark %s from %s", spark.version,
+        spark.conf.get("spark.master", "?"), lasso_spark.__version__,
+        os.path.dirname(os.path.abspath(lasso_spark.__file__)),
+    )
     return spark

@@ -32,13 +32,15 @@ Parameter map (``—`` = no equivalent)::
   elasticNetParams  —           (ParamGridBuilder)        l1_ratio (list)        —
   numFolds          5           CrossValidator.numFolds   cv                     nfolds
   foldCol           —           CrossValidator.foldCol    cv=PredefinedSplit     foldid
-  seed              hash        seed                      random_state           set.seed
+  seed              crc32 (**)  seed                      random_state           set.seed
   selectionRule     min         —                         (min only)             lambda.min / 1se
   parallelism       auto        CrossValidator.parall.    n_jobs                 parallel
 
 (*) exact for ``elasticNetParam == 1``; for elastic net MLlib (like glmnet) penalizes on the
 scale of the standardized label, so ``alpha·l1_ratio = regParam·elasticNetParam`` and
 ``alpha·(1−l1_ratio) = regParam·(1−elasticNetParam)/σy``; see :mod:`lasso_spark.ml.mapping`.
+(**) ``LassoCV``'s default seed is ``zlib.crc32(b"LassoCV")``, the same in every process (pyspark's
+class-name ``hash()`` changes between processes, and with it the folds and the chosen regParam).
 
 Semantics that differ from MLlib on purpose:
 

@@ -32,7 +32,7 @@ def fit_toml(tmp_path, data, extra_model=""):
     return f
 
 
-def test_fit_then_score(spark, estimators, dataset, tmp_path):
+def test_fit_then_score(spark, dataset, tmp_path):
     f = fit_toml(tmp_path, dataset)
     assert main(["fit", "-c", str(f)], spark=spark) == EXIT_OK
     out = tmp_path / "fit"
@@ -44,6 +44,12 @@ def test_fit_then_score(spark, estimators, dataset, tmp_path):
     assert list(coef.columns) == ["feature", "coefficient", "standardizedCoefficient"]
     assert summary["nonZeros"] == int((coef["coefficient"] != 0).sum())
     assert summary["config"]["model"]["numFolds"] == 3
+    assert summary["rows"] == {"used": 4000, "skipped": 0}
+    cv = spark.read.parquet(str(out / "cv.parquet")).toPandas()
+    chosen = cv.loc[(cv["regParam"] - summary["regParam"]).abs().idxmin()]
+    assert summary["cvError"]["regParam"] == summary["regParam"]
+    assert summary["cvError"]["meanMSE"] == chosen["mseMean"]
+    assert summary["cvError"]["stdErrMSE"] == chosen["mseStdErr"]
     truth = json.loads((dataset / "truth.json").read_text())
     found = set(coef.loc[coef["coefficient"] != 0, "feature"])
     assert {f"x{j}" for j in truth["support"]} <= found
@@ -63,7 +69,7 @@ def test_fit_then_score(spark, estimators, dataset, tmp_path):
     assert np.allclose(pred["prediction"], expect, rtol=1e-9, atol=1e-9)
 
 
-def test_fit_failure_leaves_no_output(spark, estimators, dataset, tmp_path, monkeypatch):
+def test_fit_failure_leaves_no_output(spark, dataset, tmp_path, monkeypatch):
     def fail(fig):
         raise RuntimeError("injected failure while writing plots")
 

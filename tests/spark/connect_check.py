@@ -39,8 +39,43 @@ def main() -> None:
     assert loaded.path.equals(model.path) and loaded.cvResults.equals(model.cvResults)
     again = np.array([r.prediction for r in loaded.transform(df).orderBy("id").collect()])
     np.testing.assert_array_equal(again, got)
+    check_estimators(spark)
     spark.stop()
     print("OK")
+
+
+def check_estimators(spark) -> None:
+    """Lasso and LassoCV fit on Connect and agree with the core run on the same rows."""
+    from lasso_spark.core import SuffStats, cv_path, enet_path
+    from lasso_spark.ml import Lasso, LassoCV
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((300, 4))
+    y = X @ np.array([1.5, 0.0, -2.0, 0.0]) + 0.5 * rng.standard_normal(300)
+    cols = [f"x{j}" for j in range(4)]
+    fold = np.arange(300) % 3
+    df = spark.createDataFrame(
+        [(*map(float, X[i]), float(y[i]), int(fold[i])) for i in range(300)],
+        [*cols, "label", "fold"],
+    )
+    model = Lasso(inputCols=cols, regParam=0.05).fit(df)
+    ref = enet_path(SuffStats.from_arrays(X, y), alphas=[0.05], tol=1e-10)
+    np.testing.assert_allclose(model.coefficients.toArray(), ref.coef[-1], rtol=1e-5, atol=1e-8)
+    pred = np.array([r.prediction for r in model.transform(df).collect()])
+    np.testing.assert_allclose(pred, model.intercept + X @ model.coefficients.toArray(),
+                               rtol=1e-10)
+    cv = LassoCV(inputCols=cols, numFolds=3, foldCol="fold", numRegParams=20).fit(df)
+    folds = [SuffStats.from_arrays(X[fold == k], y[fold == k]) for k in range(3)]
+    ref_cv = cv_path(folds, n_alphas=20, tol=1e-10)
+    np.testing.assert_allclose(cv.cvResults["regParam"], ref_cv.alphas, rtol=1e-12)
+    np.testing.assert_allclose(cv.cvResults["mseMean"], ref_cv.mean_mse, rtol=1e-6)
+    assert abs(cv.regParam - ref_cv.alphas[ref_cv.index_min]) <= 1e-12 * cv.regParam, (
+        cv.regParam, ref_cv.alphas[ref_cv.index_min])
+    target = os.path.join(tempfile.mkdtemp(), "cv")
+    cv.save(target)
+    from lasso_spark.ml import LassoModel
+
+    assert LassoModel.load(target).cvResults.equals(cv.cvResults)
 
 
 if __name__ == "__main__":

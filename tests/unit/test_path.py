@@ -310,6 +310,8 @@ def test_float32_passes_match_float64_solver():
     s = SuffStats.from_arrays(X, y)
     res = enet_path(s, n_alphas=15, tol=1e-12)
     assert res.converged.all()
+    # float32 passes cannot reach 1e-12: the solver switched to float64 passes mid-path
+    assert res.solver_counters[7] == 1
     old = path_mod._solver_flags
     try:
         path_mod._solver_flags = 4  # float64 passes only
