@@ -1,29 +1,39 @@
 """Numeric core: sufficient statistics, elastic-net path solver and CV arithmetic.
 
 numpy + numba only; this package never imports pyspark.
+
+``SuffStats`` and ``merge_all`` need numpy alone and are imported eagerly. The solver names are
+imported on first use, so an executor that only computes statistics never loads numba / LLVM
+(about 250 MiB of address space per Python worker, which matters under
+``spark.executor.pyspark.memory``).
 """
 
-from lasso_spark.core.adaptive import adaptive_penalty_factors, initial_estimate
-from lasso_spark.core.cv import (
-    CVResult,
-    cv_path,
-    fold_fit,
-    fold_path,
-    heldout_mse,
-    heldout_sse,
-    select_alphas,
-)
-from lasso_spark.core.path import (
-    ConvergenceWarning,
-    Design,
-    PathResult,
-    alpha_grid,
-    alpha_max,
-    design,
-    enet_path,
-    warmup,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from lasso_spark.core.stats import SuffStats, merge_all
+
+_LAZY = {
+    "adaptive_penalty_factors": "adaptive",
+    "initial_estimate": "adaptive",
+    "CVResult": "cv",
+    "cv_path": "cv",
+    "fold_fit": "cv",
+    "fold_path": "cv",
+    "heldout_mse": "cv",
+    "heldout_sse": "cv",
+    "select_alphas": "cv",
+    "ConvergenceWarning": "path",
+    "Design": "path",
+    "PathResult": "path",
+    "alpha_grid": "path",
+    "alpha_max": "path",
+    "design": "path",
+    "enet_path": "path",
+    "warmup": "path",
+}
 
 __all__ = [
     "CVResult",
@@ -46,3 +56,38 @@ __all__ = [
     "select_alphas",
     "warmup",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from lasso_spark.core.adaptive import adaptive_penalty_factors, initial_estimate
+    from lasso_spark.core.cv import (
+        CVResult,
+        cv_path,
+        fold_fit,
+        fold_path,
+        heldout_mse,
+        heldout_sse,
+        select_alphas,
+    )
+    from lasso_spark.core.path import (
+        ConvergenceWarning,
+        Design,
+        PathResult,
+        alpha_grid,
+        alpha_max,
+        design,
+        enet_path,
+        warmup,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lasso_spark.core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"lasso_spark.core.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,33 @@
+"""Import hygiene: the statistics path never loads the solver's numba kernels, core never Spark."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import lasso_spark.core as core
+
+
+def run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_statistics_kernel_does_not_load_numba():
+    assert run("import sys; import lasso_spark.spark.batch; print('numba' in sys.modules)") == (
+        "False")
+
+
+def test_core_does_not_load_pyspark():
+    code = ("import sys; import lasso_spark.core as c; c.enet_path; c.cv_path; "
+            "c.adaptive_penalty_factors; print('pyspark' in sys.modules)")
+    assert run(code) == "False"
+
+
+def test_solver_names_resolve_lazily_and_are_listed():
+    assert core.enet_path.__module__ == "lasso_spark.core.path"
+    assert core.CVResult.__module__ == "lasso_spark.core.cv"
+    assert set(core.__all__) <= set(dir(core))
+    assert set(core.__all__) == {"SuffStats", "merge_all", *core._LAZY}
+    out = run("import sys; from lasso_spark.core import enet_path; print('numba' in sys.modules)")
+    assert out == "True"
