@@ -9,7 +9,7 @@ partials on the executors before the collect:
 
     key   = (fold + 1) · G + pmod(spark_partition_id(), G)      (fold −1: the counters records)
     shuffle the partials by key into (K + 1) · G reducer partitions
-    merge per fold with Chan's formula (:meth:`SuffStats.merge`), streaming  (:func:`merge_partials`)
+    merge per fold with Chan's formula (:meth:`SuffStats.merge`), streaming (:func:`merge_partials`)
 
 so the driver receives at most ``(K + 1) · G`` records of which ``K · G`` carry statistics. The
 extra stage reads only the shuffled partial statistics, never the input: the input is still
