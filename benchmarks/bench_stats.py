@@ -5,13 +5,17 @@ Spark (reused when present), then timed side by side in one run, best of ``--rep
 the configurations interleaved in every round:
 
   (a) floor    the same ``mapInArrow`` over the same columns, only counting rows
-  (b) stats    ``compute_stats`` with K = 0 and K = 5 (hash folds)
+  (b) stats    ``compute_stats`` with K = 0 and K = 5 (hash folds); K = 5 also with the
+               partition statistics merged on the executors first (``reduce_groups=2``, the
+               path large ``P · K · p²`` takes automatically)
   (c) mllib    ``LinearRegression(elasticNetParam=1, solver="normal", regParam=0.01)``
                (VectorAssembler inside the timed fit)
 
 and prints each time's ratio to (a). It also reports the peak resident memory of the Python
 workers during the pass, normally (many tasks of few rows) and with the whole file read by one
-task (``coalesce(1)``): equal figures show memory does not grow with the number of rows.
+task (``coalesce(1)``): equal figures show memory does not grow with the number of rows; and
+the bytes of statistics the driver receives at K = 5 for the file's partitions and for 4× as
+many (``repartition``), collected directly vs merged on the executors.
 
     python -m benchmarks.bench_stats                       # full size
     python -m benchmarks.bench_stats --rows 200000         # quick run (rows of the 50-wide file)
@@ -98,6 +102,9 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
         "(a) scan floor": lambda: _floor(df, cols + ["label"]),
         "(b) stats K=0": lambda: compute_stats(df, input_cols=cols),
         "(b) stats K=5": lambda: compute_stats(df, input_cols=cols, num_folds=5),
+        "(b) stats K=5 merged": lambda: compute_stats(
+            df, input_cols=cols, num_folds=5, reduce_groups=2
+        ),
     }
     if not args.skip_mllib:
         configs["(c) MLlib normal L1"] = lambda: _mllib(df, cols)
@@ -117,7 +124,16 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
     if not args.skip_mem_check:
         one = compute_stats(df.coalesce(1), input_cols=cols)
         mem.append(("one task (coalesce 1)", one.peak_worker_rss_bytes, one.n_rows_read))
-    return rows, mem, n
+    driver = []
+    if not args.skip_driver_check:
+        from lasso_spark.spark.reduce import num_partitions
+
+        parts = num_partitions(df) or 8
+        for n_parts, frame in ((parts, df), (4 * parts, df.repartition(4 * parts))):
+            for groups in (0, 2):
+                r = compute_stats(frame, input_cols=cols, num_folds=5, reduce_groups=groups)
+                driver.append((p, n_parts, groups, r.driver_result_bytes))
+    return rows, mem, n, driver
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,19 +152,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-mllib", action="store_true")
     ap.add_argument("--skip-mem-check", action="store_true",
                     help="skip the extra one-task pass that shows memory is flat in rows")
+    ap.add_argument("--skip-driver-check", action="store_true",
+                    help="skip the passes measuring the bytes the driver receives")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     data_dir = Path(args.data_dir or Path(tempfile.gettempdir()) / "lasso_spark_bench")
     data_dir.mkdir(parents=True, exist_ok=True)
     spark = _session(args)
-    table, memory = [], []
+    table, memory, driver = [], [], []
     try:
         for p in (int(w) for w in args.widths.split(",")):
             rows = args.rows if p <= 50 else (args.wide_rows or args.rows // 2)
             path = _dataset(spark, data_dir, rows, p, args.files)
-            t, mem, n = _bench_width(spark, path, p, args)
+            t, mem, n, drv = _bench_width(spark, path, p, args)
             table += t
+            driver += drv
             memory += [(p, label, rss, n_rows) for label, rss, n_rows in mem]
     finally:
         spark.stop()
@@ -160,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\npeak Python worker RSS during the statistics pass (K=0)")
     for p, label, rss, n_rows in memory:
         print(f"{p:>4}  {label:<24} {n_rows:>10} rows  {rss / 2**20:8.1f} MiB")
+    if driver:
+        print("\nstatistics bytes received by the driver (K=5)")
+        print(f"{'p':>4}  {'partitions':>10}  {'reduction':<22} {'MiB':>8}")
+        for p, n_parts, groups, nbytes in driver:
+            how = "direct collect" if groups == 0 else f"executor merge, G={groups}"
+            print(f"{p:>4}  {n_parts:>10}  {how:<22} {nbytes / 2**20:8.2f}")
     return 0
 
 

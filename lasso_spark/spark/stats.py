@@ -3,9 +3,12 @@
 The input is projected to float64 features (numeric columns or one ``VectorUDT`` column), the
 label, the optional weight and the fold id, then reduced partition by partition with
 ``mapInArrow`` (see :mod:`lasso_spark.spark.batch`): no RDD API, no row objects, no ``count()``
-first and no cache. Each partition returns ``O(K·p²)`` bytes; the driver merges the partitions
-of each fold with Chan's formula (:func:`lasso_spark.core.merge_all`). Exactly one Spark job
-reads the input.
+first and no cache. Each partition returns ``O(K·p²)`` bytes. When all partitions' results
+together are small they are collected and merged on the driver per fold with Chan's formula
+(:func:`lasso_spark.core.merge_all`); otherwise a shuffle of those partial statistics (never of
+the input) merges them on the executors first (:mod:`lasso_spark.spark.reduce`), so the driver
+receives ``O(K·G·p²)`` bytes with ``G ≤ √partitions`` groups within a byte budget. The input
+is scanned exactly once either way.
 
 Fold ids come from ``fold_col`` (values in ``[0, K)``) or are computed in Spark SQL before the
 pass as ``pmod(xxhash64(seed, features..., label[, weight]), K)`` (:func:`fold_expression`), over
@@ -41,6 +44,7 @@ from lasso_spark.spark.batch import (
 )
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import resolve_input
+from lasso_spark.spark.reduce import choose_groups, num_partitions, reduce_partials
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,9 @@ class StatsResult:
     the rows dropped as invalid (``handle_invalid="skip"``), ``invalid_counts`` the bad rows per
     column (a row bad in two columns counts in both). ``peak_worker_rss_bytes`` is the largest
     resident memory a Python worker had while accumulating (sampled after each chunk).
+    ``reduce_groups`` is the number of groups per fold of the executor-side reduction (0: the
+    partitions' results were collected as they are); ``driver_result_bytes`` is the size of
+    the packed statistics the driver received.
     """
 
     folds: list[SuffStats]
@@ -67,6 +74,8 @@ class StatsResult:
     elapsed_seconds: float
     num_folds: int
     peak_worker_rss_bytes: int = 0
+    reduce_groups: int = 0
+    driver_result_bytes: int = 0
 
     @property
     def n_features(self) -> int:
@@ -94,6 +103,7 @@ def compute_stats(
     handle_invalid: str = "error",
     job_description: str | None = None,
     num_features: int | None = None,
+    reduce_groups: int | None = None,
 ) -> StatsResult:
     """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
 
@@ -112,6 +122,11 @@ def compute_stats(
 
     Raises ``ValueError`` for bad arguments, missing or non-numeric columns before any job
     runs, and :class:`InvalidInputError` when no valid rows (or zero total weight) remain.
+
+    ``reduce_groups`` tunes how partition results reach the driver: ``None`` (default) chooses
+    from the partition count and ``p`` (:func:`lasso_spark.spark.reduce.choose_groups`), 0
+    collects them as they are, ``G ≥ 1`` merges them on the executors into ``G`` groups per
+    fold first (a shuffle of the partial statistics only).
     """
     started = time.perf_counter()
     resolved = resolve_input(
@@ -133,21 +148,35 @@ def compute_stats(
         if num_folds
         else f"lasso_spark: statistics, {p} features"
     )
-    pass_df = df.select(*resolved.columns).mapInArrow(
-        partial(partition_stats, layout=layout), OUTPUT_DDL
-    )
+    if reduce_groups is not None and (isinstance(reduce_groups, bool) or reduce_groups < 0):
+        raise ValueError(f"reduce_groups must be None or an integer >= 0, got {reduce_groups!r}")
+    projected = df.select(*resolved.columns)
+    pass_df = projected.mapInArrow(partial(partition_stats, layout=layout), OUTPUT_DDL)
+    if reduce_groups is None:
+        n_parts = num_partitions(projected)
+        groups = choose_groups(n_parts, layout.n_stats, p)
+        logger.debug("statistics pass: %s partitions -> %d reduce groups", n_parts, groups)
+    else:
+        groups = int(reduce_groups)
+    if groups > 0:
+        pass_df = reduce_partials(pass_df, layout.n_stats, groups)
+        description += f" (executor merge in {groups} groups)"
     with _job_label(df.sparkSession, description):
         rows = pass_df.collect()
 
     packed: list[list[np.ndarray]] = [[] for _ in range(layout.n_stats)]
     counts = np.zeros(layout.n_counters, dtype=np.int64)
     peak_rss = 0
+    driver_bytes = 0
     for row in rows:
         if row["fold"] < 0:
             counts += np.frombuffer(bytes(row["counts"]), dtype=np.int64)
             peak_rss = max(peak_rss, int(row["peak_rss_bytes"] or 0))
         else:
-            packed[row["fold"]].append(np.frombuffer(bytes(row["stats"]), dtype=np.float64))
+            data = bytes(row["stats"])
+            driver_bytes += len(data)
+            packed[row["fold"]].append(np.frombuffer(data, dtype=np.float64))
+    del rows
     folds = [merge_all((SuffStats.unpack(v) for v in vs), n_features=p) for vs in packed]
     total = merge_all(folds, n_features=p)
 
@@ -196,6 +225,8 @@ def compute_stats(
         elapsed_seconds=elapsed,
         num_folds=num_folds,
         peak_worker_rss_bytes=peak_rss,
+        reduce_groups=groups,
+        driver_result_bytes=driver_bytes,
     )
 
 

@@ -55,13 +55,21 @@ class _Jobs:
     def ids(self) -> list[int]:
         return sorted(self.sc.statusTracker().getJobIdsForGroup(self.group))
 
-    def input_records(self) -> int:
+    def stage_input_records(self) -> dict[int, int]:
+        """Input records read per stage of these jobs (a stage shared by two jobs once)."""
         store = self.sc._jsc.sc().statusStore()
-        total = 0
-        for job in self.ids:
-            for stage in self.sc.statusTracker().getJobInfo(job).stageIds:
-                total += store.lastStageAttempt(int(stage)).inputRecords()
-        return total
+        tracker = self.sc.statusTracker()
+        stages = {int(s) for job in self.ids for s in tracker.getJobInfo(job).stageIds}
+        out = {}
+        for stage in sorted(stages):
+            try:
+                out[stage] = int(store.lastStageAttempt(stage).inputRecords())
+            except Exception:  # noqa: BLE001 - a stage skipped in every job never ran
+                out[stage] = 0
+        return out
+
+    def input_records(self) -> int:
+        return sum(self.stage_input_records().values())
 
 
 @pytest.mark.parametrize("num_folds", [0, 4])
@@ -132,6 +140,93 @@ def test_one_job_reads_the_input_once(spark, arrays, tmp_path):
         assert len(jobs.ids) == 1, jobs.ids
         assert jobs.input_records() == len(y)
         assert r.total.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-10)
+
+
+def test_executor_merge_reads_the_input_once(spark, arrays, tmp_path):
+    """The two-level reduction adds a stage over the shuffled partials only: one input scan."""
+    X, y, w, _ = arrays
+    pdf = pd.DataFrame(X, columns=COLS)
+    pdf["label"], pdf["w"] = y, w
+    path = str(tmp_path / "data.parquet")
+    spark.createDataFrame(pdf).repartition(6).write.parquet(path)
+    df = spark.read.parquet(path)
+    with _Jobs(spark) as jobs:
+        r = compute_stats(df, input_cols=COLS, weight_col="w", num_folds=5, reduce_groups=2)
+    assert r.reduce_groups == 2
+    per_stage = jobs.stage_input_records()
+    assert len(per_stage) >= 2  # the scan and the merge of the partials
+    reading = [s for s, n in per_stage.items() if n > 0]
+    assert len(reading) == 1, per_stage  # exactly one stage reads the input...
+    assert per_stage[reading[0]] == len(y)  # ...and reads every row once
+    assert r.n_rows_read == len(y)
+    assert r.total.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-10)
+
+
+@pytest.mark.parametrize("num_folds", [0, 4])
+def test_executor_merge_equals_single_level_and_numpy(frame, arrays, num_folds):
+    """Forced multi-level path (24 partitions, 2 groups) against the direct collect and numpy;
+    the bytes the driver receives stop growing with the partitions."""
+    X, y, w, fold = arrays
+    many = frame.repartition(24)
+    kw = dict(input_cols=COLS, weight_col="w", num_folds=num_folds)
+    if num_folds:
+        kw["fold_col"] = "f"
+    single = compute_stats(many, reduce_groups=0, **kw)
+    multi = compute_stats(many, reduce_groups=2, **kw)
+    few = compute_stats(frame.repartition(3), reduce_groups=0, **kw)
+    assert (single.reduce_groups, multi.reduce_groups) == (0, 2)
+    K = max(num_folds, 1)
+    for k in range(K):
+        m = fold == k if num_folds else np.ones(len(y), dtype=bool)
+        ref = SuffStats.from_arrays(X[m], y[m], w[m])
+        assert multi.folds[k].n_rows == single.folds[k].n_rows == int(m.sum())
+        assert multi.folds[k].allclose(ref, rtol=1e-10)
+        assert multi.folds[k].allclose(single.folds[k], rtol=1e-10)
+    assert multi.total.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-10)
+    assert (multi.n_rows_read, multi.n_rows_skipped) == (len(y), 0)
+    assert multi.peak_worker_rss_bytes > 0
+    record = 8 * SuffStats.packed_size(P)
+    # direct collect: one record per (partition, fold), so 8x the partitions is 8x the bytes
+    assert single.driver_result_bytes == 24 * K * record
+    assert few.driver_result_bytes == 3 * K * record
+    # executor merge: at most one record per (fold, group)
+    assert K * record <= multi.driver_result_bytes <= 2 * K * record
+
+
+def test_executor_merge_counts_invalid_rows(spark):
+    rng = np.random.default_rng(4)
+    pdf = pd.DataFrame(rng.normal(size=(400, 2)), columns=["x1", "x2"])
+    pdf["label"] = rng.normal(size=400)
+    pdf.loc[::50, "x2"] = np.nan
+    df = spark.createDataFrame(pdf).repartition(9)
+    with pytest.raises(InvalidInputError, match="8 rows with null/NaN/inf in column 'x2'"):
+        compute_stats(df, input_cols=["x1", "x2"], num_folds=3, reduce_groups=2)
+    r = compute_stats(
+        df, input_cols=["x1", "x2"], num_folds=3, handle_invalid="skip", reduce_groups=2
+    )
+    assert (r.n_rows_read, r.n_rows_skipped, r.invalid_counts) == (400, 8, {"x2": 8})
+    keep = pdf.dropna()
+    ref = SuffStats.from_arrays(keep[["x1", "x2"]].to_numpy(), keep["label"].to_numpy())
+    assert r.total.allclose(ref, rtol=1e-10)
+
+
+def test_reduction_chosen_from_partitions_and_budget(spark, frame, monkeypatch):
+    from lasso_spark.spark import reduce as red
+
+    df = frame.repartition(16)
+    assert red.num_partitions(df) == 16
+    assert red.num_partitions(frame) == frame.rdd.getNumPartitions()
+    r = compute_stats(df, input_cols=COLS, num_folds=4)
+    assert r.reduce_groups == 0  # 16 x 4 records of 8·(p²+3p+5) bytes: far below the budget
+    record = 8 * SuffStats.packed_size(P)
+    monkeypatch.setattr(red, "DRIVER_BUDGET_BYTES", 10 * 4 * record)
+    r2 = compute_stats(df, input_cols=COLS, num_folds=4)
+    assert r2.reduce_groups == 4  # ceil(sqrt(16)), within the budget of 10 groups per fold
+    assert r2.driver_result_bytes <= 4 * 4 * record
+    for a, b in zip(r.folds, r2.folds):
+        assert a.n_rows == b.n_rows and a.allclose(b, rtol=1e-10)
+    with pytest.raises(ValueError, match="reduce_groups"):
+        compute_stats(df, input_cols=COLS, reduce_groups=-1)
 
 
 def test_invalid_rows_error_names_each_column(spark):
