@@ -246,6 +246,20 @@ def failures(spark: Any, data: str, out: Path, results: dict) -> None:
     results["failures"] = report
 
 
+def _status_bytes(field: str) -> int:
+    """``VmRSS`` / ``VmHWM`` of this process from /proc/self/status, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def _reset_peak_rss() -> int:
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux ``clear_refs`` 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_bytes("VmRSS")
+
+
 def memory(spark: Any, data: str, out: Path, results: dict, *, n_rows: int,
            n_features: int, source: str) -> None:
     """LassoCV on ``n_rows x n_features`` generated rows: streamed straight from the generator
@@ -266,6 +280,7 @@ def memory(spark: Any, data: str, out: Path, results: dict, *, n_rows: int,
     else:
         df = gen
     cols = [f"x{j}" for j in range(n_features)]
+    driver_before = _reset_peak_rss()
     t0 = time.perf_counter()
     with ExecutorMemorySampler(driver_jvm_pid(spark)) as sampler:
         model = LassoCV(inputCols=cols, labelCol="y", weightCol="w", numFolds=NUM_FOLDS,
@@ -285,6 +300,8 @@ def memory(spark: Any, data: str, out: Path, results: dict, *, n_rows: int,
         "fit_seconds": fit_s,
         "executor_peak": sampler.summary(),
         "driver_python_peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        # peak RSS of this driver process during the fit, above its RSS just before it
+        "driver_python_fit_growth": _status_bytes("VmHWM") - driver_before,
         "nonzero": int(np.count_nonzero(model.coefficients.toArray())),
     }
 

@@ -198,5 +198,7 @@ def test_memory_bound_and_no_rows_on_the_driver(cluster_run):
     # Python process never held a fraction of the rows
     assert m["max_result_size"] == "16m"
     assert m["in_memory_bytes"] > 60 * 16 * 2**20
-    assert m["driver_python_peak_rss"] < m["in_memory_bytes"] / 3
+    # the driver's Python grew by a small fraction of the data during the fit (statistics,
+    # the path and CV tables); its lifetime peak includes libraries and earlier scenarios
+    assert 0 <= m["driver_python_fit_growth"] < m["in_memory_bytes"] / 20
     assert m["nonzero"] >= 10  # the 10 true coefficients were found
