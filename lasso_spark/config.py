@@ -130,6 +130,7 @@ _CV_ONLY = (
     "elasticNetParams",
     "numFolds",
     "foldCol",
+    "validationCol",
     "seed",
     "selectionRule",
     "parallelism",
@@ -162,6 +163,8 @@ class ModelConfig(_Section):
     elasticNetParams: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
     numFolds: Annotated[int, Field(ge=2)] | None = None
     foldCol: str | None = None
+    #: boolean column: rows where true score the path instead of K folds
+    validationCol: str | None = None
     seed: int | None = None
     selectionRule: Literal["min", "1se"] | None = None
     parallelism: PositiveInt | None = None

@@ -75,7 +75,9 @@ class ResolvedColumns:
         return params
 
 
-def resolve_columns(schema: Any, cols: ColumnsConfig) -> ResolvedColumns:
+def resolve_columns(
+    schema: Any, cols: ColumnsConfig, split_cols: tuple[str, ...] = ()
+) -> ResolvedColumns:
     """Check the configured columns against ``schema``; choose features when not listed.
 
     Raises InputDataError naming every missing or mistyped column.
@@ -105,14 +107,15 @@ def resolve_columns(schema: Any, cols: ColumnsConfig) -> ResolvedColumns:
         unknown = [c for c in cols.exclude if c not in types]
         if unknown:
             problems.append(f"columns.exclude: column(s) {unknown} not in the input")
-        skip = {cols.label, cols.weight, *cols.id, *cols.exclude}
+        # the CV split columns (model.foldCol / model.validationCol) are never features
+        skip = {cols.label, cols.weight, *cols.id, *cols.exclude, *split_cols}
         features = [n for n, t in types.items() if n not in skip and _is_numeric(t)]
         ignored = [n for n, t in types.items() if n not in skip and not _is_numeric(t)]
         if ignored:
             logger.info("non-numeric columns not used as features: %s", ignored)
         if not features:
             problems.append("columns: no numeric feature columns left after excluding "
-                            "label, weight, id and columns.exclude")
+                            "label, weight, id, columns.exclude and the fold column")
     if problems:
         raise InputDataError("input columns do not match the config:\n" +
                              "\n".join(f"  - {p}" for p in problems))

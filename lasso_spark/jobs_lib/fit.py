@@ -102,7 +102,8 @@ def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
     staged.check_target()  # fail before reading any data
 
     df = read_input(spark, cfg.input)
-    cols = resolve_columns(df.schema, cfg.columns)
+    split_cols = tuple(c for c in (cfg.model.foldCol, cfg.model.validationCol) if c)
+    cols = resolve_columns(df.schema, cfg.columns, split_cols)
     params = {**cols.estimator_params(), **cfg.model.estimator_params()}
     shown = {k: v for k, v in params.items() if k != "inputCols"}
     logger.info("fitting %s on %s with %s", cfg.model.kind,

@@ -87,6 +87,9 @@ def test_resolve_columns(spark):
                                        "inputCols": ["x0", "x1"]}
     cols = resolve_columns(df.schema, ColumnsConfig(label="y", exclude=["x1"]))
     assert cols.features == ["id", "x0", "w"]
+    # a fold column (model.foldCol) is never a feature
+    cols = resolve_columns(df.schema, ColumnsConfig(label="y", weight="w", id=["id"]), ("x1",))
+    assert cols.features == ["x0"]
     with pytest.raises(InputDataError) as info:
         resolve_columns(df.schema, ColumnsConfig(label="label", weight="s",
                                                  features=["x0", "x9"]))

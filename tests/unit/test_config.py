@@ -105,6 +105,8 @@ def test_union_type_error_reported_once(tmp_path):
         ({"kind": "ridge"}, "model.kind"),
         ({"kind": "lasso_cv", "numFolds": 1}, "model.numFolds"),
         ({"kind": "lasso_cv", "selectionRule": "2se"}, "model.selectionRule"),
+        ({"kind": "lasso", "regParam": 0.1, "validationCol": "v"}, "model.validationCol only"),
+        ({"kind": "lasso_cv", "validationCol": 3}, "model.validationCol"),
     ],
 )
 def test_model_section_rules(tmp_path, model, fragment):
