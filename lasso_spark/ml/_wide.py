@@ -157,7 +157,7 @@ def _std(total: DiagStats) -> np.ndarray:
 
 # ============================================================================ Lasso
 def _fit_lasso(est: Any, dataset: Any, num_features: int) -> Any:
-    from lasso_spark.ml.estimators import _constant_fit, _Fitted, _warm_grid
+    from lasso_spark.ml.estimators import _constant_fit, _fitted_from_path, _warm_grid
     from lasso_spark.ml.model import LassoModel
 
     reg, enp = est.getRegParam(), est.getElasticNetParam()
@@ -183,27 +183,7 @@ def _fit_lasso(est: Any, dataset: Any, num_features: int) -> Any:
     if pen.constant_model:
         fitted = _constant_fit(names, pen, reg, enp)
     else:
-        path = res.path
-        reg_params = path.alphas / pen.alpha_per_reg_param
-        reg_params[-1] = reg  # the requested value exactly
-        fitted = _Fitted(
-            coefficients=path.coef[-1].copy(),
-            intercept=float(path.intercept[-1]),
-            reg_param=float(reg),
-            elastic_net_param=float(enp),
-            alpha=float(pen.alpha),
-            l1_ratio=float(pen.l1_ratio),
-            feature_names=names,
-            path_reg_params=reg_params,
-            path_alphas=path.alphas,
-            path_coef=path.coef,
-            path_intercept=np.asarray(path.intercept, dtype=np.float64),
-            path_n_nonzero=np.asarray(path.n_nonzero, dtype=np.int64),
-            path_dual_gap=np.asarray(path.dual_gap, dtype=np.float64),
-            path_converged=np.asarray(path.converged, dtype=bool),
-            path_n_iter=np.asarray(path.n_iter, dtype=np.int64),
-            penalty_factor=path.penalty_factor,
-        )
+        fitted = _fitted_from_path(res.path, pen, reg, enp, names)
     summary = _summary(
         [res], None, pathLength=int(fitted.path_alphas.shape[0]),
         converged=bool(np.all(fitted.path_converged)),

@@ -241,6 +241,13 @@ def _solve_single(
     path = enet_path(
         stats, alphas=grid, l1_ratio=pen.l1_ratio, penalty_factor=v, **opts.as_kwargs()
     )
+    return _fitted_from_path(path, pen, reg_param, enp, feature_names)
+
+
+def _fitted_from_path(
+    path: Any, pen: CorePenalty, reg_param: float, enp: float, feature_names: list[str]
+) -> _Fitted:
+    """The fit at the last alpha of a warm-start ``PathResult`` (Gram or wide mode)."""
     reg_params = path.alphas / pen.alpha_per_reg_param
     reg_params[-1] = reg_param  # the requested value exactly, not alpha / (alpha / regParam)
     return _Fitted(
@@ -259,7 +266,7 @@ def _solve_single(
         path_dual_gap=np.asarray(path.dual_gap, dtype=np.float64),
         path_converged=np.asarray(path.converged, dtype=bool),
         path_n_iter=np.asarray(path.n_iter, dtype=np.int64),
-        penalty_factor=v,
+        penalty_factor=path.penalty_factor,
     )
 
 

@@ -24,11 +24,9 @@ from functools import partial
 import numpy as np
 from pyspark.sql import DataFrame
 
-from lasso_spark.spark.batch import N_HEAD_COUNTERS
-from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.score_batch import SCORE_DDL, PathErrorSums, partition_scores
-from lasso_spark.spark.stats import _invalid_message, _job_label
+from lasso_spark.spark.stats import _job_label, check_counts
 
 logger = logging.getLogger(__name__)
 
@@ -118,28 +116,10 @@ def score_path(
             PathErrorSums.unpack(np.frombuffer(bytes(row["sums"]), dtype=np.float64))
         )
         counts += np.frombuffer(bytes(row["counts"]), dtype=np.int64)
-    n_read, n_skipped = int(counts[0]), int(counts[1])
-    by_key = {key: int(c) for key, c in zip(layout.counter_keys, counts[N_HEAD_COUNTERS:])}
-    invalid_counts: dict[str, int] = {}
-    for (column, _kind), c in by_key.items():
-        if c:
-            invalid_counts[column] = invalid_counts.get(column, 0) + c
-    if n_skipped and handle_invalid == "error":
-        raise InvalidInputError(_invalid_message(by_key, layout, n_read), invalid_counts)
-    if n_read == 0:
-        raise InvalidInputError("invalid input: the DataFrame to score has no rows")
-    if total.n_rows == 0:
-        raise InvalidInputError(
-            f"invalid input: no valid rows to score ({n_read} read, all {n_skipped} skipped: "
-            f"{_invalid_message(by_key, layout, n_read, prefix='')})",
-            invalid_counts,
-        )
-    if not total.weight_sum > 0.0:
-        raise InvalidInputError(
-            f"invalid input: the total weight in column {weight_col!r} of the "
-            f"{total.n_rows} valid rows to score is zero",
-            invalid_counts,
-        )
+    n_read, n_skipped, invalid_counts = check_counts(
+        counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col,
+        subject=" to score",
+    )
     W = total.weight_sum
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = 1.0 - total.sse / total.m2_y if total.m2_y > 0.0 else np.full(m, np.nan)

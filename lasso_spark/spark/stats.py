@@ -180,29 +180,9 @@ def compute_stats(
     folds = [merge_all((SuffStats.unpack(v) for v in vs), n_features=p) for vs in packed]
     total = merge_all(folds, n_features=p)
 
-    n_read = int(counts[0])
-    n_skipped = int(counts[1])
-    by_key = {key: int(c) for key, c in zip(layout.counter_keys, counts[N_HEAD_COUNTERS:])}
-    invalid_counts: dict[str, int] = {}
-    for (column, _kind), c in by_key.items():
-        if c:
-            invalid_counts[column] = invalid_counts.get(column, 0) + c
-    if n_skipped and handle_invalid == "error":
-        raise InvalidInputError(_invalid_message(by_key, layout, n_read), invalid_counts)
-    if n_read == 0:
-        raise InvalidInputError("invalid input: the DataFrame has no rows")
-    if total.n_rows == 0:
-        raise InvalidInputError(
-            f"invalid input: no valid rows ({n_read} read, all {n_skipped} skipped: "
-            f"{_invalid_message(by_key, layout, n_read, prefix='')})",
-            invalid_counts,
-        )
-    if total.weight_sum <= 0.0:
-        raise InvalidInputError(
-            f"invalid input: the total weight in column {weight_col!r} of the "
-            f"{total.n_rows} valid rows is zero",
-            invalid_counts,
-        )
+    n_read, n_skipped, invalid_counts = check_counts(
+        counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col
+    )
     for k, s in enumerate(folds if num_folds else []):
         if s.n_rows == 0:
             logger.warning("fold %d of %d has no valid rows", k, num_folds)
@@ -228,6 +208,46 @@ def compute_stats(
         reduce_groups=groups,
         driver_result_bytes=driver_bytes,
     )
+
+
+def check_counts(
+    counts: np.ndarray,
+    layout: BatchLayout,
+    handle_invalid: str,
+    n_valid: int,
+    weight_sum: float,
+    weight_col: str | None,
+    subject: str = "",
+) -> tuple[int, int, dict[str, int]]:
+    """``(rows read, rows skipped, bad rows by column)`` from a pass's summed counters.
+
+    Raises :class:`InvalidInputError` for bad rows under ``handle_invalid="error"``, no rows,
+    no valid rows, or a zero total weight. ``subject`` qualifies the rows in the messages
+    (e.g. ``" to score"``).
+    """
+    n_read, n_skipped = int(counts[0]), int(counts[1])
+    by_key = {key: int(c) for key, c in zip(layout.counter_keys, counts[N_HEAD_COUNTERS:])}
+    invalid_counts: dict[str, int] = {}
+    for (column, _kind), c in by_key.items():
+        if c:
+            invalid_counts[column] = invalid_counts.get(column, 0) + c
+    if n_skipped and handle_invalid == "error":
+        raise InvalidInputError(_invalid_message(by_key, layout, n_read), invalid_counts)
+    if n_read == 0:
+        raise InvalidInputError(f"invalid input: the DataFrame{subject} has no rows")
+    if n_valid == 0:
+        raise InvalidInputError(
+            f"invalid input: no valid rows{subject} ({n_read} read, all {n_skipped} skipped: "
+            f"{_invalid_message(by_key, layout, n_read, prefix='')})",
+            invalid_counts,
+        )
+    if not weight_sum > 0.0:
+        raise InvalidInputError(
+            f"invalid input: the total weight in column {weight_col!r} of the "
+            f"{n_valid} valid rows{subject} is zero",
+            invalid_counts,
+        )
+    return n_read, n_skipped, invalid_counts
 
 
 def _invalid_message(

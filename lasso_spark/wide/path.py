@@ -51,9 +51,8 @@ from lasso_spark.core import (
     merge_all,
     select_alphas,
 )
-from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import resolve_input
-from lasso_spark.spark.stats import _invalid_message
+from lasso_spark.spark.stats import check_counts
 from lasso_spark.wide.diag import DiagStats, merge_diag
 from lasso_spark.wide.passes import PassLog, diag_pass, gram_pass, kkt_pass, timed_pass
 
@@ -285,22 +284,11 @@ def wide_enet_path(
     # ---------------------------------------------------------------- pass 1
     with timed_pass(log, "diag", p, max(K, 1)):
         diag = diag_pass(proj, layout, f"lasso_spark wide: pass 1 statistics, {tag}{p} features")
-    counts = diag.counts
-    n_read, n_skipped = int(counts[0]), int(counts[1])
-    by_key = {key: int(c) for key, c in zip(layout.counter_keys, counts[2:])}
-    invalid: dict[str, int] = {}
-    for (col, _kind), c in by_key.items():
-        if c:
-            invalid[col] = invalid.get(col, 0) + c
-    if n_skipped and handle_invalid == "error":
-        raise InvalidInputError(_invalid_message(by_key, layout, n_read), invalid)
     folds = diag.folds
     total = merge_diag(folds, p)
-    if n_read == 0 or total.n_rows == 0:
-        raise InvalidInputError(f"invalid input: no valid rows ({n_read} read)", invalid)
-    if not total.weight_sum > 0.0:
-        raise InvalidInputError("invalid input: the total weight of the valid rows is zero",
-                                invalid)
+    n_read, n_skipped, invalid = check_counts(
+        diag.counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col
+    )
     if K and any(not f.weight_sum > 0.0 for f in folds):
         raise ValueError("some folds have no rows (or zero total weight); use fewer folds")
 
