@@ -9,8 +9,8 @@ result is the held-out weighted MSE along the path,
 computed by the core from statistics alone; the data are never read again.
 
 On executors each fit is one row of a small DataFrame carrying the packed statistics
-(``SuffStats.pack()`` float64 bytes, no pickle); ``mapInArrow`` runs the same core code and returns
-the MSE vector as bytes. The arithmetic is the same function on the same inputs, so the result is
+(``SuffStats.pack()`` float64 bytes, no serialized Python objects); ``mapInArrow`` runs the same
+core code and returns the MSE vector as bytes. The arithmetic is the same function on the same inputs, so the result is
 bit-for-bit the driver's.
 """
 
