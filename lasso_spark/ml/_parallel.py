@@ -10,8 +10,8 @@ computed by the core from statistics alone; the data are never read again.
 
 On executors each fit is one row of a small DataFrame carrying the packed statistics
 (``SuffStats.pack()`` float64 bytes, no serialized Python objects); ``mapInArrow`` runs the same
-core code and returns the MSE vector as bytes. The arithmetic is the same function on the same inputs, so the result is
-bit-for-bit the driver's.
+core code and returns the MSE vector as bytes. The arithmetic is the same function on the same
+inputs, so the result is bit-for-bit the driver's.
 """
 
 from __future__ import annotations
