@@ -33,7 +33,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SuffStats", "merge_all"]
+__all__ = ["SuffStats", "merge_all", "merge_means"]
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,13 @@ class SuffStats:
             return dataclasses.replace(self, n_rows=n)
         if wa == 0.0:
             return dataclasses.replace(other, n_rows=n)
-        # δ from double-double means: hi parts of nearly equal means subtract exactly
-        dx = (other.mean_x - self.mean_x) + (other.mean_x_lo - self.mean_x_lo)
-        dy = (other.mean_y - self.mean_y) + (other.mean_y_lo - self.mean_y_lo)
         f = wa * wb / W
-        mean_x, lo_x = _two_sum(self.mean_x, self.mean_x_lo + dx * (wb / W))
-        mean_y, lo_y = _two_sum(self.mean_y, self.mean_y_lo + dy * (wb / W))
+        dx, mean_x, lo_x = merge_means(
+            self.mean_x, self.mean_x_lo, other.mean_x, other.mean_x_lo, wb / W
+        )
+        dy, mean_y, lo_y = merge_means(
+            self.mean_y, self.mean_y_lo, other.mean_y, other.mean_y_lo, wb / W
+        )
         cxx = self.cxx + other.cxx + f * np.outer(dx, dx)
         cxy = self.cxy + other.cxy + f * dx * dy
         cyy = self.cyy + other.cyy + f * dy * dy
@@ -257,6 +258,18 @@ class SuffStats:
             and close(self.cxy, other.cxy)
             and close(self.cyy, other.cyy)
         )
+
+
+def merge_means(mean_a, lo_a, mean_b, lo_b, frac_b):
+    """Chan's mean update on double-double means ``(mean, lo)``.
+
+    Returns ``(δ, mean, lo)``: ``δ = μ_b − μ_a`` (the hi parts of nearly equal means subtract
+    exactly) and the merged mean ``μ_a + δ · frac_b`` with ``frac_b = W_b / W``, again as a
+    double-double. Works on scalars and arrays alike.
+    """
+    delta = (mean_b - mean_a) + (lo_b - lo_a)
+    mean, lo = _two_sum(mean_a, lo_a + delta * frac_b)
+    return delta, mean, lo
 
 
 def _two_sum(a, b):

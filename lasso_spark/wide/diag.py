@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lasso_spark.core.stats import merge_means
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["DiagStats", "merge_diag"]
@@ -94,11 +96,13 @@ class DiagStats:
         if wa == 0.0:
             return dataclasses.replace(other, n_rows=n)
         W = wa + wb
-        dx = (other.mean_x - self.mean_x) + (other.mean_x_lo - self.mean_x_lo)
-        dy = (other.mean_y - self.mean_y) + (other.mean_y_lo - self.mean_y_lo)
         f = wa * wb / W
-        mx, lo_x = _two_sum(self.mean_x, self.mean_x_lo + dx * (wb / W))
-        my, lo_y = _two_sum(self.mean_y, self.mean_y_lo + dy * (wb / W))
+        dx, mx, lo_x = merge_means(
+            self.mean_x, self.mean_x_lo, other.mean_x, other.mean_x_lo, wb / W
+        )
+        dy, my, lo_y = merge_means(
+            self.mean_y, self.mean_y_lo, other.mean_y, other.mean_y_lo, wb / W
+        )
         return DiagStats(
             n,
             W,
@@ -143,13 +147,6 @@ class DiagStats:
         part = [vec[5 + i * p : 5 + (i + 1) * p].copy() for i in range(4)]
         return cls(int(vec[0]), float(vec[1]), part[0], float(vec[2]), part[2], part[3],
                    float(vec[4]), part[1], float(vec[3]))
-
-
-def _two_sum(a, b):
-    """``a + b`` as ``(s, e)`` with ``s = fl(a + b)`` and ``s + e == a + b`` exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
 
 
 def merge_diag(items: Iterable[DiagStats], n_features: int) -> DiagStats:
