@@ -58,6 +58,30 @@ OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
 #: Counter slots before the per-(column, kind) invalid counts.
 N_HEAD_COUNTERS = 2  # rows read, rows skipped
 
+
+def vector_wrong_size(
+    is_null: np.ndarray,
+    vtype: np.ndarray,
+    lens: np.ndarray,
+    size: np.ndarray,
+    ilens: np.ndarray,
+    p: int,
+) -> np.ndarray:
+    """Rows of a VectorUDT struct array that are not a vector of size ``p``.
+
+    ``vtype`` is the struct's type (1 dense, 0 sparse, −1 for null), ``lens`` the number of
+    stored values, ``size`` the sparse size and ``ilens`` the number of sparse indices per row.
+    A dense vector must store ``p`` values; a sparse one must have size ``p`` and one index per
+    value. The one rule for training, wide mode and scoring.
+    """
+    is_dense = vtype == 1
+    is_sparse = vtype == 0
+    return ~is_null & (
+        (is_dense & (lens != p))
+        | (is_sparse & ((size != p) | (ilens != lens)))
+        | ~(is_dense | is_sparse)
+    )
+
 _OUTPUT_SCHEMA = pa.schema(
     [
         ("fold", pa.int32()),
@@ -334,13 +358,8 @@ class PartitionAccumulator:
         ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
         ilens = np.diff(ioffs)
         flat_idx = np.asarray(indices.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-        is_dense = vtype == 1
+        wrong = vector_wrong_size(is_null, vtype, lens, size, ilens, p)
         is_sparse = vtype == 0
-        wrong = ~is_null & (
-            (is_dense & (lens != p))
-            | (is_sparse & ((size != p) | (ilens != lens)))
-            | ~(is_dense | is_sparse)
-        )
         # column of every stored value: its position for dense rows, its index for sparse rows
         row = np.repeat(np.arange(n), lens)
         start = np.repeat(offs[:-1], lens)

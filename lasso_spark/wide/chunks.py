@@ -28,6 +28,7 @@ from lasso_spark.spark.batch import (
     KIND_SIZE,
     N_HEAD_COUNTERS,
     BatchLayout,
+    vector_wrong_size,
 )
 
 logger = logging.getLogger(__name__)
@@ -168,13 +169,8 @@ class ChunkReader:
         indices = arr.field("indices")
         ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
         ilens = np.diff(ioffs)
-        is_dense = vtype == 1
+        wrong = vector_wrong_size(is_null, vtype, lens, size, ilens, p)
         is_sparse = vtype == 0
-        wrong = ~is_null & (
-            (is_dense & (lens != p))
-            | (is_sparse & ((size != p) | (ilens != lens)))
-            | ~(is_dense | is_sparse)
-        )
         row = np.repeat(np.arange(n), lens)
         pos_in_row = np.arange(vals.shape[0]) - np.repeat(offs[:-1] - offs[0], lens)
         cols = pos_in_row.copy()
