@@ -4,11 +4,15 @@ This module runs inside ``mapInArrow`` on the executors; it needs numpy and pyar
 pyspark), so it is unit-tested without a JVM.
 
 Input batches carry the projected columns in a fixed order (see :class:`BatchLayout`): the
-features (``p`` float64 columns, or one ``VectorUDT`` column whose Arrow form is the struct
-``<type: int8, size: int32, indices: list<int32>, values: list<double>>``), the float64 label,
-then the optional float64 weight and the optional int fold id. Per chunk of rows the kernel
-builds one dense matrix ``Z = [X | y]`` of shape ``(m, p + 1)`` (rows in fold order), and for
-each fold's block of rows computes, with ``w`` the weights and ``W = Σ w``::
+features and the label packed into one ``array<double>`` column ``[x_0, …, x_{p-1}, y]`` (numeric
+inputs: one Arrow list column converts far faster than ``p + 1`` double columns, and its values
+buffer is the row-major matrix ``[X | y]`` as it is), or one ``VectorUDT`` column whose Arrow form
+is the struct ``<type: int8, size: int32, indices: list<int32>, values: list<double>>`` followed
+by the float64 label; then the optional float64 weight and the optional integer fold column.
+Without a fold column, fold ids are a hash of each row's values computed here
+(:mod:`lasso_spark.spark.fold_hash`). Per chunk of rows the kernel builds one dense matrix
+``Z = [X | y]`` of shape ``(m, p + 1)`` (rows in fold order), and for each fold's block of rows
+computes, with ``w`` the weights and ``W = Σ w``::
 
     μ   = wᵀZ / W                       (its finiteness doubles as the NaN/inf check)
     Zc  = Z − μ                          (in place)
@@ -33,11 +37,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lasso_spark.core.stats import SuffStats
+from lasso_spark.spark.fold_hash import fold_ids
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "BatchLayout",
+    "packed_rows",
     "PartitionAccumulator",
     "OUTPUT_DDL",
     "partition_stats",
@@ -96,9 +102,10 @@ _OUTPUT_SCHEMA = pa.schema(
 class BatchLayout:
     """What the columns of an input batch are (positions are fixed by this layout).
 
-    ``feature_columns`` are the user's column names: the ``p`` numeric columns, or the one vector
-    column when ``vector`` is true. ``fold_column`` is the user's fold column, or ``None`` when
-    fold ids are computed from a hash (they can then never be invalid) or when there are no folds.
+    ``feature_columns`` are the user's column names: the ``p`` numeric columns (read from the
+    packed ``[x…, y]`` array column), or the one vector column when ``vector`` is true.
+    ``fold_column`` is the user's fold column, or ``None`` when fold ids are hashed from the
+    row's values with ``seed`` (they can then never be invalid) or when there are no folds.
     ``chunk_rows`` bounds the rows densified at once, so executor memory is
     ``O(chunk_rows · p + K · p²)`` whatever the number of rows.
     """
@@ -111,11 +118,32 @@ class BatchLayout:
     num_folds: int = 0
     fold_column: str | None = None
     chunk_rows: int = 8192
+    seed: int = 0
 
     @property
     def n_stats(self) -> int:
         """Number of statistics a partition accumulates (``K``, or 1 without folds)."""
         return max(self.num_folds, 1)
+
+    @property
+    def hash_folds(self) -> bool:
+        """Fold ids are computed from the rows' values (no fold column)."""
+        return self.num_folds > 0 and self.fold_column is None
+
+    @property
+    def label_pos(self) -> int | None:
+        """Position of the label column (``None``: it is the last value of the packed array)."""
+        return 1 if self.vector else None
+
+    @property
+    def weight_pos(self) -> int | None:
+        return (2 if self.vector else 1) if self.weight_column is not None else None
+
+    @property
+    def fold_pos(self) -> int | None:
+        if self.fold_column is None:
+            return None
+        return (2 if self.vector else 1) + (self.weight_column is not None)
 
     @property
     def counter_keys(self) -> list[tuple[str, str]]:
@@ -147,6 +175,16 @@ def _current_rss_bytes() -> int:
 def _float_column(arr: pa.Array) -> np.ndarray:
     """A float64 Arrow array as numpy; nulls become NaN (zero-copy when there are none)."""
     return arr.to_numpy(zero_copy_only=False)
+
+
+def packed_rows(arr: pa.Array, width: int) -> np.ndarray:
+    """The ``(n, width)`` row-major matrix of an Arrow list column of ``width`` doubles per row
+    (as ``F.array`` builds it); null elements become NaN. Read-only when zero-copy."""
+    n = len(arr)
+    flat = _float_column(arr.flatten())
+    if flat.shape[0] != n * width:
+        raise ValueError(f"packed column holds {flat.shape[0]} values for {n} rows of {width}")
+    return flat.reshape(n, width)
 
 
 class PartitionAccumulator:
@@ -202,16 +240,17 @@ class PartitionAccumulator:
             return
         self.counts[0] += n
         p = lay.n_features
-        pos = 1 if lay.vector else p
-        y = _float_column(batch.column(pos))
+        if lay.vector:
+            y = _float_column(batch.column(1))
+        else:
+            src = packed_rows(batch.column(0), p + 1)  # [X | y], read-only when zero-copy
+            y = src[:, p]
         pre_bad = ~np.isfinite(y)  # label problems are also seen in Z's last column
         self._count(lay.label_column, KIND_NONFINITE, pre_bad)
-        pos += 1
 
         w = None
-        if lay.weight_column is not None:
-            w = _float_column(batch.column(pos))
-            pos += 1
+        if lay.weight_pos is not None:
+            w = _float_column(batch.column(lay.weight_pos))
             nonfinite = ~np.isfinite(w)
             negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
             self._count(lay.weight_column, KIND_NONFINITE, nonfinite)
@@ -220,43 +259,34 @@ class PartitionAccumulator:
             if bad_w.any():
                 pre_bad |= bad_w
                 w = np.where(bad_w, 0.0, w)
+        if lay.vector:
+            src, vec_bad = self._dense_from_vectors(batch.column(0), y)
+            pre_bad |= vec_bad
 
-        fold = None
-        order = None
         K = lay.num_folds
         if K > 0:
-            fold = np.asarray(pc.fill_null(batch.column(pos), -1).to_numpy(), dtype=np.int64)
-            out_of_range = (fold < 0) | (fold >= K)
-            if lay.fold_column is not None:
+            if lay.fold_pos is None:
+                fold = fold_ids(src, K, lay.seed, w)
+            else:
+                column = pc.fill_null(batch.column(lay.fold_pos), -1)
+                fold = np.asarray(column.to_numpy(), dtype=np.int64)
+                out_of_range = (fold < 0) | (fold >= K)
                 self._count(lay.fold_column, KIND_RANGE, out_of_range)
-            if out_of_range.any():
-                fold = np.where(out_of_range, K, fold)  # sorts after every fold; never used
-            order = np.argsort(fold, kind="stable")
+                if out_of_range.any():
+                    fold = np.where(out_of_range, K, fold)  # sorts after every fold; never used
+            # small integer keys take numpy's linear-time radix sort
+            order = np.argsort(fold.astype(np.int8 if K < 127 else np.int32), kind="stable")
             fold = fold[order]
-            y = y[order]
+            Z = src[order]
             pre_bad = pre_bad[order]
             if w is not None:
                 w = w[order]
-
-        if lay.vector:
-            Z, vec_bad = self._dense_from_vectors(batch.column(0), y, order)
-            pre_bad |= vec_bad
-        else:
-            Z = np.empty((n, p + 1), order="F")
-            for j in range(p):
-                col = _float_column(batch.column(j))
-                if order is None:
-                    Z[:, j] = col
-                else:
-                    np.take(col, order, out=Z[:, j], mode="clip")
-            Z[:, p] = y
-
-        if K > 0:
             bounds = np.searchsorted(fold, np.arange(K + 1), side="left")
             blocks = [(k, bounds[k], bounds[k + 1]) for k in range(K)]
             if bounds[K] < n:  # rows with an invalid fold id: counted, never accumulated
                 blocks.append((-1, bounds[K], n))
         else:
+            Z = src
             blocks = [(0, 0, n)]
         for k, start, stop in blocks:
             if stop > start:
@@ -267,7 +297,8 @@ class PartitionAccumulator:
     def _add_block(
         self, k: int, Z: np.ndarray, w: np.ndarray | None, pre_bad: np.ndarray
     ) -> None:
-        """Statistics of one fold's rows of a chunk (``Z`` is overwritten) merged into fold k."""
+        """Statistics of one fold's rows of a chunk merged into fold k (``Z`` is overwritten
+        when writeable)."""
         lay = self.layout
         p = lay.n_features
         m = Z.shape[0]
@@ -294,7 +325,7 @@ class PartitionAccumulator:
                 return
             if n_bad:
                 keep = ~bad
-                Z = np.asfortranarray(Z[keep])
+                Z = Z[keep]
                 w = None if w is None else w[keep]
                 m = Z.shape[0]
             col_sum = Z.sum(axis=0) if w is None else w @ Z
@@ -304,7 +335,10 @@ class PartitionAccumulator:
             self.stats[k] = self.stats[k].merge(zero_weight)
             return
         mu = col_sum / W
-        Z -= mu
+        if Z.flags.writeable:
+            Z -= mu
+        else:
+            Z = Z - mu
         lo = (Z.sum(axis=0) if w is None else w @ Z) / W
         if w is not None:
             Z *= np.sqrt(w)[:, None]
@@ -325,10 +359,8 @@ class PartitionAccumulator:
         self.stats[k] = self.stats[k].merge(block)
 
     # ------------------------------------------------------------------ vectors
-    def _dense_from_vectors(
-        self, arr: pa.Array, y: np.ndarray, order: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``[X | y]`` from a VectorUDT struct array, rows in ``order``; and the bad-row mask.
+    def _dense_from_vectors(self, arr: pa.Array, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[X | y]`` from a VectorUDT struct array; and the bad-row mask.
 
         Null vectors count as null/NaN/inf; dense vectors of a length other than ``p``, sparse
         vectors of another size or with an index outside ``[0, p)`` count as wrong size. Bad
@@ -348,8 +380,7 @@ class PartitionAccumulator:
 
         Z = np.zeros((n, p + 1))
         if not is_null.any() and (vtype == 1).all() and (lens == p).all():
-            dense = flat[offs[0] : offs[0] + n * p].reshape(n, p)
-            Z[:, :p] = dense if order is None else dense[order]
+            Z[:, :p] = flat[offs[0] : offs[0] + n * p].reshape(n, p)
             Z[:, p] = y
             return Z, np.zeros(n, dtype=bool)
 
@@ -378,12 +409,8 @@ class PartitionAccumulator:
         self._count(name, KIND_SIZE, wrong)
         keep = np.repeat(good_row, lens)
         Z[row[keep], col[keep]] = vals[keep]
-        bad = is_null | wrong
-        if order is not None:
-            Z = Z[order]
-            bad = bad[order]
         Z[:, p] = y
-        return Z, bad
+        return Z, is_null | wrong
 
 
 def partition_stats(

@@ -16,7 +16,7 @@ from lasso_spark.spark.batch import BatchLayout
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ResolvedInput", "resolve_input", "fold_expression", "vector_feature_names"]
+__all__ = ["ResolvedInput", "resolve_input", "vector_feature_names"]
 
 HANDLE_INVALID = ("error", "skip")
 #: Rows densified at once are bounded so that one chunk ``[X | y]`` stays near this size.
@@ -74,20 +74,6 @@ def vector_feature_names(field: T.StructField) -> tuple[int | None, list[str] | 
         return None, None
     size = int(size)
     return size, [named.get(i, f"{field.name}[{i}]") for i in range(size)]
-
-
-def fold_expression(columns: Sequence[str | Column], num_folds: int, seed: int = 0) -> Column:
-    """Fold id of each row: ``pmod(xxhash64(seed, *columns), num_folds)``.
-
-    A deterministic function of the seed and the row's content only, so every row lands in the
-    same fold whatever the partitioning and on a task retry; 64-bit hashing makes the folds
-    balanced (multinomial with ``n/K`` expected rows each). Identical rows share a fold. The same
-    expression reproduces the folds in any later query (e.g. for out-of-fold predictions).
-    """
-    if num_folds < 2:
-        raise ValueError(f"num_folds must be at least 2 to assign folds, got {num_folds}")
-    cols = [F.col(c) if isinstance(c, str) else c for c in columns]
-    return F.pmod(F.xxhash64(F.lit(int(seed)).cast("long"), *cols), F.lit(int(num_folds)))
 
 
 def resolve_input(
@@ -182,17 +168,15 @@ def resolve_input(
         vector = True
         feature_columns = (features_col,)
 
-    exprs = feature_exprs + [F.col(label_col).cast("double")]
+    label_expr = F.col(label_col).cast("double")
+    if vector:
+        exprs = [*feature_exprs, label_expr]
+    else:  # one array column [x..., y]: far cheaper to hand to Python than p + 1 columns
+        exprs = [F.array(*feature_exprs, label_expr)]
     if weight_col is not None:
         exprs.append(F.col(weight_col).cast("double"))
-    if num_folds > 0:
-        if fold_col is not None:
-            exprs.append(F.col(fold_col).cast("long"))
-        else:
-            hashed = [*feature_exprs, F.col(label_col).cast("double")]
-            if weight_col is not None:
-                hashed.append(F.col(weight_col).cast("double"))
-            exprs.append(fold_expression(hashed, num_folds, seed))
+    if fold_col is not None:
+        exprs.append(F.col(fold_col).cast("long"))
     exprs = [e.alias(f"_c{i}") for i, e in enumerate(exprs)]
     chunk_rows = max(256, CHUNK_BYTES // (8 * (p + 1)))
     layout = BatchLayout(
@@ -204,6 +188,7 @@ def resolve_input(
         num_folds=num_folds,
         fold_column=fold_col,
         chunk_rows=chunk_rows,
+        seed=int(seed),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 

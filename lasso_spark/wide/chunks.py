@@ -1,12 +1,15 @@
 """Arrow record batches → compressed sparse row (CSR) chunks, without densifying rows.
 
 Reads the projection built by :func:`lasso_spark.spark.inputs.resolve_input` (layout
-:class:`lasso_spark.spark.batch.BatchLayout`): the features (``p`` numeric columns, or one
-``VectorUDT`` column whose Arrow form is ``<type, size, indices: list<int32>, values:
-list<double>>``), the label, the optional weight and the optional fold id. A chunk keeps only the
-valid rows; invalid rows are counted per ``(column, kind)`` exactly as the Gram-mode pass counts
-them, so every wide pass drops the same rows. Sparse vectors are read straight from their
-``indices``/``values`` buffers; dense vectors and numeric columns keep their non-zero entries.
+:class:`lasso_spark.spark.batch.BatchLayout`): the numeric features packed with the label into one
+``array<double>`` column, or one ``VectorUDT`` column (Arrow form ``<type, size, indices:
+list<int32>, values: list<double>>``) and the label; then the optional weight and the optional fold
+column. Without a fold column, fold ids are hashed from the row's stored entries
+(:func:`lasso_spark.spark.fold_hash.fold_ids_csr`), the same folds the Gram-mode pass computes. A
+chunk keeps only the valid rows; invalid rows are counted per ``(column, kind)`` exactly as the
+Gram-mode pass counts them, so every wide pass drops the same rows. Sparse vectors are read straight
+from their ``indices``/``values`` buffers; dense vectors and numeric columns keep their non-zero
+entries.
 
 numpy + pyarrow only: runs on the executors and is unit-tested without a JVM.
 """
@@ -28,8 +31,10 @@ from lasso_spark.spark.batch import (
     KIND_SIZE,
     N_HEAD_COUNTERS,
     BatchLayout,
+    packed_rows,
     vector_wrong_size,
 )
+from lasso_spark.spark.fold_hash import fold_ids_csr
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +47,8 @@ MAX_CHUNK_ENTRIES = 2_000_000
 @dataclass
 class Chunk:
     """Valid rows of a batch slice in CSR form: row ``i``'s entries are
-    ``cols[indptr[i]:indptr[i+1]]`` / ``vals[...]``; ``fold`` is 0 without folds."""
+    ``cols[indptr[i]:indptr[i+1]]`` / ``vals[...]``; ``fold`` is 0 without folds; ``rows`` are
+    the positions of the valid rows in the slice."""
 
     indptr: np.ndarray
     cols: np.ndarray
@@ -50,6 +56,7 @@ class Chunk:
     y: np.ndarray
     w: np.ndarray
     fold: np.ndarray
+    rows: np.ndarray
 
     @property
     def n_rows(self) -> int:
@@ -84,24 +91,26 @@ class ChunkReader:
                 entries = n * lay.n_features
             step = max(1, int(n * MAX_CHUNK_ENTRIES // max(entries, 1)))
             for start in range(0, n, step):
-                chunk = self._read(batch.slice(start, step))
+                chunk = self.read(batch.slice(start, step))
                 if chunk is not None and chunk.n_rows:
                     yield chunk
 
     # ------------------------------------------------------------------ one slice
-    def _read(self, batch: pa.RecordBatch) -> Chunk | None:
+    def read(self, batch: pa.RecordBatch) -> Chunk:
+        """One batch (or slice) → its valid rows as CSR; invalid rows are counted."""
         lay = self.layout
         n = batch.num_rows
         p = lay.n_features
         self.counts[0] += n
-        pos = 1 if lay.vector else p
-        y = _floats(batch.column(pos))
+        if lay.vector:
+            y = _floats(batch.column(1))
+        else:
+            src = packed_rows(batch.column(0), p + 1)  # [X | y]
+            y = src[:, p]
         bad = ~np.isfinite(y)
         self._count(lay.label_column, KIND_NONFINITE, bad)
-        pos += 1
-        if lay.weight_column is not None:
-            w = _floats(batch.column(pos))
-            pos += 1
+        if lay.weight_pos is not None:
+            w = _floats(batch.column(lay.weight_pos))
             nonfinite = ~np.isfinite(w)
             negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
             self._count(lay.weight_column, KIND_NONFINITE, nonfinite)
@@ -109,47 +118,51 @@ class ChunkReader:
             bad |= nonfinite | negative
         else:
             w = np.ones(n)
-        if lay.num_folds > 0:
-            fold = np.asarray(pc.fill_null(batch.column(pos), -1).to_numpy(), dtype=np.int64)
+        fold = np.zeros(n, dtype=np.int64)
+        if lay.fold_pos is not None:
+            fold = np.asarray(
+                pc.fill_null(batch.column(lay.fold_pos), -1).to_numpy(), dtype=np.int64
+            )
             out = (fold < 0) | (fold >= lay.num_folds)
-            if lay.fold_column is not None:
-                self._count(lay.fold_column, KIND_RANGE, out)
+            self._count(lay.fold_column, KIND_RANGE, out)
             bad |= out
-        else:
-            fold = np.zeros(n, dtype=np.int64)
         if lay.vector:
             lens, cols, vals, feat_bad = self._vector_entries(batch.column(0))
         else:
-            lens, cols, vals, feat_bad = self._column_entries(batch, p)
+            lens, cols, vals, feat_bad = self._column_entries(src[:, :p])
         bad |= feat_bad
+        rows = np.arange(n)
         if bad.any():
+            rows = np.flatnonzero(~bad)
             self.counts[1] += int(np.count_nonzero(bad))
             keep_entry = np.repeat(~bad, lens)
             cols, vals, lens = cols[keep_entry], vals[keep_entry], lens[~bad]
             y, w, fold = y[~bad], w[~bad], fold[~bad]
         indptr = np.zeros(lens.shape[0] + 1, dtype=np.int64)
         np.cumsum(lens, out=indptr[1:])
-        return Chunk(indptr, cols.astype(np.int64, copy=False), vals, y, w, fold)
+        cols = cols.astype(np.int64, copy=False)
+        if lay.hash_folds:  # the same fold as the Gram-mode pass gives the dense row
+            weight = w if lay.weight_column is not None else None
+            fold = fold_ids_csr(indptr, cols, vals, y, p, lay.num_folds, lay.seed, weight)
+        return Chunk(indptr, cols, vals, y, w, fold, rows)
 
     def _column_entries(
-        self, batch: pa.RecordBatch, p: int
+        self, X: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Non-zero entries of the numeric features ``X`` (``n × p``, not modified)."""
         lay = self.layout
-        n = batch.num_rows
-        Z = np.empty((n, p))
-        for j in range(p):
-            Z[:, j] = _floats(batch.column(j))
-        nonfinite = ~np.isfinite(Z)
+        n = X.shape[0]
+        nonfinite = ~np.isfinite(X)
         bad = np.zeros(n, dtype=bool)
         if nonfinite.any():
             per_col = np.count_nonzero(nonfinite, axis=0)
             for j, name in enumerate(lay.feature_columns):
                 self.counts[self._slot[(name, KIND_NONFINITE)]] += int(per_col[j])
             bad = nonfinite.any(axis=1)
-            Z[nonfinite] = 0.0
-        rows, cols = np.nonzero(Z)
+            X = np.where(nonfinite, 0.0, X)
+        rows, cols = np.nonzero(X)
         lens = np.bincount(rows, minlength=n).astype(np.int64)
-        return lens, cols.astype(np.int64), Z[rows, cols], bad
+        return lens, cols.astype(np.int64), X[rows, cols], bad
 
     def _vector_entries(
         self, arr: pa.Array

@@ -78,15 +78,14 @@ def local_model(spark, cluster_data):
 
 @pytest.fixture(scope="module")
 def numpy_folds(local_df, cluster_data):
-    """Per-fold statistics from the rows collected to the driver (fold ids from Spark's hash)."""
-    from lasso_spark.spark import fold_expression
+    """Per-fold statistics from the rows collected to the driver (fold ids of assign_folds)."""
+    from lasso_spark.spark import assign_folds
 
-    fold = np.array(
-        [r[0] for r in local_df.select(
-            fold_expression([*FEATURES, LABEL, WEIGHT], NUM_FOLDS, SEED)
-        ).collect()]
-    )
-    pdf = local_df.toPandas()
+    pdf = assign_folds(
+        local_df, input_cols=FEATURES, label_col=LABEL, weight_col=WEIGHT,
+        num_folds=NUM_FOLDS, seed=SEED,
+    ).toPandas()
+    fold = pdf["fold"].to_numpy()
     X, y, w = pdf[FEATURES].to_numpy(), pdf[LABEL].to_numpy(), pdf[WEIGHT].to_numpy()
     return [SuffStats.from_arrays(X[fold == k], y[fold == k], w[fold == k])
             for k in range(NUM_FOLDS)]

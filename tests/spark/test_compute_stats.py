@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lasso_spark.core import SuffStats
-from lasso_spark.spark import InvalidInputError, compute_stats, fold_expression
+from lasso_spark.spark import InvalidInputError, assign_folds, compute_stats
 
 pytestmark = pytest.mark.spark
 
@@ -92,7 +92,7 @@ def test_independent_of_partitioning_and_equal_numpy(frame, arrays, num_folds):
             assert a.allclose(b, rtol=1e-10)
 
 
-def test_hash_folds_match_fold_expression_and_are_balanced(spark, arrays):
+def test_hash_folds_match_assign_folds_and_are_balanced(spark, arrays):
     rng = np.random.default_rng(2)
     n, K = 20_000, 5
     pdf = pd.DataFrame({"x0": rng.normal(size=n), "x1": rng.normal(size=n)})
@@ -103,11 +103,11 @@ def test_hash_folds_match_fold_expression_and_are_balanced(spark, arrays):
     # fold sizes are multinomial(n, 1/K): each within 5 standard deviations of n/K
     sd = np.sqrt(n * (1 / K) * (1 - 1 / K))
     assert np.all(np.abs(sizes - n / K) < 5 * sd), sizes
-    # the documented SQL expression reproduces the assignment, row by row
-    expr = fold_expression(
-        [df[c].cast("double") for c in ("x0", "x1", "label")], K, seed=42
-    ).alias("k")
-    got = df.withColumn("k", expr).toPandas()
+    # assign_folds reproduces the assignment, row by row, as a column of the DataFrame
+    got = assign_folds(df, input_cols=["x0", "x1"], num_folds=K, seed=42, output_col="k")
+    assert got.columns == ["x0", "x1", "label", "k"]
+    got = got.toPandas()
+    assert got["k"].notna().all()
     for k in range(K):
         part = got[got["k"] == k]
         ref = SuffStats.from_arrays(part[["x0", "x1"]].to_numpy(), part["label"].to_numpy())
@@ -283,7 +283,8 @@ def test_vector_column_dense_and_sparse(spark):
         (None, 1.0),
         (Vectors.dense([-1.0, 1.0, 1.0]), -2.0),
     ]
-    df = spark.createDataFrame(rows, ["features", "label"]).repartition(2)
+    base = spark.createDataFrame(rows, ["features", "label"])
+    df = base.repartition(2)
     X = np.array([[1, 0, 2], [0, 4, 0], [0, 0, 0], [-1, 1, 1]], dtype=float)
     y = np.array([1.0, 2.0, 0.5, -2.0])
     with pytest.raises(InvalidInputError) as exc:
@@ -296,6 +297,16 @@ def test_vector_column_dense_and_sparse(spark):
     assert r.n_features == 3 and r.feature_names == ["features[0]", "features[1]", "features[2]"]
     assert r.n_rows_skipped == 2 and r.invalid_counts == {"features": 2}
     assert r.total.allclose(SuffStats.from_arrays(X, y), rtol=1e-12)
+    # folds of the valid rows: a dense and a sparse encoding of one vector share a fold
+    twins = spark.createDataFrame(
+        [(Vectors.dense([0.0, 4.0, 0.0]), 2.0), (Vectors.sparse(3, [1], [4.0]), 2.0)] * 5,
+        ["features", "label"],
+    )
+    folded = assign_folds(base.union(twins), features_col="features", num_folds=3, seed=1,
+                          num_features=3).collect()
+    assert [r["features"] for r in folded[:2]] == [rows[0][0], rows[1][0]]  # vectors kept
+    assert [r["fold"] is None for r in folded[:7]] == [False] * 3 + [True] * 3 + [False]
+    assert len({r["fold"] for r in folded[7:]}) == 1
 
 
 def test_vector_assembler_metadata_names(frame, arrays):
@@ -303,9 +314,13 @@ def test_vector_assembler_metadata_names(frame, arrays):
 
     X, y, w, _ = arrays
     vdf = VectorAssembler(inputCols=COLS, outputCol="features").transform(frame)
-    r = compute_stats(vdf, features_col="features", weight_col="w", num_folds=3)
+    r = compute_stats(vdf, features_col="features", weight_col="w", num_folds=3, seed=5)
     assert r.feature_names == COLS
     assert r.total.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-10)
+    # the same rows as columns or as a vector land in the same folds
+    c = compute_stats(frame, input_cols=COLS, weight_col="w", num_folds=3, seed=5)
+    for a, b in zip(r.folds, c.folds):
+        assert a.n_rows == b.n_rows and a.allclose(b, rtol=1e-10)
     with pytest.raises(ValueError, match="disagrees"):
         compute_stats(vdf, features_col="features", num_features=P + 1)
 

@@ -18,13 +18,19 @@ from lasso_spark.spark.batch import (
 )
 
 
+def _packed(Z, null=None):
+    """An Arrow ``list<double>`` column of the rows of ``Z`` (as Spark's ``F.array`` sends it);
+    ``null`` marks elements that are null rather than NaN."""
+    n, m = Z.shape
+    values = pa.array(Z.ravel(), mask=None if null is None else null.ravel())
+    return pa.ListArray.from_arrays(pa.array(np.arange(0, n * m + 1, m, dtype=np.int32)), values)
+
+
 def _batch(X, y, w=None, fold=None, vector=None):
-    cols = []
     if vector is not None:
-        cols.append(vector)
+        cols = [vector, pa.array(y)]
     else:
-        cols += [pa.array(X[:, j]) for j in range(X.shape[1])]
-    cols.append(pa.array(y))
+        cols = [_packed(np.column_stack([X, y]))]
     if w is not None:
         cols.append(pa.array(w))
     if fold is not None:
@@ -142,15 +148,14 @@ def test_invalid_rows_counted_per_column_and_dropped(data):
 
 def test_nulls_count_as_invalid():
     lay = _layout(2)
-    b = pa.RecordBatch.from_arrays(
-        [pa.array([1.0, None, 3.0, 4.0]), pa.array([1.0, 2.0, 5.0, 1.0]),
-         pa.array([1.0, 2.0, None, 0.5])],
-        names=["_c0", "_c1", "_c2"],
-    )
-    acc = _run(lay, [b])
+    Z = np.array([[1.0, 1.0, 1.0], [0.0, 2.0, 2.0], [3.0, 5.0, 0.0], [4.0, 1.0, 0.5]])
+    null = np.zeros(Z.shape, dtype=bool)
+    null[1, 0] = null[2, 2] = True  # x0 of row 1 and y of row 2 are null (Spark's F.array)
+    b = pa.RecordBatch.from_arrays([_packed(Z, null)], names=["_c0"])
+    acc = _run(lay, [b, b.slice(1, 2)])
     c = _counters(acc)
-    assert c[("x0", KIND_NONFINITE)] == 1 and c[("y", KIND_NONFINITE)] == 1
-    assert acc.counts[1] == 2
+    assert c[("x0", KIND_NONFINITE)] == 2 and c[("y", KIND_NONFINITE)] == 2
+    assert acc.counts[1] == 4  # the slice (rows 1, 2) is read through the list offsets
     ref = SuffStats.from_arrays(np.array([[1.0, 1.0], [4.0, 1.0]]), np.array([1.0, 0.5]))
     assert acc.stats[0].allclose(ref, rtol=1e-12)
 
@@ -181,7 +186,7 @@ def test_vectors_dense_sparse_mixed_and_wrong_size():
     assert acc.stats[0].allclose(ref, rtol=1e-12)
     # with folds the same rows, permuted inside the batch, give the same per-fold statistics
     fold = np.array([0, 1, 0, 1, 0, 1, 1, 0, 0])
-    lay2 = _layout(p, vector=True, feature_columns=("features",), num_folds=2)
+    lay2 = _layout(p, vector=True, feature_columns=("features",), num_folds=2, fold_column="f")
     acc2 = _run(lay2, [_batch(None, y, fold=fold, vector=_vectors(rows))])
     assert acc2.stats[0].allclose(SuffStats.from_arrays(X_ok[[0, 3]], y_ok[[0, 3]]), rtol=1e-12)
     assert acc2.stats[1].allclose(SuffStats.from_arrays(X_ok[[1, 2]], y_ok[[1, 2]]), rtol=1e-12)
@@ -191,7 +196,7 @@ def test_dense_vector_fast_path_sliced_batches(data):
     X, y, w, fold = data
     vec = _vectors([("d", r) for r in X])
     lay = _layout(X.shape[1], vector=True, feature_columns=("v",), weight_column="w",
-                  num_folds=4, chunk_rows=33)
+                  num_folds=4, fold_column="f", chunk_rows=33)
     acc = _run(lay, [_batch(None, y, w, fold, vector=vec)])
     for k in range(4):
         m = fold == k

@@ -15,6 +15,7 @@ from lasso_spark.spark.reduce import (
     choose_groups,
     merge_partials,
 )
+from tests.unit.test_batch import _batch
 
 P = 4
 
@@ -30,9 +31,7 @@ def _partitions(X, y, fold, n_parts, K):
     )
     out = []
     for rows in np.array_split(np.arange(len(y)), n_parts):
-        cols = [pa.array(X[rows, j]) for j in range(P)]
-        cols += [pa.array(y[rows]), pa.array(fold[rows], pa.int64())]
-        batch = pa.RecordBatch.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))])
+        batch = _batch(X[rows], y[rows], fold=fold[rows])
         out.extend(partition_stats(iter([batch]), layout=lay))
     return out
 

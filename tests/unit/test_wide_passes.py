@@ -71,11 +71,11 @@ def test_diag_body_per_fold_with_invalid_row(sparse):
         rows[7] = ("s", P, [3], [float("nan")])
         rows[9] = ("s", P + 1, [0], [1.0])  # wrong size
         vec = _vectors(rows)
-        layout = _layout(weight_column="w", num_folds=3)
+        layout = _layout(weight_column="w", num_folds=3, fold_column="f")
     else:
         vec = None
         layout = BatchLayout(n_features=P, feature_columns=tuple(f"x{j}" for j in range(P)),
-                             label_column="y", weight_column="w", num_folds=3)
+                             label_column="y", weight_column="w", num_folds=3, fold_column="f")
     batches = [_batch(X[:200], y[:200], w[:200], fold[:200], None if vec is None else vec[:200]),
                _batch(X[200:], y[200:], w[200:], fold[200:], None if vec is None else vec[200:])]
     out = _body_out(_diag_body(iter(batches), layout))
@@ -115,7 +115,7 @@ def test_chunk_reader_counts_kinds():
 
 def test_gram_body_equals_numpy_centered_products():
     X, y, w, fold = _data()
-    layout = _layout(weight_column="w", num_folds=3)
+    layout = _layout(weight_column="w", num_folds=3, fold_column="f")
     vec = _vectors(_sparse_rows(X))
     index = np.array([0, 1, 2, 4, 5, 9])
     dense = np.count_nonzero(X[:, index], axis=0) > 0.5 * len(y)
@@ -135,7 +135,7 @@ def test_gram_body_equals_numpy_centered_products():
 
 def test_kkt_body_equals_numpy_xtwr_with_heldout_rows():
     X, y, w, fold = _data()
-    layout = _layout(weight_column="w", num_folds=3)
+    layout = _layout(weight_column="w", num_folds=3, fold_column="f")
     vec = _vectors(_sparse_rows(X))
     rng = np.random.default_rng(5)
     index = np.array([0, 2, 7])
