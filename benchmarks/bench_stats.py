@@ -4,7 +4,9 @@ For each width (default 2M rows × 50 features and 1M × 200) a Parquet file is 
 Spark (reused when present), then timed side by side in one run, best of ``--repeats``, with
 the configurations interleaved in every round:
 
-  (a) floor    the same ``mapInArrow`` over the same columns, only counting rows
+  (a) floor    the same ``mapInArrow`` over the same projection (features and label packed in
+               one ``array<double>`` column), only counting rows; (a') the same over ``p + 1``
+               separate double columns (the layout before the packing, for reference)
   (b) stats    ``compute_stats`` with K = 0 and K = 5 (hash folds); K = 5 also with the
                partition statistics merged on the executors first (``reduce_groups=2``, the
                path large ``P · K · p²`` takes automatically)
@@ -76,10 +78,14 @@ def _dataset(spark, data_dir: Path, rows: int, p: int, files: int) -> str:
     return str(path)
 
 
-def _floor(df, cols: list[str]) -> int:
+def _floor(df, cols: list[str], packed: bool = True) -> int:
+    from pyspark.sql import functions as F
+
     from lasso_spark.spark.batch import count_rows
 
-    rows = df.select(*[df[c].cast("double") for c in cols]).mapInArrow(count_rows, "n long")
+    exprs = [df[c].cast("double") for c in cols]
+    projected = df.select(F.array(*exprs)) if packed else df.select(*exprs)
+    rows = projected.mapInArrow(count_rows, "n long")
     return sum(r["n"] for r in rows.collect())
 
 
@@ -100,6 +106,7 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
     cols = [f"x{j}" for j in range(p)]
     configs = {
         "(a) scan floor": lambda: _floor(df, cols + ["label"]),
+        "(a') p+1 columns": lambda: _floor(df, cols + ["label"], packed=False),
         "(b) stats K=0": lambda: compute_stats(df, input_cols=cols),
         "(b) stats K=5": lambda: compute_stats(df, input_cols=cols, num_folds=5),
         "(b) stats K=5 merged": lambda: compute_stats(

@@ -1,10 +1,11 @@
 """Executor side of path scoring: Arrow record batches → per-regParam error sums of a partition.
 
 Runs inside ``mapInArrow``; numpy, pyarrow and numba only. Rows are read by the wide mode's
-:class:`lasso_spark.wide.chunks.ChunkReader` (valid rows as CSR chunks, invalid rows counted per
-``(column, kind)`` exactly as the statistics pass counts them), so scoring drops the same rows a
-fit would. For a path of ``m`` fits with coefficients ``B`` ``(m, p)`` (original feature scale)
-and intercepts ``b0`` ``(m,)``, each slice of valid rows gives the residual matrix::
+:class:`lasso_spark.wide.chunks.ChunkReader` (valid rows as CSR chunks — dense rows for numeric
+columns —, invalid rows counted per ``(column, kind)`` exactly as the statistics pass counts them),
+so scoring drops the same rows a fit would. For a path of ``m`` fits with coefficients ``B``
+``(m, p)`` (original feature scale) and intercepts ``b0`` ``(m,)``, each slice of valid rows gives
+the residual matrix::
 
     R = y 1ᵀ − 1 b0ᵀ − X_A B_Aᵀ      (n × m; A = the features non-zero somewhere on the path)
 
@@ -93,7 +94,7 @@ class ScoreAccumulator:
                 f"{b0.shape}"
             )
         self.layout = layout
-        self.reader = ChunkReader(layout)
+        self.reader = ChunkReader(layout, dense=True)
         self.m = int(B.shape[0])
         self.b0 = b0
         self.active = np.flatnonzero(np.any(B != 0.0, axis=0))
@@ -116,6 +117,15 @@ class ScoreAccumulator:
     def residuals(self, chunk: Chunk, start: int, stop: int) -> np.ndarray:
         """``R[i, t] = y_i − b0_t − x_iᵀβ_t`` for rows ``start:stop`` of ``chunk``."""
         n = stop - start
+        if chunk.X is not None:  # numeric columns: dense rows
+            y = chunk.y[start:stop]
+            if self.active.size == 0:
+                return np.subtract.outer(y, self.b0)
+            X = chunk.X[start:stop]
+            R = (X if self.active.size == X.shape[1] else X[:, self.active]) @ self.B_active
+            np.subtract(y[:, None], R, out=R)
+            R -= self.b0
+            return R
         e0, e1 = int(chunk.indptr[start]), int(chunk.indptr[stop])
         loc = self.loc[chunk.cols[e0:e1]]
         vals = chunk.vals[e0:e1]

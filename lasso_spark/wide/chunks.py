@@ -34,7 +34,7 @@ from lasso_spark.spark.batch import (
     packed_rows,
     vector_wrong_size,
 )
-from lasso_spark.spark.fold_hash import fold_ids_csr
+from lasso_spark.spark.fold_hash import fold_ids, fold_ids_csr
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ MAX_CHUNK_ENTRIES = 2_000_000
 class Chunk:
     """Valid rows of a batch slice in CSR form: row ``i``'s entries are
     ``cols[indptr[i]:indptr[i+1]]`` / ``vals[...]``; ``fold`` is 0 without folds; ``rows`` are
-    the positions of the valid rows in the slice."""
+    the positions of the valid rows in the slice. A reader made with ``dense=True`` gives
+    numeric-column input as the dense ``X`` (valid rows × p) instead, and empty CSR arrays."""
 
     indptr: np.ndarray
     cols: np.ndarray
@@ -57,6 +58,7 @@ class Chunk:
     w: np.ndarray
     fold: np.ndarray
     rows: np.ndarray
+    X: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -68,10 +70,15 @@ def _floats(arr: pa.Array) -> np.ndarray:
 
 
 class ChunkReader:
-    """Turns batches into valid-row CSR chunks and keeps the invalid-row counters."""
+    """Turns batches into valid-row CSR chunks and keeps the invalid-row counters.
 
-    def __init__(self, layout: BatchLayout) -> None:
+    ``dense=True`` keeps numeric-column input dense (``Chunk.X``), for readers that densify
+    anyway (scoring); vector input is always read as CSR.
+    """
+
+    def __init__(self, layout: BatchLayout, dense: bool = False) -> None:
         self.layout = layout
+        self.dense = dense and not layout.vector
         self.counts = np.zeros(layout.n_counters, dtype=np.int64)
         self._slot = {key: N_HEAD_COUNTERS + i for i, key in enumerate(layout.counter_keys)}
 
@@ -126,6 +133,19 @@ class ChunkReader:
             out = (fold < 0) | (fold >= lay.num_folds)
             self._count(lay.fold_column, KIND_RANGE, out)
             bad |= out
+        if self.dense:
+            X = src[:, :p]
+            bad |= self._nonfinite_rows(X)
+            rows = np.arange(n)
+            if bad.any():
+                rows = np.flatnonzero(~bad)
+                self.counts[1] += n - rows.size
+                X, y, w, fold = X[rows], y[rows], w[rows], fold[rows]
+            if lay.hash_folds:
+                weight = w if lay.weight_column is not None else None
+                fold = fold_ids(np.column_stack([X, y]), lay.num_folds, lay.seed, weight)
+            empty = np.zeros(0, dtype=np.int64)
+            return Chunk(empty, empty, np.zeros(0), y, w, fold, rows, X)
         if lay.vector:
             lens, cols, vals, feat_bad = self._vector_entries(batch.column(0))
         else:
@@ -146,20 +166,24 @@ class ChunkReader:
             fold = fold_ids_csr(indptr, cols, vals, y, p, lay.num_folds, lay.seed, weight)
         return Chunk(indptr, cols, vals, y, w, fold, rows)
 
+    def _nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
+        """Rows of ``X`` with a null/NaN/inf feature, counted per feature column."""
+        nonfinite = ~np.isfinite(X)
+        if not nonfinite.any():
+            return np.zeros(X.shape[0], dtype=bool)
+        per_col = np.count_nonzero(nonfinite, axis=0)
+        for j, name in enumerate(self.layout.feature_columns):
+            self.counts[self._slot[(name, KIND_NONFINITE)]] += int(per_col[j])
+        return nonfinite.any(axis=1)
+
     def _column_entries(
         self, X: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Non-zero entries of the numeric features ``X`` (``n × p``, not modified)."""
-        lay = self.layout
         n = X.shape[0]
-        nonfinite = ~np.isfinite(X)
-        bad = np.zeros(n, dtype=bool)
-        if nonfinite.any():
-            per_col = np.count_nonzero(nonfinite, axis=0)
-            for j, name in enumerate(lay.feature_columns):
-                self.counts[self._slot[(name, KIND_NONFINITE)]] += int(per_col[j])
-            bad = nonfinite.any(axis=1)
-            X = np.where(nonfinite, 0.0, X)
+        bad = self._nonfinite_rows(X)
+        if bad.any():
+            X = np.where(np.isfinite(X), X, 0.0)
         rows, cols = np.nonzero(X)
         lens = np.bincount(rows, minlength=n).astype(np.int64)
         return lens, cols.astype(np.int64), X[rows, cols], bad

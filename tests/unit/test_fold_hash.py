@@ -142,3 +142,24 @@ def test_wide_reader_gives_the_gram_pass_folds():
     np.testing.assert_array_equal(chunk.rows, np.flatnonzero(keep))
     expected = fold_ids(np.column_stack([X, y])[keep], K, 2, w[keep])
     np.testing.assert_array_equal(chunk.fold, expected)
+
+
+def test_dense_reader_matches_the_csr_reader():
+    X, y, w = _data(seed=8)
+    X[3, 0] = np.nan
+    y[4] = np.inf
+    w[5] = -1.0
+    p = X.shape[1]
+    lay = BatchLayout(n_features=p, feature_columns=tuple(f"x{j}" for j in range(p)),
+                      label_column="y", weight_column="w", num_folds=3, seed=4)
+    sparse_reader, dense_reader = ChunkReader(lay), ChunkReader(lay, dense=True)
+    a = sparse_reader.read(_batch(X, y, w))
+    b = dense_reader.read(_batch(X, y, w))
+    np.testing.assert_array_equal(sparse_reader.counts, dense_reader.counts)
+    np.testing.assert_array_equal(a.rows, b.rows)
+    np.testing.assert_array_equal(a.fold, b.fold)
+    np.testing.assert_array_equal(b.X, X[b.rows])
+    dense_a = np.zeros((a.n_rows, p))
+    dense_a[np.repeat(np.arange(a.n_rows), np.diff(a.indptr)), a.cols] = a.vals
+    np.testing.assert_array_equal(dense_a, b.X)
+    assert (a.y == b.y).all() and (a.w == b.w).all() and sparse_reader.counts[1] == 3
