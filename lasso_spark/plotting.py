@@ -45,12 +45,13 @@ def plot_path(
 ) -> Any:
     """Coefficients (original scale) against regParam on a log axis, one line per feature that
     is ever non-zero; number of non-zeros on a top axis; the model's regParam as a vertical line.
-    The ``max_labels`` features largest in |standardized coefficient| at the smallest regParam
-    get legend entries."""
+    The features kept at the model's regParam (the path point nearest it), up to
+    ``max_labels`` of them by |standardized coefficient|, get distinct colours and legend
+    entries; the other lines are drawn thin and grey."""
     table = model.pathTable
     if table is None:
         raise ValueError("this model has no path to plot")
-    _pyplot()
+    plt = _pyplot()
     rows = model._path_rows(elastic_net_param)
     reg = table.reg_params[rows]
     if np.any(reg <= 0):
@@ -59,11 +60,18 @@ def plot_path(
     fig, ax = _axes(ax)
     std = model.featureStd if model.featureStd is not None else np.ones(model.numFeatures)
     ever = np.flatnonzero(np.any(coef != 0.0, axis=0))
-    last = np.abs(coef[0] * std)  # rows sorted by increasing regParam: row 0 is the smallest
-    labelled = set(ever[np.argsort(-last[ever], kind="stable")][:max_labels].tolist())
+    at = int(np.argmin(np.abs(np.log(reg) - np.log(model.regParam))))
+    size = np.abs(coef[at] * std)
+    kept = ever[size[ever] > 0.0]
+    labelled = kept[np.argsort(-size[kept], kind="stable")][:max_labels].tolist()
+    colours = plt.get_cmap("tab20" if len(labelled) > 10 else "tab10")
     names = model.featureNames
     for j in ever:
-        ax.plot(reg, coef[:, j], lw=1.2, label=names[j] if j in labelled else None)
+        if j not in labelled:
+            ax.plot(reg, coef[:, j], lw=0.8, color="0.75", zorder=1)
+    for rank, j in enumerate(labelled):
+        ax.plot(reg, coef[:, j], lw=1.4, color=colours(rank % colours.N), label=names[j],
+                zorder=2)
     ax.set_xscale("log")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.axvline(model.regParam, color="k", ls="--", lw=1.0,

@@ -173,6 +173,14 @@ def test_plot_path_and_cv_contents(fitted, tmp_path):
     ever = int(np.count_nonzero(np.any(model.pathTable.coef != 0, axis=0)))
     lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == model.pathTable.n_rows]
     assert len(lines) == ever
+    # legend: the features kept at the chosen regParam, largest first, in distinct colours
+    coef = np.asarray(model.coefficients.toArray())
+    kept = np.flatnonzero(coef)
+    kept = kept[np.argsort(-np.abs(coef[kept] * model.featureStd[kept]), kind="stable")][:10]
+    named = [ln for ln in lines if not str(ln.get_label()).startswith("_")]
+    assert 0 < len(named) < ever or len(kept) == ever
+    assert [ln.get_label() for ln in named] == [model.featureNames[j] for j in kept]
+    assert len({ln.get_color() for ln in named}) == len(named)
     assert ax.get_xscale() == "log"
     vlines = [ln for ln in ax.get_lines() if "chosen" in str(ln.get_label())]
     assert vlines and vlines[0].get_xdata()[0] == model.regParam
