@@ -13,10 +13,12 @@ State kept along the path: ``beta`` and the gradient of the smooth part with the
 
     z = g_j + G_jj β_j,   β_j ← S(z, l1 v_j) / (G_jj + l2 v_j),   g ← g − G[j, :] Δβ_j
 
-Each strong set S is solved on a contiguous copy of ``G[S][:, S]`` (from a float32 copy of G
+Each strong set S is solved on a compact copy of ``G[S][:, S]`` (from a float32 copy of G
 when p is large: the passes are memory bound), with ``g`` kept exactly on S; ``g`` over all
 features is rebuilt in float64 (``g = c − Σ_k β_k G[k, :]``, which also clears accumulated
-rounding) before every KKT check over all features.
+rounding) before every KKT check over all features. The compact copy is kept across alphas:
+features joining S are appended (rows and columns copied), and it is rebuilt only when more
+than a quarter of it has left S; passes still visit features in index order.
 
 Per alpha (warm start from the previous solution, or its linear extrapolation in alpha when
 that lowers the objective — exact for the lasso while no sign changes):
@@ -249,24 +251,57 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
 
 
 @njit(cache=True)
+def _compact_update(Gsrc, Gc, order, pos, nC, S, nS, rebuild):
+    """Make the compact Gram ``Gc[:nC, :nC] = Gsrc[order][:, order]`` cover the features
+    ``S[:nS]``: missing ones are appended (their rows and columns copied); with ``rebuild`` the
+    compact set is first emptied, so it becomes exactly S. Grows ``Gc`` geometrically (capacity
+    at most p). Returns the (possibly new) buffer and the new size."""
+    if rebuild:
+        for a in range(nC):
+            pos[order[a]] = -1
+        nC = 0
+    n = nC
+    for t in range(nS):
+        j = S[t]
+        if pos[j] < 0:
+            pos[j] = n
+            order[n] = j
+            n += 1
+    if n == nC:
+        return Gc, nC
+    if n > Gc.shape[0]:
+        cap = min(Gsrc.shape[0], max(2 * n, 64))
+        grown = np.empty((cap, cap), Gsrc.dtype)
+        for a in range(nC):
+            for b in range(nC):
+                grown[a, b] = Gc[a, b]
+        Gc = grown
+    for a in range(nC, n):
+        row = Gsrc[order[a]]
+        for b in range(n):
+            Gc[a, b] = row[order[b]]
+    for a in range(nC):
+        for b in range(nC, n):
+            Gc[a, b] = Gc[b, a]
+    return Gc, n
+
+
+@njit(cache=True)
 def _solve_restricted(
-    S, nS, Gsrc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters
+    C, nC, Gc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters
 ):
-    """Solve the problem restricted to ``S[:nS]`` on a contiguous copy ``Gsrc[S][:, S]``
-    (``Gsrc`` is G or its float32 copy): passes over the KKT violators of S alternate with
-    active-set cycling until A's gap ≤ ``tol_abs`` and S has no violator. Writes β on S back;
-    ``g`` is left stale (the caller rebuilds it). Returns the pass count."""
-    Gc = np.empty((nS, nS), Gsrc.dtype)
+    """Solve the problem restricted to the compact features ``C[:nC]`` (``Gc[:nC, :nC]`` their
+    Gram, from G or its float32 copy): passes over the KKT violators alternate with active-set
+    cycling until A's gap ≤ ``tol_abs`` and the compact set has no violator. Writes β on it
+    back; ``g`` is left stale (the caller rebuilds it). Returns the pass count."""
+    nS = nC
     gS = np.empty(nS)
     bS = np.empty(nS)
     cS = np.empty(nS)
     vS = np.empty(nS)
     dS = np.empty(nS)
     for a in range(nS):
-        j = S[a]
-        row = Gsrc[j]
-        for b in range(nS):
-            Gc[a, b] = row[S[b]]
+        j = C[a]
         gS[a] = g[j]
         bS[a] = beta[j]
         cS[a] = c[j]
@@ -274,10 +309,13 @@ def _solve_restricted(
         dS[a] = diag[j]
     A = np.empty(nS, dtype=np.int64)
     V = np.empty(nS, dtype=np.int64)
+    # sweep in feature order whatever the storage order (cyclic CD on chain-like designs
+    # converges several times faster along the chain than in arrival order)
+    by_feature = np.argsort(C[:nS])
     while it < max_iter:
         nA = 0
         nV = 0
-        for a in range(nS):
+        for a in by_feature:
             if bS[a] != 0.0 or vS[a] == 0.0:
                 A[nA] = a
                 nA += 1
@@ -298,7 +336,7 @@ def _solve_restricted(
         if it == it0:
             break  # A already at tolerance and no violators: restricted problem solved
     for a in range(nS):
-        beta[S[a]] = bS[a]
+        beta[C[a]] = bS[a]
     return it
 
 
@@ -356,19 +394,40 @@ def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
 
 
 @njit(cache=True)
-def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt, counters):
+def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, g1, g2, beta, g, pred, g_alt,
+                        counters):
     """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
-    lasso while the signs do not change); kept only if it lowers the objective at ``a0``."""
+    lasso while the signs do not change); kept only if it lowers the objective at ``a0``
+    (returns True then).
+
+    ``g1``, ``g2`` are the exact gradients ``c − G b1``, ``c − G b2``: the prediction's gradient
+    is their extrapolation (``g`` is affine in β), corrected by a row of G for every coefficient
+    that is not extrapolated (kept at 0 instead of crossing zero), so no product with all of G
+    is needed."""
     f = (a0 - a1) / (a1 - a2)
     p = beta.shape[0]
-    pred = np.empty(p)
+    n_fix = 0
     for j in range(p):
-        pred[j] = b1[j] + f * (b1[j] - b2[j])
-        if v[j] > 0.0 and (pred[j] > 0.0) != (b1[j] > 0.0) and b1[j] != 0.0:
-            pred[j] = 0.0  # do not push a coefficient through zero
+        lin = b1[j] + f * (b1[j] - b2[j])
+        pred[j] = lin
+        g_alt[j] = g1[j] + f * (g1[j] - g2[j])
         if b1[j] == 0.0 and b2[j] == 0.0:
             pred[j] = 0.0
-    _refresh_gradient(G, c, g_alt, pred)
+        elif v[j] > 0.0 and b1[j] != 0.0 and (lin > 0.0) != (b1[j] > 0.0):
+            pred[j] = 0.0  # do not push a coefficient through zero
+            n_fix += 1
+    if 8 * n_fix > p:
+        counters[4] += 1
+        _refresh_gradient(G, c, g_alt, pred)
+    elif n_fix > 0:
+        for j in range(p):
+            if b1[j] != 0.0 and pred[j] == 0.0 and v[j] > 0.0:
+                lin = b1[j] + f * (b1[j] - b2[j])
+                if lin != 0.0:
+                    # g_alt was computed for β_j = lin; the prediction has β_j = 0
+                    row = G[j]
+                    for i in range(p):
+                        g_alt[i] += row[i] * lin
     if _primal_from_gradient(c, g_alt, pred, v, yy, l1, l2) < _primal_from_gradient(
         c, g, beta, v, yy, l1, l2
     ):
@@ -376,6 +435,8 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, beta, g, g_alt,
         for j in range(p):
             beta[j] = pred[j]
             g[j] = g_alt[j]
+        return True
+    return False
 
 
 @njit(cache=True)
@@ -411,62 +472,88 @@ def cd_path(
         diag[j] = G[j, j]
     all_idx = np.arange(p)
     S = np.empty(p, dtype=np.int64)
-    in_S = np.zeros(p, dtype=np.bool_)
+    # compact Gram of the working set, kept across alphas: features are appended as they join
+    # and the set is rebuilt (sorted) when too many of its members have left the strong set
+    order = np.empty(p, dtype=np.int64)
+    pos = np.full(p, -1, dtype=np.int64)
+    nC = 0
+    Gc32 = np.empty((0, 0), np.float32)
+    Gc64 = np.empty((0, 0), np.float64)
     g_alt = np.empty(p)
+    pred = np.empty(p)
+    # exact gradients at the last two solutions (for the extrapolated warm start)
+    g1 = np.empty(p)
+    g2 = np.empty(p)
     alpha_prev = alphas[0] if m > 0 else 0.0
     for ia in range(m):
         alpha = alphas[ia]
         l1 = alpha * rho
         l2 = alpha * (1.0 - rho)
         frozen = alpha >= alpha_zero  # penalized coefficients are exactly 0
+        # g exact (freshly rebuilt) unless the extrapolated warm start replaced it
+        g_exact = True
         if predict and not frozen and ia >= 2 and alphas[ia - 2] > alpha_prev:
-            counters[4] += 1
-            _predict_warm_start(G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2],
-                                coefs[ia - 1], coefs[ia - 2], beta, g, g_alt, counters)
+            g_exact = not _predict_warm_start(
+                G, c, yy, v, l1, l2, alpha, alpha_prev, alphas[ia - 2], coefs[ia - 1],
+                coefs[ia - 2], g1, g2, beta, g, pred, g_alt, counters)
         thresh = rho * (2.0 * alpha - alpha_prev)
         nS = 0
+        n_in = 0
         for j in range(p):
             keep = v[j] == 0.0
             if not frozen:
                 keep = keep or beta[j] != 0.0 or abs(g[j]) >= thresh * v[j]
-            in_S[j] = keep
             if keep:
                 S[nS] = j
                 nS += 1
+                if pos[j] >= 0:
+                    n_in += 1
+        rebuild = nC + (nS - n_in) > nS + nS // 4 + 32
         it = 0
         gap = np.inf
         while True:
             it_before = it
             if low:
-                it = _solve_restricted(S, nS, G32, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
-                                       max_iter, anderson, counters)
+                Gc32, nC = _compact_update(G32, Gc32, order, pos, nC, S, nS, rebuild)
+                it = _solve_restricted(order, nC, Gc32, diag, c, yy, g, beta, v, l1, l2,
+                                       tol_abs, it, max_iter, anderson, counters)
             else:
-                it = _solve_restricted(S, nS, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it,
-                                       max_iter, anderson, counters)
+                Gc64, nC = _compact_update(G, Gc64, order, pos, nC, S, nS, rebuild)
+                it = _solve_restricted(order, nC, Gc64, diag, c, yy, g, beta, v, l1, l2,
+                                       tol_abs, it, max_iter, anderson, counters)
+            rebuild = False
             # certify in float64 over all features: exact gradient, exact unpenalized part,
-            # KKT outside S, full duality gap
+            # KKT outside the working set, full duality gap
             counters[6] += 1
             counters[4] += 1
             _refresh_gradient(G, c, g, beta)
             _fit_unpenalized(G, U, Ginv, g, beta)
             gap = _gap(all_idx, p, c, g, beta, v, yy, l1, l2)
-            n_viol = 0
+            nS = 0  # from here on S lists the violators to append
             if not frozen:
                 for j in range(p):
-                    if not in_S[j] and abs(g[j]) > l1 * v[j]:
-                        in_S[j] = True
+                    if pos[j] < 0 and abs(g[j]) > l1 * v[j]:
                         S[nS] = j
                         nS += 1
-                        n_viol += 1
+            n_viol = nS
             if (n_viol == 0 and gap <= tol_abs) or it >= max_iter:
                 break
-            if n_viol == 0 and it == it_before and not low:
+            if n_viol == 0 and it == it_before and not low and g_exact:
                 break  # no pass possible: the gap is at the rounding floor of tol_abs
+            g_exact = True
             if n_viol == 0 and low:
                 low = False  # float32 passes cannot reach this tolerance: float64 from now on
                 counters[7] += 1
+                Gc32 = np.empty((0, 0), np.float32)
+                # the float64 compact Gram starts from the current working set
+                for a in range(nC):
+                    S[a] = order[a]
+                nS = nC
+                rebuild = True
         for j in range(p):
             coefs[ia, j] = beta[j]
+            g2[j] = g1[j]
+            g1[j] = g[j]
         gaps[ia] = gap
         n_iter[ia] = it
         alpha_prev = alpha
