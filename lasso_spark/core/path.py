@@ -45,7 +45,7 @@ __all__ = [
 
 
 # kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start, bit 2: no
-# float32 passes); for benchmarks only
+# float32 passes, bit 3: plain cyclic instead of block passes); for benchmarks and tests only
 _solver_flags = 0
 # from this many features on, active-set passes read a float32 copy of the Gram (memory bound)
 _MIXED_MIN_P = 256
@@ -241,7 +241,7 @@ def warmup() -> float:
     coefs = np.zeros((2, 2))
     _cd.cd_path(G, G.astype(np.float32), c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100,
                 np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
-                np.zeros(2, dtype=np.int64), 0, np.zeros(8, dtype=np.int64))
+                np.zeros(2, dtype=np.int64), 0, np.zeros(10, dtype=np.int64))
     return time.perf_counter() - t0
 
 
@@ -286,7 +286,7 @@ def enet_path(
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]
     tol_abs = float(tol) * d.yy
     coefs_r = np.zeros((m, q))
-    counters = np.zeros(8, dtype=np.int64)
+    counters = np.zeros(10, dtype=np.int64)
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
     if q > 0 and m > 0:
