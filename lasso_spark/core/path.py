@@ -125,8 +125,10 @@ def design(
     usable &= np.isfinite(v)
     index = np.flatnonzero(usable)
     s = scale[index]
-    G = M[np.ix_(index, index)] / (W * np.outer(s, s))
-    G = np.ascontiguousarray(0.5 * (G + G.T))
+    if index.shape[0] < p:
+        M = M[np.ix_(index, index)]
+    G = _cd.scaled_gram(np.ascontiguousarray(M, dtype=np.float64),
+                        np.ascontiguousarray(s, dtype=np.float64), float(W))
     c = np.ascontiguousarray(m_xy[index] / (W * s))
     return Design(G, c, float(m_yy / W), index, scale, np.ascontiguousarray(v[index]), p)
 
