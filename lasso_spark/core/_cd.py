@@ -52,7 +52,12 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
+
+try:  # optional: BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
+    from scipy.linalg.blas import dsymv as _dsymv
+except ImportError:  # pragma: no cover - scipy is not a runtime dependency
+    _dsymv = None
 
 logger = logging.getLogger(__name__)
 
@@ -123,17 +128,27 @@ def _gap(T, nT, c, g, beta, v, yy, l1, l2):
     )
 
 
+def _symmetric_times(G: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``G x`` for a symmetric C-ordered float64 ``G``: BLAS dsymv on ``Gᵀ`` (Fortran order,
+    the same matrix) when scipy is installed — it reads one triangle, so about twice as fast as
+    a gemv on a memory-bound G — else a gemv."""
+    if _dsymv is not None:
+        return _dsymv(1.0, G.T, x)
+    return G @ x
+
+
 @njit(cache=True)
 def _refresh_gradient(G, c, g, beta):
-    """Rebuild ``g = c − Gβ`` over all features: BLAS gemv when β has many non-zeros, else
-    from the rows of the non-zeros."""
+    """Rebuild ``g = c − Gβ`` over all features (G symmetric): BLAS symv/gemv when β has many
+    non-zeros, else from the rows of the non-zeros."""
     p = c.shape[0]
     nnz = 0
     for k in range(p):
         if beta[k] != 0.0:
             nnz += 1
     if 4 * nnz > p:
-        Gb = np.dot(G, beta)
+        with objmode(Gb="float64[:]"):
+            Gb = _symmetric_times(G, beta)
         for i in range(p):
             g[i] = c[i] - Gb[i]
         return
@@ -579,6 +594,7 @@ def cd_path(
     n_iter, flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
+    ``G`` (C-ordered float64) must be exactly symmetric (:func:`scaled_gram` makes it so).
 
     ``alphas`` decreasing; for ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (KKT holds
     there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are
