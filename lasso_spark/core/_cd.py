@@ -67,6 +67,7 @@ _ANDERSON_K = 5
 # other feature is updated (measured on bench_solver: 32–96 and 3–6 are all within 10%)
 _BLOCK = 64
 _BLOCK_SWEEPS = 4
+_BLOCK_STOP = 0.25
 
 
 @njit(cache=True)
@@ -255,7 +256,7 @@ def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blk, gl, old, rows):
                         big = ad
             if rep == 0:
                 first = big
-            elif big <= 0.25 * first:
+            elif big <= _BLOCK_STOP * first:
                 break
         # g −= G[K, :]ᵀ δ_K, four rows per sweep over g
         nd = 0
@@ -304,7 +305,7 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
     extr = np.empty(nA)
     g_ext = np.empty(p)
     nb = min(B, nA) if B > 0 else 1
-    blk = np.empty((nb, nb))
+    blk = np.empty((nb, nb), G.dtype)  # exact copies of G entries
     gl = np.empty(nb)
     old = np.empty(nb)
     rows = np.empty(nb, dtype=np.int64)

@@ -147,7 +147,7 @@ def _alpha_max_design(d: Design, rho: float, beta0: np.ndarray) -> float:
     pen = d.v > 0.0
     if not pen.any():
         return 0.0
-    g = d.c - d.G @ beta0
+    g = d.c - d.G @ beta0 if np.any(beta0) else d.c
     return float(np.max(np.abs(g[pen]) / d.v[pen]) / rho)
 
 
