@@ -397,12 +397,14 @@ def _compact_update(Gsrc, Gc, order, pos, nC, S, nS, rebuild):
 
 @njit(cache=True)
 def _solve_restricted(
-    C, nC, Gc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters, B, R
+    C, pos, nC, Gc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters,
+    B, R
 ):
     """Solve the problem restricted to the compact features ``C[:nC]`` (``Gc[:nC, :nC]`` their
-    Gram, from G or its float32 copy): passes over the KKT violators alternate with active-set
-    cycling until A's gap ≤ ``tol_abs`` and the compact set has no violator. Writes β on it
-    back; ``g`` is left stale (the caller rebuilds it). Returns the pass count."""
+    Gram, from G or its float32 copy; ``pos`` the inverse map, −1 outside): passes over the
+    KKT violators alternate with active-set cycling until A's gap ≤ ``tol_abs`` and the
+    compact set has no violator. Writes β on it back; ``g`` is left stale (the caller rebuilds
+    it). Returns the pass count."""
     nS = nC
     gS = np.empty(nS)
     bS = np.empty(nS)
@@ -420,7 +422,12 @@ def _solve_restricted(
     V = np.empty(nS, dtype=np.int64)
     # sweep in feature order whatever the storage order (cyclic CD on chain-like designs
     # converges several times faster along the chain than in arrival order)
-    by_feature = np.argsort(C[:nS])
+    by_feature = np.empty(nS, dtype=np.int64)
+    k = 0
+    for j in range(pos.shape[0]):
+        if pos[j] >= 0:
+            by_feature[k] = pos[j]
+            k += 1
     while it < max_iter:
         nA = 0
         nV = 0
@@ -673,11 +680,11 @@ def cd_path(
                 counters[8] += 1
             if low:
                 Gc32, nC = _compact_update(G32, Gc32, order, pos, nC, S, nS, rebuild)
-                it = _solve_restricted(order, nC, Gc32, diag, c, yy, g, beta, v, l1, l2,
+                it = _solve_restricted(order, pos, nC, Gc32, diag, c, yy, g, beta, v, l1, l2,
                                        tol_abs, it, max_iter, anderson, counters, B, R)
             else:
                 Gc64, nC = _compact_update(G, Gc64, order, pos, nC, S, nS, rebuild)
-                it = _solve_restricted(order, nC, Gc64, diag, c, yy, g, beta, v, l1, l2,
+                it = _solve_restricted(order, pos, nC, Gc64, diag, c, yy, g, beta, v, l1, l2,
                                        tol_abs, it, max_iter, anderson, counters, B, R)
             counters[9] += nC - nC_before
             rebuild = False
