@@ -15,13 +15,15 @@ State kept along the path: ``beta`` and the gradient of the smooth part with the
 
 Each strong set S is solved on a compact copy of ``G[S][:, S]`` (from a float32 copy of G
 when p is large: the passes are memory bound), with ``g`` kept exactly on S; ``g`` over all
-features is rebuilt in float64 (``g = c − Σ_k β_k G[k, :]``, which also clears accumulated
-rounding) before every KKT check over all features. The compact copy is kept across alphas:
-features joining S are appended (rows and columns copied), and it is rebuilt only when more
-than a quarter of it has left S; passes still visit features in index order.
+features is rebuilt in float64 (``g = c − Gβ``: BLAS dsymv, which reads one triangle of the
+symmetric G, when scipy is installed; rows of the non-zeros when β is sparse; this also clears
+accumulated rounding) before every KKT check over all features. The compact copy is kept
+across alphas: features joining S are appended (rows and columns copied), and it is rebuilt
+only when more than a quarter of it has left S; passes still visit features in index order.
 
 Per alpha (warm start from the previous solution, or its linear extrapolation in alpha when
-that lowers the objective — exact for the lasso while no sign changes):
+that lowers the objective — exact for the lasso while no sign changes; its gradient is the same
+extrapolation of the last two exact gradients, so it needs no product with G):
 
 1. sequential strong rule: S = support ∪ unpenalized ∪ {j : |g_j| ≥ ρ v_j (2α_k − α_{k−1})};
 2. a pass over the KKT violators of S (|g_j| > l1 v_j, β_j = 0) lets them in;
