@@ -218,19 +218,24 @@ def _anderson_weights(hist, K, nA, out):
 
 
 @njit(cache=True)
-def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blk, gl, old, rows):
+def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, old, rows):
     """Block coordinate descent pass over ``A[:nA]``: consecutive blocks of ``B`` features are
     swept up to ``R`` times on a dense copy of their ``B×B`` Gram block (cache resident) with
     their own gradient, then ``g`` is updated on every feature with one row per changed
-    coefficient, as in :func:`_sweep`. Returns the number of coefficients changed."""
+    coefficient, as in :func:`_sweep`. ``blocks[k]`` holds block k's copy, made on the first
+    pass (``copied`` False) and reused while A is unchanged. Returns the number of coefficients
+    changed."""
     p = g.shape[0]
     changed = 0
     for k0 in range(0, nA, B):
         nb = min(nA, k0 + B) - k0
+        blk = blocks[k0 // B]
+        if not copied:
+            for a in range(nb):
+                row = G[A[k0 + a]]
+                for b in range(nb):
+                    blk[a, b] = row[A[k0 + b]]
         for a in range(nb):
-            row = G[A[k0 + a]]
-            for b in range(nb):
-                blk[a, b] = row[A[k0 + b]]
             gl[a] = g[A[k0 + a]]
             old[a] = beta[A[k0 + a]]
         first = 0.0
@@ -307,7 +312,9 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
     extr = np.empty(nA)
     g_ext = np.empty(p)
     nb = min(B, nA) if B > 0 else 1
-    blk = np.empty((nb, nb), G.dtype)  # exact copies of G entries
+    # copies of the Gram blocks of A (exact copies of G's entries), made on the first pass
+    blocks = np.empty(((nA + nb - 1) // nb, nb, nb), G.dtype)
+    copied = False
     gl = np.empty(nb)
     old = np.empty(nb)
     rows = np.empty(nb, dtype=np.int64)
@@ -316,7 +323,9 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
         if _gap(A, nA, c, g, beta, v, yy, l1, l2) <= tol_abs:
             break
         if B > 0:
-            _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blk, gl, old, rows)
+            _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, old,
+                         rows)
+            copied = True
         else:
             _sweep(A, nA, G, diag, g, beta, v, l1, l2)
         it += 1
