@@ -45,7 +45,7 @@ __all__ = [
 
 
 # kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start, bit 2: no
-# float32 passes); for benchmarks only
+# float32 passes, bit 3: plain cyclic instead of block passes); for benchmarks and tests only
 _solver_flags = 0
 # from this many features on, active-set passes read a float32 copy of the Gram (memory bound)
 _MIXED_MIN_P = 256
@@ -125,8 +125,10 @@ def design(
     usable &= np.isfinite(v)
     index = np.flatnonzero(usable)
     s = scale[index]
-    G = M[np.ix_(index, index)] / (W * np.outer(s, s))
-    G = np.ascontiguousarray(0.5 * (G + G.T))
+    if index.shape[0] < p:
+        M = M[np.ix_(index, index)]
+    G = _cd.scaled_gram(np.ascontiguousarray(M, dtype=np.float64),
+                        np.ascontiguousarray(s, dtype=np.float64), float(W))
     c = np.ascontiguousarray(m_xy[index] / (W * s))
     return Design(G, c, float(m_yy / W), index, scale, np.ascontiguousarray(v[index]), p)
 
@@ -145,7 +147,7 @@ def _alpha_max_design(d: Design, rho: float, beta0: np.ndarray) -> float:
     pen = d.v > 0.0
     if not pen.any():
         return 0.0
-    g = d.c - d.G @ beta0
+    g = d.c - d.G @ beta0 if np.any(beta0) else d.c
     return float(np.max(np.abs(g[pen]) / d.v[pen]) / rho)
 
 
@@ -241,7 +243,7 @@ def warmup() -> float:
     coefs = np.zeros((2, 2))
     _cd.cd_path(G, G.astype(np.float32), c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100,
                 np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
-                np.zeros(2, dtype=np.int64), 0, np.zeros(8, dtype=np.int64))
+                np.zeros(2, dtype=np.int64), 0, np.zeros(10, dtype=np.int64))
     return time.perf_counter() - t0
 
 
@@ -286,7 +288,7 @@ def enet_path(
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]
     tol_abs = float(tol) * d.yy
     coefs_r = np.zeros((m, q))
-    counters = np.zeros(8, dtype=np.int64)
+    counters = np.zeros(10, dtype=np.int64)
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
     if q > 0 and m > 0:
