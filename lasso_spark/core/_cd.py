@@ -56,9 +56,9 @@ import logging
 import numpy as np
 from numba import njit, objmode
 
-try:  # optional: BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
+try:  # BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
     from scipy.linalg.blas import dsymv as _dsymv
-except ImportError:  # pragma: no cover - scipy is not a runtime dependency
+except ImportError:  # pragma: no cover - scipy is a dependency (numba's np.dot needs it too)
     _dsymv = None
 
 logger = logging.getLogger(__name__)
