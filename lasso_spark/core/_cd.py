@@ -72,6 +72,16 @@ _BLOCK_SWEEPS = 4
 _BLOCK_STOP = 0.25
 
 
+@njit(cache=True, inline="always")
+def _prox(z, thr, denom):
+    """Coordinate minimizer of ``½·denom·b² − z·b + thr·|b|``: soft-thresholding of ``z``."""
+    if z > thr:
+        return (z - thr) / denom
+    if z < -thr:
+        return (z + thr) / denom
+    return 0.0
+
+
 @njit(cache=True)
 def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
     """One cyclic pass over features ``T[:nT]``; ``g`` is updated on every feature with
@@ -83,12 +93,7 @@ def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
         bj = beta[j]
         z = g[j] + diag[j] * bj
         thr = l1 * v[j]
-        if z > thr:
-            new = (z - thr) / (diag[j] + l2 * v[j])
-        elif z < -thr:
-            new = (z + thr) / (diag[j] + l2 * v[j])
-        else:
-            new = 0.0
+        new = _prox(z, thr, diag[j] + l2 * v[j])
         d = new - bj
         if d != 0.0:
             beta[j] = new
@@ -246,12 +251,7 @@ def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, o
                 bj = beta[j]
                 z = gl[a] + diag[j] * bj
                 thr = l1 * v[j]
-                if z > thr:
-                    new = (z - thr) / (diag[j] + l2 * v[j])
-                elif z < -thr:
-                    new = (z + thr) / (diag[j] + l2 * v[j])
-                else:
-                    new = 0.0
+                new = _prox(z, thr, diag[j] + l2 * v[j])
                 d = new - bj
                 if d != 0.0:
                     beta[j] = new

@@ -9,18 +9,11 @@ import pytest
 import lasso_spark.core.path as path_mod
 from lasso_spark.core import SuffStats, enet_path
 from tests.unit.enet_reference import duality_gap, objective, sk_enet, standardize
+from tests.unit.test_path import _ar_design
 
 # path._solver_flags bits: 1 no Anderson, 2 no extrapolated warm start, 4 no float32 passes,
 # 8 plain cyclic passes instead of block passes
 PLAIN_FLOAT64 = 1 | 2 | 4 | 8
-
-
-def _ar_design(rng, n, p, corr):
-    X = np.empty((n, p))
-    X[:, 0] = rng.standard_normal(n)
-    for j in range(1, p):
-        X[:, j] = corr * X[:, j - 1] + np.sqrt(1 - corr**2) * rng.standard_normal(n)
-    return X
 
 
 def _response(rng, X, k):
