@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +42,10 @@ from lasso_spark.spark.fold_hash import fold_ids
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BatchHead",
     "BatchLayout",
     "packed_rows",
+    "read_head",
     "PartitionAccumulator",
     "OUTPUT_DDL",
     "partition_stats",
@@ -131,11 +133,6 @@ class BatchLayout:
         return self.num_folds > 0 and self.fold_column is None
 
     @property
-    def label_pos(self) -> int | None:
-        """Position of the label column (``None``: it is the last value of the packed array)."""
-        return 1 if self.vector else None
-
-    @property
     def weight_pos(self) -> int | None:
         return (2 if self.vector else 1) if self.weight_column is not None else None
 
@@ -185,6 +182,56 @@ def packed_rows(arr: pa.Array, width: int) -> np.ndarray:
     if flat.shape[0] != n * width:
         raise ValueError(f"packed column holds {flat.shape[0]} values for {n} rows of {width}")
     return flat.reshape(n, width)
+
+
+@dataclass
+class BatchHead:
+    """The columns of a batch other than the features, checked.
+
+    ``src`` is the packed ``[X | y]`` matrix (numeric input; ``None`` for a vector column),
+    ``y`` the label, ``w`` the weights (``None`` without a weight column) and ``bad`` the rows
+    whose label or weight is invalid. ``fold`` holds the user's fold ids (``None`` without a
+    fold column; null → −1) and ``out_of_range`` the rows whose fold id is outside ``[0, K)``.
+    """
+
+    src: np.ndarray | None
+    y: np.ndarray
+    w: np.ndarray | None
+    bad: np.ndarray
+    fold: np.ndarray | None
+    out_of_range: np.ndarray | None
+
+
+def read_head(
+    batch: pa.RecordBatch, layout: BatchLayout, count: Callable[[str, str, np.ndarray], None]
+) -> BatchHead:
+    """Label, weight and fold column of a batch, with their invalid rows passed to ``count``
+    per ``(column, kind)``: the one reading for the statistics pass, wide mode and scoring."""
+    n = batch.num_rows
+    p = layout.n_features
+    src = None
+    if layout.vector:
+        y = _float_column(batch.column(1))
+    else:
+        src = packed_rows(batch.column(0), p + 1)  # [X | y], read-only when zero-copy
+        y = src[:, p]
+    bad = ~np.isfinite(y)
+    count(layout.label_column, KIND_NONFINITE, bad)
+    w = None
+    if layout.weight_pos is not None:
+        w = _float_column(batch.column(layout.weight_pos))
+        nonfinite = ~np.isfinite(w)
+        negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
+        count(layout.weight_column, KIND_NONFINITE, nonfinite)
+        count(layout.weight_column, KIND_NEGATIVE, negative)
+        bad |= nonfinite | negative
+    fold = out_of_range = None
+    if layout.fold_pos is not None:
+        column = pc.fill_null(batch.column(layout.fold_pos), -1)
+        fold = np.asarray(column.to_numpy(), dtype=np.int64)
+        out_of_range = (fold < 0) | (fold >= layout.num_folds)
+        count(layout.fold_column, KIND_RANGE, out_of_range)
+    return BatchHead(src, y, w, bad, fold, out_of_range)
 
 
 class PartitionAccumulator:
@@ -239,41 +286,20 @@ class PartitionAccumulator:
         if n == 0:
             return
         self.counts[0] += n
-        p = lay.n_features
-        if lay.vector:
-            y = _float_column(batch.column(1))
-        else:
-            src = packed_rows(batch.column(0), p + 1)  # [X | y], read-only when zero-copy
-            y = src[:, p]
-        pre_bad = ~np.isfinite(y)  # label problems are also seen in Z's last column
-        self._count(lay.label_column, KIND_NONFINITE, pre_bad)
-
-        w = None
-        if lay.weight_pos is not None:
-            w = _float_column(batch.column(lay.weight_pos))
-            nonfinite = ~np.isfinite(w)
-            negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
-            self._count(lay.weight_column, KIND_NONFINITE, nonfinite)
-            self._count(lay.weight_column, KIND_NEGATIVE, negative)
-            bad_w = nonfinite | negative
-            if bad_w.any():
-                pre_bad |= bad_w
-                w = np.where(bad_w, 0.0, w)
+        head = read_head(batch, lay, self._count)
+        src, y, w, pre_bad = head.src, head.y, head.w, head.bad
+        if w is not None and pre_bad.any():
+            w = np.where(pre_bad, 0.0, w)  # bad rows are dropped; keep their weight finite
         if lay.vector:
             src, vec_bad = self._dense_from_vectors(batch.column(0), y)
             pre_bad |= vec_bad
 
         K = lay.num_folds
         if K > 0:
-            if lay.fold_pos is None:
+            if head.fold is None:
                 fold = fold_ids(src, K, lay.seed, w)
-            else:
-                column = pc.fill_null(batch.column(lay.fold_pos), -1)
-                fold = np.asarray(column.to_numpy(), dtype=np.int64)
-                out_of_range = (fold < 0) | (fold >= K)
-                self._count(lay.fold_column, KIND_RANGE, out_of_range)
-                if out_of_range.any():
-                    fold = np.where(out_of_range, K, fold)  # sorts after every fold; never used
+            else:  # out-of-range ids sort after every fold and are never accumulated
+                fold = np.where(head.out_of_range, K, head.fold)
             # small integer keys take numpy's linear-time radix sort
             order = np.argsort(fold.astype(np.int8 if K < 127 else np.int32), kind="stable")
             fold = fold[order]

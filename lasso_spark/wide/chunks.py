@@ -25,13 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lasso_spark.spark.batch import (
-    KIND_NEGATIVE,
     KIND_NONFINITE,
-    KIND_RANGE,
     KIND_SIZE,
     N_HEAD_COUNTERS,
     BatchLayout,
-    packed_rows,
+    read_head,
     vector_wrong_size,
 )
 from lasso_spark.spark.fold_hash import fold_ids, fold_ids_csr
@@ -109,30 +107,13 @@ class ChunkReader:
         n = batch.num_rows
         p = lay.n_features
         self.counts[0] += n
-        if lay.vector:
-            y = _floats(batch.column(1))
-        else:
-            src = packed_rows(batch.column(0), p + 1)  # [X | y]
-            y = src[:, p]
-        bad = ~np.isfinite(y)
-        self._count(lay.label_column, KIND_NONFINITE, bad)
-        if lay.weight_pos is not None:
-            w = _floats(batch.column(lay.weight_pos))
-            nonfinite = ~np.isfinite(w)
-            negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
-            self._count(lay.weight_column, KIND_NONFINITE, nonfinite)
-            self._count(lay.weight_column, KIND_NEGATIVE, negative)
-            bad |= nonfinite | negative
-        else:
-            w = np.ones(n)
+        head = read_head(batch, lay, self._count)
+        src, y, bad = head.src, head.y, head.bad
+        w = np.ones(n) if head.w is None else head.w
         fold = np.zeros(n, dtype=np.int64)
-        if lay.fold_pos is not None:
-            fold = np.asarray(
-                pc.fill_null(batch.column(lay.fold_pos), -1).to_numpy(), dtype=np.int64
-            )
-            out = (fold < 0) | (fold >= lay.num_folds)
-            self._count(lay.fold_column, KIND_RANGE, out)
-            bad |= out
+        if head.fold is not None:
+            fold = head.fold
+            bad |= head.out_of_range
         if self.dense:
             X = src[:, :p]
             bad |= self._nonfinite_rows(X)
