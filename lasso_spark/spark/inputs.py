@@ -16,7 +16,7 @@ from lasso_spark.spark.batch import BatchLayout
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ResolvedInput", "resolve_input", "vector_feature_names"]
+__all__ = ["ResolvedInput", "probe_vector_size", "resolve_input", "vector_feature_names"]
 
 HANDLE_INVALID = ("error", "skip")
 #: Rows densified at once are bounded so that one chunk ``[X | y]`` stays near this size.
@@ -159,7 +159,7 @@ def resolve_input(
                 )
             size = int(num_features)
         if size is None:
-            size = _probe_vector_size(df, features_col)
+            size = probe_vector_size(df, features_col)
         if size < 1:
             raise ValueError(f"features column {features_col!r} has vectors of size {size}")
         p = size
@@ -193,7 +193,7 @@ def resolve_input(
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 
 
-def _probe_vector_size(df: DataFrame, features_col: str) -> int:
+def probe_vector_size(df: DataFrame, features_col: str) -> int:
     """Size of the first non-null vector (a one-row job; avoided by metadata or num_features)."""
     logger.info(
         "vector column %r has no ML attribute metadata: probing one row for its size "

@@ -21,16 +21,14 @@ which Spark converts to Arrow about twice as fast as ``p + 1`` separate columns.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
 from lasso_spark.core.stats import SuffStats, merge_all
 from lasso_spark.spark.batch import (
@@ -45,6 +43,7 @@ from lasso_spark.spark.batch import (
 )
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import resolve_input
+from lasso_spark.spark.progress import job_label
 from lasso_spark.spark.reduce import choose_groups, num_partitions, reduce_partials
 
 logger = logging.getLogger(__name__)
@@ -81,14 +80,6 @@ class StatsResult:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
-
-    def training(self, k: int) -> SuffStats:
-        """Statistics of every fold but ``k`` (the training set of CV split ``k``)."""
-        if not 0 <= k < self.num_folds:
-            raise IndexError(f"fold {k} out of range for {self.num_folds} folds")
-        return merge_all(
-            [s for j, s in enumerate(self.folds) if j != k], n_features=self.n_features
-        )
 
 
 def compute_stats(
@@ -163,7 +154,7 @@ def compute_stats(
     if groups > 0:
         pass_df = reduce_partials(pass_df, layout.n_stats, groups)
         description += f" (executor merge in {groups} groups)"
-    with _job_label(df.sparkSession, description):
+    with job_label(df.sparkSession, description):
         rows = pass_df.collect()
 
     packed: list[list[np.ndarray]] = [[] for _ in range(layout.n_stats)]
@@ -277,36 +268,3 @@ def _invalid_message(
         + "; ".join(parts)
         + f" (of {n_read} rows read; handle_invalid='skip' drops them)"
     )
-
-
-@contextlib.contextmanager
-def _job_label(spark: SparkSession, description: str) -> Iterator[None]:
-    """Label the pass's Spark job for the UI.
-
-    ``SparkSession.addTag`` works under classic Spark and Spark Connect; the human-readable job
-    description needs the SparkContext, so it is set (and restored) only in classic sessions.
-    """
-    tag = f"lasso_spark-stats-{uuid.uuid4().hex[:12]}"
-    tagged = False
-    try:
-        spark.addTag(tag)
-        tagged = True
-    except Exception:  # noqa: BLE001 - labelling must never fail a fit
-        logger.debug("SparkSession.addTag unavailable", exc_info=True)
-    sc = None
-    previous = None
-    if not type(spark).__module__.startswith("pyspark.sql.connect"):
-        try:
-            sc = spark.sparkContext
-            previous = sc.getLocalProperty("spark.job.description")
-            sc.setJobDescription(description)
-        except Exception:  # noqa: BLE001
-            sc = None
-    try:
-        yield
-    finally:
-        if sc is not None:
-            sc.setJobDescription(previous)
-        if tagged:
-            with contextlib.suppress(Exception):
-                spark.removeTag(tag)

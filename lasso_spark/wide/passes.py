@@ -37,10 +37,10 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
-from lasso_spark.spark.batch import BatchLayout, _current_rss_bytes
-from lasso_spark.spark.stats import _job_label
+from lasso_spark.spark.batch import BatchLayout, current_rss_bytes
+from lasso_spark.spark.chunks import Chunk, ChunkReader
+from lasso_spark.spark.progress import job_label
 from lasso_spark.wide import kernels
-from lasso_spark.wide.chunks import Chunk, ChunkReader
 from lasso_spark.wide.diag import DiagStats, merge_diag
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
 
 def _run(proj: DataFrame, body, description: str) -> list[tuple[int, bytes]]:
     out = proj.mapInArrow(body, OUTPUT_DDL)
-    with _job_label(proj.sparkSession, description):
+    with job_label(proj.sparkSession, description):
         rows = out.collect()
     return [(int(r["kind"]), bytes(r["data"])) for r in rows]
 
@@ -126,7 +126,7 @@ def _sum_pass(proj: DataFrame, body, n_values: int, description: str) -> np.ndar
     )
     total = np.zeros(n_values)
     seen = np.zeros(n_slices, dtype=bool)
-    with _job_label(proj.sparkSession, description + " (sliced reduction)"):
+    with job_label(proj.sparkSession, description + " (sliced reduction)"):
         for r in out.collect():
             k = int(r["kind"])
             v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
@@ -182,13 +182,13 @@ def _chunk_diag(ch: Chunk, rows: np.ndarray, p: int) -> tuple[DiagStats, np.ndar
     return DiagStats(m, W, mu, my, cxx, cxy, cyy, lo, lo_y), cnt
 
 
-def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
+def diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
     p = layout.n_features
     F = _fold_count(layout)
     reader = ChunkReader(layout)
     acc = [DiagStats.empty(p) for _ in range(F)]
     nnz = np.zeros(p)
-    peak = _current_rss_bytes()
+    peak = current_rss_bytes()
     for ch in reader.chunks(batches):
         for f in range(F):
             rows = ch.fold == f
@@ -196,7 +196,7 @@ def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterat
                 st, cnt = _chunk_diag(ch, rows, p)
                 acc[f] = acc[f].merge(st)
                 nnz += cnt
-        peak = max(peak, _current_rss_bytes())
+        peak = max(peak, current_rss_bytes())
     items = [(f, acc[f].pack().tobytes()) for f in range(F) if acc[f].n_rows > 0]
     items.append((F, nnz.tobytes()))
     items.append((_KIND_COUNTS, reader.counts.tobytes()))
@@ -217,7 +217,7 @@ class DiagResult:
 def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagResult:
     p = layout.n_features
     F = _fold_count(layout)
-    items = _run(proj, partial(_diag_body, layout=layout), description)
+    items = _run(proj, partial(diag_body, layout=layout), description)
     per_fold: list[list[DiagStats]] = [[] for _ in range(F)]
     nnz = np.zeros(p)
     counts = np.zeros(layout.n_counters, dtype=np.int64)
@@ -236,7 +236,7 @@ def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagRes
 
 
 # ====================================================================== pass 2: Gram block
-def _gram_body(
+def gram_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
     index: np.ndarray,
@@ -300,7 +300,7 @@ def gram_pass(
     F = _fold_count(layout)
     q = index.shape[0]
     n_values = F * (q + 1) * (q + 1) + F * (q + 1) + F * (int(dense.sum()) + 1) + F
-    body = partial(_gram_body, layout=layout, index=index, center=center, dense=dense)
+    body = partial(gram_body, layout=layout, index=index, center=center, dense=dense)
     total = _sum_pass(proj, body, n_values, description)
     return finish_gram(total, F, center, dense)
 
@@ -327,7 +327,7 @@ def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray
 
 
 # ====================================================================== pass 3: Xᵀr
-def _kkt_body(
+def kkt_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
     index: np.ndarray,
@@ -368,7 +368,7 @@ def kkt_pass(
     trained on every row whose fold differs from ``model_fold[t]`` (−1: all rows)."""
     p = layout.n_features
     T = B.shape[1]
-    body = partial(_kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
+    body = partial(kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
                    model_fold=model_fold)
     total = _sum_pass(proj, body, p * T + T, description)
     return total[: p * T].reshape(p, T), total[p * T :]

@@ -96,16 +96,20 @@ def test_lasso_cv_wide_equals_gram(frame):
 
 
 def test_auto_mode_threshold(frame, monkeypatch):
-    import lasso_spark.ml._wide as wide_mod
+    import lasso_spark.ml.backends as backends
+
+    def wide_features(est):  # None for the Gram mode, else the number of features
+        b = backends.choose_backend(backends.request_from_params(est), frame)
+        return None if b.name == "gram" else b.num_features
 
     est = Lasso(weightCol="w", regParam=0.1)
     assert est.getSolverMode() == "auto"
-    assert wide_mod.wide_features(est, frame) is None  # P = 700 <= 4096: Gram mode
-    monkeypatch.setattr(wide_mod, "WIDE_AUTO_MIN_FEATURES", P - 1)
-    assert wide_mod.wide_features(est, frame) == P
-    assert wide_mod.wide_features(est.copy({est.solverMode: "gram"}), frame) is None
+    assert wide_features(est) is None  # P = 700 <= 4096: Gram mode
+    monkeypatch.setattr(backends, "WIDE_AUTO_MIN_FEATURES", P - 1)
+    assert wide_features(est) == P
+    assert wide_features(est.copy({est.solverMode: "gram"})) is None
     cols = Lasso(inputCols=[f"c{i}" for i in range(P)], regParam=0.1)
-    assert wide_mod.wide_features(cols, frame) == P  # inputCols: no job needed
+    assert wide_features(cols) == P  # inputCols: no job needed
 
 
 def test_wide_mode_refuses_what_needs_the_full_gram(frame):

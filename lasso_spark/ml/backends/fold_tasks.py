@@ -169,7 +169,7 @@ def run_fold_fits(
     """
     if parallelism <= 1 or spark is None or len(fits) <= 1:
         return [_solve_timed(f, options) for f in fits]
-    from lasso_spark.ml._progress import job_description as describe
+    from lasso_spark.spark.progress import job_label
 
     rows = [
         (
@@ -193,7 +193,7 @@ def run_fold_fits(
     df = df.coalesce(1).repartition(int(parallelism))
     task = functools.partial(_arrow_task, options.as_kwargs())
     text = job_description or f"lasso_spark: fold paths, {len(fits)} fits"
-    with describe(spark, text):
+    with job_label(spark, text):
         out = df.mapInArrow(task, _RESULT_SCHEMA).collect()
     by_id = {
         int(r["fit_id"]): FoldFitResult(
