@@ -329,7 +329,7 @@ def test_fit_multiple_under_crossvalidator_reads_once_per_fold(data, monkeypatch
 
 
 def test_choose_parallelism_rules():
-    from lasso_spark.ml.backends.fold_tasks import AUTO_MIN_FEATURES, choose_parallelism
+    from lasso_spark.spark.fold_paths import AUTO_MIN_FEATURES, choose_parallelism
 
     big = AUTO_MIN_FEATURES
     assert choose_parallelism("auto", n_features=50, n_fits=10, max_tasks=8) == 1

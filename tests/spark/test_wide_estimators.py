@@ -126,15 +126,15 @@ def test_wide_mode_refuses_what_needs_the_full_gram(frame):
 def test_sliced_reduction_equals_plain_collect(frame, monkeypatch):
     """Gram and X'r results summed by the slice-keyed shuffle stage (forced here with tiny
     slices) equal the plain collect-and-sum."""
-    import lasso_spark.wide.passes as passes
+    import lasso_spark.spark.sums as sums
     from lasso_spark.wide import wide_enet_path
 
     kw = dict(features_col="features", weight_col="w", num_folds=2, seed=3, num_features=P,
               alphas=[0.3, 0.1, 0.04], tol=1e-11)
     plain = wide_enet_path(frame, **kw)
-    monkeypatch.setattr(passes, "TREE_MIN_BYTES", 0)
-    monkeypatch.setattr(passes, "SLICE_VALUES", 4099)  # not a divisor of the result sizes
-    monkeypatch.setattr(passes, "MAX_REDUCERS", 3)
+    monkeypatch.setattr(sums, "TREE_MIN_BYTES", 0)
+    monkeypatch.setattr(sums, "SLICE_VALUES", 4099)  # not a divisor of the result sizes
+    monkeypatch.setattr(sums, "MAX_REDUCERS", 3)
     sliced = wide_enet_path(frame, **kw)
     assert sliced.pass_counts == plain.pass_counts
     assert _rel(sliced.path.coef, plain.path.coef) < 1e-10

@@ -9,7 +9,7 @@ from lasso_spark.core import SuffStats
 from lasso_spark.spark.batch import KIND_NONFINITE, KIND_SIZE, BatchLayout
 from lasso_spark.spark.chunks import ChunkReader
 from lasso_spark.wide.diag import DiagStats, merge_diag
-from lasso_spark.wide.passes import diag_body, gram_body, kkt_body, finish_gram
+from lasso_spark.wide.passes import diag_body, finish_gram, gram_body, kkt_body
 from tests.unit.test_batch import _batch, _vectors
 
 P = 12

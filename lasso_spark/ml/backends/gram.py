@@ -5,10 +5,10 @@ Spark pass (:func:`lasso_spark.spark.compute_stats`); :func:`fit_from_stats` sol
 on them with no further pass. A single fit solves a short warm-started path from ``alpha_max``
 down to its regParam. A cross-validated fit solves fold k's path on the merge of the other
 folds' statistics, scores it exactly on fold k's own statistics (the fold paths may run as
-Spark tasks, :mod:`.fold_tasks`), and solves the full-data path on the same grid: the model is
-the full-data fit at the chosen regParam. The regParam grid is converted to alpha once, with
-the full data's label standard deviation (the semantics of glmnet's ``cv.glmnet`` and
-scikit-learn's ``LassoCV``).
+Spark tasks, :mod:`lasso_spark.spark.fold_paths`), and solves the full-data path on the same
+grid: the model is the full-data fit at the chosen regParam. The regParam grid is converted to
+alpha once, with the full data's label standard deviation (the semantics of glmnet's
+``cv.glmnet`` and scikit-learn's ``LassoCV``).
 """
 
 from __future__ import annotations
@@ -22,12 +22,6 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.grid import warm_grid
-from lasso_spark.ml.backends.fold_tasks import (
-    FoldFit,
-    choose_parallelism,
-    run_fold_fits,
-    session_max_tasks,
-)
 from lasso_spark.ml.backends.outcome import FitOutcome
 from lasso_spark.ml.backends.plan import (
     constant_path,
@@ -43,6 +37,12 @@ from lasso_spark.ml.backends.progress import timed
 from lasso_spark.ml.backends.request import FitRequest
 from lasso_spark.ml.tables import LassoSummary, PathTable
 from lasso_spark.spark import compute_stats
+from lasso_spark.spark.fold_paths import (
+    FoldFit,
+    choose_parallelism,
+    run_fold_fits,
+    session_max_tasks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
                timings, "fold_paths", logger):
-        results = run_fold_fits(fits, request.solver, spark=spark, parallelism=tasks,
+        results = run_fold_fits(fits, request.solver.enet_kwargs(), spark=spark,
+                                parallelism=tasks,
                                 job_description=f"lasso_spark: fold paths, {len(fits)} fits")
     mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts), m)
     with timed(f"lasso_spark LassoCV: full-data path x {len(enps)}", timings, "final_path",
