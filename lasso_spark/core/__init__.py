@@ -26,11 +26,11 @@ _LAZY = {
     "heldout_sse": "cv",
     "select_alphas": "cv",
     "ConvergenceWarning": "path",
-    "Design": "design",
+    "Design": "quadratic",
     "PathResult": "path",
     "alpha_grid": "grid",
     "alpha_max": "grid",
-    "design": "design",
+    "design": "quadratic",
     "duality_gap": "objective",
     "enet_path": "path",
     "kfold_splits": "cv",
@@ -81,10 +81,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         select_min_1se,
         validation_split,
     )
-    from lasso_spark.core.design import Design, design
     from lasso_spark.core.grid import alpha_grid, alpha_max
     from lasso_spark.core.objective import duality_gap, primal_objective
     from lasso_spark.core.path import ConvergenceWarning, PathResult, enet_path, warmup
+    from lasso_spark.core.quadratic import Design, design
 
 
 def __getattr__(name: str) -> Any:

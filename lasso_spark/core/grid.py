@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lasso_spark.core.design import Design, design, unpenalized_fit
 from lasso_spark.core.penalty import check_l1_ratio
+from lasso_spark.core.quadratic import Design, design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Solves the problem of :mod:`lasso_spark.core.objective` (the objective, its standardization,
 intercept and penalty-factor semantics and the duality-gap stopping rule are stated there) along a
 decreasing alpha grid with warm starts, by the coordinate-descent kernels of
-:mod:`lasso_spark.core._cd` on the standardized Gram of :func:`lasso_spark.core.design.design`.
+:mod:`lasso_spark.core._cd` on the standardized Gram of :func:`lasso_spark.core.quadratic.design`.
 The default grid is :func:`lasso_spark.core.grid.alpha_grid`'s.
 """
 
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from lasso_spark.core import _cd
-from lasso_spark.core.design import design, unpenalized_fit
 from lasso_spark.core.grid import (
     alpha_max_of_design,
     decreasing_alphas,
@@ -26,6 +25,7 @@ from lasso_spark.core.grid import (
     log_grid,
 )
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
+from lasso_spark.core.quadratic import design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
 
 logger = logging.getLogger(__name__)

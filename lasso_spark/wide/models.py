@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lasso_spark.core.design import Design
 from lasso_spark.core.objective import duality_gap
+from lasso_spark.core.quadratic import Design
 from lasso_spark.core.stats import SuffStats
 from lasso_spark.wide.diag import DiagStats
 
@@ -50,7 +50,7 @@ class WideModel:
 
 def make_model(fold: int, d: DiagStats, v: np.ndarray, fit_intercept: bool,
                standardize: bool) -> WideModel:
-    """The fit on the rows summarized by ``d`` (the rules of :func:`lasso_spark.core.design`)."""
+    """The fit on the rows summarized by ``d`` (the rules of :func:`lasso_spark.core.quadratic`)."""
     var = d.var_x
     W = d.weight_sum
     if standardize:

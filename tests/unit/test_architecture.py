@@ -173,3 +173,16 @@ def test_fold_assignment_and_path_scoring_executors_load_no_numba():
     """What an executor runs for ``assign_folds`` and ``evaluatePath`` (the mapInArrow bodies
     on an Arrow batch) loads no numba / LLVM."""
     assert _run(EXECUTOR) == "False"
+
+
+def test_lazy_package_names_are_not_shadowed_by_submodules():
+    """A submodule named like a lazy name (``core/design.py`` beside ``core.design``) would
+    replace the name by the module once imported."""
+    code = ("import importlib, types, pkgutil, lasso_spark.core as c, lasso_spark.wide as w\n"
+            "for pkg in (c, w):\n"
+            "    for m in pkgutil.iter_modules(pkg.__path__):\n"
+            "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
+            "    bad = [n for n in pkg._LAZY if isinstance(getattr(pkg, n), types.ModuleType)]\n"
+            "    assert not bad, bad\n"
+            "print('ok')")
+    assert _run(code) == "ok"
