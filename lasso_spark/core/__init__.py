@@ -10,10 +10,10 @@ imported on first use, so an executor that only computes statistics never loads 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lasso_spark.core.stats import SuffStats, merge_all
+from lasso_spark.lazy import lazy_names
 
 _LAZY = {
     "adaptive_penalty_factors": "adaptive",
@@ -87,14 +87,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from lasso_spark.core.quadratic import Design, design
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lasso_spark.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lasso_spark.core.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names("lasso_spark.core", _LAZY, globals())

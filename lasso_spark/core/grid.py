@@ -29,6 +29,7 @@ __all__ = [
     "alpha_max_from_gradient",
     "alpha_max_of_design",
     "decreasing_alphas",
+    "default_grid",
     "default_min_ratio",
     "log_grid",
     "warm_grid",
@@ -92,6 +93,15 @@ def log_grid(a_max: float, n_alphas: int, ratio: float) -> np.ndarray:
     return a_max * np.logspace(0.0, np.log10(ratio), n_alphas)
 
 
+def default_grid(a_max: float, n_alphas: int, alpha_min_ratio: float | None, n_rows: int,
+                 n_features: int) -> np.ndarray:
+    """:func:`log_grid` from ``a_max`` with the ratio given, or glmnet's default for the data's
+    shape (:func:`default_min_ratio`)."""
+    ratio = (default_min_ratio(n_rows, n_features) if alpha_min_ratio is None
+             else float(alpha_min_ratio))
+    return log_grid(a_max, int(n_alphas), ratio)
+
+
 def alpha_grid(
     stats: SuffStats,
     n_alphas: int = 100,
@@ -103,10 +113,8 @@ def alpha_grid(
 ) -> np.ndarray:
     """``n_alphas`` values log-spaced from :func:`alpha_max` down to ``alpha_max · ratio``;
     ``ratio`` defaults to :func:`default_min_ratio` (glmnet's rule)."""
-    ratio = (default_min_ratio(stats.n_rows, stats.n_features) if alpha_min_ratio is None
-             else float(alpha_min_ratio))
     a = alpha_max(stats, l1_ratio, penalty_factor, fit_intercept, standardize)
-    return log_grid(a, n_alphas, ratio)
+    return default_grid(a, n_alphas, alpha_min_ratio, stats.n_rows, stats.n_features)
 
 
 def decreasing_alphas(alphas: Sequence[float] | np.ndarray) -> np.ndarray:

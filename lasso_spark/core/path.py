@@ -21,8 +21,7 @@ from lasso_spark.core import _cd
 from lasso_spark.core.grid import (
     alpha_max_of_design,
     decreasing_alphas,
-    default_min_ratio,
-    log_grid,
+    default_grid,
 )
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.core.quadratic import design, unpenalized_fit
@@ -122,9 +121,7 @@ def enet_path(
     beta0 = unpenalized_fit(d)
     a_max = alpha_max_of_design(d, rho, beta0)
     if alphas is None:
-        ratio = (default_min_ratio(stats.n_rows, stats.n_features) if alpha_min_ratio is None
-                 else float(alpha_min_ratio))
-        grid = log_grid(a_max, int(n_alphas), ratio)
+        grid = default_grid(a_max, n_alphas, alpha_min_ratio, stats.n_rows, stats.n_features)
     else:
         grid = decreasing_alphas(alphas)
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]

@@ -9,8 +9,9 @@ pyspark until a wide fit runs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lasso_spark.lazy import lazy_names
 
 _LAZY = {
     "DiagStats": "diag",
@@ -28,14 +29,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from lasso_spark.wide.path import WidePathResult, wide_enet_path
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lasso_spark.wide' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lasso_spark.wide.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names("lasso_spark.wide", _LAZY, globals())

@@ -45,8 +45,7 @@ from lasso_spark.core.errors import DataError
 from lasso_spark.core.grid import (
     alpha_max_from_gradient,
     decreasing_alphas,
-    default_min_ratio,
-    log_grid,
+    default_grid,
 )
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.spark.inputs import resolve_input
@@ -275,9 +274,7 @@ def _grid(run: _Run, g0: np.ndarray, plan: GridPlan | None, alphas: object, n_al
             raise ValueError("cross-validation needs at least one alpha")
         grid = decreasing_alphas(grid) if grid.size else grid
     elif alphas is None:
-        ratio = (default_min_ratio(run.total.n_rows, run.p) if alpha_min_ratio is None
-                 else float(alpha_min_ratio))
-        grid = log_grid(edge / rho, int(n_alphas), ratio)
+        grid = default_grid(edge / rho, n_alphas, alpha_min_ratio, run.total.n_rows, run.p)
     else:
         grid = decreasing_alphas(alphas)
     return grid, rho, edge / rho

@@ -21,7 +21,7 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import fold_mse_summary
 from lasso_spark.core.errors import DataError
-from lasso_spark.core.grid import decreasing_alphas, default_min_ratio, log_grid
+from lasso_spark.core.grid import decreasing_alphas, default_grid
 from lasso_spark.ml.backends.request import FitRequest, GridSpec, SolverSpec
 from lasso_spark.ml.mapping import CorePenalty, mllib_to_core
 from lasso_spark.ml.params import ParamValidationError, resolve_penalty_factors
@@ -97,9 +97,7 @@ def reg_param_grid(
     ``num_reg_params`` values from the regParam of ``alpha_max`` down by the min ratio."""
     if grid.reg_params is not None:
         return decreasing_alphas(grid.reg_params)
-    ratio = (default_min_ratio(n_rows, n_features) if grid.min_ratio is None
-             else grid.min_ratio)
-    alphas = log_grid(alpha_max, grid.num_reg_params, ratio)
+    alphas = default_grid(alpha_max, grid.num_reg_params, grid.min_ratio, n_rows, n_features)
     return alphas / pen.alpha_per_reg_param
 
 
