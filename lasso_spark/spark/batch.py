@@ -21,7 +21,9 @@ computes, with ``w`` the weights and ``W = Σ w``::
 
 so ``Cxx = G[:p, :p]``, ``cxy = G[:p, p]``, ``cyy = G[p, p]``. Blocks merge into the partition's
 running statistics with Chan's formula (:meth:`SuffStats.merge`). A partition emits one record
-per non-empty fold plus one record (``fold = -1``) with its counters.
+per non-empty fold plus one record (``fold = -1``) with its counters. With stability-selection
+buckets (``BatchLayout.num_buckets``) the records are per *cell* (bucket, or fold × bucket) and
+the driver merges cells into folds and buckets.
 """
 
 from __future__ import annotations
@@ -89,7 +91,14 @@ class BatchLayout:
     ``fold_column`` is the user's fold column, or ``None`` when fold ids are hashed from the
     row's values with ``seed`` (they can then never be invalid) or when there are no folds.
     ``chunk_rows`` bounds the rows densified at once, so executor memory is
-    ``O(chunk_rows · p + K · p²)`` whatever the number of rows.
+    ``O(chunk_rows · p + cells · p²)`` whatever the number of rows.
+
+    ``num_buckets = B > 0`` also hashes every row into one of ``B`` buckets (stability
+    selection): the fold hash of the row's values with ``seed`` taken modulo ``B``. A partition
+    then accumulates one statistics per *cell* (:meth:`cell_ids`): with hashed folds (``K``
+    dividing ``B``) the cell is the bucket and fold ``k`` is the union of the buckets
+    ``b ≡ k (mod K)`` — the very folds of a pass without buckets, since ``h mod K =
+    (h mod B) mod K``; with a fold column the cell is ``fold · B + bucket``.
     """
 
     n_features: int
@@ -101,16 +110,42 @@ class BatchLayout:
     fold_column: str | None = None
     chunk_rows: int = 8192
     seed: int = 0
+    num_buckets: int = 0
+
+    def __post_init__(self) -> None:
+        if self.num_buckets and self.hash_folds and self.num_buckets % self.num_folds:
+            raise ValueError(
+                f"num_buckets ({self.num_buckets}) must be a multiple of num_folds "
+                f"({self.num_folds}) so that each hashed fold is a union of buckets"
+            )
 
     @property
     def n_stats(self) -> int:
-        """Number of statistics a partition accumulates (``K``, or 1 without folds)."""
+        """Number of statistics (cells) a partition accumulates: ``K`` (1 without folds), or
+        with buckets ``B`` (hashed or no folds) or ``K · B`` (a fold column)."""
+        if self.num_buckets:
+            return self.num_buckets * (self.num_folds if self.fold_column is not None else 1)
         return max(self.num_folds, 1)
 
     @property
     def hash_folds(self) -> bool:
         """Fold ids are computed from the rows' values (no fold column)."""
         return self.num_folds > 0 and self.fold_column is None
+
+    def fold_cells(self, k: int) -> list[int]:
+        """The cells whose union is fold ``k``."""
+        B = self.num_buckets
+        if not B:
+            return [k]
+        if self.fold_column is not None:
+            return list(range(k * B, (k + 1) * B))
+        return list(range(k, B, self.num_folds))
+
+    def bucket_cells(self, b: int) -> list[int]:
+        """The cells whose union is bucket ``b`` (requires ``num_buckets > 0``)."""
+        if self.fold_column is not None:
+            return [k * self.num_buckets + b for k in range(self.num_folds)]
+        return [b]
 
     @property
     def weight_pos(self) -> int | None:
@@ -215,7 +250,8 @@ def read_head(
 
 
 class PartitionAccumulator:
-    """Running per-fold statistics and invalid-row counters of one partition."""
+    """Running per-cell statistics (folds, buckets: :class:`BatchLayout`) and invalid-row
+    counters of one partition."""
 
     def __init__(self, layout: BatchLayout) -> None:
         self.layout = layout
@@ -234,7 +270,8 @@ class PartitionAccumulator:
             self._add_chunk(batch.slice(start, step))
 
     def records(self) -> pa.RecordBatch:
-        """This partition's output: one record per non-empty fold plus the counters record."""
+        """This partition's output: one record per non-empty cell (its id in ``fold``) plus the
+        counters record."""
         folds, stats, counts, rss = [], [], [], []
         for k, s in enumerate(self.stats):
             if s.n_rows > 0:
@@ -274,23 +311,20 @@ class PartitionAccumulator:
             src, vec_bad = self._dense_from_vectors(batch.column(0), y)
             pre_bad |= vec_bad
 
-        K = lay.num_folds
-        if K > 0:
-            if head.fold is None:
-                fold = fold_ids(src, K, lay.seed, w)
-            else:  # out-of-range ids sort after every fold and are never accumulated
-                fold = np.where(head.out_of_range, K, head.fold)
+        cell = self._cell_ids(head, src, w)
+        if cell is not None:
+            C = lay.n_stats
             # small integer keys take numpy's linear-time radix sort
-            order = np.argsort(fold.astype(np.int8 if K < 127 else np.int32), kind="stable")
-            fold = fold[order]
+            order = np.argsort(cell.astype(np.int8 if C < 127 else np.int32), kind="stable")
+            cell = cell[order]
             Z = src[order]
             pre_bad = pre_bad[order]
             if w is not None:
                 w = w[order]
-            bounds = np.searchsorted(fold, np.arange(K + 1), side="left")
-            blocks = [(k, bounds[k], bounds[k + 1]) for k in range(K)]
-            if bounds[K] < n:  # rows with an invalid fold id: counted, never accumulated
-                blocks.append((-1, bounds[K], n))
+            bounds = np.searchsorted(cell, np.arange(C + 1), side="left")
+            blocks = [(k, bounds[k], bounds[k + 1]) for k in range(C)]
+            if bounds[C] < n:  # rows with an invalid fold id: counted, never accumulated
+                blocks.append((-1, bounds[C], n))
         else:
             Z = src
             blocks = [(0, 0, n)]
@@ -299,6 +333,20 @@ class PartitionAccumulator:
                 wb = None if w is None else w[start:stop]
                 self._add_block(k, Z[start:stop], wb, pre_bad[start:stop])
         self.peak_rss_bytes = max(self.peak_rss_bytes, current_rss_bytes())
+
+    def _cell_ids(self, head: BatchHead, src: np.ndarray, w: np.ndarray | None
+                  ) -> np.ndarray | None:
+        """The cell of each row of a chunk (``None``: one cell); rows with an invalid fold id
+        get ``n_stats`` (sorted after every cell, never accumulated)."""
+        lay = self.layout
+        K, B = lay.num_folds, lay.num_buckets
+        if head.fold is None:  # hashed folds and/or buckets: one hash of the row's values
+            modulus = B or K
+            return fold_ids(src, modulus, lay.seed, w) if modulus else None
+        fold = head.fold
+        if B:
+            fold = fold * B + fold_ids(src, B, lay.seed, w)
+        return np.where(head.out_of_range, lay.n_stats, fold)
 
     def _add_block(
         self, k: int, Z: np.ndarray, w: np.ndarray | None, pre_bad: np.ndarray

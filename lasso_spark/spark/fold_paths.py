@@ -3,7 +3,9 @@
 One *fold fit* is: the training statistics of fold k (the merge of the other folds), the held-out
 statistics of fold k, a decreasing alpha grid and an ``l1_ratio`` (one per elasticNetParam). Its
 result is the held-out weighted MSE along the path, computed exactly from the held-out
-statistics by :func:`lasso_spark.core.cv.heldout_mse`; the data are never read again.
+statistics by :func:`lasso_spark.core.cv.heldout_mse`; the data are never read again. Every
+result also carries the path's support (which coefficients are non-zero at each alpha): a
+stability-selection half-sample is a fit with training statistics and no held-out statistics.
 
 On executors each fit is one row of a small DataFrame carrying the packed statistics
 (``SuffStats.pack()`` float64 bytes, no serialized Python objects); ``mapInArrow`` runs the same
@@ -38,18 +40,20 @@ __all__ = [
 #: whole fold path costs milliseconds on the driver, less than scheduling one Spark job.
 AUTO_MIN_FEATURES = 1000
 
-_RESULT_SCHEMA = "fit_id long, mse binary, n_nonzero binary, converged boolean, seconds double"
+_RESULT_SCHEMA = ("fit_id long, mse binary, n_nonzero binary, converged boolean, seconds double, "
+                  "support binary")
 
 
 @dataclass(frozen=True)
 class FoldFit:
-    """One path to fit: fold ``fold`` of elasticNetParam index ``enp_index``."""
+    """One path to fit: fold ``fold`` of elasticNetParam index ``enp_index`` (``heldout`` is
+    ``None`` for a fit that is not scored, e.g. a stability-selection half-sample)."""
 
     fit_id: int
     fold: int
     enp_index: int
     train: SuffStats
-    heldout: SuffStats
+    heldout: SuffStats | None
     alphas: np.ndarray
     l1_ratio: float
     penalty_factor: np.ndarray | None = None
@@ -58,21 +62,23 @@ class FoldFit:
 @dataclass(frozen=True)
 class FoldFitResult:
     fit_id: int
-    mse: np.ndarray  # (m,) held-out weighted MSE per alpha
+    mse: np.ndarray  # (m,) held-out weighted MSE per alpha; (0,) without held-out statistics
     n_nonzero: np.ndarray  # (m,) non-zero coefficients per alpha
     converged: bool  # every alpha reached the duality-gap target
     seconds: float  # solve time of this fit (where it ran)
+    support: np.ndarray  # (m, p) bool: the non-zero coefficients per alpha
 
 
 def solve_fold(
     train: SuffStats,
-    heldout: SuffStats,
+    heldout: SuffStats | None,
     alphas: np.ndarray,
     l1_ratio: float,
     penalty_factor: np.ndarray | None,
     options: dict[str, Any],
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Fit the path on ``train`` and score it on ``heldout``: ``(mse, n_nonzero, converged)``."""
+) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
+    """Fit the path on ``train`` and score it on ``heldout`` (if any): ``(mse, n_nonzero,
+    converged, support)``."""
     from lasso_spark.core import enet_path, heldout_mse
 
     path = enet_path(
@@ -82,17 +88,18 @@ def solve_fold(
         penalty_factor=penalty_factor,
         **options,
     )
-    mse = np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64)
+    mse = (np.zeros(0) if heldout is None else
+           np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64))
     n_nonzero = np.asarray(path.n_nonzero, dtype=np.int64)
-    return mse, n_nonzero, bool(np.all(path.converged))
+    return mse, n_nonzero, bool(np.all(path.converged)), path.coef != 0.0
 
 
 def _solve_timed(fit: FoldFit, options: dict[str, Any]) -> FoldFitResult:
     t0 = time.perf_counter()
-    mse, nnz, ok = solve_fold(
+    mse, nnz, ok, support = solve_fold(
         fit.train, fit.heldout, fit.alphas, fit.l1_ratio, fit.penalty_factor, options
     )
-    return FoldFitResult(fit.fit_id, mse, nnz, ok, time.perf_counter() - t0)
+    return FoldFitResult(fit.fit_id, mse, nnz, ok, time.perf_counter() - t0, support)
 
 
 def choose_parallelism(
@@ -154,7 +161,7 @@ def run_fold_fits(
         (
             int(f.fit_id),
             f.train.pack().tobytes(),
-            f.heldout.pack().tobytes(),
+            None if f.heldout is None else f.heldout.pack().tobytes(),
             np.asarray(f.alphas, dtype=np.float64).tobytes(),
             float(f.l1_ratio),
             None
@@ -174,6 +181,7 @@ def run_fold_fits(
     text = job_description or f"lasso_spark: fold paths, {len(fits)} fits"
     with job_label(spark, text):
         out = df.mapInArrow(task, _RESULT_SCHEMA).collect()
+    shapes = {int(f.fit_id): (len(f.alphas), f.train.n_features) for f in fits}
     by_id = {
         int(r["fit_id"]): FoldFitResult(
             int(r["fit_id"]),
@@ -181,6 +189,7 @@ def run_fold_fits(
             np.frombuffer(bytes(r["n_nonzero"]), dtype=np.int64).copy(),
             bool(r["converged"]),
             float(r["seconds"]),
+            _unpack_support(bytes(r["support"]), shapes[int(r["fit_id"])]),
         )
         for r in out
     }
@@ -188,6 +197,12 @@ def run_fold_fits(
     if missing:
         raise RuntimeError(f"fold-path tasks returned no result for fits {missing}")
     return [by_id[f.fit_id] for f in fits]
+
+
+def _unpack_support(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+    """The ``(m, p)`` support from its ``np.packbits`` bytes."""
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=shape[0] * shape[1])
+    return bits.astype(bool).reshape(shape)
 
 
 def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[Any]:
@@ -201,6 +216,7 @@ def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[
             ("n_nonzero", pa.binary()),
             ("converged", pa.bool_()),
             ("seconds", pa.float64()),
+            ("support", pa.binary()),
         ]
     )
     for batch in batches:
@@ -208,12 +224,14 @@ def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[
         out: dict[str, list[Any]] = {name: [] for name in schema.names}
         for i, fit_id in enumerate(cols["fit_id"]):
             pf = cols["penalty_factor"][i]
+            heldout = cols["heldout"][i]
             fit = FoldFit(
                 fit_id=int(fit_id),
                 fold=-1,
                 enp_index=-1,
                 train=SuffStats.unpack(np.frombuffer(cols["train"][i], dtype=np.float64)),
-                heldout=SuffStats.unpack(np.frombuffer(cols["heldout"][i], dtype=np.float64)),
+                heldout=None if heldout is None
+                else SuffStats.unpack(np.frombuffer(heldout, dtype=np.float64)),
                 alphas=np.frombuffer(cols["alphas"][i], dtype=np.float64).copy(),
                 l1_ratio=float(cols["l1_ratio"][i]),
                 penalty_factor=None if pf is None else np.frombuffer(pf, dtype=np.float64).copy(),
@@ -224,4 +242,5 @@ def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[
             out["n_nonzero"].append(np.ascontiguousarray(res.n_nonzero, dtype=np.int64).tobytes())
             out["converged"].append(res.converged)
             out["seconds"].append(res.seconds)
+            out["support"].append(np.packbits(res.support).tobytes())
         yield pa.RecordBatch.from_pydict(out, schema=schema)

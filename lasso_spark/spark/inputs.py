@@ -77,8 +77,8 @@ def vector_feature_names(field: T.StructField) -> tuple[int | None, list[str] | 
 
 
 def _check_arguments(df: DataFrame, features_col: str | None, input_cols: Sequence[str] | None,
-                     num_folds: int, fold_col: str | None, seed: int, handle_invalid: str
-                     ) -> None:
+                     num_folds: int, fold_col: str | None, seed: int, handle_invalid: str,
+                     num_buckets: int = 0) -> None:
     if not isinstance(df, DataFrame) and type(df).__name__ != "DataFrame":
         raise TypeError(f"df must be a pyspark DataFrame, got {type(df).__name__}")
     if handle_invalid not in HANDLE_INVALID:
@@ -91,6 +91,12 @@ def _check_arguments(df: DataFrame, features_col: str | None, input_cols: Sequen
         raise ValueError(f"fold_col {fold_col!r} needs num_folds >= 2 (its values lie in [0, K))")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an int, got {seed!r}")
+    if isinstance(num_buckets, bool) or not isinstance(num_buckets, int) or num_buckets < 0 \
+            or num_buckets == 1:
+        raise ValueError(f"num_buckets must be 0 (none) or an int >= 2, got {num_buckets!r}")
+    if num_buckets and num_folds and fold_col is None and num_buckets % num_folds:
+        raise ValueError(f"num_buckets ({num_buckets}) must be a multiple of num_folds "
+                         f"({num_folds}) so that each hashed fold is a union of buckets")
     if (features_col is None) == (input_cols is None):
         raise ValueError("pass exactly one of features_col (a vector column) and input_cols")
 
@@ -170,10 +176,12 @@ def resolve_input(
     seed: int,
     handle_invalid: str,
     num_features: int | None,
+    num_buckets: int = 0,
 ) -> ResolvedInput:
     """Check every argument against the schema and build the projection (no job runs here,
     except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`)."""
-    _check_arguments(df, features_col, input_cols, num_folds, fold_col, seed, handle_invalid)
+    _check_arguments(df, features_col, input_cols, num_folds, fold_col, seed, handle_invalid,
+                     num_buckets)
     used = _other_columns(df, label_col, weight_col, fold_col)
     vector = input_cols is None
     if vector:
@@ -201,6 +209,7 @@ def resolve_input(
         fold_column=fold_col,
         chunk_rows=max(256, CHUNK_BYTES // (8 * (p + 1))),
         seed=int(seed),
+        num_buckets=int(num_buckets),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 

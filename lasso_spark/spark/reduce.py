@@ -13,7 +13,9 @@ partials on the executors before the collect:
 
 so the driver receives at most ``(K + 1) · G`` records of which ``K · G`` carry statistics. The
 extra stage reads only the shuffled partial statistics, never the input: the input is still
-scanned exactly once.
+scanned exactly once. With stability-selection buckets the records are per cell
+(:class:`~lasso_spark.spark.batch.BatchLayout`: ``B`` buckets, or ``K · B`` fold × bucket
+cells) and ``K`` above reads as the number of cells: the same keys, merge and budget.
 
 Why whole-statistics merges, not a sum of the packed vectors: centered co-moments about
 different means do not add. A summable form about a common shift ``c`` (``Σw(x−c)(x−c)ᵀ``)

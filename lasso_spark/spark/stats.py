@@ -17,6 +17,11 @@ the seed and the row's content, hence the same whatever the partitioning, on tas
 wide mode. :func:`lasso_spark.spark.assign_folds` adds them to a DataFrame as a column.
 Numeric feature columns reach Python packed with the label in one ``array<double>`` column,
 which Spark converts to Arrow about twice as fast as ``p + 1`` separate columns.
+
+For stability selection the same pass also hashes every row into one of ``B`` buckets
+(``num_buckets``; the fold hash modulo ``B``) and returns each bucket's statistics: the
+statistics of any half of the data are then the merge of half the buckets
+(:mod:`lasso_spark.core.stability`), with no further pass.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from functools import partial
 import numpy as np
 from pyspark.sql import DataFrame
 
+from lasso_spark.core.stability import DEFAULT_BUCKET_MEMORY_BYTES, check_bucket_memory
 from lasso_spark.core.stats import SuffStats, merge_all
 from lasso_spark.spark.batch import (
     KIND_NEGATIVE,
@@ -62,7 +68,8 @@ class StatsResult:
     resident memory a Python worker had while accumulating (sampled after each chunk).
     ``reduce_groups`` is the number of groups per fold of the executor-side reduction (0: the
     partitions' results were collected as they are); ``driver_result_bytes`` is the size of
-    the packed statistics the driver received.
+    the packed statistics the driver received. ``buckets[b]`` are the statistics of the rows
+    hashed into bucket ``b`` (``num_buckets > 0``, for stability selection; ``None`` without).
     """
 
     folds: list[SuffStats]
@@ -76,6 +83,8 @@ class StatsResult:
     peak_worker_rss_bytes: int = 0
     reduce_groups: int = 0
     driver_result_bytes: int = 0
+    buckets: list[SuffStats] | None = None
+    num_buckets: int = 0
 
     @property
     def n_features(self) -> int:
@@ -96,6 +105,8 @@ def compute_stats(
     job_description: str | None = None,
     num_features: int | None = None,
     reduce_groups: int | None = None,
+    num_buckets: int = 0,
+    bucket_memory_limit: int | None = None,
 ) -> StatsResult:
     """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
 
@@ -120,6 +131,16 @@ def compute_stats(
     from the partition count and ``p`` (:func:`lasso_spark.spark.reduce.choose_groups`), 0
     collects them as they are, ``G ≥ 1`` merges them on the executors into ``G`` groups per
     fold first (a shuffle of the partial statistics only).
+
+    ``num_buckets = B ≥ 2`` also returns ``B`` bucket statistics (``StatsResult.buckets``) from
+    the same pass: each row's bucket is the fold hash of its values and ``seed`` modulo ``B``
+    (so :func:`assign_folds` with ``num_folds=B`` reproduces the buckets). With hashed folds
+    ``B`` must be a multiple of ``K`` and the folds are unions of buckets (the same folds as
+    without buckets); with ``fold_col`` the pass keeps ``K · B`` fold × bucket cells. Before
+    any job, :class:`~lasso_spark.core.stability.BucketMemoryError` refuses a pass whose cells
+    would exceed ``bucket_memory_limit`` bytes (default
+    :data:`~lasso_spark.core.stability.DEFAULT_BUCKET_MEMORY_BYTES`): each task and the driver
+    hold them all.
     """
     started = time.perf_counter()
     resolved = resolve_input(
@@ -133,20 +154,28 @@ def compute_stats(
         seed=seed,
         handle_invalid=handle_invalid,
         num_features=num_features,
+        num_buckets=num_buckets,
     )
     layout = resolved.layout
     p = layout.n_features
+    if num_buckets:
+        limit = DEFAULT_BUCKET_MEMORY_BYTES if bucket_memory_limit is None else bucket_memory_limit
+        check_bucket_memory(layout.n_stats, p, int(limit),
+                            f"the statistics of {num_buckets} buckets ({layout.n_stats} cells)")
     description = job_description or (
         f"lasso_spark: statistics, {num_folds} folds, {p} features"
         if num_folds
         else f"lasso_spark: statistics, {p} features"
     )
+    if num_buckets and not job_description:
+        description += f", {num_buckets} buckets"
     if reduce_groups is not None and (isinstance(reduce_groups, bool) or reduce_groups < 0):
         raise ValueError(f"reduce_groups must be None or an integer >= 0, got {reduce_groups!r}")
     rows, groups = _run_pass(df, resolved, description, reduce_groups)
-    folds, counts, peak_rss, driver_bytes = _gather(rows, layout)
+    cells, counts, peak_rss, driver_bytes = _gather(rows, layout)
     del rows
-    total = merge_all(folds, n_features=p)
+    folds, buckets = _folds_and_buckets(cells, layout)
+    total = merge_all(cells, n_features=p)
 
     n_read, n_skipped, invalid_counts = check_counts(
         counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col
@@ -175,7 +204,22 @@ def compute_stats(
         peak_worker_rss_bytes=peak_rss,
         reduce_groups=groups,
         driver_result_bytes=driver_bytes,
+        buckets=buckets,
+        num_buckets=num_buckets,
     )
+
+
+def _folds_and_buckets(cells: list[SuffStats], layout: BatchLayout
+                       ) -> tuple[list[SuffStats], list[SuffStats] | None]:
+    """Per-fold and per-bucket statistics from the pass's cells (``BatchLayout.n_stats``)."""
+    if not layout.num_buckets:
+        return cells, None
+    p = layout.n_features
+    buckets = [merge_all([cells[c] for c in layout.bucket_cells(b)], n_features=p)
+               for b in range(layout.num_buckets)]
+    folds = [merge_all([cells[c] for c in layout.fold_cells(k)], n_features=p)
+             for k in range(layout.num_folds)]
+    return folds, buckets
 
 
 def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
@@ -199,7 +243,7 @@ def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
 
 
 def _gather(rows: list, layout: BatchLayout) -> tuple[list[SuffStats], np.ndarray, int, int]:
-    """``(per-fold statistics, summed counters, peak worker memory, bytes received)``."""
+    """``(per-cell statistics, summed counters, peak worker memory, bytes received)``."""
     packed: list[list[np.ndarray]] = [[] for _ in range(layout.n_stats)]
     counts = np.zeros(layout.n_counters, dtype=np.int64)
     peak_rss = 0
