@@ -320,6 +320,26 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
     _p("parallelism", "'auto' or an int >= 1: how many fold x elasticNetParam fits may run as "
        "concurrent Spark tasks (1 = solve on the driver). 'auto' decides from the measured "
        "cost of the fits.", to_parallelism, "auto", _CV, int | str),
+    # -------------------------------------------------- stability selection (docs/stability.md)
+    _p("numSubsamples", "stability selection (Meinshausen-Buhlmann with Shah-Samworth "
+       "complementary pairs): the number of complementary pairs of half-samples, each half the "
+       "rows of a random half of the numBuckets buckets, with a path fitted on each half "
+       "(2 x numSubsamples paths on the regParam grid, from the same single data pass). "
+       "0 = off.", to_int("numSubsamples", 0), 0, _CV, int),
+    _p("numBuckets", "stability selection: rows are hashed into this many buckets in the "
+       "statistics pass (the fold hash, so the same on any partitioning); a half-sample is the "
+       "exact merge of half the buckets. Even; with hashed folds a multiple of numFolds (each "
+       "fold is then a union of buckets). Unset = the smallest even multiple of numFolds that "
+       "is >= 32. Used only when numSubsamples > 0.", to_int("numBuckets", 2), UNSET, _CV,
+       int),
+    _p("stabilityThreshold", "stability selection: a feature is stable when its selection "
+       "probability at the model's regParam is at least this, in (0.5, 1]; Meinshausen and "
+       "Buhlmann recommend 0.6 to 0.9 (results are not sensitive within that range).",
+       to_float("stabilityThreshold", 0.5, 1.0, low_open=True), 0.75, _CV, float),
+    _p("maxBucketMemoryMB", "stability selection: refuse, before any pass, when the bucket "
+       "statistics (numBuckets x (p^2 + 3p + 5) doubles; x numFolds with foldCol or "
+       "validationCol) exceed this many MiB: every statistics task and the driver hold them.",
+       to_float("maxBucketMemoryMB", 0.0, low_open=True), 1024.0, _CV, float),
 )
 
 _BY_NAME = {d.name: d for d in DECLARATIONS}
@@ -374,4 +394,23 @@ def combination_problems(
                 out.append(f"{key('selectionRule')}='1se' needs the spread of K fold errors; "
                            f"with {key('validationCol')} there is one validation error per "
                            "regParam: use selectionRule='min'")
+        out += _bucket_problems(value, key)
     return out
+
+
+def _bucket_problems(value: Mapping[str, Any], key: Callable[[str], str]) -> list[str]:
+    """The bucket count of stability selection: even, and a multiple of hashed folds."""
+    buckets = value.get("numBuckets", UNSET)
+    if buckets is UNSET or not value.get("numSubsamples"):
+        return []
+    if buckets % 2:
+        return [f"{key('numBuckets')} must be even (half the buckets form a half-sample), "
+                f"got {buckets}"]
+    folds = value["numFolds"]
+    hashed = value.get("foldCol", UNSET) is UNSET and not value.get("validationCol")
+    if hashed and buckets % folds:
+        step = folds * (2 if folds % 2 else 1)
+        return [f"{key('numBuckets')} ({buckets}) must be a multiple of {key('numFolds')} "
+                f"({folds}) so that each hashed fold is a union of buckets, e.g. "
+                f"{step * -(-buckets // step)}"]
+    return []

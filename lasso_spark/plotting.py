@@ -1,4 +1,5 @@
-"""Plots of a fitted ``LassoModel``: the coefficient path and the cross-validation curve.
+"""Plots of a fitted ``LassoModel``: the coefficient path, the cross-validation curve and the
+stability-selection probabilities.
 
 matplotlib is an optional extra (``pip install lasso_spark[plots]``) imported only when a plot
 is drawn. Both functions return the matplotlib ``Figure`` (drawn on ``ax`` when given).
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["plot_cv", "plot_path"]
+__all__ = ["plot_cv", "plot_path", "plot_stability"]
 
 
 def _pyplot() -> Any:
@@ -124,4 +125,63 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     ax.set_ylabel("mean squared error")
     ax.set_title(title)
     ax.legend(fontsize="small", loc="best")
+    return fig
+
+
+def plot_stability(report: Any, table: Any, feature_names: list[str], ax: Any = None,
+                   max_labels: int = 20) -> Any:
+    """Selection probability against regParam (log axis), one line per feature ever selected:
+    the stable features of ``report`` (a ``StabilityReport``) in distinct colours and labelled
+    (up to ``max_labels``, most probable first; the legend gives each one's probability at the
+    report's regParam), the others thin and grey; the threshold as a horizontal line, the
+    report's regParam as a vertical one; the mean number of features per half-sample on a top
+    axis. ``table`` is the model's ``StabilityTable``."""
+    plt = _pyplot()
+    reg = np.asarray(table.reg_params, dtype=np.float64)
+    prob = np.asarray(table.probabilities, dtype=np.float64)
+    order = np.argsort(reg)
+    reg, prob = reg[order], prob[order]
+    fig, ax = _axes(ax)
+    index = {name: j for j, name in enumerate(feature_names)}
+    stable = [index[name] for name in report.stableFeatures]
+    labelled = stable[:max_labels]
+    at = int(np.argmin(np.abs(np.log(reg) - np.log(report.regParam))))
+    for j in np.flatnonzero(prob.max(axis=0) > 0.0):
+        if j not in labelled:
+            ax.plot(reg, prob[:, j], lw=0.8, color="0.72", zorder=1)
+    colours = plt.get_cmap("tab20" if len(labelled) > 10 else "tab10")
+    for rank, j in enumerate(labelled):
+        ax.plot(reg, prob[:, j], lw=1.6, color=colours(rank % colours.N), zorder=3,
+                label=f"{feature_names[j]} ({prob[at, j]:.2f})")
+    if len(stable) > len(labelled):
+        ax.plot([], [], lw=1.6, color="0.3", label=f"+ {len(stable) - len(labelled)} more stable")
+    ax.axhline(report.threshold, color="tab:red", ls="--", lw=1.1, zorder=2,
+               label=f"threshold = {report.threshold:g}")
+    ax.axvline(report.regParam, color="k", ls=":", lw=1.1, zorder=2,
+               label=f"regParam = {report.regParam:.4g}")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.04)
+    ax.set_xlabel("regParam (log scale)")
+    ax.set_ylabel("selection probability (fraction of half-samples)")
+    ax.set_title(f"Stability selection: {report.numSubsamples} complementary pairs of "
+                 f"half-samples, {report.numBuckets} buckets "
+                 f"(elasticNetParam = {report.elasticNetParam:g})", fontsize="medium")
+    ax.text(0.02, 0.04,
+            f"{len(stable)} of {report.numFeatures} features stable at regParam "
+            f"{report.regParam:.4g}\nq = {report.q:.3g} features per half-sample\n"
+            f"E[false selections] \u2264 {report.expectedFalseSelectionsBound:.3g} "
+            "(Meinshausen\u2013B\u00fchlmann)",
+            transform=ax.transAxes, fontsize="small", va="bottom", ha="left", zorder=4,
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
+    top = ax.twiny()
+    top.set_xscale("log")
+    top.set_xlim(ax.get_xlim())
+    mean = prob.sum(axis=1)
+    ticks = np.unique(np.linspace(0, len(reg) - 1, min(len(reg), 8)).round().astype(int))
+    top.set_xticks(reg[ticks])
+    top.set_xticklabels([f"{mean[t]:.1f}" for t in ticks])
+    top.minorticks_off()
+    top.set_xlabel("mean features selected per half-sample")
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5),
+              title="stable (probability)", title_fontsize="small", frameon=False)
     return fig

@@ -104,7 +104,8 @@ class _LassoEstimator(Estimator, DefaultParamsReadable, DefaultParamsWritable):
             outcome = backend.fit(dataset, request)
         model = LassoModel.fromPath(outcome.path, outcome.chosen,
                                     featureNames=outcome.feature_names, cv=outcome.cv,
-                                    summary=outcome.summary, featureStd=outcome.feature_std)
+                                    summary=outcome.summary, featureStd=outcome.feature_std,
+                                    stability=outcome.stability)
         return self._copyValues(model)
 
     def fitMultiple(self, dataset: Any, paramMaps: Sequence[dict]) -> Iterator[tuple[int, Any]]:
@@ -147,4 +148,10 @@ class LassoCV(_LassoEstimator, LassoCVParams):
     boolean column) replaces the folds by one split: the path is fitted on the rows where it is
     false and the regParam chosen on the validation MSE of the rows where it is true, from the
     same single pass. The final model is the path on all rows at the chosen regParam.
+
+    ``numSubsamples = N > 0`` adds stability selection from the same pass: the rows are hashed
+    into ``numBuckets`` buckets, ``N`` complementary pairs of bucket halves each get a path on
+    the chosen elasticNetParam's grid, and the model carries every feature's selection
+    probability along the grid (``model.stabilityPath``, ``model.stabilitySelection()``,
+    ``model.plotStability()``; docs/stability.md).
     """

@@ -24,6 +24,7 @@ from pyspark.sql import DataFrame
 
 from lasso_spark.ml.params import LassoModelParams, ParamValidationError
 from lasso_spark.ml.predict import prediction_expr_columns, prediction_expr_vector
+from lasso_spark.ml.stability import StabilityReport, StabilityTable
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
         cv: CVTable | None = None,
         summary: LassoSummary | None = None,
         featureStd: Sequence[float] | np.ndarray | None = None,
+        stability: StabilityTable | None = None,
     ) -> None:
         super().__init__()
         coef = np.asarray([] if coefficients is None else coefficients, dtype=np.float64)
@@ -74,6 +76,9 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
         self._cv = cv
         self._summary = summary
         self._feature_std = std
+        if stability is not None and stability.n_features != p:
+            raise ValueError(f"stability has {stability.n_features} features, coefficients {p}")
+        self._stability = stability
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -86,10 +91,11 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
         cv: CVTable | None = None,
         summary: LassoSummary | None = None,
         featureStd: Sequence[float] | np.ndarray | None = None,
+        stability: StabilityTable | None = None,
     ) -> LassoModel:
         """The model at row ``index`` of ``path`` (build ``path`` with ``PathTable.from_result``
         and, for CV, ``cv`` with ``CVTable.from_fold_mse``; ``index`` is usually
-        ``cv.index_chosen``)."""
+        ``cv.index_chosen``); ``stability`` from ``LassoCV(numSubsamples=...)``."""
         if not 0 <= index < path.n_rows:
             raise IndexError(f"path row {index} outside 0..{path.n_rows - 1}")
         return cls(
@@ -102,6 +108,7 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
             cv=cv,
             summary=summary,
             featureStd=featureStd,
+            stability=stability,
         )
 
     # ------------------------------------------------------------------ public attributes
@@ -163,6 +170,49 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
     def cvResults(self) -> pd.DataFrame | None:
         """regParam, elasticNetParam, nonzeros, mseMean, mseStdErr, mseFold0..; None without CV."""
         return None if self._cv is None else self._cv.to_pandas()
+
+    # ------------------------------------------------------------------ stability selection
+    @property
+    def stabilityTable(self) -> StabilityTable | None:
+        return self._stability
+
+    @property
+    def hasStability(self) -> bool:
+        return self._stability is not None
+
+    def _require_stability(self) -> StabilityTable:
+        if self._stability is None:
+            raise ValueError("this model has no stability selection: fit it with "
+                             "LassoCV(numSubsamples=N) (N complementary pairs of half-samples)")
+        return self._stability
+
+    @property
+    def stabilityPath(self) -> pd.DataFrame | None:
+        """Selection probability of every feature at every regParam of the stability grid:
+        ``elasticNetParam, regParam, meanSelected, prob:<feature>``; None without it."""
+        return None if self._stability is None else self._stability.to_pandas(
+            self._feature_names)
+
+    def stabilitySelection(self, threshold: float | None = None,
+                           regParam: float | None = None) -> StabilityReport:
+        """The stable features at ``threshold`` (default the fit's ``stabilityThreshold``) and
+        ``regParam`` (default the cross-validation's 1se regParam whatever the model's
+        ``selectionRule``, docs/stability.md says why; off the grid, the nearest grid point),
+        with ``q`` (mean features per half-sample there) and the bound
+        ``q² / ((2·threshold − 1)·p)`` on the expected number of false selections; ``.table``
+        is the per-feature pandas table. From the probabilities the fit stored: no data pass,
+        no solve."""
+        return self._require_stability().report(self._feature_names, threshold, regParam)
+
+    def plotStability(self, ax: Any = None, threshold: float | None = None,
+                      regParam: float | None = None, maxLabels: int = 20) -> Any:
+        """Selection probability against regParam per feature, the threshold line, the stable
+        features labelled; matplotlib Figure (``pip install lasso_spark[plots]``)."""
+        from lasso_spark.plotting import plot_stability
+
+        return plot_stability(self.stabilitySelection(threshold, regParam),
+                              self._require_stability(), self._feature_names, ax=ax,
+                              max_labels=maxLabels)
 
     @property
     def hasSummary(self) -> bool:
@@ -294,7 +344,8 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
             summary.extra.update(validationMetric=metric,
                                  validationScore=float(scores[metric].iloc[i]))
         model = LassoModel.fromPath(self._path, i, featureNames=self._feature_names,
-                                    cv=self._cv, summary=summary, featureStd=self._feature_std)
+                                    cv=self._cv, summary=summary, featureStd=self._feature_std,
+                                    stability=self._stability)
         return self._copyValues(model)
 
     # ------------------------------------------------------------------ persistence
@@ -360,6 +411,11 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
                              f"{cv[0]:.6g} ± {cv[1]:.3g}"))
         if self._path is not None:
             rows.append(("path", f"{self._path.n_rows} fits"))
+        if self._stability is not None:
+            rep = self.stabilitySelection()
+            rows.append((f"stable features (probability >= {rep.threshold:g})",
+                         f"{len(rep.stableFeatures)} / {rep.numFeatures}, E[false] <= "
+                         f"{rep.expectedFalseSelectionsBound:.3g}"))
         if self._summary is not None and self._summary.numRows is not None:
             rows.append(("rows used / skipped",
                          f"{self._summary.numRowsUsed} / {self._summary.numRowsSkipped}"))

@@ -8,6 +8,9 @@ Layout under the model directory (any Hadoop-compatible path)::
     data/       Parquet, one row: featureNames, coefficients, intercept, featureStd
     path/       Parquet, one row per path point (PathTable.ROW_SCHEMA); empty without a path
     cv/         Parquet, one row per CV point (CVTable.ROW_SCHEMA); empty without CV
+    stability/  Parquet, one row per regParam of the stability selection
+                (StabilityTable.ROW_SCHEMA; metadata "stability" holds the rest); only when the
+                model has one (format 1 readers never see it: hasStability is new and optional)
 
 Data is written before the metadata, so a directory without ``metadata/`` is incomplete and
 refuses to load. Works in a ``Pipeline`` / ``PipelineModel`` next to JVM stages (pyspark saves
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWriter
 
+from lasso_spark.ml.stability import StabilityTable
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
 if TYPE_CHECKING:
@@ -82,6 +86,10 @@ class LassoModelWriter(MLWriter):
         self._write(path_rows, PathTable.ROW_SCHEMA, os.path.join(path, "path"))
         cv_rows = [] if m.cvTable is None else m.cvTable.to_rows()
         self._write(cv_rows, CVTable.ROW_SCHEMA, os.path.join(path, "cv"))
+        stability = m.stabilityTable
+        if stability is not None:
+            self._write(stability.to_rows(), StabilityTable.ROW_SCHEMA,
+                        os.path.join(path, "stability"))
         extra = {
             "lassoSpark": {
                 "formatVersion": FORMAT_VERSION,
@@ -91,6 +99,8 @@ class LassoModelWriter(MLWriter):
                 "hasPath": m.pathTable is not None,
                 "hasCV": m.cvTable is not None,
                 "cv": None if m.cvTable is None else m.cvTable.meta(),
+                "hasStability": stability is not None,
+                "stability": None if stability is None else stability.meta(),
                 "summary": m.summary.asDict() if m.hasSummary else None,
             }
         }
@@ -139,6 +149,10 @@ class LassoModelReader(MLReader["LassoModel"]):
         if info["hasCV"]:
             rows = spark.read.parquet(os.path.join(path, "cv")).collect()
             cv_table = CVTable.from_rows([tuple(r) for r in rows], info["cv"])
+        stability = None
+        if info.get("hasStability"):
+            rows = spark.read.parquet(os.path.join(path, "stability")).collect()
+            stability = StabilityTable.from_rows([tuple(r) for r in rows], info["stability"], p)
         summary = None if info.get("summary") is None else LassoSummary.fromDict(info["summary"])
         model = self.cls(
             np.asarray(row["coefficients"], dtype=np.float64),
@@ -150,6 +164,7 @@ class LassoModelReader(MLReader["LassoModel"]):
             cv=cv_table,
             summary=summary,
             featureStd=None if row["featureStd"] is None else list(row["featureStd"]),
+            stability=stability,
         )
         model._resetUid(metadata["uid"])
         DefaultParamsReader.getAndSetParams(model, metadata)

@@ -22,6 +22,7 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.grid import warm_grid
+from lasso_spark.core.stability import BucketMemoryError
 from lasso_spark.ml.backends.outcome import FitOutcome
 from lasso_spark.ml.backends.plan import (
     constant_path,
@@ -35,6 +36,8 @@ from lasso_spark.ml.backends.plan import (
 )
 from lasso_spark.ml.backends.progress import timed
 from lasso_spark.ml.backends.request import FitRequest
+from lasso_spark.ml.backends.stability import stability_table
+from lasso_spark.ml.params import ParamValidationError
 from lasso_spark.ml.tables import LassoSummary, PathTable
 from lasso_spark.spark import compute_stats
 from lasso_spark.spark.fold_paths import (
@@ -54,10 +57,18 @@ def statistics(dataset: Any, request: FitRequest, description: str | None = None
     """The one statistics pass a request needs, and its timing."""
     split = request.split
     text = description or f"lasso_spark: statistics, {split.describe()}"
+    if split.num_buckets:
+        text += f", {split.num_buckets} buckets"
     timings: dict[str, float] = {}
+    budget = {} if request.stability is None else {
+        "bucket_memory_limit": request.stability.memory_limit_bytes}
     with timed(f"{text}: statistics pass", timings, "stats", logger):
-        result = compute_stats(dataset, job_description=text, **request.input.stats_kwargs(),
-                               **split.stats_kwargs())
+        try:
+            result = compute_stats(dataset, job_description=text,
+                                   **request.input.stats_kwargs(), **split.stats_kwargs(),
+                                   **budget)
+        except BucketMemoryError as exc:  # a limit the user configures: a parameter problem
+            raise ParamValidationError(str(exc)) from None
     return result, timings
 
 
@@ -177,6 +188,13 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
         paths = _full_paths(total, request, pens, grids, v_total)
     validation = request.split.kind == "validation"
     cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation)
+    stability, stability_summary = None, {}
+    if request.stability is not None:  # on the 1se regParam's elasticNetParam (the min's)
+        e = enps.index(float(cv.elastic_net_params[cv.index_1se]))
+        stability, stability_summary = stability_table(
+            stats_result.buckets, request, pens[e], grids[e], enps[e],
+            float(cv.reg_params[cv.index_1se]), v_total, names, spark=spark,
+            timings=timings)
     timings["solve"] = time.perf_counter() - t_solve
     _log_choice(cv)
     summary = _summary(
@@ -187,8 +205,11 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
         selectionRule=request.selection_rule,
         regParamMin=float(cv.reg_params[cv.index_min]),
         regParam1se=float(cv.reg_params[cv.index_1se]),
+        **stability_summary,
+        **({"stabilitySeconds": float(timings["stability"])} if stability else {}),
     )
-    return FitOutcome(PathTable.concat(paths), cv.index_chosen, names, total.std_x, summary, cv)
+    return FitOutcome(PathTable.concat(paths), cv.index_chosen, names, total.std_x, summary, cv,
+                      stability)
 
 
 def _log_choice(cv: Any) -> None:

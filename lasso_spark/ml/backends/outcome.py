@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lasso_spark.ml.stability import StabilityTable
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,8 @@ __all__ = ["FitOutcome"]
 class FitOutcome:
     """A fitted path and its choice: ``path`` (every fitted (elasticNetParam, regParam)), the
     row ``chosen`` for the model's coefficients, ``cv`` for cross-validated fits, the feature
-    names and population standard deviations, and the fit's ``summary``."""
+    names and population standard deviations, the fit's ``summary`` and, when asked for,
+    the ``stability`` selection probabilities."""
 
     path: PathTable
     chosen: int
@@ -26,3 +28,4 @@ class FitOutcome:
     feature_std: np.ndarray | None
     summary: LassoSummary
     cv: CVTable | None = None
+    stability: StabilityTable | None = None

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from lasso_spark.paramspec import core_keywords
+from lasso_spark.core.stability import (
+    DEFAULT_BUCKET_MEMORY_BYTES,
+    check_pairs,
+    default_num_buckets,
+)
+from lasso_spark.paramspec import ParamValidationError, core_keywords
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +29,7 @@ __all__ = [
     "PenaltySpec",
     "SolverSpec",
     "SplitSpec",
+    "StabilitySpec",
     "request_from_params",
 ]
 
@@ -53,24 +59,28 @@ class InputSpec:
 @dataclass(frozen=True)
 class SplitSpec:
     """How rows split for model selection: not at all, ``num_folds`` hashed folds, a fold
-    column, or a boolean validation column (a 2-fold split: false trains, true validates)."""
+    column, or a boolean validation column (a 2-fold split: false trains, true validates);
+    and, for stability selection, into ``num_buckets`` hashed buckets (0 = none)."""
 
     kind: SplitKind = "none"
     num_folds: int = 0
     column: str | None = None
     seed: int = 0
+    num_buckets: int = 0
 
     @property
     def cross_validated(self) -> bool:
         return self.kind != "none"
 
     def stats_kwargs(self) -> dict[str, Any]:
-        """``num_folds``, ``fold_col``, ``seed`` of the statistics pass."""
+        """``num_folds``, ``fold_col``, ``seed`` (and ``num_buckets``) of the statistics pass."""
+        buckets = {"num_buckets": self.num_buckets} if self.num_buckets else {}
         if self.kind == "none":
-            return {"num_folds": 0}
+            return {"num_folds": 0, **buckets}
         if self.kind == "validation":
-            return {"num_folds": 2, "fold_col": self.column, "seed": self.seed}
-        return {"num_folds": self.num_folds, "fold_col": self.column, "seed": self.seed}
+            return {"num_folds": 2, "fold_col": self.column, "seed": self.seed, **buckets}
+        return {"num_folds": self.num_folds, "fold_col": self.column, "seed": self.seed,
+                **buckets}
 
     def describe(self) -> str:
         return {
@@ -121,6 +131,19 @@ class SolverSpec:
 
 
 @dataclass(frozen=True)
+class StabilitySpec:
+    """Stability selection (:mod:`lasso_spark.core.stability`): ``num_pairs`` complementary
+    pairs of halves of the split's ``num_buckets`` buckets, drawn from ``seed``; the default
+    ``threshold`` of the reports; the byte budget of the bucket statistics."""
+
+    num_pairs: int
+    num_buckets: int
+    threshold: float = 0.75
+    memory_limit_bytes: int = DEFAULT_BUCKET_MEMORY_BYTES
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class FitRequest:
     """Everything a backend needs to fit one estimator's model (module docstring)."""
 
@@ -131,6 +154,7 @@ class FitRequest:
     solver: SolverSpec
     selection_rule: str = "min"
     family: str = "gaussian"
+    stability: StabilitySpec | None = None
 
     def stats_key(self) -> tuple:
         """What decides the statistics pass: requests with equal keys can share one pass."""
@@ -169,4 +193,25 @@ def request_from_params(est: Any) -> FitRequest:
         split = SplitSpec("fold_col", est.getNumFolds(), est.getFoldCol(), est.getSeed())
     else:
         split = SplitSpec("hash", est.getNumFolds(), None, est.getSeed())
-    return FitRequest(inputs, split, grid, penalty, solver, est.getSelectionRule())
+    stability = _stability_spec(est, split)
+    if stability is not None:
+        split = replace(split, num_buckets=stability.num_buckets)
+    return FitRequest(inputs, split, grid, penalty, solver, est.getSelectionRule(),
+                      stability=stability)
+
+
+def _stability_spec(est: Any, split: SplitSpec) -> StabilitySpec | None:
+    """The stability selection of ``LassoCV``'s Params (``None`` when ``numSubsamples`` is 0);
+    the automatic bucket count is a multiple of hashed folds."""
+    pairs = est.getNumSubsamples()
+    if not pairs:
+        return None
+    buckets = est.getNumBuckets()
+    if buckets is None:
+        buckets = default_num_buckets(split.num_folds if split.kind == "hash" else 0)
+    try:
+        check_pairs(buckets, pairs)
+    except ValueError as exc:
+        raise ParamValidationError(str(exc)) from None
+    return StabilitySpec(pairs, buckets, est.getStabilityThreshold(),
+                         int(est.getMaxBucketMemoryMB() * 1024 * 1024), split.seed)

@@ -41,6 +41,11 @@ __all__ = ["check_request", "fit"]
 
 def check_request(request: FitRequest) -> None:
     """Refuse what wide mode cannot serve, with the way out."""
+    if request.stability is not None:
+        raise ParamValidationError(
+            "stability selection (numSubsamples > 0) needs the bucket Gram statistics: set "
+            "solverMode='gram' (feasible up to a few thousand features) or numSubsamples=0"
+        )
     if request.split.kind == "validation":
         raise ParamValidationError(
             "validationCol is not supported in wide mode yet: set solverMode='gram' (feasible up "
