@@ -6,8 +6,11 @@ Output directory (``output.path``)::
     coefficients.parquet    feature: string, coefficient: double, standardizedCoefficient: double
     path.parquet            model.path (one row per regParam [× elasticNetParam])
     cv.parquet              model.cvResults (kind = "lasso_cv" only)
+    stability.parquet       model.stabilitySelection().table (model.numSubsamples > 0 only)
+    stability_path.parquet  model.stabilityPath (model.numSubsamples > 0 only)
     plots/path.png          model.plotPath()            (output.plots = true)
     plots/cv.png            model.plotCV()              (output.plots = true, lasso_cv only)
+    plots/stability.png     model.plotStability()       (output.plots = true, numSubsamples > 0)
     summary.json            see :func:`build_summary`
     _SUCCESS                written last, then the directory is moved into place
 """
@@ -61,6 +64,22 @@ def _png(fig: Any) -> bytes:
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _write_stability(spark: Any, fs: Any, staged: StagedOutput, model: Any, plots: bool,
+                     outputs: list[str]) -> dict[str, Any] | None:
+    """The stability-selection outputs of a ``LassoCV(numSubsamples > 0)`` model (appended to
+    ``outputs``); its report for summary.json, or None without stability selection."""
+    if not getattr(model, "hasStability", False):
+        return None
+    report = model.stabilitySelection()
+    _write_table(spark, report.table, fs.spark_uri(staged.path("stability.parquet")))
+    _write_table(spark, model.stabilityPath, fs.spark_uri(staged.path("stability_path.parquet")))
+    outputs += ["stability.parquet", "stability_path.parquet"]
+    if plots:
+        fs.write_bytes(staged.path("plots", "stability.png"), _png(model.plotStability()))
+        outputs.append("plots/stability.png")
+    return report.asDict()
 
 
 def build_summary(
@@ -128,6 +147,7 @@ def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
         if cv is not None:
             _write_table(spark, cv, fs.spark_uri(staged.path("cv.parquet")))
             outputs.append("cv.parquet")
+        stability = _write_stability(spark, fs, staged, model, cfg.output.plots, outputs)
         if cfg.output.plots:
             fs.write_bytes(staged.path("plots", "path.png"), _png(model.plotPath()))
             outputs.append("plots/path.png")
@@ -142,6 +162,7 @@ def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
             "output": cfg.output.path,
             "outputs": [*outputs, "summary.json", "_SUCCESS"],
             "features": cols.features if cols.features is not None else cols.vector,
+            **({"stability": stability} if stability is not None else {}),
         })
         fs.write_bytes(staged.path("summary.json"), json.dumps(summary, indent=2).encode())
         staged.write_success()
