@@ -59,18 +59,22 @@ def cd_sweep(Gw, diag, g, beta, v, l1, l2, order, n, repeat):
     return big
 
 
-@kernel("int64(float64[::1, :], int64[::1], float64[::1, :])", nogil=True)
-def cholesky_delete(R, keep, out):
-    """Cholesky factor with some columns removed: ``R`` (m × m, upper, Fortran order) has
-    ``RᵀR = M``; writes into ``out[:k, :k]`` (Fortran order) an upper ``R'`` with
-    ``R'ᵀR' = M[keep][:, keep]`` (``keep`` sorted, k of them) and returns k.
+@kernel("int64(float64[::1, :], int64[::1])", nogil=True)
+def cholesky_delete(R, keep):
+    """Cholesky factor with some columns removed, in place: ``R[:m, :m]`` (upper, in a
+    Fortran-ordered buffer; ``m = keep[-1] + 1`` or more) has ``RᵀR = M``; afterwards
+    ``R[:k, :k]`` is an upper factor of ``M[keep][:, keep]`` (``keep`` sorted, k of them).
+    Returns k.
 
     ``R[:, keep]`` is upper triangular but for a staircase below the diagonal; Givens rotations
     of neighbouring rows, generated column by column from the bottom up and applied to every
     later column, restore the triangle (``O(d m²)`` for d removed columns; orthogonal, so
-    ``R'ᵀR'`` is unchanged). Diagonal entries may come out negative: ``R'ᵀR'`` does not care."""
-    m = R.shape[0]
+    ``RᵀR`` is unchanged). Column ``keep[w] ≥ w`` is read before column w is written, so the
+    update is in place. Diagonal entries may come out negative: ``RᵀR`` does not care."""
     k = keep.shape[0]
+    if k == 0:
+        return 0
+    m = keep[k - 1] + 1
     cap = (m - k + 1) * m + 1
     rot_r = np.empty(cap, np.int64)
     rot_c = np.empty(cap)
@@ -83,8 +87,6 @@ def cholesky_delete(R, keep, out):
             col[i] = R[i, j]
         for t in range(nrot):
             r = rot_r[t]
-            if r >= j:
-                continue
             a = col[r]
             b = col[r + 1]
             c = rot_c[t]
@@ -106,7 +108,7 @@ def cholesky_delete(R, keep, out):
             rot_s[nrot] = s
             nrot += 1
         for i in range(w + 1):
-            out[i, w] = col[i]
-        for i in range(w + 1, k):
-            out[i, w] = 0.0
+            R[i, w] = col[i]
+        for i in range(w + 1, m):
+            R[i, w] = 0.0
     return k

@@ -40,9 +40,10 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg.blas import dsymv, dtrsm
-from scipy.linalg.lapack import dpotrs, dpstrf
+from scipy.linalg.blas import dsymv
+from scipy.linalg.lapack import dpstrf
 
+from lasso_spark.core.blas import trsm_upper_t, trsv_upper
 from lasso_spark.core.gap import gap_from_gradient
 
 logger = logging.getLogger(__name__)
@@ -77,15 +78,16 @@ class NewtonDiagnostics:
 
 
 class CholeskyFactor:
-    """Upper Cholesky factor ``R`` (Fortran order), ``RᵀR = G[A][:, A] + l2 diag(v[A])``, for the
-    features ``A = idx`` in factor order."""
+    """Upper Cholesky factor ``R = buf[:m, :m]`` (a Fortran-ordered buffer with spare
+    capacity, so that appending and removing features copy nothing), ``RᵀR = G[A][:, A] +
+    l2 diag(v[A])``, for the features ``A = idx`` in factor order."""
 
     def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics) -> None:
         self.G = G
         self.v = v
         self.l2 = 0.0
         self.idx = np.zeros(0, dtype=np.int64)
-        self.R = np.zeros((0, 0), order="F")
+        self.buf = np.zeros((0, 0), order="F")
         self.member = np.zeros(G.shape[0], dtype=bool)
         self.diag = diag
 
@@ -93,19 +95,26 @@ class CholeskyFactor:
     def m(self) -> int:
         return int(self.idx.shape[0])
 
-    def _block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return self.G[np.ix_(rows, cols)]
+    def _reserve(self, n: int) -> None:
+        if n <= self.buf.shape[0]:
+            return
+        cap = min(self.G.shape[0], max(n, 2 * self.buf.shape[0], 64))
+        grown = np.zeros((cap, cap), order="F")
+        m = self.m
+        grown[:m, :m] = self.buf[:m, :m]
+        self.buf = grown
 
     def add(self, cands: np.ndarray) -> np.ndarray:
         """Append ``cands`` (not members); returns those refused as numerically dependent."""
         cands = np.asarray(cands, dtype=np.int64)
         if cands.size == 0:
             return cands
-        C = self._block(cands, cands)
+        C = self.G[np.ix_(cands, cands)]
         C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
         m = self.m
         if m:
-            X = dtrsm(1.0, self.R, self._block(self.idx, cands), side=0, lower=0, trans_a=1)
+            X = np.asfortranarray(self.G[np.ix_(self.idx, cands)])
+            trsm_upper_t(self.buf, m, X)  # X = R⁻ᵀ G[A, new]
             S = C - X.T @ X
         else:
             X = None
@@ -118,12 +127,12 @@ class CholeskyFactor:
         acc = piv[:rank]
         refused = cands[piv[rank:]]
         k = int(rank)
-        R = np.zeros((m + k, m + k), order="F")
+        self._reserve(m + k)
+        R = self.buf
         if m:
-            R[:m, :m] = self.R
-            R[:m, m:] = X[:, acc]
-        R[m:, m:] = np.triu(U[:k, :k]) * np.sqrt(d0[acc])[None, :]
-        self.R = R
+            R[:m, m:m + k] = X[:, acc]
+        R[m:m + k, m:m + k] = np.triu(U[:k, :k]) * np.sqrt(d0[acc])[None, :]
+        R[m:m + k, :m] = 0.0
         self.idx = np.concatenate([self.idx, cands[acc]])
         self.member[cands[acc]] = True
         self.diag.features_added += k
@@ -142,10 +151,7 @@ class CholeskyFactor:
             return self.reset(self.idx[keep_pos], self.l2)
         from lasso_spark.core.kernels import cholesky_delete
 
-        k = keep_pos.shape[0]
-        out = np.empty((self.m, self.m), order="F")
-        cholesky_delete(self.R, keep_pos, out)
-        self.R = np.asfortranarray(out[:k, :k])
+        cholesky_delete(self.buf, keep_pos)
         self.idx = self.idx[keep_pos]
         return np.zeros(0, dtype=np.int64)
 
@@ -153,17 +159,15 @@ class CholeskyFactor:
         """Factor of ``features`` from scratch at ``l2``; returns the refused ones."""
         self.member[self.idx] = False
         self.idx = np.zeros(0, dtype=np.int64)
-        self.R = np.zeros((0, 0), order="F")
         self.l2 = l2
         self.diag.refactorizations += 1
         return self.add(np.asarray(features, dtype=np.int64))
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
-        if self.m == 0:
-            return np.zeros(0)
-        x, info = dpotrs(self.R, rhs, lower=0)
-        if info != 0:  # pragma: no cover - LAPACK argument error
-            raise RuntimeError(f"dpotrs failed with info={info}")
+        """``(RᵀR)⁻¹ rhs``: two triangular solves (BLAS-2) on the buffer."""
+        x = np.array(rhs, dtype=np.float64)
+        trsv_upper(self.buf, self.m, x, True)
+        trsv_upper(self.buf, self.m, x, False)
         return x
 
 
@@ -205,7 +209,13 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
     increases). ``frozen``: no feature may join (the all-zero region). Returns
     ``(certifiable, steps, g)`` (``g`` exact for the final β, or None)."""
     v, c = prob.v, prob.c
-    blocked = np.zeros(prob.p, dtype=bool)
+    # when entrants move the wrong way at once (a joint step of several entrants can; a
+    # single entrant at an optimum of A cannot) they leave again, and the next batches of
+    # entrants are half as large (the largest violations first); features refused as
+    # dependent stay out at this alpha
+    refused_here = np.zeros(prob.p, dtype=bool)
+    cap = prob.p
+    batch = prob.p
     steps = 0
     while steps < budget:
         A = fac.idx
@@ -228,27 +238,33 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
             new[out] = 0.0
             beta[A] = new
             leaving = A[out]
-            blocked[leaving[cur[out] == 0.0]] = True
+            stuck = leaving[cur[out] == 0.0]
+            if stuck.size:
+                cap = max(1, batch // 2)
             sgn[leaving] = 0.0
             refused = fac.remove(leaving)
             if refused.size:
                 beta[refused] = 0.0
                 sgn[refused] = 0.0
-                blocked[refused] = True
+                refused_here[refused] = True
             continue
         beta[A] = x
         g = prob.gradient(beta)
         if frozen:
             return True, steps, g
-        cand = prob.violators(g, l1, fac.member, blocked)
+        cand = prob.violators(g, l1, fac.member, refused_here)
         if cand.size == 0:
             left = prob.violators(g, l1, fac.member)
             return left.size == 0, steps, g
+        if cand.size > cap:
+            excess = np.abs(g[cand]) / v[cand]
+            cand = cand[np.argpartition(-excess, cap - 1)[:cap]]
+        batch = cand.size
         sgn[cand] = np.sign(g[cand])
         refused = fac.add(cand)
         if refused.size:
             sgn[refused] = 0.0
-            blocked[refused] = True
+            refused_here[refused] = True
     return False, steps, None
 
 
