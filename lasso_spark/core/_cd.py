@@ -54,7 +54,9 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from numba import njit, objmode
+from numba import objmode
+
+from lasso_spark.core.jit import cached_jit
 
 try:  # BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
     from scipy.linalg.blas import dsymv as _dsymv
@@ -72,7 +74,7 @@ _BLOCK_SWEEPS = 4
 _BLOCK_STOP = 0.25
 
 
-@njit(cache=True, inline="always")
+@cached_jit(inline="always")
 def _prox(z, thr, denom):
     """Coordinate minimizer of ``½·denom·b² − z·b + thr·|b|``: soft-thresholding of ``z``."""
     if z > thr:
@@ -82,7 +84,7 @@ def _prox(z, thr, denom):
     return 0.0
 
 
-@njit(cache=True)
+@cached_jit()
 def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
     """One cyclic pass over features ``T[:nT]``; ``g`` is updated on every feature with
     contiguous rows of G. Returns the number of coefficients changed."""
@@ -104,7 +106,7 @@ def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
     return changed
 
 
-@njit(cache=True)
+@cached_jit()
 def _gap(T, nT, c, g, beta, v, yy, l1, l2):
     """Duality gap of the problem restricted to features ``T[:nT]`` (exact when T ⊇ support
     and ``g`` is exact on T); see the module docstring."""
@@ -145,7 +147,7 @@ def _symmetric_times(G: np.ndarray, x: np.ndarray) -> np.ndarray:
     return G @ x
 
 
-@njit(cache=True)
+@cached_jit()
 def _refresh_gradient(G, c, g, beta):
     """Rebuild ``g = c − Gβ`` over all features (G symmetric): BLAS symv/gemv when β has many
     non-zeros, else from the rows of the non-zeros."""
@@ -170,7 +172,7 @@ def _refresh_gradient(G, c, g, beta):
                 g[i] -= row[i] * b
 
 
-@njit(cache=True)
+@cached_jit()
 def _anderson_weights(hist, K, nA, out):
     """Anderson mixing weights from K+1 stored iterates: ``out`` sums to 1. False if singular."""
     M = np.zeros((K, K))
@@ -222,7 +224,7 @@ def _anderson_weights(hist, K, nA, out):
     return True
 
 
-@njit(cache=True)
+@cached_jit()
 def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, old, rows):
     """Block coordinate descent pass over ``A[:nA]``: consecutive blocks of ``B`` features are
     swept up to ``R`` times on a dense copy of their ``B×B`` Gram block (cache resident) with
@@ -297,7 +299,7 @@ def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, o
     return changed
 
 
-@njit(cache=True)
+@cached_jit()
 def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson,
                   counters, B, R):
     """Cycle over ``A[:nA]`` until its sub-problem's gap ≤ tol_abs (or max_iter); ``g`` is kept
@@ -370,7 +372,7 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
     return it
 
 
-@njit(cache=True)
+@cached_jit()
 def _compact_update(Gsrc, Gc, order, pos, nC, S, nS, rebuild):
     """Make the compact Gram ``Gc[:nC, :nC] = Gsrc[order][:, order]`` cover the features
     ``S[:nS]``: missing ones are appended (their rows and columns copied); with ``rebuild`` the
@@ -406,7 +408,7 @@ def _compact_update(Gsrc, Gc, order, pos, nC, S, nS, rebuild):
     return Gc, n
 
 
-@njit(cache=True)
+@cached_jit()
 def _solve_restricted(
     C, pos, nC, Gc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters,
     B, R
@@ -467,7 +469,7 @@ def _solve_restricted(
     return it
 
 
-@njit(cache=True)
+@cached_jit()
 def _primal_on(T, nT, c, g, beta, v, yy, l1, l2):
     """Primal objective when β is supported on ``T[:nT]`` and ``g`` exact there."""
     val = 0.5 * yy
@@ -479,7 +481,7 @@ def _primal_on(T, nT, c, g, beta, v, yy, l1, l2):
     return val
 
 
-@njit(cache=True)
+@cached_jit()
 def _fit_unpenalized(G, U, Ginv, g, beta):
     """Set the unpenalized coefficients to their exact least-squares value given the others
     (``β_U ← G_UU⁺ (g_U + G_UU β_U)``) and update ``g`` (exact on entry) on every feature.
@@ -509,7 +511,7 @@ def _fit_unpenalized(G, U, Ginv, g, beta):
                 g[i] -= row[i] * d
 
 
-@njit(cache=True)
+@cached_jit()
 def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
     """Primal objective from β and the exact ``g = c − Gβ``: ½yy − ½cᵀβ − ½gᵀβ + penalty."""
     val = 0.5 * yy
@@ -520,7 +522,7 @@ def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
     return val
 
 
-@njit(cache=True)
+@cached_jit()
 def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, g1, g2, beta, g, pred, g_alt,
                         counters):
     """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
@@ -566,7 +568,7 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, g1, g2, beta, g
     return False
 
 
-@njit(cache=True)
+@cached_jit()
 def scaled_gram(M, scale, W):
     """``G = ½(M + Mᵀ) / (W · scale ⊗ scale)``, exactly symmetric (upper triangle computed,
     mirrored), in 64×64 tiles so that the transposed reads and writes stay in cache."""
@@ -607,7 +609,7 @@ def scaled_gram(M, scale, W):
     return G
 
 
-@njit(cache=True)
+@cached_jit()
 def cd_path(
     G, G32, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps,
     n_iter, flags, counters,

@@ -16,7 +16,7 @@ import scipy.linalg.cython_blas as _cython_blas
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["trsm_upper_t", "trsv_upper"]
+__all__ = ["cholesky_delete", "trsm_upper_t", "trsv_upper"]
 
 _get_name = ctypes.pythonapi.PyCapsule_GetName
 _get_name.restype = ctypes.c_char_p
@@ -37,6 +37,7 @@ def _function(name: str, argtypes: list) -> ctypes._CFuncPtr:
 
 
 _dtrsv = _function("dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
+_drot = _function("drot", [_I, _P, _I, _P, _I, _P, _P])
 _dtrsm = _function("dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
 _U, _L, _N, _T = b"U", b"L", b"N", b"T"
 
@@ -77,3 +78,35 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray) -> None:
     _dtrsm(_L, _U, _T, _N, ctypes.byref(_int(m)), ctypes.byref(_int(k)), ctypes.addressof(one),
            R.ctypes.data, ctypes.byref(_int(R.shape[0])), B.ctypes.data,
            ctypes.byref(_int(max(m, 1))))
+
+
+def cholesky_delete(R: np.ndarray, m: int, k: int) -> None:
+    """Remove column ``k`` from the upper Cholesky factor ``U = R[:m, :m]`` (``R`` Fortran
+    order, any leading dimension), in place: afterwards ``R[:m-1, :m-1]ᵀ R[:m-1, :m-1]`` is
+    ``UᵀU`` without row and column ``k``.
+
+    The columns after ``k`` shift left, which leaves one entry below the diagonal in each;
+    a Givens rotation of rows ``i, i+1`` (BLAS ``drot`` along the rows, stride ``lda``) clears
+    each, ``O((m−k)·m)`` flops and nothing to compile. Orthogonal, so ``RᵀR`` is unchanged."""
+    _check(R, m)
+    if not 0 <= k < m:
+        raise ValueError(f"column {k} out of range for a factor of order {m}")
+    R[:m, k:m - 1] = R[:m, k + 1:m].copy()
+    lda = R.shape[0]
+    base = R.ctypes.data
+    inc = ctypes.byref(_int(lda))
+    for i in range(k, m - 1):
+        b = float(R[i + 1, i])
+        if b == 0.0:
+            continue
+        a = float(R[i, i])
+        h = float(np.hypot(a, b))
+        c, s = a / h, b / h
+        R[i, i] = h
+        R[i + 1, i] = 0.0
+        n = m - 2 - i
+        if n > 0:
+            x = base + 8 * (i + (i + 1) * lda)
+            _drot(ctypes.byref(_int(n)), x, inc, x + 8, inc,
+                  ctypes.byref(ctypes.c_double(c)), ctypes.byref(ctypes.c_double(s)))
+    R[m - 1, :m] = 0.0

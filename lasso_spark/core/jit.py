@@ -30,7 +30,7 @@ import numba  # the kernels' compiler: loaded with the solver, used on the first
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["cache_dir", "configure_cache", "kernel"]
+__all__ = ["attach_cache", "cache_dir", "cached_jit", "configure_cache", "kernel"]
 
 _configured = False
 _CHOSEN: str | None = None
@@ -93,6 +93,101 @@ def cache_dir() -> str | None:
     return _CHOSEN
 
 
+def _source_hash(module: str) -> bytes:
+    """sha256 of a module's source, wherever it is loaded from (a file, a zip)."""
+    import hashlib
+    import importlib
+    import sys
+
+    mod = sys.modules.get(module) or importlib.import_module(module)
+    loader = getattr(mod, "__loader__", None)
+    src = loader.get_source(module) if loader is not None else None
+    if src is None:
+        with open(mod.__file__, "rb") as f:
+            return hashlib.sha256(f.read()).digest()
+    return hashlib.sha256(src.encode()).digest()
+
+
+_FUNCTION_CACHE: Any = None
+
+
+def _package_function_cache() -> Any:
+    """A numba ``FunctionCache`` whose files live in :func:`cache_dir` under the module's
+    name, stamped with the hash of the module's source: the same entries serve the package
+    from any location (a zip unpacked in a new container directory, a read-only install)."""
+    global _FUNCTION_CACHE
+    if _FUNCTION_CACHE is not None:
+        return _FUNCTION_CACHE
+    from numba.core.caching import (
+        CacheImpl,
+        CompileResultCacheImpl,
+        FunctionCache,
+        _CacheLocator,
+    )
+
+    class PackageCacheLocator(_CacheLocator):
+        def __init__(self, py_func: Any, py_file: str) -> None:
+            self._lineno = py_func.__code__.co_firstlineno
+            self._module = py_func.__module__
+            self._cache_path = os.path.join(str(_CHOSEN), self._module)
+
+        def get_cache_path(self) -> str:
+            return self._cache_path
+
+        def get_source_stamp(self) -> bytes:
+            return _source_hash(self._module)
+
+        def get_disambiguator(self) -> str:
+            return str(self._lineno)
+
+        @classmethod
+        def from_function(cls, py_func: Any, py_file: str) -> Any:
+            if _CHOSEN is None:
+                return None
+            self = cls(py_func, py_file)
+            try:
+                self.ensure_cache_path()
+            except OSError:
+                return None
+            return self
+
+    class PackageCacheImpl(CompileResultCacheImpl):
+        _locator_classes = [PackageCacheLocator, *CacheImpl._locator_classes]
+
+    class PackageFunctionCache(FunctionCache):
+        _impl_class = PackageCacheImpl
+
+    _FUNCTION_CACHE = PackageFunctionCache
+    return PackageFunctionCache
+
+
+def attach_cache(dispatcher: Any) -> Any:
+    """Give a numba dispatcher (made with ``cache=False``) its on-disk cache at the location
+    of :func:`configure_cache`; returns the dispatcher."""
+    import sys
+
+    module = sys.modules.get(dispatcher.py_func.__module__)
+    where = configure_cache(getattr(module, "__file__", None))
+    if where is not None and not os.environ.get("NUMBA_CACHE_DIR"):
+        try:
+            dispatcher._cache = _package_function_cache()(dispatcher.py_func)
+            return dispatcher
+        except Exception as exc:  # noqa: BLE001 - numba internals moved: numba's own cache
+            logger.debug("package cache locator unavailable (%s); numba's default", exc)
+    dispatcher.enable_caching()
+    return dispatcher
+
+
+def cached_jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit(cache=True, **options)`` with the cache location of this module: a lazy
+    dispatcher (compiled on its first call, for the types of that call)."""
+
+    def wrap(func: Callable[..., Any]) -> Any:
+        return attach_cache(numba.njit(cache=False, **options)(func))
+
+    return wrap
+
+
 class _Kernel:
     """A numba kernel compiled for ``signature`` (cached on disk) on its first call."""
 
@@ -105,11 +200,12 @@ class _Kernel:
         self.__name__ = func.__name__
 
     def compiled(self) -> Any:
+        """The dispatcher, compiled or loaded from the cache for the one signature."""
         if self._compiled is None:
-            import sys
-
-            configure_cache(getattr(sys.modules.get(self.py_func.__module__), "__file__", None))
-            self._compiled = numba.njit(self.signature, cache=True, **self.options)(self.py_func)
+            disp = attach_cache(numba.njit(cache=False, **self.options)(self.py_func))
+            disp.compile(self.signature)
+            disp.disable_compile()  # other argument types are an error, not a new compile
+            self._compiled = disp
         return self._compiled
 
     def __call__(self, *args: Any) -> Any:

@@ -20,8 +20,9 @@ of a quadratic program; Lee, Battle, Raina & Ng, 2006), warm-started from the pr
 
 Each step costs ``O(|A|²)`` (two triangular solves, BLAS-2) plus ``O(p·|A|)`` for ``g``;
 features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3 ``dtrsm``, then a
-pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens rotations
-(:func:`lasso_spark.core.kernels.cholesky_delete`). A joining feature whose column is
+pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens rotations (BLAS
+``drot``, :func:`lasso_spark.core.blas.cholesky_delete`). All of it is BLAS/LAPACK called
+from Python: a path that needs no fallback compiles nothing. A joining feature whose column is
 numerically in the span of ``A``'s (pivot below ``_DEPENDENT`` of its own variance: duplicated
 columns, p > n) is refused and stays at 0. With ``l2 > 0`` the matrix changes with alpha and
 the factor is rebuilt at every alpha (``O(|A|³)``).
@@ -43,7 +44,7 @@ import numpy as np
 from scipy.linalg.blas import dsymv
 from scipy.linalg.lapack import dpstrf
 
-from lasso_spark.core.blas import trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
 from lasso_spark.core.gap import gap_from_gradient
 
 logger = logging.getLogger(__name__)
@@ -149,9 +150,10 @@ class CholeskyFactor:
         self.member[self.idx[drop]] = False
         if drop.sum() > _REBUILD_FRACTION * self.m + 2:
             return self.reset(self.idx[keep_pos], self.l2)
-        from lasso_spark.core.kernels import cholesky_delete
-
-        cholesky_delete(self.buf, keep_pos)
+        m = self.m
+        for k in np.flatnonzero(drop)[::-1]:  # highest first: lower positions stay valid
+            cholesky_delete(self.buf, m, int(k))
+            m -= 1
         self.idx = self.idx[keep_pos]
         return np.zeros(0, dtype=np.int64)
 

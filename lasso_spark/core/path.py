@@ -290,11 +290,11 @@ class PathResult:
 def warmup(solver: str = "newton") -> float:
     """Compile (or load from the on-disk cache, see :mod:`lasso_spark.core.jit`) the numba
     kernels ``solver`` may run; returns seconds spent. A fit compiles what it uses by itself:
-    this only moves that cost (≈ 1 s cold for ``"newton"``) out of a timed region."""
+    this only moves that cost out of a timed region (``"newton"``: the coordinate-descent sweep
+    of its fallback, the one kernel it may need)."""
     t0 = time.perf_counter()
     if solver == "newton":
         _kernels.cd_sweep.compiled()
-        _kernels.cholesky_delete.compiled()
         return time.perf_counter() - t0
     if solver != "cd":
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
