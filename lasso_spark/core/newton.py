@@ -79,16 +79,16 @@ class NewtonDiagnostics:
 
 
 class CholeskyFactor:
-    """Upper Cholesky factor ``R = buf[:m, :m]`` (a Fortran-ordered buffer with spare
-    capacity, so that appending and removing features copy nothing), ``RᵀR = G[A][:, A] +
-    l2 diag(v[A])``, for the features ``A = idx`` in factor order."""
+    """Upper Cholesky factor ``R = buf[:m, :m]`` (a C-ordered buffer with spare capacity, so
+    that appending and removing features copy nothing), ``RᵀR = G[A][:, A] + l2 diag(v[A])``,
+    for the features ``A = idx`` in factor order."""
 
     def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics) -> None:
         self.G = G
         self.v = v
         self.l2 = 0.0
         self.idx = np.zeros(0, dtype=np.int64)
-        self.buf = np.zeros((0, 0), order="F")
+        self.buf = np.zeros((0, 0))
         self.member = np.zeros(G.shape[0], dtype=bool)
         self.diag = diag
 
@@ -100,7 +100,7 @@ class CholeskyFactor:
         if n <= self.buf.shape[0]:
             return
         cap = min(self.G.shape[0], max(n, 2 * self.buf.shape[0], 64))
-        grown = np.zeros((cap, cap), order="F")
+        grown = np.zeros((cap, cap))
         m = self.m
         grown[:m, :m] = self.buf[:m, :m]
         self.buf = grown
