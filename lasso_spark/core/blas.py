@@ -70,9 +70,9 @@ def trsv_upper(R: np.ndarray, m: int, x: np.ndarray, transpose: bool) -> None:
            ctypes.byref(_int(R.shape[1])), x.ctypes.data, ctypes.byref(_int(1)))
 
 
-def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray) -> None:
-    """In place ``B ← U⁻ᵀ B`` for ``U = R[:m, :m]`` upper triangular in a C-ordered buffer
-    ``R`` and ``B`` Fortran-ordered (m, k)."""
+def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -> None:
+    """In place ``B ← U⁻ᵀ B`` (``U⁻¹ B`` without ``transpose``) for ``U = R[:m, :m]`` upper
+    triangular in a C-ordered buffer ``R`` and ``B`` Fortran-ordered (m, k)."""
     _check(R, m)
     if not (B.dtype == np.float64 and B.flags.f_contiguous and B.ndim == 2
             and B.shape[0] == m):
@@ -81,8 +81,8 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray) -> None:
     if m == 0 or k == 0:
         return
     one = ctypes.c_double(1.0)
-    _dtrsm(_L, _L, _N, _N, ctypes.byref(_int(m)), ctypes.byref(_int(k)), ctypes.addressof(one),
-           R.ctypes.data, ctypes.byref(_int(R.shape[1])), B.ctypes.data,
+    _dtrsm(_L, _L, _N if transpose else _T, _N, ctypes.byref(_int(m)), ctypes.byref(_int(k)),
+           ctypes.addressof(one), R.ctypes.data, ctypes.byref(_int(R.shape[1])), B.ctypes.data,
            ctypes.byref(_int(max(m, 1))))
 
 
