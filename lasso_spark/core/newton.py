@@ -58,6 +58,9 @@ _DEPENDENT = 1e-10
 _KKT_SLACK = 1e-12
 #: removing more than this fraction of the factor's features at once refactors from scratch
 _REBUILD_FRACTION = 0.125
+#: joining batches up to this size use BLAS-2 solves per column (OpenBLAS's trsm is slower
+#: than that for a few right-hand sides; measured on bench_solver's machine)
+_TRSV_COLUMNS = 4
 #: steps of the feature-sign search at one alpha before coordinate descent takes over
 _BUDGET = 200
 
@@ -91,8 +94,6 @@ class CholeskyFactor:
         self.buf = np.zeros((0, 0))
         self.member = np.zeros(G.shape[0], dtype=bool)
         self.diag = diag
-        self.version = 0  # changes whenever the factor does
-        self._sol: tuple | None = None  # (version, signs, M⁻¹c_A, M⁻¹(v s)_A)
 
     @property
     def m(self) -> int:
@@ -109,7 +110,6 @@ class CholeskyFactor:
 
     def add(self, cands: np.ndarray) -> np.ndarray:
         """Append ``cands`` (not members); returns those refused as numerically dependent."""
-        self.version += 1
         cands = np.asarray(cands, dtype=np.int64)
         if cands.size == 0:
             return cands
@@ -118,7 +118,11 @@ class CholeskyFactor:
         m = self.m
         if m:
             X = np.asfortranarray(self.G[np.ix_(self.idx, cands)])
-            trsm_upper_t(self.buf, m, X)  # X = R⁻ᵀ G[A, new]
+            if X.shape[1] <= _TRSV_COLUMNS:  # X = R⁻ᵀ G[A, new]
+                for j in range(X.shape[1]):
+                    trsv_upper(self.buf, m, X[:, j], True)
+            else:
+                trsm_upper_t(self.buf, m, X)
             S = C - X.T @ X
         else:
             X = None
@@ -145,7 +149,6 @@ class CholeskyFactor:
 
     def remove(self, features: np.ndarray) -> np.ndarray:
         """Remove ``features`` (members); returns features refused when this refactors."""
-        self.version += 1
         drop = self.member[self.idx] & np.isin(self.idx, features)
         if not drop.any():
             return np.zeros(0, dtype=np.int64)
@@ -168,25 +171,6 @@ class CholeskyFactor:
         self.l2 = l2
         self.diag.refactorizations += 1
         return self.add(np.asarray(features, dtype=np.int64))
-
-    def solve_signed(self, c: np.ndarray, vs: np.ndarray, l1: float) -> np.ndarray:
-        """``M⁻¹ (c_A − l1 (v s)_A)`` from the two solves ``M⁻¹ c_A`` and ``M⁻¹ (v s)_A``, made
-        together (one pass over the factor, as memory bound as one) and kept while the factor
-        and the signs are unchanged: the first step at the next alpha then costs O(|A|)."""
-        m = self.m
-        if m == 0:
-            return np.zeros(0)
-        sol = self._sol
-        if sol is None or sol[0] != self.version or not np.array_equal(sol[1], vs):
-            B = np.empty((m, 2), order="F")
-            B[:, 0] = c
-            B[:, 1] = vs
-            trsm_upper_t(self.buf, m, B, True)
-            trsm_upper_t(self.buf, m, B, False)
-            sol = (self.version, vs.copy(), B[:, 0].copy(), B[:, 1].copy())
-            self._sol = sol
-            self.diag.newton_steps += 1
-        return sol[2] - l1 * sol[3]
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``(RᵀR)⁻¹ rhs``: two triangular solves (BLAS-2) on the buffer."""
@@ -246,8 +230,9 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
         A = fac.idx
         vA = v[A]
         sA = sgn[A]
-        x = fac.solve_signed(c[A], vA * sA, l1)
+        x = fac.solve(c[A] - l1 * vA * sA)
         steps += 1
+        prob.diag.newton_steps += 1
         wrong = (vA > 0.0) & (x * sA <= 0.0)
         if wrong.any():
             cur = beta[A]
