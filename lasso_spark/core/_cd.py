@@ -40,13 +40,12 @@ extrapolation of the last two exact gradients, so it needs no product with G):
    features (violators join S → 2) and the duality gap over all features compared with
    ``tol_abs``. If float32 passes cannot reach ``tol_abs``, the rest of the path uses float64.
 
-Duality gap (scikit-learn's, divided by W; v generalises the dual norm)::
+The duality gap is :func:`lasso_spark.core.objective.gap_from_moments` (stated once there),
+compiled here and fed with sums over the features of a set.
 
-    XtA_j = g_j − l2 v_j β_j,      dual = max_{v_j>0} |XtA_j| / v_j,   κ = min(1, l1 / dual)
-    gap   = ½(1−κ)² (yy − cᵀβ) − ½(1+κ²) gᵀβ + l1 Σ v|β| + ½ l2 (1+κ²) Σ v β²
-
-which is algebraically ``½(1+κ²)R² − κ rᵀy/W + …`` with ``R² = yy − cᵀβ − gᵀβ``, rearranged so
-that no large terms cancel when ``κ ≈ 1``.
+These kernels run ``enet_path(solver="cd")``; the default solver is the
+active-set Newton solver of :mod:`lasso_spark.core.newton`, whose fallback uses
+:mod:`lasso_spark.core.kernels` instead of these kernels.
 """
 
 from __future__ import annotations
@@ -57,6 +56,7 @@ import numpy as np
 from numba import objmode
 
 from lasso_spark.core.jit import cached_jit
+from lasso_spark.core.objective import gap_from_moments
 
 try:  # BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
     from scipy.linalg.blas import dsymv as _dsymv
@@ -72,6 +72,10 @@ _ANDERSON_K = 5
 _BLOCK = 64
 _BLOCK_SWEEPS = 4
 _BLOCK_STOP = 0.25
+
+
+# the duality-gap formula, stated once in lasso_spark.core.objective, compiled here
+_gap_from_moments = cached_jit(inline="always")(gap_from_moments)
 
 
 @cached_jit(inline="always")
@@ -127,15 +131,7 @@ def _gap(T, nT, c, g, beta, v, yy, l1, l2):
             x = abs(g[j] - l2 * v[j] * b) / v[j]
             if x > dual:
                 dual = x
-    kappa = 1.0
-    if dual > l1:
-        kappa = l1 / dual
-    return (
-        0.5 * (1.0 - kappa) ** 2 * (yy - cb)
-        - 0.5 * (1.0 + kappa * kappa) * gb
-        + l1 * l1n
-        + 0.5 * l2 * (1.0 + kappa * kappa) * l2n
-    )
+    return _gap_from_moments(yy, cb, gb, l1, l2, l1n, l2n, dual)
 
 
 def _symmetric_times(G: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Active-set Newton path solver on a Gram matrix, certified by the duality gap.
 
-Problem (per alpha of a decreasing grid; see :mod:`lasso_spark.core.gap`)::
+Problem (per alpha of a decreasing grid; see :mod:`lasso_spark.core.objective`)::
 
     min_β  ½ yy − cᵀβ + ½ βᵀGβ + Σ_j v_j (l1 |β_j| + ½ l2 β_j²),   l1 = αρ,  l2 = α(1−ρ)
 
@@ -45,11 +45,11 @@ from scipy.linalg.blas import dsymv
 from scipy.linalg.lapack import dpstrf
 
 from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
-from lasso_spark.core.gap import gap_from_gradient
+from lasso_spark.core.objective import gap_from_moments
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CholeskyFactor", "NewtonDiagnostics", "newton_path"]
+__all__ = ["CholeskyFactor", "NewtonDiagnostics", "gap_from_gradient", "newton_path"]
 
 #: a joining feature is refused when the variance of its column left after projecting on the
 #: active columns is below this fraction of its own (a condition number of G_AA ~ 1e10)
@@ -178,6 +178,18 @@ class CholeskyFactor:
         trsv_upper(self.buf, self.m, x, True)
         trsv_upper(self.buf, self.m, x, False)
         return x
+
+
+def gap_from_gradient(c: np.ndarray, g: np.ndarray, beta: np.ndarray, v: np.ndarray, yy: float,
+                      l1: float, l2: float) -> float:
+    """The duality gap (:func:`lasso_spark.core.objective.gap_from_moments`) of β from its
+    exact gradient ``g = c − Gβ``, all over the same features; O(p), no product with G."""
+    nz = beta != 0.0
+    b, vb = beta[nz], v[nz]
+    pen = v > 0.0
+    dual = float(np.max(np.abs(g[pen] - l2 * v[pen] * beta[pen]) / v[pen], initial=0.0))
+    return gap_from_moments(float(yy), float(c[nz] @ b), float(g[nz] @ b), l1, l2,
+                            float(vb @ np.abs(b)), float(vb @ (b * b)), dual)
 
 
 class _Problem:
