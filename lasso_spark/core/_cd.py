@@ -56,6 +56,7 @@ import numpy as np
 from numba import objmode
 
 from lasso_spark.core.jit import cached_jit
+from lasso_spark.core.kernels import coordinate_minimizer
 from lasso_spark.core.objective import gap_from_moments
 
 try:  # BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
@@ -78,14 +79,8 @@ _BLOCK_STOP = 0.25
 _gap_from_moments = cached_jit(inline="always")(gap_from_moments)
 
 
-@cached_jit(inline="always")
-def _prox(z, thr, denom):
-    """Coordinate minimizer of ``½·denom·b² − z·b + thr·|b|``: soft-thresholding of ``z``."""
-    if z > thr:
-        return (z - thr) / denom
-    if z < -thr:
-        return (z + thr) / denom
-    return 0.0
+# the coordinate step, stated once in lasso_spark.core.kernels
+_prox = cached_jit(inline="always")(coordinate_minimizer)
 
 
 @cached_jit()
