@@ -560,53 +560,13 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, g1, g2, beta, g
 
 
 @cached_jit()
-def scaled_gram(M, scale, W):
-    """``G = ½(M + Mᵀ) / (W · scale ⊗ scale)``, exactly symmetric (upper triangle computed,
-    mirrored), in 64×64 tiles so that the transposed reads and writes stay in cache."""
-    q = M.shape[0]
-    G = np.empty((q, q))
-    inv = np.empty(q)
-    for i in range(q):
-        inv[i] = 1.0 / (np.sqrt(W) * scale[i])
-    T = 64
-    low = np.empty((T, T))  # M[j-tile, i-tile] transposed
-    for i0 in range(0, q, T):
-        ni = min(q - i0, T)
-        for j0 in range(i0, q, T):
-            nj = min(q - j0, T)
-            for jj in range(nj):
-                mrow = M[j0 + jj, i0:i0 + ni]
-                for ii in range(ni):
-                    low[ii, jj] = mrow[ii]
-            for ii in range(ni):
-                mrow = M[i0 + ii, j0:j0 + nj]
-                grow = G[i0 + ii, j0:j0 + nj]
-                lrow = low[ii]
-                hi = 0.5 * inv[i0 + ii]
-                iv = inv[j0:j0 + nj]
-                for jj in range(nj):
-                    val = (mrow[jj] + lrow[jj]) * (hi * iv[jj])
-                    lrow[jj] = val
-                    grow[jj] = val
-            if j0 != i0:
-                for jj in range(nj):
-                    grow = G[j0 + jj, i0:i0 + ni]
-                    for ii in range(ni):
-                        grow[ii] = low[ii, jj]
-            else:
-                for ii in range(ni):
-                    for jj in range(ii):
-                        G[i0 + ii, j0 + jj] = low[jj, ii]
-    return G
-
-
-@cached_jit()
 def cd_path(
     G, G32, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps,
     n_iter, flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
-    ``G`` (C-ordered float64) must be exactly symmetric (:func:`scaled_gram` makes it so).
+    ``G`` (C-ordered float64) must be exactly symmetric
+    (:func:`lasso_spark.core.gram.scaled_gram` makes it so).
 
     ``alphas`` decreasing; for ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (KKT holds
     there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are
