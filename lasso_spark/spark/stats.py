@@ -160,8 +160,9 @@ def compute_stats(
     p = layout.n_features
     if num_buckets:
         limit = DEFAULT_BUCKET_MEMORY_BYTES if bucket_memory_limit is None else bucket_memory_limit
+        cells = "" if layout.n_stats == num_buckets else f" x {num_folds} folds"
         check_bucket_memory(layout.n_stats, p, int(limit),
-                            f"the statistics of {num_buckets} buckets ({layout.n_stats} cells)")
+                            f"the statistics of {num_buckets} buckets{cells}")
     description = job_description or (
         f"lasso_spark: statistics, {num_folds} folds, {p} features"
         if num_folds

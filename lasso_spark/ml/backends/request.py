@@ -214,4 +214,4 @@ def _stability_spec(est: Any, split: SplitSpec) -> StabilitySpec | None:
     except ValueError as exc:
         raise ParamValidationError(str(exc)) from None
     return StabilitySpec(pairs, buckets, est.getStabilityThreshold(),
-                         int(est.getMaxBucketMemoryMB() * 1024 * 1024), split.seed)
+                         round(est.getMaxBucketMemoryMB() * 1024 * 1024), split.seed)
