@@ -18,7 +18,8 @@ from lasso_spark.config import (
 from lasso_spark.jobs_lib.errors import EXIT_CONFIG, ConfigError
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
-KIND_OF = {"fit_lasso_cv": "fit", "fit_lasso": "fit", "score": "score", "generate": "generate",
+KIND_OF = {"fit_lasso_cv": "fit", "fit_lasso": "fit", "fit_stability": "fit", "score": "score",
+           "generate": "generate",
            "demo": "demo", "demo_small": "demo"}
 
 

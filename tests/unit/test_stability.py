@@ -267,3 +267,14 @@ def test_table_pandas_and_rows_round_trip():
     pd.testing.assert_frame_equal(back.to_pandas(["a", "b", "c"]), pdf)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         StabilityTable([1.0], [[1.5]], 1.0, 1, 2, 0.75, 1.0)
+
+
+def test_example_config_reaches_lassocv_params():
+    from pathlib import Path
+
+    from lasso_spark.config import load_config
+
+    conf = Path(__file__).resolve().parents[2] / "conf" / "fit_stability.toml"
+    params = load_config("fit", conf, check_paths=False).model.estimator_params()
+    assert params["numSubsamples"] == 50 and params["stabilityThreshold"] == 0.75
+    assert params["maxBucketMemoryMB"] == 1024 and "numBuckets" not in params
