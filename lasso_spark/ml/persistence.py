@@ -152,7 +152,11 @@ class LassoModelReader(MLReader["LassoModel"]):
         stability = None
         if info.get("hasStability"):
             rows = spark.read.parquet(os.path.join(path, "stability")).collect()
-            stability = StabilityTable.from_rows([tuple(r) for r in rows], info["stability"], p)
+            try:
+                stability = StabilityTable.from_rows([tuple(r) for r in rows],
+                                                     info.get("stability"), p)
+            except ValueError as exc:
+                raise ValueError(f"model at {path}: stability/ is inconsistent: {exc}") from None
         summary = None if info.get("summary") is None else LassoSummary.fromDict(info["summary"])
         model = self.cls(
             np.asarray(row["coefficients"], dtype=np.float64),

@@ -187,13 +187,32 @@ class StabilityTable:
                 "threshold": float(self.threshold), "regParam": float(self.reg_param),
                 "seed": int(self.seed), "converged": bool(self.converged)}
 
+    META_KEYS = ("elasticNetParam", "numSubsamples", "numBuckets", "threshold", "regParam")
+
     @classmethod
     def from_rows(cls, rows: Sequence[Any], meta: Mapping[str, Any], n_features: int
                   ) -> StabilityTable:
+        """The table of :meth:`to_rows` and :meth:`meta`; ``ValueError`` naming what does not
+        fit (a missing key, row indices, a row's length, a non-finite value)."""
+        if not isinstance(meta, Mapping):
+            raise ValueError("stability metadata is not an object")
+        missing = [k for k in cls.META_KEYS if k not in meta]
+        if missing:
+            raise ValueError(f"stability metadata lacks {missing}")
         rows = sorted(rows, key=lambda r: r[0])
-        prob = np.array([r[2] for r in rows], dtype=np.float64).reshape(len(rows), n_features)
+        if not rows or [r[0] for r in rows] != list(range(len(rows))):
+            raise ValueError(f"stability rows have indices {[r[0] for r in rows][:5]}..., "
+                             f"expected 0..m-1 (m >= 1)")
+        bad = [r[0] for r in rows if r[2] is None or len(r[2]) != n_features]
+        if bad:
+            raise ValueError(f"stability rows {bad[:3]} do not hold {n_features} probabilities")
+        prob = np.array([[np.nan if v is None else v for v in r[2]] for r in rows],
+                        dtype=np.float64).reshape(len(rows), n_features)
+        regs = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+        if not (np.isfinite(prob).all() and np.isfinite(regs).all() and (regs > 0).all()):
+            raise ValueError("stability rows hold non-finite probabilities or regParams")
         return cls(
-            reg_params=[r[1] for r in rows], probabilities=prob,
+            reg_params=regs, probabilities=prob,
             elastic_net_param=float(meta["elasticNetParam"]),
             num_pairs=int(meta["numSubsamples"]), num_buckets=int(meta["numBuckets"]),
             threshold=float(meta["threshold"]), reg_param=float(meta["regParam"]),

@@ -278,3 +278,18 @@ def test_example_config_reaches_lassocv_params():
     params = load_config("fit", conf, check_paths=False).model.estimator_params()
     assert params["numSubsamples"] == 50 and params["stabilityThreshold"] == 0.75
     assert params["maxBucketMemoryMB"] == 1024 and "numBuckets" not in params
+
+
+def test_table_from_damaged_rows_names_the_problem():
+    t = _table()
+    rows, meta = t.to_rows(), t.meta()
+    with pytest.raises(ValueError, match=r"lacks \['threshold'\]"):
+        StabilityTable.from_rows(rows, {k: v for k, v in meta.items() if k != "threshold"}, 3)
+    with pytest.raises(ValueError, match="indices"):
+        StabilityTable.from_rows(rows[:1] + rows[2:], meta, 3)
+    with pytest.raises(ValueError, match=r"rows \[1\] do not hold 3 probabilities"):
+        StabilityTable.from_rows([rows[0], (1, 0.1, [0.5]), rows[2]], meta, 3)
+    with pytest.raises(ValueError, match="non-finite"):
+        StabilityTable.from_rows([rows[0], (1, 0.1, [0.5, None, 0.1]), rows[2]], meta, 3)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        StabilityTable.from_rows([rows[0], (1, 0.1, [0.5, 2.0, 0.1]), rows[2]], meta, 3)
