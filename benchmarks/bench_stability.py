@@ -38,29 +38,6 @@ logger = logging.getLogger("bench_stability")
 FAMILIES = ("ar1_0.9", "equi_0.5", "factors", "neardup")
 
 
-def _session(driver_memory: str):
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    paths = [str(REPO), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    sys.path.insert(0, str(REPO))
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("lasso_spark-bench_stability")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", driver_memory)
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
 def _sql_family(spark, family: str, rows: int, p: int, seed: int):
     """``factors`` / ``neardup`` rows in Spark SQL: features x0.., label ``label``."""
     from pyspark.sql import functions as F
@@ -191,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("py4j", "pyspark", "numba", "lasso_spark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.makedirs(args.data_dir, exist_ok=True)
-    spark = _session(args.driver_memory)
+    sys.path.insert(0, str(REPO))
+    from benchmarks.clusterkit import local_session
+
+    spark = local_session("lasso_spark-bench_stability", args.driver_memory)
     from lasso_spark.core import warmup
 
     warmup()

@@ -31,6 +31,7 @@ __all__ = [
     "ExecutorPeak",
     "cluster_session",
     "driver_jvm_pid",
+    "local_session",
     "executor_jvm_pid",
 ]
 
@@ -79,6 +80,27 @@ def cluster_session(
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def local_session(app_name: str, driver_memory: str = "4g", shuffle_partitions: int = 8) -> Any:
+    """A ``local[2]`` SparkSession bound to 127.0.0.1, no UI, ``driver_memory`` for the driver
+    (the benchmarks' in-process session); this checkout first on the workers' ``PYTHONPATH``."""
+    _spark_env()
+    sys.path.insert(0, str(REPO_ROOT))
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName(app_name)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
