@@ -6,7 +6,9 @@ design family, on the same Parquet file:
 
   A. ``LassoCV``: ``--folds`` folds × ``--reg-params`` regParams (one data pass);
   B. the same ``LassoCV`` with ``numSubsamples=--pairs``: the pass also keeps the bucket
-     statistics (default ``numBuckets``: 40 for 5 folds), then ``2 · pairs`` half-sample paths.
+     statistics (default ``numBuckets``: 40 for 5 folds), then ``2 · pairs`` half-sample paths
+     (``parallelism="auto"``: Spark tasks when the fold paths' measured cost says the driver
+     would need 4 s or more; ``--stability-parallelism 1`` keeps them on the driver).
 
 A and B alternate, ``--repeats`` times each (the first of each after a warm-up fit on 2000 rows,
 so numba compilation and Python worker start-up are not timed). Every fit runs in its own Spark
@@ -123,6 +125,8 @@ def _family(spark, args, family: str) -> dict:
     plain = LassoCV(inputCols=names, labelCol="label", numFolds=args.folds,
                     numRegParams=args.reg_params, seed=args.seed)
     stab = plain.copy({plain.numSubsamples: args.pairs})
+    if args.stability_parallelism != "auto":
+        stab = stab.copy({stab.parallelism: int(args.stability_parallelism)})
     tiny = df.limit(2000)
     plain.fit(tiny)
     stab.copy({stab.numSubsamples: 5}).fit(tiny)
@@ -133,7 +137,8 @@ def _family(spark, args, family: str) -> dict:
             times[key].append(seconds)
             s = model.summary.asDict()
             extra = (f", stability {s['stabilitySeconds']:.2f} s ({s['stabilityHalfFits']} half "
-                     f"paths, {s['numBuckets']} buckets)" if key == "B" else "")
+                     f"paths, {s['numBuckets']} buckets, {s['stabilityTasks']} task(s))"
+                     if key == "B" else "")
             print(f"  {family:9s} {key}: {seconds:7.2f} s  (pass {s['statsSeconds']:.2f} s, solve "
                   f"{s['solveSeconds']:.2f} s{extra}); input records read {records} "
                   f"= {records / args.rows:.2f} x rows", flush=True)
@@ -163,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default="/tmp/lasso_spark_bench")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--driver-memory", default="4g")
+    ap.add_argument("--stability-parallelism", default="auto",
+                    help="B's parallelism: 'auto' (from the fold paths' measured cost) or an int")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("py4j", "pyspark", "numba", "lasso_spark"):

@@ -293,3 +293,22 @@ def test_table_from_damaged_rows_names_the_problem():
         StabilityTable.from_rows([rows[0], (1, 0.1, [0.5, None, 0.1]), rows[2]], meta, 3)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         StabilityTable.from_rows([rows[0], (1, 0.1, [0.5, 2.0, 0.1]), rows[2]], meta, 3)
+
+
+def test_auto_parallelism_from_the_measured_cost_of_the_fits():
+    from lasso_spark.spark.fold_paths import AUTO_MIN_SECONDS, choose_parallelism
+
+    cheap = AUTO_MIN_SECONDS / 100 / 2  # 100 fits: half the threshold on the driver
+    assert choose_parallelism("auto", n_features=50, n_fits=100, max_tasks=8,
+                              seconds_per_fit=cheap) == 1
+    assert choose_parallelism("auto", n_features=50, n_fits=100, max_tasks=8,
+                              seconds_per_fit=4 * cheap) == 8
+    assert choose_parallelism("auto", n_features=50, n_fits=3, max_tasks=8,
+                              seconds_per_fit=10.0) == 3
+    # one task slot (or Spark Connect without a known parallelism): the driver
+    for slots in (1, None):
+        assert choose_parallelism("auto", n_features=5000, n_fits=100, max_tasks=slots,
+                                  seconds_per_fit=10.0) == 1
+    # an explicit setting wins over the estimate
+    assert choose_parallelism(1, n_features=50, n_fits=100, max_tasks=8,
+                              seconds_per_fit=10.0) == 1

@@ -194,7 +194,7 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
         stability, stability_summary = stability_table(
             stats_result.buckets, request, pens[e], grids[e], enps[e],
             float(cv.reg_params[cv.index_1se]), v_total, names, spark=spark,
-            timings=timings)
+            timings=timings, seconds_per_path=float(np.mean([r.seconds for r in results])))
     timings["solve"] = time.perf_counter() - t_solve
     _log_choice(cv)
     summary = _summary(

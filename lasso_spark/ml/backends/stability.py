@@ -63,10 +63,13 @@ def stability_table(
     *,
     spark: Any = None,
     timings: dict[str, float] | None = None,
+    seconds_per_path: float | None = None,
 ) -> tuple[StabilityTable, dict[str, Any]]:
     """Selection probabilities of ``request.stability``'s half-samples along ``reg_grid`` (the
     regParams of ``elastic_net_param``, penalty ``pen`` at regParam 1), and summary entries.
-    ``reg_param`` is the model's regParam: the default of the reports."""
+    ``reg_param`` is the model's regParam: the default of the reports. ``seconds_per_path``
+    (the measured solve time of one fold path on the same grid) lets ``parallelism="auto"``
+    decide from the cost of the ``2N`` half paths (:func:`choose_parallelism`)."""
     spec = request.stability
     if spec is None:
         raise ValueError("the request asks for no stability selection")
@@ -75,7 +78,8 @@ def stability_table(
     masks = [m for pair in pairs for m in (pair, ~pair)]
     alphas = np.asarray(reg_grid, dtype=np.float64) * pen.alpha_per_reg_param
     tasks = choose_parallelism(request.solver.parallelism, n_features=p, n_fits=len(masks),
-                               max_tasks=session_max_tasks(spark) if spark is not None else None)
+                               max_tasks=session_max_tasks(spark) if spark is not None else None,
+                               seconds_per_fit=seconds_per_path)
     half_bytes = 8 * core.SuffStats.packed_size(p)
     per_round = max(1, min(len(masks), spec.memory_limit_bytes // half_bytes))
     tally = SelectionTally(alphas.shape[0], p)
@@ -99,7 +103,9 @@ def stability_table(
         num_buckets=spec.num_buckets, threshold=spec.threshold, reg_param=reg_param,
         seed=spec.seed, converged=converged,
     )
-    summary = {"stabilityPairs": spec.num_pairs, "stabilityHalfFits": len(masks),
+    estimate = {} if seconds_per_path is None else {
+        "stabilityEstimatedDriverSeconds": float(seconds_per_path) * len(masks)}
+    summary = {"stabilityPairs": spec.num_pairs, "stabilityHalfFits": len(masks), **estimate,
                "numBuckets": spec.num_buckets, "stabilityTasks": tasks,
                "stabilityRounds": -(-len(masks) // per_round),
                "stabilityConverged": converged}
