@@ -10,8 +10,9 @@ The jobs are written against this contract::
     model.summary.asDict(), model.plotPath() / model.plotCV() (matplotlib Figures),
     model.save(path), LassoModel.load(path), model.transform(df)
 
-and invalid data raising ``lasso_spark.spark.InvalidInputError`` (a ValueError). If the estimator
-API changes, this module is the one to adapt.
+and data problems raising ``lasso_spark.spark.DataError`` (``InvalidInputError`` for bad rows),
+bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. If the
+estimator API changes, this module is the one to adapt.
 """
 
 from __future__ import annotations
@@ -39,18 +40,32 @@ def load_model(path: str) -> Any:
     return LassoModel.load(path)
 
 
-def is_invalid_input(exc: BaseException) -> bool:
-    """True for lasso_spark's invalid-input error, raised on the driver or inside a Spark task."""
-    from lasso_spark.spark import InvalidInputError
+def estimator_defaults(kind: str) -> dict[str, Any]:
+    """The default value of every param of ``Lasso`` / ``LassoCV`` that has one (MLlib names);
+    builds the estimator only (no Spark session is needed)."""
+    est = build_estimator(kind, {})
+    out: dict[str, Any] = {}
+    for param in est.params:
+        if est.hasDefault(param):
+            value = est.getOrDefault(param)
+            out[param.name] = list(value) if isinstance(value, tuple) else value
+    return out
 
-    if isinstance(exc, InvalidInputError):
-        return True
-    try:
-        from pyspark.errors import PythonException
-    except ImportError:  # pragma: no cover
-        return False
-    # Raised on an executor, the error reaches the driver as a PythonException carrying its text.
-    return isinstance(exc, PythonException) and "InvalidInputError" in str(exc)
+
+def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str,
+                  replace_prediction: bool) -> None:
+    """Set what the score job asks of ``model.transform``."""
+    if prediction_col:
+        model.setPredictionCol(prediction_col)
+    model.setHandleInvalid(handle_invalid)
+    model.setReplacePredictionCol(replace_prediction)
+
+
+def scoring_columns(model: Any, df: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """``(prediction, valid, aggregate counts)`` Columns of ``model`` on ``df`` (schema checked,
+    no job): the prediction expression, the per-row validity and the invalid-row counters."""
+    checks = model.scoringColumns(df)
+    return checks.value, checks.valid, model.invalidCountColumns(df, checks)
 
 
 def model_input_columns(model: Any) -> list[str]:
@@ -61,6 +76,11 @@ def model_input_columns(model: Any) -> list[str]:
             if value:
                 return list(value) if isinstance(value, (list, tuple)) else [value]
     return []
+
+
+def model_uses_input_cols(model: Any) -> bool:
+    """True when ``model`` scores numeric ``inputCols`` (False: a vector ``featuresCol``)."""
+    return bool(model.isSet(model.getParam("inputCols")))
 
 
 def set_prediction_col(model: Any, name: str) -> None:

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Location",
+    "input_paths",
     "check_outputs_writable",
     "check_paths",
     "has_glob",
@@ -311,6 +312,15 @@ def table_location(spark: Any, table: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------ the checks
+def input_paths(inp: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(paths, tables)`` an ``[input]`` section reads, as ``(config key, value)`` pairs."""
+    paths = inp.paths()
+    keyed = [("input.path" if len(paths) == 1 else f"input.path[{i}]", p)
+             for i, p in enumerate(paths)]
+    tables = [("input.table", inp.table)] if inp.table is not None else []
+    return keyed, tables
+
+
 def _protected() -> list[Location]:
     """Local directories an output may never contain: the working and the home directory."""
     found = []

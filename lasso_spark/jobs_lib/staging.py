@@ -138,6 +138,10 @@ class HadoopFS:
     def spark_uri(self, path: str) -> str:
         return str(self._fs.makeQualified(self._p(path)).toString())
 
+    def glob_matches(self, pattern: str) -> bool:
+        found = self._fs.globStatus(self._p(pattern))
+        return found is not None and len(found) > 0
+
     def normalize(self, path: str) -> str:
         return self.spark_uri(path)
 

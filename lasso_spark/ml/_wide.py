@@ -27,6 +27,7 @@ import numpy as np
 from lasso_spark.ml.mapping import CorePenalty, mllib_to_core
 from lasso_spark.ml.params import ParamValidationError, resolve_penalty_factors
 from lasso_spark.ml.tables import LassoSummary, PathTable
+from lasso_spark.spark.errors import DataError
 from lasso_spark.spark.inputs import _probe_vector_size, vector_feature_names
 from lasso_spark.wide import DiagStats, WidePathResult, wide_enet_path
 
@@ -222,7 +223,8 @@ def _fit_lasso_cv(est: Any, dataset: Any, num_features: int) -> Any:
                  chosen: dict[str, Any] = chosen) -> tuple[np.ndarray, float]:
             pen = _penalty(est, total, 1.0, enp)
             if pen.constant_model:
-                raise ValueError("the label is constant: there is nothing to cross-validate")
+                raise DataError(f"the label column {est.getLabelCol()!r} is constant: there is "
+                                "nothing to cross-validate (use Lasso with a fixed regParam)")
             if explicit is not None:
                 reg_grid = regs
             else:

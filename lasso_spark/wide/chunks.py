@@ -30,6 +30,7 @@ from lasso_spark.spark.batch import (
     N_HEAD_COUNTERS,
     BatchLayout,
     read_head,
+    unusable,
     vector_wrong_size,
 )
 from lasso_spark.spark.fold_hash import fold_ids, fold_ids_csr
@@ -149,7 +150,7 @@ class ChunkReader:
 
     def _nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
         """Rows of ``X`` with a null/NaN/inf feature, counted per feature column."""
-        nonfinite = ~np.isfinite(X)
+        nonfinite = unusable(X)
         if not nonfinite.any():
             return np.zeros(X.shape[0], dtype=bool)
         per_col = np.count_nonzero(nonfinite, axis=0)
@@ -164,7 +165,7 @@ class ChunkReader:
         n = X.shape[0]
         bad = self._nonfinite_rows(X)
         if bad.any():
-            X = np.where(np.isfinite(X), X, 0.0)
+            X = np.where(unusable(X), 0.0, X)
         rows, cols = np.nonzero(X)
         lens = np.bincount(rows, minlength=n).astype(np.int64)
         return lens, cols.astype(np.int64), X[rows, cols], bad
@@ -200,7 +201,7 @@ class ChunkReader:
             oob = sparse_entry & ((cols < 0) | (cols >= p))
             if oob.any():
                 wrong[np.unique(row[oob])] = True
-        nonfinite_entry = ~np.isfinite(vals)
+        nonfinite_entry = unusable(vals)
         nonfinite = is_null.copy()
         if nonfinite_entry.any():
             nonfinite[np.unique(row[nonfinite_entry])] = True

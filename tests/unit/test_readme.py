@@ -19,14 +19,64 @@ def test_make_targets_exist():
     assert re.search(r"^demo:.*\n\t.*lasso-spark demo", makefile, flags=re.M)
 
 
-def test_console_commands_validate(capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def _write_local_model(target: Path) -> None:
+    """A saved LassoModel as LassoModelWriter lays it out, written without Spark (pyarrow)."""
+    import hashlib
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lasso_spark.ml import LassoModel
+    from lasso_spark.ml.persistence import metadata_record
+
+    model = LassoModel([0.5, 0.0], 1.0, featureNames=["x0", "x1"], regParam=0.1)
+    tables = {
+        "data": pa.table({"featureNames": [model.featureNames], "coefficients": [[0.5, 0.0]],
+                          "intercept": [1.0], "featureStd": pa.array([None],
+                                                                     pa.list_(pa.float64()))}),
+        "path": pa.table({"idx": pa.array([], pa.int32())}),
+        "cv": pa.table({"idx": pa.array([], pa.int32())}),
+    }
+    record = metadata_record(model, "4.0")
+    files = {}
+    for sub, table in tables.items():
+        (target / sub).mkdir(parents=True)
+        pq.write_table(table, target / sub / "part-00000.parquet")
+        data = (target / sub / "part-00000.parquet").read_bytes()
+        files[f"{sub}/part-00000.parquet"] = hashlib.sha256(data).hexdigest()
+    record["lassoSpark"]["files"] = files
+    (target / "metadata").mkdir()
+    (target / "metadata" / "part-00000").write_text(json.dumps(record))
+
+
+def _workdir(root: Path, command: str) -> Path:
+    """A working directory holding what the README's earlier commands leave for ``command``:
+    the generated data for fit and score, a fit output (with its model) for score."""
+    import shutil
+
+    work = root / command
+    shutil.copytree(ROOT / "conf", work / "conf")
+    if command in ("fit", "score"):
+        (work / "data" / "bench_2m_50" / "data.parquet").mkdir(parents=True)
+    if command == "score":
+        fit_out = work / "out" / "fit_lasso_cv"
+        fit_out.mkdir(parents=True)
+        (fit_out / "summary.json").write_text("{}")
+        _write_local_model(fit_out / "model")
+    return work
+
+
+def test_console_commands_validate(capsys, monkeypatch, tmp_path):
+    # --check checks that inputs exist and outputs do not: each command runs where the earlier
+    # ones would have left their outputs (the generated data, a fit output with its model)
     lines = re.findall(r"^lasso-spark (\w+ +.*?)(?:#.*)?$", README, flags=re.M)
     assert len(lines) >= 5
-    for line in lines:
+    for i, line in enumerate(lines):
         argv = shlex.split(line)
         if "--check" not in argv:
             argv.append("--check")
+        monkeypatch.chdir(_workdir(tmp_path / str(i), argv[0]))
         assert main(argv) == 0, line
     for ref in set(re.findall(r"conf/[\w.]+\.toml", README)):
         assert (ROOT / ref).is_file(), ref
