@@ -38,16 +38,32 @@ def read_input(spark: Any, inp: InputConfig) -> Any:
     """The configured input as a DataFrame (lazy; CSV gets header=true and, without a schema,
     inferSchema=true, which costs Spark one extra pass over the file)."""
     if inp.table is not None:
-        return spark.read.table(inp.table)
+        try:
+            return spark.read.table(inp.table)
+        except Exception as exc:
+            from pyspark.errors import AnalysisException
+
+            if isinstance(exc, AnalysisException):
+                raise ConfigError(f"input.table {inp.table!r}: {one_line(exc)}") from None
+            raise
     reader = spark.read.format(inp.format)
     options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in inp.options.items()}
     if inp.format == "csv":
         options.setdefault("header", "true")
         if inp.schema_ is None:
             options.setdefault("inferSchema", "true")
-    if inp.schema_ is not None:
-        reader = reader.schema(inp.schema_)
-    return reader.options(**options).load(inp.paths())
+    try:
+        if inp.schema_ is not None:
+            reader = reader.schema(inp.schema_)
+        return reader.options(**options).load(inp.paths())
+    except Exception as exc:
+        from pyspark.errors import AnalysisException, ParseException
+
+        if isinstance(exc, ParseException):
+            raise ConfigError(f"input.schema: not a valid DDL schema: {one_line(exc)}") from None
+        if isinstance(exc, AnalysisException):  # e.g. no data files to infer a schema from
+            raise InputDataError(f"input.path {inp.paths()}: {one_line(exc)}") from None
+        raise
 
 
 _NUMERIC = ("ByteType", "ShortType", "IntegerType", "LongType", "FloatType", "DoubleType",
@@ -116,6 +132,9 @@ def resolve_columns(
     """
     splits = [(c if isinstance(c, tuple) else ("model.foldCol", c)) for c in split_cols]
     types = {f.name: f.dataType for f in schema.fields}
+    if not types:
+        raise InputDataError("input: no columns at all (an empty file, or a directory without "
+                             "data files?)")
     problems: list[str] = []
 
     def need(key: str, name: str, check: Any, what: str) -> None:

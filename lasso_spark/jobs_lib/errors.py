@@ -126,6 +126,10 @@ def one_line(exc: BaseException) -> str:
     first = lines[0] if lines else ""
     if isinstance(exc, (JobError, ValueError)) and java is None:
         # our own messages: bullet lists become one line
-        first = "; ".join(ln.removeprefix("- ") for ln in lines) if lines else type(exc).__name__
-        return first
+        if not lines:
+            return type(exc).__name__
+        items = [ln.removeprefix("- ") for ln in lines]
+        if len(items) > 1 and items[0].endswith(":"):
+            return items[0] + " " + "; ".join(items[1:])
+        return "; ".join(items)
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

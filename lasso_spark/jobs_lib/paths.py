@@ -43,6 +43,7 @@ __all__ = [
     "Location",
     "input_paths",
     "check_outputs_writable",
+    "expand_braces",
     "check_paths",
     "has_glob",
     "is_local",
@@ -106,7 +107,7 @@ def _parts(path: str) -> tuple[str, ...]:
     return tuple(p for p in path.split("/") if p)
 
 
-def _expand_braces(pattern: str) -> list[str]:
+def expand_braces(pattern: str) -> list[str]:
     """``a{b,c}d`` → ``[abd, acd]`` (nested braces too); an unbalanced brace stays literal."""
     depth, start = 0, -1
     for i, ch in enumerate(pattern):
@@ -126,7 +127,7 @@ def _expand_braces(pattern: str) -> list[str]:
                         last = j + 1
                 options.append(inner[last:])
                 head, tail = pattern[:start], pattern[i + 1 :]
-                return [x for o in options for x in _expand_braces(head + o + tail)]
+                return [x for o in options for x in expand_braces(head + o + tail)]
     return [pattern]
 
 
@@ -194,7 +195,7 @@ def _local_locations(key: str, given: str, os_path: str, scan: bool) -> list[Loc
     found: list[Location] = []
     import glob as _glob
 
-    for pattern in _expand_braces(absolute):
+    for pattern in expand_braces(absolute):
         parts = _parts(pattern)
         first = next(i for i, p in enumerate(parts) if has_glob(p)) if has_glob(pattern) else len(
             parts)

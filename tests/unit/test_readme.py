@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from lasso_spark.cli import main
+from tests.unit.model_factory import write_local_model
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -17,37 +18,6 @@ def test_make_targets_exist():
     for target in re.findall(r"^make (\w+)", README, flags=re.M):
         assert re.search(rf"^{target}:", makefile, flags=re.M), target
     assert re.search(r"^demo:.*\n\t.*lasso-spark demo", makefile, flags=re.M)
-
-
-def _write_local_model(target: Path) -> None:
-    """A saved LassoModel as LassoModelWriter lays it out, written without Spark (pyarrow)."""
-    import hashlib
-    import json
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from lasso_spark.ml import LassoModel
-    from lasso_spark.ml.persistence import metadata_record
-
-    model = LassoModel([0.5, 0.0], 1.0, featureNames=["x0", "x1"], regParam=0.1)
-    tables = {
-        "data": pa.table({"featureNames": [model.featureNames], "coefficients": [[0.5, 0.0]],
-                          "intercept": [1.0], "featureStd": pa.array([None],
-                                                                     pa.list_(pa.float64()))}),
-        "path": pa.table({"idx": pa.array([], pa.int32())}),
-        "cv": pa.table({"idx": pa.array([], pa.int32())}),
-    }
-    record = metadata_record(model, "4.0")
-    files = {}
-    for sub, table in tables.items():
-        (target / sub).mkdir(parents=True)
-        pq.write_table(table, target / sub / "part-00000.parquet")
-        data = (target / sub / "part-00000.parquet").read_bytes()
-        files[f"{sub}/part-00000.parquet"] = hashlib.sha256(data).hexdigest()
-    record["lassoSpark"]["files"] = files
-    (target / "metadata").mkdir()
-    (target / "metadata" / "part-00000").write_text(json.dumps(record))
 
 
 def _workdir(root: Path, command: str) -> Path:
@@ -63,7 +33,7 @@ def _workdir(root: Path, command: str) -> Path:
         fit_out = work / "out" / "fit_lasso_cv"
         fit_out.mkdir(parents=True)
         (fit_out / "summary.json").write_text("{}")
-        _write_local_model(fit_out / "model")
+        write_local_model(fit_out / "model")
     return work
 
 
