@@ -69,9 +69,9 @@ class InputDataError(JobError, ValueError):
 
 def _exit_codes() -> list[tuple[tuple[type[BaseException], ...], int]]:
     """``(exception types, exit code)`` in match order (imported lazily: pyspark is heavy)."""
+    from lasso_spark.core.errors import DataError
     from lasso_spark.ml.params import ParamValidationError
     from lasso_spark.ml.persistence import ModelLoadError
-    from lasso_spark.spark.errors import DataError
 
     table: list[tuple[tuple[type[BaseException], ...], int]] = [
         ((ModelLoadError, DataError), EXIT_INPUT),

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from lasso_spark.core.errors import DataError
 from lasso_spark.ml.mapping import CorePenalty, mllib_to_core
 from lasso_spark.ml.params import ParamValidationError, resolve_penalty_factors
 from lasso_spark.ml.tables import LassoSummary, PathTable
-from lasso_spark.spark.errors import DataError
 from lasso_spark.spark.inputs import _probe_vector_size, vector_feature_names
 from lasso_spark.wide import DiagStats, WidePathResult, wide_enet_path
 
@@ -223,8 +223,10 @@ def _fit_lasso_cv(est: Any, dataset: Any, num_features: int) -> Any:
                  chosen: dict[str, Any] = chosen) -> tuple[np.ndarray, float]:
             pen = _penalty(est, total, 1.0, enp)
             if pen.constant_model:
-                raise DataError(f"the label column {est.getLabelCol()!r} is constant: there is "
-                                "nothing to cross-validate (use Lasso with a fixed regParam)")
+                raise DataError(
+                    f"the label {est.getLabelCol()!r} is constant over the "
+                    f"{int(total.n_rows)} valid rows: there is nothing to cross-validate"
+                )
             if explicit is not None:
                 reg_grid = regs
             else:

@@ -36,6 +36,7 @@ from pyspark.ml.base import Estimator, _FitMultipleIterator
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 
 from lasso_spark.core import SuffStats, merge_all
+from lasso_spark.core.errors import DataError
 from lasso_spark.ml._parallel import (
     FoldFit,
     SolverOptions,
@@ -54,7 +55,6 @@ from lasso_spark.ml.params import (
     resolve_penalty_factors,
 )
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
-from lasso_spark.spark.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -684,9 +684,8 @@ class LassoCV(
         pens = [_core_penalty(self, total, 1.0, enp) for enp in enps]
         if any(p.constant_model for p in pens):
             raise DataError(
-                f"the label column {self.getLabelCol()!r} is constant on all "
-                f"{total.n_rows} rows used: there is nothing to cross-validate (use Lasso with "
-                "a fixed regParam, or check the label)", {self.getLabelCol(): int(total.n_rows)}
+                f"the label {self.getLabelCol()!r} is constant over the "
+                f"{int(total.n_rows)} valid rows: there is nothing to cross-validate"
             )
         v_total = _penalty_factor(self, total, names)
         v_train = [_penalty_factor(self, t, names) for t in trains] if self.getAdaptive() else (
@@ -843,15 +842,10 @@ def _kfold_splits(folds: list[SuffStats]) -> tuple[list[SuffStats], list[SuffSta
         raise ValueError(f"cross-validation needs at least 2 non-empty folds, got {K}")
     empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0]
     if empty:
-        # Hash folds are a function of each row's values (one pass, any partitioning), so at
-        # small n a fold can stay empty even with n >= K rows: a clear data error, never a
-        # silent re-assignment.
-        n = sum(int(f.n_rows) for f in folds)
-        few = f"only {n} valid rows for {K} folds; " if n < K else ""
+        rows = sum(f.n_rows for f in folds)
         raise DataError(
-            f"{few}folds {empty} of {K} received no rows (or zero total weight) out of {n} "
-            "valid rows: use fewer folds (numFolds), more rows, or a foldCol assigning every "
-            "fold", {"rows": n}
+            f"folds {empty} of {K} have no rows (or zero total weight) among the {rows} valid "
+            "rows; use fewer folds or check the fold column"
         )
     trains = [merge_all([f for j, f in enumerate(folds) if j != k]) for k in range(K)]
     return trains, folds

@@ -33,6 +33,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lasso_spark.core.errors import DataError
 from lasso_spark.ml.params import ParamValidationError, _LassoSharedParams
 from lasso_spark.ml.predict import (
     ScoringColumns,
@@ -40,7 +41,6 @@ from lasso_spark.ml.predict import (
     scoring_columns,
 )
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
-from lasso_spark.spark.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
                 shown = ", ".join(f"{c!r} is {t.simpleString()}" for c, t in wrong[:5])
                 raise DataError(
                     f"LassoModel: {len(wrong)} input column(s) are not numeric: {shown}; cast "
-                    "them to a numeric type first", {c: 0 for c, _ in wrong}
+                    "them to a numeric type first"
                 )
             return None
         col = self.getFeaturesCol()

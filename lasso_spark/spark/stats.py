@@ -32,6 +32,7 @@ from functools import partial
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
+from lasso_spark.core.errors import DataError
 from lasso_spark.core.stats import SuffStats, merge_all
 from lasso_spark.spark.batch import (
     KIND_NEGATIVE,
@@ -43,7 +44,7 @@ from lasso_spark.spark.batch import (
     BatchLayout,
     partition_stats,
 )
-from lasso_spark.spark.errors import DataError, InvalidInputError
+from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.reduce import choose_groups, num_partitions, reduce_partials
 
@@ -226,8 +227,7 @@ def check_finite(total: SuffStats, feature_names: Sequence[str], label_col: str)
     names = names or list(feature_names)
     raise DataError(
         f"the sums of squares of column(s) {names[:10]} over {total.n_rows} rows overflow "
-        "float64: rescale them (values must stay far below 1e154)",
-        {n: int(total.n_rows) for n in names},
+        "float64: rescale them (values must stay far below 1e154)"
     )
 
 

@@ -51,7 +51,7 @@ from lasso_spark.core import (
     merge_all,
     select_alphas,
 )
-from lasso_spark.spark.errors import DataError
+from lasso_spark.core.errors import DataError
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.stats import check_counts
 from lasso_spark.wide.diag import DiagStats, merge_diag
@@ -290,11 +290,10 @@ def wide_enet_path(
     n_read, n_skipped, invalid = check_counts(
         diag.counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col
     )
-    if K and any(not f.weight_sum > 0.0 for f in folds):
-        empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0]
-        raise DataError(f"folds {empty} of {K} received no rows (or zero total weight) out of "
-                        f"{total.n_rows} valid rows: use fewer folds (numFolds), more rows, or a "
-                        "foldCol assigning every fold", {"rows": int(total.n_rows)})
+    empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0] if K else []
+    if empty:
+        raise DataError(f"folds {empty} of {K} have no rows (or zero total weight) among the "
+                        f"{total.n_rows} valid rows; use fewer folds")
 
     if callable(penalty_factor):
         penalty_factor = penalty_factor(list(resolved.feature_names))

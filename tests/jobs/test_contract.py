@@ -349,9 +349,9 @@ def empty_fold_data(n: int, p: int, k: int, seed: int, want_empty: bool):
 
 
 @pytest.mark.parametrize("case, fragment", [
-    ("constant label", "label column 'y' is constant on all 30 rows"),
-    ("fewer rows than folds", "only 3 valid rows for 5 folds"),
-    ("hash fold empty at n >= K", "of 5 received no rows"),
+    ("constant label", "the label 'y' is constant over the 30 valid rows"),
+    ("fewer rows than folds", "of 5 have no rows (or zero total weight) among the 3 valid"),
+    ("hash fold empty at n >= K", "of 5 have no rows (or zero total weight) among the 6 valid"),
     ("1e300 in a feature", "1 row with null/NaN/inf in column 'x1'"),
     ("1e300 in the label", "1 row with null/NaN/inf in column 'y'"),
     ("sums of squares overflow", "overflow float64"),
@@ -785,5 +785,5 @@ def test_process_data_error_one_line_no_traceback(base, tmp_path):
     r = proc(["fit", "-c", str(f), "--master", "local[1]"], tmp_path)
     assert r.returncode == EXIT_INPUT, r.stderr
     ours = [ln for ln in r.stderr.splitlines() if "lasso_spark.cli" in ln]
-    assert len(ours) == 1 and "label column 'y' is constant" in ours[0], r.stderr
+    assert len(ours) == 1 and "the label 'y' is constant" in ours[0], r.stderr
     assert "Traceback" not in r.stderr
