@@ -61,11 +61,12 @@ def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str
     model.setReplacePredictionCol(replace_prediction)
 
 
-def scoring_columns(model: Any, df: Any) -> tuple[Any, Any, dict[str, Any]]:
-    """``(prediction, valid, aggregate counts)`` Columns of ``model`` on ``df`` (schema checked,
-    no job): the prediction expression, the per-row validity and the invalid-row counters."""
-    checks = model.scoringColumns(df)
-    return checks.value, checks.valid, model.invalidCountColumns(df, checks)
+def scoring_frame(model: Any, df: Any) -> tuple[Any, Any, Any, dict[str, Any], list[str]]:
+    """``(frame, prediction, valid, aggregate counts, helper columns)`` of ``model`` on ``df``
+    (schema checked, no job): ``frame`` is ``df`` with helper columns the other Columns read
+    (each costly part computed once per row); drop the helpers before writing."""
+    frame, checks, helpers = model.scoringFrame(df)
+    return frame, checks.value, checks.valid, model.invalidCountColumns(df, checks), helpers
 
 
 def model_input_columns(model: Any) -> list[str]:

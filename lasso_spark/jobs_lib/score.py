@@ -111,6 +111,7 @@ def _describe_counts(raw: dict[str, int]) -> dict[str, int]:
         column, _, kind = key.partition(": ")
         what = {
             "": f"null/NaN/inf in column {column!r}",
+            "value": f"null/NaN/inf in column {column!r}",
             "null": f"a null vector in column {column!r}",
             "size": f"a vector of the wrong size in column {column!r}",
             "non-finite": f"a null/NaN/inf value in column {column!r}",
@@ -167,10 +168,10 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
             raise InputDataError("cannot score:\n" + "\n".join(f"  - {p}" for p in problems))
         passthrough = [c for c in passthrough if c != pred]
 
-        value, valid, counters = contract.scoring_columns(model, df)  # types checked, no job
+        frame, value, valid, counters, _ = contract.scoring_frame(model, df)  # no job yet
         obs = Observation("lasso_spark_score")
-        observed = df.observe(obs, counters["rows"].alias("rows"),
-                              counters["invalid"].alias("invalid"))
+        observed = frame.observe(obs, counters["rows"].alias("rows"),
+                                 counters["invalid"].alias("invalid"))
         if handle == "skip":
             observed = observed.where(valid)
         out = observed.select(*passthrough, F.when(valid, value).alias(pred))
@@ -188,7 +189,8 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
         n_read, n_invalid = int(metrics["rows"]), int(metrics["invalid"])
         per_column: dict[str, int] = {}
         if n_invalid:  # name the columns: one aggregate pass, only when there are bad rows
-            row = df.agg(*[c.alias(f"c{i}") for i, c in enumerate(counters.values())]).first()
+            row = frame.agg(*[c.alias(f"c{i}") for i, c in enumerate(counters.values())]
+                            ).first()
             raw = {name: int(row[i] or 0) for i, name in enumerate(counters)}
             per_column = {k: v for k, v in raw.items() if k not in ("rows", "invalid") and v}
             if handle == "error":

@@ -29,7 +29,7 @@ from pyspark.ml import Model
 from pyspark.ml.linalg import DenseVector, VectorUDT
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.util import MLReadable, MLWritable
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -39,6 +39,7 @@ from lasso_spark.ml.predict import (
     ScoringColumns,
     invalid_count_columns,
     scoring_columns,
+    staged_scoring,
 )
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
@@ -327,11 +328,20 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         return scoring_columns(self._coef, self._intercept, features_col=self.getFeaturesCol(),
                                features_type=dtype)
 
-    def predictionExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
-        """The prediction as a Spark Column expression (usable in ``select``/SQL), following
-        ``handleInvalid`` for invalid rows: ``"error"`` raises naming the column, ``"keep"``
-        and ``"skip"`` give null (``transform`` drops the rows under ``"skip"``)."""
-        checks = self.scoringColumns(dataset)
+    def scoringFrame(self, dataset: DataFrame) -> tuple[DataFrame, ScoringColumns, list[str]]:
+        """``dataset`` with helper columns holding the features array and the prediction (each
+        computed once per row), the checks over them, and the helper names to drop after use:
+        what ``transform``, :meth:`invalidCounts` and the score job build on."""
+        dtype = self._features_type(dataset)
+        tag = f"lasso_{self.uid}".replace("-", "_")
+        if self._usesInputCols():
+            return staged_scoring(dataset, self._coef, self._intercept, tag=tag,
+                                  input_cols=self.getInputCols())
+        return staged_scoring(dataset, self._coef, self._intercept, tag=tag,
+                              features_col=self.getFeaturesCol(), features_type=dtype)
+
+    def _prediction(self, checks: ScoringColumns) -> Column:
+        """The prediction column under ``handleInvalid`` (``"skip"`` / ``"keep"``: null)."""
         if self.getHandleInvalid() != "error":
             return F.when(checks.valid, checks.value)
         message = F.concat(
@@ -341,6 +351,13 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         )
         return F.when(checks.valid, checks.value).otherwise(F.raise_error(message).cast("double"))
 
+    def predictionExpr(self, dataset: DataFrame | None = None) -> Column:
+        """The prediction as one Spark Column expression (usable in ``select``/SQL), following
+        ``handleInvalid`` for invalid rows: ``"error"`` raises naming the column, ``"keep"``
+        and ``"skip"`` give null. ``transform`` computes the same faster (its costly parts
+        once per row, see :meth:`scoringFrame`) and drops the rows under ``"skip"``."""
+        return self._prediction(self.scoringColumns(dataset))
+
     def _transform(self, dataset: DataFrame) -> DataFrame:
         pred = self.getPredictionCol()
         if pred in dataset.columns and not self.getReplacePredictionCol():
@@ -348,24 +365,25 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
                 f"LassoModel: the DataFrame already has a column {pred!r}; set predictionCol to "
                 "another name, drop the column, or setReplacePredictionCol(True)"
             )
-        expr = self.predictionExpr(dataset)
+        staged, checks, helpers = self.scoringFrame(dataset)
         if self.getHandleInvalid() == "skip":
-            dataset = dataset.where(self.scoringColumns(dataset).valid)
-        return dataset.withColumn(pred, expr)
+            staged = staged.where(checks.valid)
+        return staged.withColumn(pred, self._prediction(checks)).drop(*helpers)
 
     def invalidCounts(self, dataset: DataFrame) -> dict[str, int]:
         """Rows ``transform`` could not score, per column and problem, from one aggregate job:
         ``{"rows": n, "invalid": k, "<column>": bad rows, ...}`` (zero counts left out except
         ``rows`` and ``invalid``)."""
-        checks = self.scoringColumns(dataset)
+        staged, checks, _ = self.scoringFrame(dataset)
         cols = self.invalidCountColumns(dataset, checks)
-        row = dataset.agg(*[c.alias(f"c{i}") for i, c in enumerate(cols.values())]).first()
+        row = staged.agg(*[c.alias(f"c{i}") for i, c in enumerate(cols.values())]).first()
         counts = {name: int(row[i] or 0) for i, name in enumerate(cols)}
         return {k: v for k, v in counts.items() if v or k in ("rows", "invalid")}
 
     def invalidCountColumns(self, dataset: DataFrame,
-                            checks: ScoringColumns | None = None) -> dict[str, Any]:
-        """The aggregate Columns behind :meth:`invalidCounts` (for ``DataFrame.observe``)."""
+                            checks: ScoringColumns | None = None) -> dict[str, Column]:
+        """The aggregate Columns behind :meth:`invalidCounts` (for ``DataFrame.observe`` on the
+        frame of :meth:`scoringFrame`, whose ``checks`` they use)."""
         dtype = self._features_type(dataset)
         checks = checks or self.scoringColumns(dataset)
         if self._usesInputCols():

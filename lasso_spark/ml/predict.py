@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 import numpy as np
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -39,6 +39,7 @@ __all__ = [
     "prediction_expr_columns",
     "prediction_expr_vector",
     "scoring_columns",
+    "staged_scoring",
 ]
 
 #: above this many non-zero coefficients the vector expression uses a higher-order aggregate
@@ -60,11 +61,13 @@ def _finite(c: Column) -> Column:
 @dataclass(frozen=True)
 class ScoringColumns:
     """``value``: the prediction (its value is unspecified for invalid rows); ``valid``: the row
-    can be scored; ``reason``: what is wrong with an invalid row (a string naming the column)."""
+    can be scored; ``reason``: what is wrong with an invalid row (a string naming the column);
+    ``array``: the features as ``array<double>`` (vector / array input only)."""
 
     value: Column
     valid: Column
     reason: Column
+    array: Column | None = None
 
 
 def _full_sum(input_cols: Sequence[str], coefficients: np.ndarray, intercept: float) -> Column:
@@ -83,9 +86,7 @@ def prediction_expr_columns(
     return _full_sum(input_cols, np.asarray(coefficients, dtype=np.float64), intercept)
 
 
-def _columns_scoring(input_cols: Sequence[str], coefficients: np.ndarray, intercept: float,
-                     ) -> ScoringColumns:
-    value = _full_sum(input_cols, coefficients, intercept)
+def _columns_checks(input_cols: Sequence[str], value: Column) -> ScoringColumns:
     valid = _finite(value)
     if len(input_cols) <= MAX_NAMED_COLUMNS:
         named = [
@@ -116,20 +117,31 @@ def _dot_nonzeros(arr: Column, coefficients: np.ndarray, intercept: float,
     return F.aggregate(products, _lit(intercept), lambda acc, t: acc + t)
 
 
-def _vector_scoring(features_col: str, coefficients: np.ndarray, intercept: float, *,
-                    array: bool, max_unrolled_terms: int | None) -> ScoringColumns:
+def _vector_array(features_col: str, array: bool) -> Column:
+    """The features as ``array<double>`` (vector_to_array fails on null: only non-null read)."""
     from pyspark.ml.functions import vector_to_array
 
+    vec = F.col(features_col)
+    if array:
+        return vec.cast("array<double>")
+    return F.when(vec.isNotNull(), vector_to_array(vec, dtype="float64"))
+
+
+def _vector_value(features_col: str, arr: Column, coefficients: np.ndarray, intercept: float,
+                  max_unrolled_terms: int | None) -> Column:
+    """The prediction of a vector of the right size (null otherwise: element_at past the end
+    fails under ANSI mode)."""
     limit = MAX_UNROLLED_TERMS if max_unrolled_terms is None else max_unrolled_terms
     p = int(coefficients.shape[0])
+    right_size = F.col(features_col).isNotNull() & (F.size(arr) == F.lit(p))
+    return F.when(right_size, _dot_nonzeros(arr, coefficients, intercept, limit))
+
+
+def _vector_checks(features_col: str, arr: Column, value: Column, p: int, array: bool,
+                   ) -> ScoringColumns:
     vec = F.col(features_col)
-    # vector_to_array fails on a null vector: only read non-null ones
-    arr = vec.cast("array<double>") if array else F.when(
-        vec.isNotNull(), vector_to_array(vec, dtype="float64"))
     size = F.size(arr)
     right_size = vec.isNotNull() & (size == F.lit(p))
-    # guarded: element_at past the end fails under ANSI mode
-    value = F.when(right_size, _dot_nonzeros(arr, coefficients, intercept, limit))
     values_finite = _finite(F.array_max(arr)) & _finite(F.array_min(arr))
     if array:  # array_max / array_min skip nulls; vectors never hold one
         values_finite = values_finite & (F.size(F.array_compact(arr)) == size)
@@ -143,7 +155,7 @@ def _vector_scoring(features_col: str, coefficients: np.ndarray, intercept: floa
         .when(~values_finite, F.lit(where + "holds a null, NaN or infinite value"))
         .otherwise(F.lit("the prediction overflows float64 (a value too large)"))
     )
-    return ScoringColumns(value, valid, reason)
+    return ScoringColumns(value, valid, reason, arr)
 
 
 def prediction_expr_vector(
@@ -155,8 +167,9 @@ def prediction_expr_vector(
 ) -> Column:
     """``intercept + Σ c_j·v[j]`` for a dense or sparse ml Vector column ``features_col``;
     null for a null vector or a vector of another size."""
-    return _vector_scoring(features_col, np.asarray(coefficients, dtype=np.float64), intercept,
-                           array=False, max_unrolled_terms=max_unrolled_terms).value
+    coef = np.asarray(coefficients, dtype=np.float64)
+    arr = _vector_array(features_col, array=False)
+    return _vector_value(features_col, arr, coef, intercept, max_unrolled_terms)
 
 
 def scoring_columns(
@@ -168,15 +181,51 @@ def scoring_columns(
     features_type: T.DataType | None = None,
     max_unrolled_terms: int | None = None,
 ) -> ScoringColumns:
-    """Prediction, validity and reason columns for numeric ``input_cols`` or a vector /
-    ``array<numeric>`` ``features_col`` (``features_type``; None means a vector)."""
+    """Prediction, validity and reason as single expressions, for numeric ``input_cols`` or a
+    vector / ``array<numeric>`` ``features_col`` (``features_type``; None means a vector).
+    :func:`staged_scoring` computes the same with each costly part evaluated once."""
     coef = np.asarray(coefficients, dtype=np.float64)
     if input_cols is not None:
-        return _columns_scoring(list(input_cols), coef, intercept)
+        return _columns_checks(list(input_cols), _full_sum(list(input_cols), coef, intercept))
     assert features_col is not None
-    return _vector_scoring(features_col, coef, intercept,
-                           array=isinstance(features_type, T.ArrayType),
-                           max_unrolled_terms=max_unrolled_terms)
+    array = isinstance(features_type, T.ArrayType)
+    arr = _vector_array(features_col, array)
+    value = _vector_value(features_col, arr, coef, intercept, max_unrolled_terms)
+    return _vector_checks(features_col, arr, value, int(coef.shape[0]), array)
+
+
+def staged_scoring(
+    dataset: DataFrame,
+    coefficients: np.ndarray,
+    intercept: float,
+    *,
+    tag: str,
+    input_cols: Sequence[str] | None = None,
+    features_col: str | None = None,
+    features_type: T.DataType | None = None,
+    max_unrolled_terms: int | None = None,
+) -> tuple[DataFrame, ScoringColumns, list[str]]:
+    """``dataset`` with helper columns (names from ``tag``; drop them after use) holding the
+    features array and the prediction, each computed once per row, and the checks over them.
+
+    A single expression repeats ``vector_to_array`` (a JVM UDF that deserializes the vector) in
+    every term and check, and the prediction in its own finiteness test: as separate projections
+    Spark computes them once (it does not inline a costly column referenced several times).
+    """
+    coef = np.asarray(coefficients, dtype=np.float64)
+    value_name = f"__{tag}_value"
+    if input_cols is not None:
+        staged = dataset.withColumn(value_name, _full_sum(list(input_cols), coef, intercept))
+        return staged, _columns_checks(list(input_cols), F.col(value_name)), [value_name]
+    assert features_col is not None
+    array = isinstance(features_type, T.ArrayType)
+    arr_name = f"__{tag}_features"
+    staged = dataset.withColumn(arr_name, _vector_array(features_col, array))
+    arr = F.col(arr_name)
+    staged = staged.withColumn(value_name, _vector_value(features_col, arr, coef, intercept,
+                                                         max_unrolled_terms))
+    checks = _vector_checks(features_col, arr, F.col(value_name), int(coef.shape[0]), array)
+    return staged, checks, [arr_name, value_name]
 
 
 def invalid_count_columns(
@@ -188,24 +237,20 @@ def invalid_count_columns(
     num_features: int,
 ) -> dict[str, Column]:
     """Aggregate columns counting bad rows: ``"rows"``, ``"invalid"`` and one per column /
-    problem (``"x3"``, ``"features: size"``, ``"prediction: overflow"``...)."""
+    problem (``"x3"``, ``"features: size"``, ``"prediction: overflow"``...; a column named
+    ``rows`` or ``invalid`` is counted as ``"rows: value"``)."""
     out = {"rows": F.count(F.lit(1)), "invalid": F.count_if(~checks.valid)}
     if input_cols is not None:
         inputs_ok = F.lit(True)
         for c in input_cols:
             ok = _finite(F.col(c).cast("double"))
-            out[c] = F.count_if(~ok)
+            out[c if c not in out else f"{c}: value"] = F.count_if(~ok)
             inputs_ok = inputs_ok & ok
         out["prediction: overflow"] = F.count_if(inputs_ok & ~checks.valid)
         return out
-    assert features_col is not None
+    assert features_col is not None and checks.array is not None
     vec = F.col(features_col)
-    if isinstance(features_type, T.ArrayType):
-        arr = vec.cast("array<double>")
-    else:
-        from pyspark.ml.functions import vector_to_array
-
-        arr = F.when(vec.isNotNull(), vector_to_array(vec, dtype="float64"))
+    arr = checks.array
     out[f"{features_col}: null"] = F.count_if(vec.isNull())
     wrong = vec.isNotNull() & (F.size(arr) != F.lit(num_features))
     out[f"{features_col}: size"] = F.count_if(wrong)
