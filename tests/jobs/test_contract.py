@@ -787,3 +787,24 @@ def test_process_data_error_one_line_no_traceback(base, tmp_path):
     ours = [ln for ln in r.stderr.splitlines() if "lasso_spark.cli" in ln]
     assert len(ours) == 1 and "the label 'y' is constant" in ours[0], r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_paths_resolved_through_hadoop_when_the_default_fs_is_not_local(spark, caplog, base,
+                                                                       tmp_path, monkeypatch):
+    """Under spark-submit on a cluster scheme-less paths are qualified by Hadoop's FileSystem
+    (fs.defaultFS, working directory): the same refusals, and an unknown scheme is exit 2."""
+    from lasso_spark.jobs_lib import paths
+
+    monkeypatch.setattr(paths, "default_fs_is_local", lambda spark: False)
+    data = tmp_path / "in.parquet"
+    shutil.copytree(base["data"], data)
+    with pytest.raises(paths.OutputOverlapError, match="equals input.path"):
+        paths.check_paths([("output.path", f"{data}/")], [("input.path", str(data))],
+                          spark=spark)
+    loc = paths.locate("input.path", f"{tmp_path}/x/../in.parquet", spark)
+    assert [p.shown for p in loc] == [str(data)]
+    with pytest.raises(paths.ConfigError, match="input.path: cannot resolve 'nosuchfs://h/x'"):
+        paths.locate("input.path", "nosuchfs://h/x", spark)
+    f = fit_toml(tmp_path / "f.toml", "nosuchfs://h/x", tmp_path / "out")
+    code, msg = run(spark, caplog, ["fit", "-c", f])
+    assert code == EXIT_CONFIG and "nosuchfs" in msg
