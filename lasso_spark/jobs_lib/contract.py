@@ -40,18 +40,6 @@ def load_model(path: str) -> Any:
     return LassoModel.load(path)
 
 
-def estimator_defaults(kind: str) -> dict[str, Any]:
-    """The default value of every param of ``Lasso`` / ``LassoCV`` that has one (MLlib names);
-    builds the estimator only (no Spark session is needed)."""
-    est = build_estimator(kind, {})
-    out: dict[str, Any] = {}
-    for param in est.params:
-        if est.hasDefault(param):
-            value = est.getOrDefault(param)
-            out[param.name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
 def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str,
                   replace_prediction: bool) -> None:
     """Set what the score job asks of ``model.transform``."""
@@ -82,10 +70,6 @@ def model_input_columns(model: Any) -> list[str]:
 def model_uses_input_cols(model: Any) -> bool:
     """True when ``model`` scores numeric ``inputCols`` (False: a vector ``featuresCol``)."""
     return bool(model.isSet(model.getParam("inputCols")))
-
-
-def set_prediction_col(model: Any, name: str) -> None:
-    model.set(model.getParam("predictionCol"), name)
 
 
 def prediction_col(model: Any) -> str:

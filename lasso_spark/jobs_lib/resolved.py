@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lasso_spark.jobs_lib import contract
-
 logger = logging.getLogger(__name__)
 
 __all__ = ["resolved_config"]
@@ -22,7 +20,6 @@ _DATA_DEPENDENT = {
     "regParamMinRatio": "auto: 1e-4 when rows > features, else 1e-2 (glmnet's rule)",
     "parallelism": None,  # has a default ("auto")
 }
-_UNSET_MEANS_UNUSED = ("foldCol", "validationCol", "regParams", "elasticNetParams")
 
 
 def _spark(section: dict[str, Any], command: str, under_spark_submit: bool) -> dict[str, Any]:
@@ -34,24 +31,15 @@ def _spark(section: dict[str, Any], command: str, under_spark_submit: bool) -> d
     return out
 
 
-def _fit_model(section: dict[str, Any]) -> dict[str, Any]:
-    kind = section["kind"]
-    defaults = contract.estimator_defaults(kind)
-    out: dict[str, Any] = {"kind": kind}
-    for key, value in section.items():
-        if key == "kind":
-            continue
-        if value is not None:
-            out[key] = value
-        elif key in defaults:
-            out[key] = defaults[key]
-        elif key in _DATA_DEPENDENT and _DATA_DEPENDENT[key] is not None:
-            out[key] = _DATA_DEPENDENT[key]
-        elif key in _UNSET_MEANS_UNUSED or key == "regParam":
-            if kind == "lasso_cv" or key == "regParam":
-                out[key] = None
-        # CV-only keys of a kind = "lasso" fit are not printed at all
-    if kind == "lasso_cv" and out.get("elasticNetParams") is None:
+def _fit_model(model: Any) -> dict[str, Any]:
+    """``[model]`` with every parameter's effective value (``ModelConfig.resolved_params``);
+    a default that depends on the data is described, ``None`` is kept where it means unused."""
+    out: dict[str, Any] = {"kind": model.kind}
+    for key, value in model.resolved_params().items():
+        if value is None and _DATA_DEPENDENT.get(key) is not None:
+            value = _DATA_DEPENDENT[key]
+        out[key] = list(value) if isinstance(value, tuple) else value
+    if model.kind == "lasso_cv" and out.get("elasticNetParams") is None:
         out["elasticNetParams"] = [out.get("elasticNetParam", 1.0)]
     return out
 
@@ -63,7 +51,7 @@ def resolved_config(command: str, cfg: Any, *, under_spark_submit: bool = False
     if "spark" in data:
         data["spark"] = _spark(data["spark"], command, under_spark_submit)
     if command == "fit":
-        data["model"] = _fit_model(data["model"])
+        data["model"] = _fit_model(cfg.model)
         cols = data["columns"]
         if cols.get("features") is None and cols.get("vector") is None:
             cols["features"] = ("auto: every numeric column but the label, weight, id, fold / "
@@ -83,5 +71,5 @@ def resolved_config(command: str, cfg: Any, *, under_spark_submit: bool = False
         if gen.get("num_partitions") is None:
             gen["num_partitions"] = "Spark's default parallelism"
         if command == "demo":
-            data["model"] = _fit_model(data["model"])
+            data["model"] = _fit_model(cfg.model)
     return data

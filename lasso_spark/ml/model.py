@@ -1,17 +1,15 @@
 """``LassoModel``: a fitted Lasso / elastic-net model with its whole path and CV table.
 
-The model minimizes (see :mod:`lasso_spark.ml.mapping` for the map from MLlib's params)::
-
-    1/(2W) Σ_i w_i (y_i − b0 − x̃_iᵀβ)²  +  α Σ_j v_j ( ρ|β_j| + (1−ρ)/2 β_j² )
-
-``coefficients`` and ``intercept`` are on the original feature scale. ``path`` holds the fit at
-every regParam (and elasticNetParam) of the grid, ``cvResults`` the cross-validation table when
-the model comes from ``LassoCV``. ``transform`` is one Spark SQL expression (no Python UDF) and
-validates like fitting: the feature columns' types are checked before any job, and rows with a
-null, NaN or infinite feature (or a vector of another size) follow ``handleInvalid`` —
-``"error"`` (default: the task fails naming the column), ``"skip"`` (dropped) or ``"keep"``
-(null prediction); :meth:`LassoModel.invalidCounts` counts them per column in one job. An
-existing prediction column is refused unless ``replacePredictionCol`` is set.
+The model minimizes the problem of :mod:`lasso_spark.core.objective` (MLlib's params map onto
+it by :mod:`lasso_spark.ml.mapping`). ``coefficients`` and ``intercept`` are on the original
+feature scale. ``path`` holds the fit at every regParam (and elasticNetParam) of the grid,
+``cvResults`` the cross-validation table when the model comes from ``LassoCV``. ``transform``
+is one Spark SQL expression (no Python UDF) and validates like fitting: the feature columns'
+types are checked before any job, and rows with a null, NaN or infinite feature (or a vector of
+another size) follow ``handleInvalid`` — ``"error"`` (default: the task fails naming the
+column), ``"skip"`` (dropped) or ``"keep"`` (null prediction); :meth:`LassoModel.invalidCounts`
+counts them per column in one job. An existing prediction column is refused unless
+``replacePredictionCol`` is set.
 Persistence: :mod:`lasso_spark.ml.persistence` (metadata JSON + Parquet, no code on load,
 verified on load).
 """
@@ -34,7 +32,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lasso_spark.core.errors import DataError
-from lasso_spark.ml.params import ParamValidationError, _LassoSharedParams
+from lasso_spark.ml.params import LassoModelParams, ParamValidationError
 from lasso_spark.ml.predict import (
     ScoringColumns,
     invalid_count_columns,
@@ -60,7 +58,7 @@ def _transform_handle_invalid(value: Any) -> str:
     return v
 
 
-class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable):
+class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
     """A fitted Lasso / elastic-net model (see the module docstring).
 
     Build it with :meth:`fromPath` (what the estimators call) or directly from arrays.
@@ -134,7 +132,7 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         featureStd: Sequence[float] | np.ndarray | None = None,
     ) -> LassoModel:
         """The model at row ``index`` of ``path`` (build ``path`` with ``PathTable.from_result``
-        and, for CV, ``cv`` with ``CVTable.from_cv_result``; ``index`` is usually the row of
+        and, for CV, ``cv`` with ``CVTable.from_fold_mse``; ``index`` is usually
         ``cv.index_chosen``)."""
         if not 0 <= index < path.n_rows:
             raise IndexError(f"path row {index} outside 0..{path.n_rows - 1}")
