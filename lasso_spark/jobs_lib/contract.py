@@ -8,7 +8,7 @@ The jobs are written against this contract::
     model.coefficients (DenseVector), model.intercept, model.regParam, model.elasticNetParam,
     model.featureNames, model.path / model.cvResults (pandas; cvResults None for Lasso),
     model.summary.asDict(), model.plotPath() / model.plotCV() (matplotlib Figures),
-    model.save(path), LassoModel.load(path), model.transform(df)
+    model.save(path), LassoModel.load(path), model.transform(df), model.saveMLlib(path)
 
 and invalid data raising ``lasso_spark.spark.InvalidInputError`` (a ValueError). If the estimator
 API changes, this module is the one to adapt.
@@ -37,6 +37,11 @@ def load_model(path: str) -> Any:
     from lasso_spark.ml import LassoModel
 
     return LassoModel.load(path)
+
+
+def save_mllib(model: Any, path: str) -> str:
+    """The model in Spark MLlib's format; returns the MLlib class written."""
+    return str(model.saveMLlib(path))
 
 
 def is_invalid_input(exc: BaseException) -> bool:

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from lasso_spark.ml import Lasso
+from lasso_spark.ml import Lasso, LassoModel
 from tests.unit.model_factory import make_model
 
 pytestmark = pytest.mark.spark
@@ -179,3 +179,28 @@ def test_to_mllib_needs_a_shared_directory_off_local(spark, fitted, tmp_path, mo
     np.testing.assert_array_equal(lr.coefficients.toArray(), model.coefficients.toArray())
     (left,) = os.listdir(shared)
     assert left.startswith("lasso_spark-mllib-")
+
+
+def test_fit_job_writes_mllib_model_when_asked(spark, tmp_path):
+    from pyspark.ml import PipelineModel
+
+    from lasso_spark.cli import main
+    from lasso_spark.jobs_lib.errors import EXIT_OK
+
+    _, df, _ = _fit_columns_model(spark)
+    df.write.parquet(str(tmp_path / "in.parquet"))
+    f = tmp_path / "fit.toml"
+    f.write_text(f'[input]\npath = "{tmp_path}/in.parquet"\n[columns]\nlabel = "y"\n'
+                 f'weight = "w"\nid = ["id"]\n[model]\nkind = "lasso"\nregParam = 0.3\n'
+                 f'[output]\npath = "{tmp_path}/fit"\nplots = false\n')
+    assert main(["fit", "-c", str(f)], spark=spark) == EXIT_OK
+    assert not (tmp_path / "fit" / "mllib_model").exists()  # only when asked
+    assert main(["fit", "-c", str(f), "--set", "output.mllib_model=true", "--set",
+                 "output.mode=overwrite"], spark=spark) == EXIT_OK
+    out = tmp_path / "fit"
+    summary = json.loads((out / "summary.json").read_text())
+    assert "mllib_model" in summary["outputs"]
+    assert summary["config"]["output"]["mllib_model"] is True
+    ours = _scores(LassoModel.load(str(out / "model")).transform(df))
+    theirs = _scores(PipelineModel.load(str(out / "mllib_model")).transform(df))
+    np.testing.assert_allclose(theirs, ours, rtol=1e-12, atol=1e-12)
