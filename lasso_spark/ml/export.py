@@ -43,7 +43,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from pyspark.ml.util import MLWriter
+from lasso_spark.ml.persistence import LassoModelWriter
 
 if TYPE_CHECKING:
     from pyspark.ml import PipelineModel
@@ -53,17 +53,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MLlibWriter", "mllib_params", "save_mllib", "to_mllib", "to_mllib_pipeline"]
+__all__ = [
+    "MLlibWriter",
+    "mllib_params",
+    "reads_input_cols",
+    "save_mllib",
+    "to_mllib",
+    "to_mllib_pipeline",
+    "vector_column",
+]
 
 LINEAR_REGRESSION_CLASS = "org.apache.spark.ml.regression.LinearRegressionModel"
 VECTOR_ASSEMBLER_CLASS = "org.apache.spark.ml.feature.VectorAssembler"
 PIPELINE_CLASS = "org.apache.spark.ml.PipelineModel"
-
-
-def _remote() -> bool:
-    from pyspark.sql.utils import is_remote
-
-    return bool(is_remote())
 
 
 def _uid_suffix(model: LassoModel) -> str:
@@ -125,28 +127,21 @@ def _metadata_json(cls: str, uid: str, spark_version: str, params: dict[str, Any
     }, separators=(",", ":"))
 
 
-class MLlibWriter(MLWriter):
-    """Writes a :class:`LassoModel` in MLlib's format (``model.writeMLlib().save(path)``).
+class MLlibWriter(LassoModelWriter):
+    """Writes a :class:`LassoModel` in MLlib's format (what ``model.saveMLlib(path)`` runs).
 
     ``pipeline``: None = chosen by the model's input (module docstring), True = always a
     ``PipelineModel``, False = always a bare ``LinearRegressionModel``. ``overwrite()`` deletes
-    the directory first on classic Spark and overwrites every part on Spark Connect.
+    the directory first on classic Spark and overwrites every part on Spark Connect (the
+    ``save`` of :class:`LassoModelWriter`; only ``saveImpl`` differs).
     """
 
     def __init__(self, instance: LassoModel, *, pipeline: bool | None = None,
                  featuresCol: str | None = None) -> None:
-        super().__init__()
-        self.instance = instance
+        super().__init__(instance)
         self.pipeline = reads_input_cols(instance) if pipeline is None else bool(pipeline)
         self.features_col = featuresCol
         vector_column(instance, featuresCol)  # fail before writing anything
-
-    def save(self, path: str) -> None:
-        if not isinstance(path, str):
-            raise TypeError(f"path must be a str, got {type(path).__name__}")
-        if self.shouldOverwrite and not _remote():
-            self._handleOverwrite(path)
-        self.saveImpl(path)
 
     @property
     def mllib_class(self) -> str:
