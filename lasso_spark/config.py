@@ -21,9 +21,27 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from lasso_spark.jobs_lib.errors import ConfigError
+from lasso_spark.paramspec import (
+    DECLARATIONS,
+    LASSO,
+    LASSO_CV,
+    UNSET,
+    ParamDecl,
+    combination_problems,
+    declared,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,6 +51,7 @@ else:  # pragma: no cover - Python 3.10
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "MODEL_KINDS",
     "ColumnsConfig",
     "ConfigError",
     "DemoConfig",
@@ -123,85 +142,78 @@ class ColumnsConfig(_Section):
         return self
 
 
-_CV_ONLY = (
-    "regParams",
-    "numRegParams",
-    "regParamMinRatio",
-    "elasticNetParams",
-    "numFolds",
-    "foldCol",
-    "validationCol",
-    "seed",
-    "selectionRule",
-    "parallelism",
-)
+#: ``model.kind`` → the estimator whose parameters the ``[model]`` section takes
+MODEL_KINDS: dict[str, str] = {"lasso": LASSO, "lasso_cv": LASSO_CV}
 
 
-class ModelConfig(_Section):
-    """``[model]``: estimator kind and its parameters, with pyspark.ml / MLlib names.
+def _checked(convert: Any) -> AfterValidator:
+    """Run a parameter's converter (:mod:`lasso_spark.paramspec`) after the type check, so a
+    config accepts exactly the values the estimator accepts; errors keep the key's path."""
 
-    A key left out takes the estimator's own default.
-    """
+    def check(value: Any) -> Any:
+        try:
+            return convert(value)
+        except (TypeError, ValueError) as exc:
+            raise PydanticCustomError("param_value", "{reason}", {"reason": str(exc)}) from None
 
-    kind: Literal["lasso", "lasso_cv"]
-    regParam: NonNegFloat | None = None
-    elasticNetParam: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
-    standardization: bool | None = None
-    fitIntercept: bool | None = None
-    maxIter: PositiveInt | None = None
-    tol: Annotated[float, Field(gt=0.0)] | None = None
-    penaltyFactors: dict[str, NonNegFloat] | None = None
-    adaptive: bool | None = None
-    adaptiveGamma: Annotated[float, Field(gt=0.0)] | None = None
-    handleInvalid: Literal["error", "skip"] | None = None
-    #: "gram" (one pass), "wide" (working-set Gram blocks + X'r passes) or "auto"
-    solverMode: Literal["auto", "gram", "wide"] | None = None
-    # LassoCV only
-    regParams: list[NonNegFloat] | None = None
-    numRegParams: PositiveInt | None = None
-    regParamMinRatio: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
-    elasticNetParams: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
-    numFolds: Annotated[int, Field(ge=2)] | None = None
-    foldCol: str | None = None
-    #: boolean column: rows where true score the path instead of K folds
-    validationCol: str | None = None
-    seed: int | None = None
-    selectionRule: Literal["min", "1se"] | None = None
-    parallelism: PositiveInt | None = None
+    return AfterValidator(check)
+
+
+def _annotation(d: ParamDecl) -> Any:
+    item = getattr(d.converter, "item", None)
+    if item is not None:  # items checked one by one first: errors name the item (model.x.1)
+        return Annotated[list[Annotated[float, _checked(item)]], _checked(d.converter)] | None
+    return Annotated[d.config_type, _checked(d.converter)] | None
+
+
+class _ModelBase(_Section):
+    """``[model]``: estimator kind and its parameters, with pyspark.ml / MLlib names (every
+    parameter declared in :mod:`lasso_spark.paramspec` with a config type). A key left out
+    takes the estimator's own default. Types are strict (``standardization = 1`` is not a
+    boolean), as the estimators' own checks are."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+    kind: Literal[tuple(MODEL_KINDS)]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _kind_params(self) -> ModelConfig:
-        if self.kind == "lasso":
-            given = [k for k in _CV_ONLY if getattr(self, k) is not None]
-            if given:
-                raise ValueError(
-                    f'{", ".join("model." + k for k in given)} only valid with kind = "lasso_cv"'
-                )
-            if self.regParam is None:
-                raise ValueError('model.regParam is required with kind = "lasso"')
-        else:
-            if self.regParam is not None:
-                raise ValueError(
-                    'model.regParam is chosen by cross-validation with kind = "lasso_cv"; '
-                    "give a grid with model.regParams or model.numRegParams instead"
-                )
-            if self.regParams is not None and (
-                self.numRegParams is not None or self.regParamMinRatio is not None
-            ):
-                raise ValueError(
-                    "give either model.regParams or model.numRegParams/model.regParamMinRatio"
-                )
-            if self.regParams is not None and not self.regParams:
-                raise ValueError("model.regParams must not be empty")
-            if self.elasticNetParams is not None and self.elasticNetParam is not None:
-                raise ValueError("give either model.elasticNetParam or model.elasticNetParams")
-            if self.elasticNetParams is not None and not self.elasticNetParams:
-                raise ValueError("model.elasticNetParams must not be empty")
+    def _kind_params(self) -> Any:
+        owner = MODEL_KINDS[self.kind]
+        given = self.estimator_params()
+        wrong = [k for k in given if k not in {d.name for d in declared(owner)}]
+        if wrong:
+            valid_in = sorted(kind for kind, o in MODEL_KINDS.items()
+                              if all(k in {d.name for d in declared(o)} for k in wrong))
+            where = " or ".join(f'kind = "{k}"' for k in valid_in) or "another kind"
+            raise ValueError(
+                f'{", ".join("model." + k for k in wrong)} only valid with {where}'
+            )
+        if self.kind == "lasso" and "regParam" not in given:
+            raise ValueError('model.regParam is required with kind = "lasso"')
+        problems = combination_problems(owner, given, key=lambda name: f"model.{name}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def estimator_params(self) -> dict[str, Any]:
         """Keyword arguments for ``Lasso`` / ``LassoCV``: every key that was set, MLlib names."""
         return self.model_dump(exclude_none=True, exclude={"kind"})
+
+    def resolved_params(self) -> dict[str, Any]:
+        """Every parameter of this kind's estimator with the value a fit will use: the keys set
+        here, the estimator's defaults for the rest (``None`` where there is no default)."""
+        owner = MODEL_KINDS[self.kind]
+        out = {d.name: (None if d.default is UNSET else d.default) for d in declared(owner)
+               if d.config_type is not None}
+        out.update(self.estimator_params())
+        return out
+
+
+ModelConfig = create_model(
+    "ModelConfig",
+    __base__=_ModelBase,
+    **{d.name: (_annotation(d), None) for d in DECLARATIONS if d.config_type is not None},
+)
 
 
 class OutputConfig(_Section):
@@ -305,8 +317,8 @@ class GenerateConfig(_Section):
     spark: SparkConfig = Field(default_factory=SparkConfig)
 
 
-class DemoModelConfig(ModelConfig):
-    kind: Literal["lasso", "lasso_cv"] = "lasso_cv"
+class DemoModelConfig(ModelConfig):  # type: ignore[misc, valid-type]
+    kind: Literal[tuple(MODEL_KINDS)] = "lasso_cv"  # type: ignore[valid-type]
 
 
 def _demo_data() -> GenerateParams:

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from lasso_spark.core.stats import SuffStats
-from lasso_spark.spark.batch import _OUTPUT_SCHEMA, OUTPUT_DDL, _current_rss_bytes
+from lasso_spark.spark.batch import OUTPUT_DDL, OUTPUT_SCHEMA, current_rss_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
     """
     acc: dict[int, SuffStats] = {}
     counts: np.ndarray | None = None
-    peak = _current_rss_bytes()
+    peak = current_rss_bytes()
     for rb in batches:
         folds = rb.column(0).to_numpy(zero_copy_only=False)
         stats = rb.column(1)
@@ -137,7 +137,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
                 continue
             s = SuffStats.unpack(np.frombuffer(stats[i].as_buffer(), dtype=np.float64))
             acc[k] = s if k not in acc else acc[k].merge(s)
-        peak = max(peak, _current_rss_bytes())
+        peak = max(peak, current_rss_bytes())
     folds_out, stats_out, counts_out, rss_out = [], [], [], []
     for k in sorted(acc):
         folds_out.append(k)
@@ -158,7 +158,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             pa.array(counts_out, pa.binary()),
             pa.array(rss_out, pa.int64()),
         ],
-        schema=_OUTPUT_SCHEMA,
+        schema=OUTPUT_SCHEMA,
     )
 
 

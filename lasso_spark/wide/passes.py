@@ -16,13 +16,8 @@ with ``s = Σ w x``; for a feature stored in at most half of the rows ``c² ≤ 
 loses nothing to cancellation. Sparse × dense: ``Σ w x_a d − c_a Σ w d``. All of it is linear
 in the per-partition sums, so partitions are summed and centered on the driver.
 
-Reduction of passes 2 and 3 (:func:`_sum_pass`). A partition's result is a flat float64 vector
-of known length (``F·(q+1)²+…`` or ``T·p+T``). Small results are collected and summed on the
-driver. A result above :data:`TREE_MIN_BYTES` would make the driver's JVM hold one copy per
-partition (the ``OutOfMemoryError`` of a plain ``collect``), so it is cut into slices of
-:data:`SLICE_VALUES` keyed by slice id, shuffled by that id and summed per slice in a second
-``mapInArrow`` (streaming: one accumulator per slice); the driver then receives each slice's
-total once: memory ``O(result)`` whatever the number of partitions.
+Passes 2 and 3 return one flat float64 vector per partition, summed over partitions by
+:func:`lasso_spark.spark.sums.sum_pass` (sliced through a shuffle when large).
 """
 
 from __future__ import annotations
@@ -37,26 +32,18 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
-from lasso_spark.spark.batch import BatchLayout, _current_rss_bytes
-from lasso_spark.spark.stats import _job_label
+from lasso_spark.spark.batch import BatchLayout, current_rss_bytes
+from lasso_spark.spark.chunks import Chunk, ChunkReader
+from lasso_spark.spark.sums import collect_records, emit, records, sum_pass
 from lasso_spark.wide import kernels
-from lasso_spark.wide.chunks import Chunk, ChunkReader
 from lasso_spark.wide.diag import DiagStats, merge_diag
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["PassLog", "DiagResult", "diag_pass", "gram_pass", "kkt_pass"]
 
-OUTPUT_DDL = "kind INT, data BINARY"
-_SCHEMA = pa.schema([("kind", pa.int32()), ("data", pa.binary())])
 _KIND_COUNTS = -1  # counters record
 _KIND_RSS = -2  # peak worker memory record
-#: per-partition results larger than this are summed by a shuffle stage before the collect
-TREE_MIN_BYTES = 16 * 1024 * 1024
-#: float64 values per slice in that stage (8 MB)
-SLICE_VALUES = 1 << 20
-#: upper bound on the reducer tasks of that stage
-MAX_REDUCERS = 64
 
 
 @dataclass
@@ -67,75 +54,6 @@ class PassLog:
     seconds: float
     n_features: int = 0
     n_models: int = 0
-
-
-def _records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
-    kinds, data = zip(*items) if items else ((), ())
-    return pa.RecordBatch.from_arrays(
-        [pa.array(list(kinds), pa.int32()), pa.array(list(data), pa.binary())], schema=_SCHEMA
-    )
-
-
-def _run(proj: DataFrame, body, description: str) -> list[tuple[int, bytes]]:
-    out = proj.mapInArrow(body, OUTPUT_DDL)
-    with _job_label(proj.sparkSession, description):
-        rows = out.collect()
-    return [(int(r["kind"]), bytes(r["data"])) for r in rows]
-
-
-def _emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
-    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each."""
-    if slice_len <= 0:
-        yield _records([(0, payload.tobytes())])
-        return
-    for k, start in enumerate(range(0, payload.shape[0], slice_len)):
-        yield _records([(k, payload[start : start + slice_len].tobytes())])
-
-
-def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Reducer of :func:`_sum_pass`: the sum of every slice id's vectors in this partition."""
-    acc: dict[int, np.ndarray] = {}
-    for rb in batches:
-        kinds = rb.column(0).to_pylist()
-        data = rb.column(1)
-        for i, k in enumerate(kinds):
-            v = np.frombuffer(data[i].as_py(), dtype=np.float64)
-            if k in acc:
-                acc[k] += v
-            else:
-                acc[k] = v.copy()
-    for k, v in acc.items():
-        yield _records([(k, v.tobytes())])
-
-
-def _sum_pass(proj: DataFrame, body, n_values: int, description: str) -> np.ndarray:
-    """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc)."""
-    if n_values * 8 <= TREE_MIN_BYTES:
-        total = None
-        for _, data in _run(proj, partial(body, slice_len=0), description):
-            v = np.frombuffer(data, dtype=np.float64)
-            total = v.copy() if total is None else total + v
-        if total is None:
-            raise RuntimeError(f"{description}: no partition results")
-        return total
-    n_slices = -(-n_values // SLICE_VALUES)
-    out = (
-        proj.mapInArrow(partial(body, slice_len=SLICE_VALUES), OUTPUT_DDL)
-        .repartition(min(n_slices, MAX_REDUCERS), "kind")
-        .mapInArrow(_sum_slices, OUTPUT_DDL)
-    )
-    total = np.zeros(n_values)
-    seen = np.zeros(n_slices, dtype=bool)
-    with _job_label(proj.sparkSession, description + " (sliced reduction)"):
-        for r in out.collect():
-            k = int(r["kind"])
-            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
-            start = k * SLICE_VALUES
-            total[start : start + v.shape[0]] += v
-            seen[k] = True
-    if not seen.all():
-        raise RuntimeError(f"{description}: {int((~seen).sum())} result slices missing")
-    return total
 
 
 def _fold_count(layout: BatchLayout) -> int:
@@ -182,13 +100,13 @@ def _chunk_diag(ch: Chunk, rows: np.ndarray, p: int) -> tuple[DiagStats, np.ndar
     return DiagStats(m, W, mu, my, cxx, cxy, cyy, lo, lo_y), cnt
 
 
-def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
+def diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
     p = layout.n_features
     F = _fold_count(layout)
     reader = ChunkReader(layout)
     acc = [DiagStats.empty(p) for _ in range(F)]
     nnz = np.zeros(p)
-    peak = _current_rss_bytes()
+    peak = current_rss_bytes()
     for ch in reader.chunks(batches):
         for f in range(F):
             rows = ch.fold == f
@@ -196,12 +114,12 @@ def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterat
                 st, cnt = _chunk_diag(ch, rows, p)
                 acc[f] = acc[f].merge(st)
                 nnz += cnt
-        peak = max(peak, _current_rss_bytes())
+        peak = max(peak, current_rss_bytes())
     items = [(f, acc[f].pack().tobytes()) for f in range(F) if acc[f].n_rows > 0]
     items.append((F, nnz.tobytes()))
     items.append((_KIND_COUNTS, reader.counts.tobytes()))
     items.append((_KIND_RSS, np.array([peak], dtype=np.int64).tobytes()))
-    yield _records(items)
+    yield records(items)
 
 
 @dataclass
@@ -217,7 +135,7 @@ class DiagResult:
 def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagResult:
     p = layout.n_features
     F = _fold_count(layout)
-    items = _run(proj, partial(_diag_body, layout=layout), description)
+    items = collect_records(proj, partial(diag_body, layout=layout), description)
     per_fold: list[list[DiagStats]] = [[] for _ in range(F)]
     nnz = np.zeros(p)
     counts = np.zeros(layout.n_counters, dtype=np.int64)
@@ -236,7 +154,7 @@ def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagRes
 
 
 # ====================================================================== pass 2: Gram block
-def _gram_body(
+def gram_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
     index: np.ndarray,
@@ -284,7 +202,7 @@ def _gram_body(
             C[f][np.ix_(dense_index, dense_index)] += Z.T @ Z
     payload = np.concatenate([C.ravel(), s.ravel(), t.ravel(), W])
     del C
-    yield from _emit(payload, slice_len)
+    yield from emit(payload, slice_len)
 
 
 def gram_pass(
@@ -300,8 +218,8 @@ def gram_pass(
     F = _fold_count(layout)
     q = index.shape[0]
     n_values = F * (q + 1) * (q + 1) + F * (q + 1) + F * (int(dense.sum()) + 1) + F
-    body = partial(_gram_body, layout=layout, index=index, center=center, dense=dense)
-    total = _sum_pass(proj, body, n_values, description)
+    body = partial(gram_body, layout=layout, index=index, center=center, dense=dense)
+    total = sum_pass(proj, body, n_values, description)
     return finish_gram(total, F, center, dense)
 
 
@@ -327,7 +245,7 @@ def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray
 
 
 # ====================================================================== pass 3: Xᵀr
-def _kkt_body(
+def kkt_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
     index: np.ndarray,
@@ -352,7 +270,7 @@ def _kkt_body(
         kernels.xt_r(ch.indptr, ch.cols, ch.vals, R, acc)
     payload = np.concatenate([acc.ravel(), S])
     del acc
-    yield from _emit(payload, slice_len)
+    yield from emit(payload, slice_len)
 
 
 def kkt_pass(
@@ -368,9 +286,9 @@ def kkt_pass(
     trained on every row whose fold differs from ``model_fold[t]`` (−1: all rows)."""
     p = layout.n_features
     T = B.shape[1]
-    body = partial(_kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
+    body = partial(kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
                    model_fold=model_fold)
-    total = _sum_pass(proj, body, p * T + T, description)
+    total = sum_pass(proj, body, p * T + T, description)
     return total[: p * T].reshape(p, T), total[p * T :]
 
 

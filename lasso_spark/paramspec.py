@@ -1,0 +1,377 @@
+"""One declaration per estimator parameter: the single source of names, defaults, checks and docs.
+
+Every parameter of ``Lasso``, ``LassoCV`` and ``LassoModel`` is declared once here as a
+:class:`ParamDecl` — MLlib's name, the converter that checks and normalizes a value, the
+default, the documentation, which classes own it, its type in a TOML config and the core
+keyword it feeds. From these declarations:
+
+* :mod:`lasso_spark.ml.params` builds the pyspark.ml ``Param`` objects, getters and setters and
+  the estimators' keyword signatures;
+* :mod:`lasso_spark.config` builds the ``[model]`` section of a fit config (pydantic,
+  unknown keys forbidden), so a config accepts exactly what the estimators accept;
+* the backends read the solver keywords through :func:`core_keywords`.
+
+Rules that involve several parameters are :func:`combination_problems`, shared by the
+estimators' ``_validateParams`` and the config the same way. This module imports neither pyspark
+nor numba: configs are validated before Spark starts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import numbers
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DECLARATIONS",
+    "LASSO",
+    "LASSO_CV",
+    "LASSO_MODEL",
+    "UNSET",
+    "ParamDecl",
+    "ParamValidationError",
+    "combination_problems",
+    "core_keywords",
+    "declared",
+    "default_values",
+]
+
+LASSO, LASSO_CV, LASSO_MODEL = "Lasso", "LassoCV", "LassoModel"
+_ALL = frozenset({LASSO, LASSO_CV, LASSO_MODEL})
+_ESTIMATORS = frozenset({LASSO, LASSO_CV})
+_CV = frozenset({LASSO_CV})
+
+#: ``LassoCV``'s default ``seed``: CRC-32 of "LassoCV", the same in every process (pyspark's
+#: ``HasSeed`` default hashes the class name with Python's per-process salted ``hash``)
+DEFAULT_SEED = zlib.crc32(b"LassoCV")
+
+HANDLE_INVALID_OPTIONS = ("error", "skip")
+SELECTION_RULES = ("min", "1se")
+SOLVER_MODES = ("auto", "gram", "wide")
+
+
+class ParamValidationError(ValueError):
+    """A parameter value (or a combination of values) is not allowed; the message names it."""
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: the default of a parameter that has none (``isDefined`` is false until it is set)
+UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True)
+class ParamDecl:
+    """One parameter. ``converter`` checks and normalizes a value (raising ``TypeError`` or
+    :class:`ParamValidationError` naming the parameter); ``config_type`` is its type in a TOML
+    ``[model]`` section (``None``: not a config key, e.g. column names, set in ``[columns]``);
+    ``core`` the keyword of :func:`lasso_spark.core.enet_path` it is passed as, if any."""
+
+    name: str
+    doc: str
+    converter: Callable[[Any], Any]
+    default: Any = UNSET
+    owners: frozenset[str] = _ALL
+    config_type: Any = None
+    core: str | None = None
+
+
+# ------------------------------------------------------------------------------- converters
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number, got {value!r}") from exc
+
+
+def to_float(name: str, low: float = -math.inf, high: float = math.inf, *,
+             low_open: bool = False, high_open: bool = False) -> Callable[[Any], float]:
+    """A finite float within ``[low, high]`` (ends open as asked)."""
+
+    def convert(value: Any) -> float:
+        v = _number(name, value)
+        bad_low = v <= low if low_open else v < low
+        bad_high = v >= high if high_open else v > high
+        if not math.isfinite(v) or bad_low or bad_high:
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            raise ParamValidationError(f"{name} must be in {left}{low}, {high}{right}, got {v!r}")
+        return v
+
+    return convert
+
+
+def to_int(name: str, low: int | None = None) -> Callable[[Any], int]:
+    """An integer (Python or numpy; not a bool, a float or a string) of at least ``low``."""
+
+    def convert(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        v = int(value)
+        if low is not None and v < low:
+            raise ParamValidationError(f"{name} must be >= {low}, got {v}")
+        return v
+
+    return convert
+
+
+def to_bool(name: str) -> Callable[[Any], bool]:
+    def convert(value: Any) -> bool:
+        if not isinstance(value, bool) and type(value).__name__ != "bool_":
+            raise TypeError(f"{name} must be a boolean, got {value!r}")
+        return bool(value)
+
+    return convert
+
+
+def to_str(name: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string, got {value!r}")
+        return value
+
+    return convert
+
+
+def to_str_list(name: str) -> Callable[[Any], list[str]]:
+    def convert(value: Any) -> list[str]:
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise TypeError(f"{name} must be a list of column names, got {value!r}")
+        out = list(value)
+        bad = [v for v in out if not isinstance(v, str)]
+        if bad:
+            raise TypeError(f"{name} must be a list of column names; not names: {bad[:3]}")
+        return out
+
+    return convert
+
+
+def to_choice(name: str, options: Sequence[str]) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise ParamValidationError(f"{name} must be one of {list(options)}, got {value!r}")
+        return value
+
+    return convert
+
+
+def to_float_list(name: str, low: float, high: float = math.inf, *,
+                  low_open: bool = False) -> Callable[[Any], list[float]]:
+    """A non-empty list of finite floats within ``[low, high]`` (``(low, high]`` if open)."""
+
+    def convert(value: Any) -> list[float]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise TypeError(f"{name} must be a list of numbers, got {value!r}")
+        values = [_number(name, v) for v in value]
+        if not values:
+            raise ParamValidationError(f"{name} must not be empty")
+
+        def ok(v: float) -> bool:
+            return math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
+
+        bad = [v for v in values if not ok(v)]
+        if bad:
+            left = "(" if low_open else "["
+            raise ParamValidationError(
+                f"{name}: {len(bad)} value(s) outside {left}{low}, {high}], e.g. {bad[:3]}"
+            )
+        return values
+
+    # the check of one item, for configs that report a bad item by its position
+    convert.item = to_float(name, low, high, low_open=low_open)  # type: ignore[attr-defined]
+    return convert
+
+
+def to_penalty_factors(value: Any) -> dict[str, float]:
+    """A mapping (or its JSON text) feature name → factor ``>= 0``, as a plain dict."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise TypeError(f"penaltyFactors: not a JSON object: {exc}") from exc
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"penaltyFactors must be a dict feature name -> factor, got {type(value).__name__}"
+        )
+    out: dict[str, float] = {}
+    bad: list[str] = []
+    for key, factor in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"penaltyFactors keys must be feature names (str), got {key!r}")
+        try:
+            f = float(factor)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"penaltyFactors[{key!r}] must be a number, got {factor!r}") from exc
+        if not (math.isfinite(f) and f >= 0.0):
+            bad.append(key)
+        out[key] = f
+    if bad:
+        raise ParamValidationError(
+            f"penaltyFactors must be finite and >= 0; {len(bad)} bad: {bad[:5]}"
+        )
+    return out
+
+
+def to_parallelism(value: Any) -> str | int:
+    """``"auto"`` or an int ``>= 1`` (a string of digits is accepted)."""
+    if isinstance(value, str):
+        if value == "auto":
+            return "auto"
+        if not value.strip().isdigit():
+            raise ParamValidationError(f"parallelism must be 'auto' or an int >= 1, got {value!r}")
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"parallelism must be 'auto' or an int >= 1, got {value!r}")
+    if int(value) < 1:
+        raise ParamValidationError(f"parallelism must be 'auto' or an int >= 1, got {value}")
+    return int(value)
+
+
+# ------------------------------------------------------------------------------ declarations
+def _p(name: str, doc: str, converter: Callable[[Any], Any], default: Any = UNSET,
+       owners: frozenset[str] = _ALL, config_type: Any = None, core: str | None = None
+       ) -> ParamDecl:
+    return ParamDecl(name, doc, converter, default, owners, config_type, core)
+
+
+DECLARATIONS: tuple[ParamDecl, ...] = (
+    # -------------------------------------------------- columns (set in a config's [columns])
+    _p("featuresCol", "features column: a pyspark.ml vector column (dense or sparse); the "
+       "alternative to inputCols.", to_str("featuresCol"), "features"),
+    _p("inputCols", "numeric feature columns; the alternative to featuresCol (set exactly one).",
+       to_str_list("inputCols")),
+    _p("labelCol", "label column (numeric).", to_str("labelCol"), "label"),
+    _p("weightCol", "optional row-weight column (numeric, >= 0); unset = every row weighs 1.",
+       to_str("weightCol")),
+    _p("predictionCol", "prediction column the model's transform adds.",
+       to_str("predictionCol"), "prediction"),
+    # -------------------------------------------------- what is solved (shared with the model)
+    _p("standardization", "standardize the features (weighted population std) before "
+       "penalizing; coefficients are always reported on the original scale.",
+       to_bool("standardization"), True, config_type=bool, core="standardize"),
+    _p("fitIntercept", "fit an (unpenalized) intercept.", to_bool("fitIntercept"), True,
+       config_type=bool, core="fit_intercept"),
+    _p("maxIter", "maximum coordinate-descent epochs per regParam (glmnet's maxit), >= 1.",
+       to_int("maxIter", 1), 100_000, config_type=int, core="max_iter"),
+    _p("tol", "convergence tolerance: stop when the duality gap <= tol * weighted variance of "
+       "the label (> 0).", to_float("tol", 0.0, low_open=True), 1e-7, config_type=float,
+       core="tol"),
+    _p("handleInvalid", "rows with null/NaN/infinite label, features or weight, or negative "
+       "weight: 'error' (fail, naming the column and the count of bad rows) or 'skip' (drop and "
+       "count them).", to_choice("handleInvalid", HANDLE_INVALID_OPTIONS), "error",
+       config_type=str),
+    _p("penaltyFactors", "per-feature penalty factors v_j >= 0 as a dict feature name -> factor "
+       "(0 = never penalized, missing names = 1). Used as given (glmnet rescales them to sum to "
+       "p).", to_penalty_factors, {}, config_type=dict[str, float], core="penalty_factor"),
+    _p("adaptive", "adaptive lasso: penalty factors multiplied by 1/|beta_init|^adaptiveGamma, "
+       "beta_init from OLS (or ridge when ill-posed) on the same statistics (no extra data "
+       "pass).", to_bool("adaptive"), False, config_type=bool),
+    _p("adaptiveGamma", "exponent gamma > 0 of the adaptive lasso weights.",
+       to_float("adaptiveGamma", 0.0, low_open=True), 1.0, config_type=float),
+    # -------------------------------------------------- estimators
+    _p("regParam", "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives "
+       "the same minimizer as LinearRegression(solver='normal'). LassoCV chooses it by "
+       "cross-validation (set regParams or numRegParams there instead).",
+       to_float("regParam", 0.0), 0.0, _ESTIMATORS, float),
+    _p("elasticNetParam", "ElasticNet mixing parameter in [0, 1]: 1 = L1 (lasso), 0 = L2 "
+       "(ridge).", to_float("elasticNetParam", 0.0, 1.0), 1.0, _ESTIMATORS, float),
+    _p("solverMode", "'gram' (one pass, full Gram per fold), 'wide' (Gram blocks of working "
+       "sets plus X'r KKT passes; for many features) or 'auto' (wide above 4096 features).",
+       to_choice("solverMode", SOLVER_MODES), "auto", _ESTIMATORS, str),
+    # -------------------------------------------------- cross-validation
+    _p("regParams", "explicit regParam grid (values > 0, any order; fitted in decreasing "
+       "order). When unset the grid is numRegParams values log-spaced from the smallest "
+       "regParam giving all-zero coefficients down to regParamMinRatio times it (glmnet's "
+       "rule).", to_float_list("regParams", 0.0, low_open=True), UNSET, _CV, list[float]),
+    _p("numRegParams", "number of regParam values in the automatic grid (>= 1).",
+       to_int("numRegParams", 1), 100, _CV, int),
+    _p("regParamMinRatio", "smallest/largest regParam of the automatic grid, in (0, 1); unset "
+       "= glmnet's rule (1e-4 when rows > features, else 1e-2).",
+       to_float("regParamMinRatio", 0.0, 1.0, low_open=True, high_open=True), UNSET, _CV,
+       float),
+    _p("elasticNetParams", "optional elasticNetParam grid, each in [0, 1]; cross-validated "
+       "jointly with regParam. Unset = elasticNetParam only.",
+       to_float_list("elasticNetParams", 0.0, 1.0), UNSET, _CV, list[float]),
+    _p("numFolds", "number of cross-validation folds (>= 2); ignored when foldCol is set.",
+       to_int("numFolds", 2), 5, _CV, int),
+    _p("foldCol", "integer column with user-assigned fold numbers in [0, numFolds); unset = "
+       "folds hashed from each row's values and seed.", to_str("foldCol"), UNSET, _CV, str),
+    _p("validationCol", "boolean column marking validation rows (like MLlib GBT's "
+       "validationIndicatorCol): regParam is selected on the validation MSE of the path fitted "
+       "on the other rows, instead of K folds (still one data pass); the final model is the "
+       "path on all rows. Excludes foldCol and selectionRule='1se'.",
+       to_str("validationCol"), UNSET, _CV, str),
+    _p("seed", "seed of the hashed fold assignment (the same folds on any partitioning).",
+       to_int("seed"), DEFAULT_SEED, _CV, int),
+    _p("selectionRule", "how the final regParam is chosen: 'min' (lowest mean CV MSE) or '1se' "
+       "(largest regParam whose mean CV MSE is within one standard error of the minimum, "
+       "glmnet's lambda.1se).", to_choice("selectionRule", SELECTION_RULES), "min", _CV, str),
+    _p("parallelism", "'auto' or an int >= 1: how many fold x elasticNetParam fits may run as "
+       "concurrent Spark tasks (1 = solve on the driver). 'auto' decides from the measured "
+       "cost of the fits.", to_parallelism, "auto", _CV, int | str),
+)
+
+_BY_NAME = {d.name: d for d in DECLARATIONS}
+
+
+def declared(owner: str) -> tuple[ParamDecl, ...]:
+    """The declarations of ``owner``'s parameters, in declaration order."""
+    return tuple(d for d in DECLARATIONS if owner in d.owners)
+
+
+def default_values(owner: str) -> dict[str, Any]:
+    """``name → default`` of ``owner``'s parameters that have one."""
+    return {d.name: d.default for d in declared(owner) if d.default is not UNSET}
+
+
+def core_keywords(value: Callable[[str], Any]) -> dict[str, Any]:
+    """The pass-through solver keywords (``core`` of each declaration that has one, except the
+    penalty factors, which need the feature names) from ``value(param name)``."""
+    return {d.core: value(d.name) for d in DECLARATIONS
+            if d.core is not None and d.name != "penaltyFactors"}
+
+
+# ------------------------------------------------------------------- cross-parameter rules
+def combination_problems(
+    owner: str,
+    given: Mapping[str, Any],
+    key: Callable[[str], str] = str,
+) -> list[str]:
+    """What is wrong with a combination of explicitly given parameter values.
+
+    ``given`` holds the parameters that were set (by the user), converted; defaults fill the
+    rest. ``key`` formats a parameter's name in the messages (a config passes
+    ``"model." + name``). Single values were checked by their converters already.
+    """
+    value = {**default_values(owner), **given}
+    out: list[str] = []
+    if owner == LASSO_CV:
+        if "regParam" in given:
+            out.append(f"{key('regParam')} is chosen by cross-validation in LassoCV; give a grid "
+                       f"with {key('regParams')} or {key('numRegParams')} instead")
+        if "regParams" in given and ({"numRegParams", "regParamMinRatio"} & set(given)):
+            out.append(f"give either {key('regParams')} or "
+                       f"{key('numRegParams')}/{key('regParamMinRatio')}, not both")
+        if "elasticNetParams" in given and "elasticNetParam" in given:
+            out.append(f"give either {key('elasticNetParam')} or {key('elasticNetParams')}")
+        fold, valid = value.get("foldCol", UNSET), value.get("validationCol", UNSET)
+        if valid is not UNSET and valid:
+            if fold is not UNSET:
+                out.append(f"set at most one of {key('foldCol')} ({fold!r}) and "
+                           f"{key('validationCol')} ({valid!r})")
+            if value["selectionRule"] == "1se":
+                out.append(f"{key('selectionRule')}='1se' needs the spread of K fold errors; "
+                           f"with {key('validationCol')} there is one validation error per "
+                           "regParam: use selectionRule='min'")
+    return out
