@@ -2,8 +2,10 @@
 
 Solves the problem of :mod:`lasso_spark.core.objective` (the objective, its standardization,
 intercept and penalty-factor semantics and the duality-gap stopping rule are stated there) along a
-decreasing alpha grid with warm starts, by the coordinate-descent kernels of
-:mod:`lasso_spark.core._cd` on the standardized Gram of :func:`lasso_spark.core.quadratic.design`.
+decreasing alpha grid with warm starts, on the standardized Gram of
+:func:`lasso_spark.core.quadratic.design`: by active-set Newton steps on an updated Cholesky
+factor (:mod:`lasso_spark.core.newton`, the default) or by the coordinate-descent kernels of
+:mod:`lasso_spark.core._cd` (``solver="cd"``).
 The default grid is :func:`lasso_spark.core.grid.alpha_grid`'s.
 """
 
@@ -17,30 +19,76 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lasso_spark.core import _cd
-from lasso_spark.core.grid import (
-    alpha_max_of_design,
-    decreasing_alphas,
-    default_grid,
-)
+from lasso_spark.core import kernels as _kernels  # numba loaded; nothing compiled at import
+from lasso_spark.core.grid import alpha_max_of_design, decreasing_alphas, default_grid
+from lasso_spark.core.newton import newton_path
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.core.quadratic import design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ConvergenceWarning", "PathResult", "enet_path", "warmup"]
+__all__ = ["ConvergenceWarning", "PathDiagnostics", "PathResult", "enet_path", "warmup"]
 
 
-# kernel ablation switches (bit 0: no Anderson, bit 1: no extrapolated warm start, bit 2: no
-# float32 passes, bit 3: plain cyclic instead of block passes); for benchmarks and tests only
-_solver_flags = 0
-# from this many features on, active-set passes read a float32 copy of the Gram (memory bound)
+# solver="cd": from this many features on, active-set passes read a float32 copy of the Gram
 _MIXED_MIN_P = 256
+SOLVERS = ("newton", "cd")
 
 
 class ConvergenceWarning(UserWarning):
     """Coordinate descent stopped at ``max_iter`` before the duality gap reached ``tol``."""
+
+
+@dataclass(frozen=True)
+class PathDiagnostics:
+    """What the solver did along one path, by name (counts summed over the alphas).
+
+    ``solver``: ``"newton"`` (active-set Newton, :mod:`lasso_spark.core.newton`) or ``"cd"``
+    (coordinate descent, :mod:`lasso_spark.core._cd`). Newton: ``newton_steps`` linear solves
+    with the Cholesky factor, ``newton_alphas`` alphas certified by them alone,
+    ``fallback_alphas`` alphas that needed coordinate descent (``cd_passes`` passes),
+    ``features_added`` / ``features_removed`` factor up/downdates, ``refactorizations``,
+    ``dependent_refused`` joining features refused as linearly dependent, ``gradient_evals``
+    products ``c − Gβ`` over all features. Coordinate descent, passes by kind:
+    ``violator_passes`` (over KKT violators of the working set), ``active_passes`` (over the
+    active set); ``anderson_attempts`` / ``anderson_accepted`` extrapolations,
+    ``warm_starts_accepted`` extrapolated warm starts, ``gradient_evals`` (float64 rebuilds),
+    ``certifications`` full KKT + gap checks, ``float32_switches`` (1 when float32 passes could
+    not reach the tolerance and the rest of the path ran in float64), ``compact_gram_builds``
+    and ``compact_gram_features`` (features copied into the working set's Gram).
+    """
+
+    solver: str
+    newton_steps: int = 0
+    newton_alphas: int = 0
+    fallback_alphas: int = 0
+    cd_passes: int = 0
+    features_added: int = 0
+    features_removed: int = 0
+    refactorizations: int = 0
+    dependent_refused: int = 0
+    gradient_evals: int = 0
+    violator_passes: int = 0
+    active_passes: int = 0
+    anderson_attempts: int = 0
+    anderson_accepted: int = 0
+    warm_starts_accepted: int = 0
+    certifications: int = 0
+    float32_switches: int = 0
+    compact_gram_builds: int = 0
+    compact_gram_features: int = 0
+
+    @classmethod
+    def from_cd_counters(cls, counters: np.ndarray) -> PathDiagnostics:
+        """From the ``counters`` array of :func:`lasso_spark.core._cd.cd_path`."""
+        c = [int(x) for x in counters]
+        return cls(
+            solver="cd", violator_passes=c[0], active_passes=c[1], cd_passes=c[0] + c[1],
+            anderson_attempts=c[2], anderson_accepted=c[3], gradient_evals=c[4],
+            warm_starts_accepted=c[5], certifications=c[6], float32_switches=c[7],
+            compact_gram_builds=c[8], compact_gram_features=c[9],
+        )
 
 
 @dataclass(frozen=True)
@@ -49,9 +97,11 @@ class PathResult:
 
     ``coef`` is on the original feature scale, ``coef_std`` on the standardized scale the
     penalty applies to. ``dual_gap`` is the certified duality gap in objective units,
-    ``converged`` says ``dual_gap ≤ tol_abs = tol · yy``. ``n_iter`` counts passes over the
-    KKT violators or the active set. ``alpha_max`` is the exact edge of the all-zero region;
-    ``solver_counters`` are kernel diagnostics (see :func:`lasso_spark.core._cd.cd_path`).
+    ``converged`` says ``dual_gap ≤ tol_abs = tol · yy``. ``n_iter`` counts, per alpha, the
+    solver's steps: Newton solves plus coordinate-descent passes (``solver="newton"``), or
+    passes over the KKT violators or the active set (``solver="cd"``). ``alpha_max`` is the
+    exact edge of the all-zero region; ``diagnostics`` says what the solver did
+    (:class:`PathDiagnostics`).
     """
 
     alphas: np.ndarray
@@ -70,24 +120,44 @@ class PathResult:
     feature_scale: np.ndarray
     fit_intercept: bool
     standardize: bool
-    solver_counters: np.ndarray | None = None
+    diagnostics: PathDiagnostics | None = None
 
     @property
     def n_alphas(self) -> int:
         return int(self.alphas.shape[0])
 
 
-def warmup() -> float:
-    """Compile (or load from the on-disk cache) the numba kernels; returns seconds spent."""
+def warmup(solver: str = "newton") -> float:
+    """Compile (or load from the on-disk cache, see :mod:`lasso_spark.core.jit`) the numba
+    kernels ``solver`` may run; returns seconds spent. A fit compiles what it uses by itself:
+    this only moves that cost out of a timed region (``"newton"``: the coordinate-descent sweep
+    of its fallback, the one kernel it may need)."""
     t0 = time.perf_counter()
+    if solver == "newton":
+        _kernels.cd_sweep.compiled()
+        return time.perf_counter() - t0
+    if solver != "cd":
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    from lasso_spark.core import _cd
+
     G = np.array([[1.0, 0.5], [0.5, 1.0]])
     c = np.array([0.3, -0.2])
     alphas = np.array([0.2, 0.1])
     coefs = np.zeros((2, 2))
-    _cd.cd_path(G, G.astype(np.float32), c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100,
-                np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
-                np.zeros(2, dtype=np.int64), 0, np.zeros(10, dtype=np.int64))
+    for G32 in (G.astype(np.float32), np.zeros((0, 0), np.float32)):
+        _cd.cd_path(G, G32, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
+                    np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
+                    np.zeros(2, dtype=np.int64), 0, np.zeros(10, dtype=np.int64))
     return time.perf_counter() - t0
+
+
+def _cd_flags(anderson: bool, extrapolate: bool, float32: bool | None, block_passes: bool,
+              q: int) -> tuple[int, bool]:
+    """The coordinate-descent kernel's switches from enet_path's keywords."""
+    low = q >= _MIXED_MIN_P if float32 is None else bool(float32)
+    flags = (0 if anderson else 1) | (0 if extrapolate else 2) | (0 if low else 4) | (
+        0 if block_passes else 8)
+    return flags, low
 
 
 def enet_path(
@@ -102,14 +172,27 @@ def enet_path(
     standardize: bool = True,
     tol: float = 1e-7,
     max_iter: int = 100_000,
+    solver: str = "newton",
+    anderson: bool = True,
+    extrapolate: bool = True,
+    float32: bool | None = None,
+    block_passes: bool = True,
 ) -> PathResult:
     """Solve the elastic net (module docstring) along a decreasing alpha grid with warm starts.
 
     ``alphas``: explicit values (sorted decreasing, must be > 0), else the automatic grid of
-    :func:`lasso_spark.core.grid.alpha_grid`. ``tol``: relative duality-gap tolerance
-    (gap ≤ tol · yy). ``max_iter``: passes per alpha; reaching it emits
-    :class:`ConvergenceWarning` with the alpha and gap.
+    :func:`alpha_grid`. ``tol``: relative duality-gap tolerance (gap ≤ tol · yy). ``max_iter``:
+    solver steps per alpha; reaching it emits :class:`ConvergenceWarning` with the alpha and gap.
+
+    ``solver``: ``"newton"`` (default) — active-set Newton steps on a Cholesky factor updated
+    along the path, coordinate descent as fallback (:mod:`lasso_spark.core.newton`); ``"cd"`` —
+    Gram coordinate descent (:mod:`lasso_spark.core._cd`), whose switches are the remaining
+    keywords (for ablation and comparison): ``anderson`` extrapolation of the iterates,
+    ``extrapolate`` the warm start linearly in alpha, ``float32`` passes on a float32 copy of
+    the Gram (None: from 256 features on), ``block_passes`` (else plain cyclic passes).
     """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     rho = check_l1_ratio(l1_ratio)
     if not (np.isfinite(tol) and tol > 0.0):
         raise ValueError(f"tol must be a positive number, got {tol}")
@@ -127,24 +210,40 @@ def enet_path(
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]
     tol_abs = float(tol) * d.yy
     coefs_r = np.zeros((m, q))
-    counters = np.zeros(10, dtype=np.int64)
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
-    if q > 0 and m > 0:
-        # alpha_zero: at and above it the penalized coefficients are exactly 0
-        alpha_zero = a_max if a_max > 0.0 else np.inf
+    diagnostics = PathDiagnostics(solver=solver)
+    # alpha_zero: at and above it the penalized coefficients are exactly 0
+    alpha_zero = a_max if a_max > 0.0 else np.inf
+    if q > 0 and m > 0 and solver == "newton":
+        coefs_r, gaps, n_iter, nd = newton_path(d.G, d.c, d.yy, d.v, grid, rho, tol_abs,
+                                                int(max_iter), alpha_zero)
+        diagnostics = PathDiagnostics(
+            solver="newton", newton_steps=nd.newton_steps, newton_alphas=nd.newton_alphas,
+            fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,
+            features_added=nd.features_added, features_removed=nd.features_removed,
+            refactorizations=nd.refactorizations, dependent_refused=nd.dependent_refused,
+            gradient_evals=nd.gradient_evals,
+        )
+        logger.debug("newton_path %s", diagnostics)
+    elif q > 0 and m > 0:
+        from lasso_spark.core import _cd
+
+        counters = np.zeros(10, dtype=np.int64)
         U = np.flatnonzero(d.v == 0.0).astype(np.int64)
         Ginv = np.ascontiguousarray(np.linalg.pinv(d.G[np.ix_(U, U)], hermitian=True))
-        G32 = d.G.astype(np.float32) if q >= _MIXED_MIN_P else np.zeros((0, 0), np.float32)
+        flags, low = _cd_flags(anderson, extrapolate, float32, block_passes, q)
+        G32 = d.G.astype(np.float32) if low else np.zeros((0, 0), np.float32)
         _cd.cd_path(d.G, G32, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter),
-                    beta0, U, Ginv, coefs_r, gaps, n_iter, int(_solver_flags), counters)
-        logger.debug("cd_path counters %s", counters.tolist())
+                    beta0, U, Ginv, coefs_r, gaps, n_iter, flags, counters)
+        diagnostics = PathDiagnostics.from_cd_counters(counters)
+        logger.debug("cd_path %s", diagnostics)
     else:
         gaps[:] = 0.0
     converged = gaps <= tol_abs
     for i in np.flatnonzero(~converged):
         warnings.warn(
-            f"coordinate descent did not converge at alpha={grid[i]:.6g} (index {i}): duality "
+            f"the {solver} solver did not converge at alpha={grid[i]:.6g} (index {i}): duality "
             f"gap {gaps[i]:.3e} > tol·yy = {tol_abs:.3e} after {n_iter[i]} iterations; raise "
             f"max_iter or tol",
             ConvergenceWarning,
@@ -176,5 +275,5 @@ def enet_path(
         feature_scale=d.scale,
         fit_intercept=bool(fit_intercept),
         standardize=bool(standardize),
-        solver_counters=counters,
+        diagnostics=diagnostics,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lasso_spark.core.gram import scaled_gram
 from lasso_spark.core.penalty import check_penalty_factor
 from lasso_spark.core.stats import SuffStats
 
@@ -69,10 +70,7 @@ def design(
     s = scale[index]
     if index.shape[0] < p:
         M = M[np.ix_(index, index)]
-    from lasso_spark.core._cd import scaled_gram  # numba: loaded when a Gram is first scaled
-
-    G = scaled_gram(np.ascontiguousarray(M, dtype=np.float64),
-                    np.ascontiguousarray(s, dtype=np.float64), float(W))
+    G = scaled_gram(M, s, float(W))
     c = np.ascontiguousarray(m_xy[index] / (W * s))
     return Design(G, c, float(m_yy / W), index, scale, np.ascontiguousarray(v[index]), p)
 
