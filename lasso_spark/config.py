@@ -226,6 +226,8 @@ class OutputConfig(_Section):
     path: Name
     mode: Literal["error", "overwrite"] = "error"
     plots: bool = True
+    #: also write ``mllib_model/``: the model in Spark MLlib's format (``LassoModel.saveMLlib``)
+    mllib_model: bool = False
 
 
 class ScoreOutputConfig(_Section):

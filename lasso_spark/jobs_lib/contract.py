@@ -8,7 +8,7 @@ The jobs are written against this contract::
     model.coefficients (DenseVector), model.intercept, model.regParam, model.elasticNetParam,
     model.featureNames, model.path / model.cvResults (pandas; cvResults None for Lasso),
     model.summary.asDict(), model.plotPath() / model.plotCV() (matplotlib Figures),
-    model.save(path), LassoModel.load(path), model.transform(df)
+    model.save(path), LassoModel.load(path), model.transform(df), model.saveMLlib(path)
 
 and data problems raising ``lasso_spark.spark.DataError`` (``InvalidInputError`` for bad rows),
 bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. If the
@@ -47,6 +47,11 @@ def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str
         model.setPredictionCol(prediction_col)
     model.setHandleInvalid(handle_invalid)
     model.setReplacePredictionCol(replace_prediction)
+
+
+def save_mllib(model: Any, path: str) -> str:
+    """The model in Spark MLlib's format; returns the MLlib class written."""
+    return str(model.saveMLlib(path))
 
 
 def scoring_frame(model: Any, df: Any) -> tuple[Any, Any, Any, dict[str, Any], list[str]]:

@@ -3,6 +3,7 @@
 Output directory (``output.path``)::
 
     model/                  LassoModel.save (loadable with LassoModel.load)
+    mllib_model/            LassoModel.saveMLlib: Spark MLlib's format (output.mllib_model = true)
     coefficients.parquet    feature: string, coefficient: double, standardizedCoefficient: double
     path.parquet            model.path (one row per regParam [× elasticNetParam])
     cv.parquet              model.cvResults (kind = "lasso_cv" only)
@@ -166,6 +167,9 @@ def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
             "coefficients.parquet")))
         _write_table(spark, model.path, fs.spark_uri(staged.path("path.parquet")))
         outputs_written = ["model", "coefficients.parquet", "path.parquet"]
+        if cfg.output.mllib_model:
+            contract.save_mllib(model, fs.spark_uri(staged.path("mllib_model")))
+            outputs_written.append("mllib_model")
         cv = getattr(model, "cvResults", None)
         if cv is not None:
             _write_table(spark, cv, fs.spark_uri(staged.path("cv.parquet")))

@@ -453,6 +453,35 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
 
         return LassoModelReader(cls)
 
+    # ------------------------------------------------------------------ MLlib export
+    def saveMLlib(self, path: str, overwrite: bool = False, pipeline: bool | None = None,
+                  featuresCol: str | None = None) -> str:
+        """Write this model in Spark MLlib's own format (loadable by JVM pipelines); returns the
+        MLlib class written: a ``LinearRegressionModel`` for a ``featuresCol`` model, a
+        ``PipelineModel`` (VectorAssembler → LinearRegressionModel) for an ``inputCols`` model
+        (``pipeline=True``/``False`` forces one). See :mod:`lasso_spark.ml.export`."""
+        from lasso_spark.ml.export import save_mllib
+
+        return save_mllib(self, path, overwrite=overwrite, pipeline=pipeline,
+                          featuresCol=featuresCol)
+
+    def toMLlib(self, tmpDir: str | None = None, featuresCol: str | None = None) -> Any:
+        """A native ``pyspark.ml.regression.LinearRegressionModel`` with this model's
+        coefficients and intercept (works on Spark Connect). An ``inputCols`` model's MLlib
+        twin reads a vector column ``featuresCol`` (default ``"features"``) assembled from
+        ``getInputCols()`` in that order — or use :meth:`toMLlibPipeline`. On a cluster pass
+        ``tmpDir`` on a shared filesystem. See :mod:`lasso_spark.ml.export`."""
+        from lasso_spark.ml.export import to_mllib
+
+        return to_mllib(self, tmpDir=tmpDir, featuresCol=featuresCol)
+
+    def toMLlibPipeline(self, tmpDir: str | None = None, featuresCol: str | None = None) -> Any:
+        """A ``pyspark.ml.PipelineModel`` that scores the same DataFrame as this model
+        (VectorAssembler → LinearRegressionModel for ``inputCols``)."""
+        from lasso_spark.ml.export import to_mllib_pipeline
+
+        return to_mllib_pipeline(self, tmpDir=tmpDir, featuresCol=featuresCol)
+
     # ------------------------------------------------------------------ plots
     def plotPath(self, ax: Any = None, elasticNetParam: float | None = None,
                  maxLabels: int = 10) -> Any:
