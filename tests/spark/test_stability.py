@@ -201,3 +201,21 @@ def test_fit_job_writes_stability_outputs(spark, stored, tmp_path):
     assert os.path.getsize(out / "plots" / "stability.png") > 10_000
     loaded = LassoModel.load(str(out / "model"))
     assert loaded.stabilitySelection(threshold=0.8).stableFeatures == st["stableFeatures"]
+
+
+def test_saved_stability_is_verified_like_every_part(fitted, tmp_path):
+    import shutil
+
+    from lasso_spark.ml.persistence import ModelLoadError, inspect_local_model
+
+    _, model, _ = fitted
+    model.save(str(tmp_path / "m"))
+    info = inspect_local_model(str(tmp_path / "m"))
+    assert info["formatVersion"] == 3 and info["hasStability"] is True
+    assert any(name.startswith("stability/") for name in info["files"])
+    plain = LassoModel.fromPath(model.pathTable, 0, featureNames=COLS)
+    plain.save(str(tmp_path / "plain"))  # no stability: still format 2 for older readers
+    assert inspect_local_model(str(tmp_path / "plain"))["formatVersion"] == 2
+    shutil.rmtree(tmp_path / "m" / "stability")
+    with pytest.raises(ModelLoadError, match="stability/ is missing"):
+        LassoModel.load(str(tmp_path / "m"))
