@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from lasso_spark.core.stability import DEFAULT_MIN_BUCKETS, default_num_buckets
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["resolved_config"]
@@ -19,6 +21,9 @@ __all__ = ["resolved_config"]
 _DATA_DEPENDENT = {
     "regParamMinRatio": "auto: 1e-4 when rows > features, else 1e-2 (glmnet's rule)",
     "parallelism": None,  # has a default ("auto")
+    "numBuckets": (f"auto: the smallest even multiple of numFolds that is >= "
+                   f"{DEFAULT_MIN_BUCKETS} ({default_num_buckets(5)} for 5 folds); used only "
+                   "when numSubsamples > 0"),
 }
 
 

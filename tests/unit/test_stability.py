@@ -278,6 +278,11 @@ def test_example_config_reaches_lassocv_params():
     params = load_config("fit", conf, check_paths=False).model.estimator_params()
     assert params["numSubsamples"] == 50 and params["stabilityThreshold"] == 0.75
     assert params["maxBucketMemoryMB"] == 1024 and "numBuckets" not in params
+    from lasso_spark.jobs_lib.resolved import resolved_config  # --check's printout
+
+    model = resolved_config("fit", load_config("fit", conf, check_paths=False))["model"]
+    assert model["numSubsamples"] == 50 and model["stabilityThreshold"] == 0.75
+    assert model["numBuckets"].startswith("auto: the smallest even multiple of numFolds")
 
 
 def test_table_from_damaged_rows_names_the_problem():
