@@ -46,7 +46,7 @@ from lasso_spark.core.quadratic import Design
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["structured_alpha_max_of", "structured_path"]
+__all__ = ["structured_alpha_max_of", "structured_gap", "structured_path"]
 
 _gap_from_moments = cached_jit(inline="always")(gap_from_moments)
 _bounded_step = cached_jit(inline="always")(bounded_step)
@@ -279,6 +279,18 @@ def _unpenalized_start(d: Design, blk: Blocks, tol_abs: float, max_iter: int) ->
     _bcd_path(*_kernel_args(d, blk), np.array([1e300]), 1.0, math.inf, tol_abs, max_iter,
               beta, coefs, np.zeros(1), np.zeros(1, dtype=np.int64))
     return coefs[0].copy()
+
+
+def structured_gap(d: Design, sp: StructuredPenalty, beta: np.ndarray, alpha: float,
+                   l1_ratio: float) -> float:
+    """The duality gap of ``beta`` (design's features, standardized scale) for the structured
+    problem at ``alpha`` (:mod:`lasso_spark.core.penalties`), by the kernel's own function."""
+    blk = blocks_of(d, sp)
+    b = np.ascontiguousarray(beta, dtype=np.float64)
+    g = d.c - d.G @ b
+    return float(_structured_gap(d.c, g, b, float(d.yy), blk.order, blk.starts, blk.is_group,
+                                 blk.w_block, blk.w_coef, blk.lower, blk.upper,
+                                 alpha * l1_ratio, alpha * (1.0 - l1_ratio)))
 
 
 def structured_alpha_max_of(d: Design, sp: StructuredPenalty, l1_ratio: float,

@@ -70,6 +70,7 @@ __all__ = [
     "singleton_dual",
     "singleton_score",
     "structured_alpha_max",
+    "structured_objective",
 ]
 
 
@@ -404,3 +405,18 @@ def structured_alpha_max(d: Design, blk: Blocks, l1_ratio: float, beta0: np.ndar
             s = block_score(bk, g, blk)
             out = max(out, s / w)
     return out / l1_ratio
+
+
+def structured_objective(d: Design, blk: Blocks, beta: np.ndarray, alpha: float,
+                         l1_ratio: float) -> float:
+    """``P(β)`` of the module docstring on the design's features (``inf`` outside the box)."""
+    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    if np.any(beta < blk.lower) or np.any(beta > blk.upper):
+        return math.inf
+    smooth = 0.5 * d.yy - float(d.c @ beta) + 0.5 * float(beta @ (d.G @ beta))
+    pen = 0.0
+    for bk in range(blk.w_block.shape[0]):
+        idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
+        nrm = float(np.linalg.norm(beta[idx]))
+        pen += blk.w_block[bk] * (l1 * nrm + 0.5 * l2 * nrm * nrm)
+    return smooth + pen
