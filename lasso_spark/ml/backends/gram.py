@@ -31,10 +31,12 @@ from lasso_spark.ml.backends.plan import (
     least_squares_path,
     penalty_vector,
     reg_param_grid,
+    structure_of,
     warm_reg_params,
 )
 from lasso_spark.ml.backends.progress import timed
 from lasso_spark.ml.backends.request import FitRequest
+from lasso_spark.ml.params import ParamValidationError
 from lasso_spark.ml.tables import LassoSummary, PathTable
 from lasso_spark.spark import compute_stats
 from lasso_spark.spark.fold_paths import (
@@ -46,7 +48,7 @@ from lasso_spark.spark.fold_paths import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["fit", "fit_from_stats", "statistics"]
+__all__ = ["fit", "fit_from_stats", "path_kwargs", "statistics"]
 
 
 def statistics(dataset: Any, request: FitRequest, description: str | None = None
@@ -75,6 +77,14 @@ def fit_from_stats(stats_result: Any, request: FitRequest, timings: dict[str, fl
     return _fit_single(stats_result, request, dict(timings))
 
 
+def path_kwargs(request: FitRequest, structure: Any) -> dict[str, Any]:
+    """Keywords of :func:`lasso_spark.core.enet_path` besides grid and penalty factors."""
+    kw = request.solver.enet_kwargs()
+    if structure is not None:
+        kw["structure"] = structure
+    return kw
+
+
 # ------------------------------------------------------------------------- single regParam
 def _single_path(stats: core.SuffStats, names: list[str], request: FitRequest) -> PathTable:
     """The warm-start path from ``alpha_max`` down to the request's one regParam."""
@@ -83,13 +93,18 @@ def _single_path(stats: core.SuffStats, names: list[str], request: FitRequest) -
     pen = core_penalty(stats, reg, enp, solver)
     if pen.constant_model:
         return constant_path(stats.n_features, pen, reg, enp)
+    sp = structure_of(request, names)
     if pen.alpha == 0.0:
+        if sp is not None:
+            raise ParamValidationError(
+                f"regParam=0 (least squares) with {', '.join(request.penalty.structured_names())}"
+                " is not supported: give a regParam > 0")
         return least_squares_path(stats, solver, pen, enp)
     v = penalty_vector(request, stats, names)
     a_max = core.alpha_max(stats, pen.l1_ratio, v, fit_intercept=solver.fit_intercept,
-                           standardize=solver.standardize)
+                           standardize=solver.standardize, structure=sp)
     res = core.enet_path(stats, alphas=warm_grid(a_max, pen.alpha), l1_ratio=pen.l1_ratio,
-                         penalty_factor=v, **solver.enet_kwargs())
+                         penalty_factor=v, **path_kwargs(request, sp))
     regs = warm_reg_params(res.alphas, pen, reg)
     return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
 
@@ -132,13 +147,13 @@ def _fold_fits(request: FitRequest, trains: list, heldouts: list, pens: list, gr
 
 
 def _full_paths(total: core.SuffStats, request: FitRequest, pens: list, grids: list,
-                v_total: np.ndarray | None) -> list[PathTable]:
+                v_total: np.ndarray | None, sp: Any) -> list[PathTable]:
     """The full-data path of every elasticNetParam on its grid: the model's path table."""
     out = []
     for e, pen in enumerate(pens):
         res = core.enet_path(total, alphas=grids[e] * pen.alpha_per_reg_param,
                              l1_ratio=pen.l1_ratio, penalty_factor=v_total,
-                             **request.solver.enet_kwargs())
+                             **path_kwargs(request, sp))
         out.append(PathTable.from_result(res, reg_params=grids[e],
                                          elastic_net_param=request.penalty.elastic_net_params[e]))
     return out
@@ -154,11 +169,12 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     enps = list(request.penalty.elastic_net_params)
     pens = cv_penalties(total, request)
     v_total = penalty_vector(request, total, names)
+    sp = structure_of(request, names)
     grids = []
     for pen in pens:
         a_max = core.alpha_max(total, pen.l1_ratio, v_total,
                                fit_intercept=request.solver.fit_intercept,
-                               standardize=request.solver.standardize)
+                               standardize=request.solver.standardize, structure=sp)
         grids.append(reg_param_grid(request.grid, pen, a_max, total.n_rows, total.n_features))
     fits = _fold_fits(request, trains, heldouts, pens, grids, v_total, names)
     tasks = choose_parallelism(request.solver.parallelism, n_features=total.n_features,
@@ -168,13 +184,13 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
                timings, "fold_paths", logger):
-        results = run_fold_fits(fits, request.solver.enet_kwargs(), spark=spark,
+        results = run_fold_fits(fits, path_kwargs(request, sp), spark=spark,
                                 parallelism=tasks,
                                 job_description=f"lasso_spark: fold paths, {len(fits)} fits")
     mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts), m)
     with timed(f"lasso_spark LassoCV: full-data path x {len(enps)}", timings, "final_path",
                logger):
-        paths = _full_paths(total, request, pens, grids, v_total)
+        paths = _full_paths(total, request, pens, grids, v_total, sp)
     validation = request.split.kind == "validation"
     cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation)
     timings["solve"] = time.perf_counter() - t_solve

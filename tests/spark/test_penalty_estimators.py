@@ -1,0 +1,105 @@
+"""Bounds, groups and the relaxed lasso through Lasso / LassoCV (Params → FitRequest → Gram
+backend → core), against scikit-learn and the core on the same statistics; one data pass
+(Spark's input metrics of a Parquet source)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.spark.test_compute_stats import _Jobs
+
+pytestmark = pytest.mark.spark
+
+P = 8
+FEATURES = [f"x{j}" for j in range(P)]
+
+
+def _arrays(n: int = 400, seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    F = rng.normal(size=(n, 2))
+    X = F @ rng.normal(size=(2, P)) + rng.normal(size=(n, P))
+    X = X * rng.uniform(0.5, 4.0, P) + rng.normal(size=P) * 3.0
+    beta = np.array([1.5, -2.0, 0.7, 0.0, -0.4, 0.0, 1.1, 0.2])
+    return X, 1.0 + X @ beta + rng.normal(size=n) * 2.0
+
+
+@pytest.fixture(scope="module")
+def data(spark, tmp_path_factory):
+    X, y = _arrays()
+    pdf = pd.DataFrame(X, columns=FEATURES)
+    pdf["label"] = y
+    path = str(tmp_path_factory.mktemp("penalties") / "data.parquet")
+    spark.createDataFrame(pdf).write.parquet(path)
+    return X, y, spark.read.parquet(path)
+
+
+def _core_penalty(y: np.ndarray, reg: float, enp: float = 1.0):
+    from lasso_spark.ml.mapping import mllib_to_core
+
+    return mllib_to_core(reg, enp, label_std=float(y.std()), label_mean=float(y.mean()),
+                         fit_intercept=True, standardization=True)
+
+
+def test_positive_lasso_matches_sklearn_and_reads_once(data):
+    from sklearn.linear_model import Lasso as SkLasso
+
+    from lasso_spark import Lasso
+
+    X, y, df = data
+    with _Jobs(df.sparkSession) as jobs:
+        model = Lasso(inputCols=FEATURES, regParam=0.05, positive=True, tol=1e-12).fit(df)
+    assert jobs.input_records() == len(y)  # one pass over the Parquet rows
+    assert model.summary.numDataPasses == 1
+    coef = model.coefficients.toArray()
+    assert coef.min() >= 0.0 and coef[1] == 0.0 and coef[4] == 0.0
+    pen = _core_penalty(y, 0.05)
+    Xs = (X - X.mean(0)) / X.std(0)
+    ref = SkLasso(alpha=pen.alpha, positive=True, tol=1e-14, max_iter=10**6).fit(Xs, y)
+    np.testing.assert_allclose(coef, ref.coef_ / X.std(0), rtol=1e-6, atol=1e-9)
+    assert model.intercept == pytest.approx(ref.intercept_ - ref.coef_ @ (X.mean(0) / X.std(0)),
+                                            rel=1e-6)
+    # the model carries the parameter
+    assert model.getPositive() is True
+
+
+def test_bounds_by_vector_equal_the_core_and_cv_respects_them(data):
+    from lasso_spark import LassoCV, core
+    from lasso_spark.core.penalties import StructuredPenalty
+
+    X, y, df = data
+    lower = [-np.inf, -0.5, 0.0, -np.inf, -0.1, -np.inf, 0.0, -1.0]
+    upper = [1.0, np.inf, 0.5, np.inf, np.inf, np.inf, 0.8, 0.0]
+    with _Jobs(df.sparkSession) as jobs:
+        model = LassoCV(inputCols=FEATURES, numFolds=3, numRegParams=15, tol=1e-12,
+                        lowerBoundsOnCoefficients=lower, upperBoundsOnCoefficients=upper,
+                        elasticNetParam=0.7).fit(df)
+    assert jobs.input_records() == len(y)
+    path = model.path
+    C = path[[c for c in path.columns if c.startswith("coef:")]].to_numpy()
+    assert np.all(C >= np.array(lower) - 1e-15) and np.all(C <= np.array(upper) + 1e-15)
+    assert np.isclose(C[-1, 0], 1.0)  # an upper bound active at the end of the path
+    st = core.SuffStats.from_arrays(X, y)
+    pen = _core_penalty(y, 1.0, 0.7)
+    sp = StructuredPenalty.make(P, lower_bounds=lower, upper_bounds=upper)
+    ref = core.enet_path(st, alphas=path["alpha"].to_numpy(), l1_ratio=pen.l1_ratio,
+                         structure=sp, tol=1e-12)
+    np.testing.assert_allclose(C, ref.coef, rtol=1e-7, atol=1e-9)
+    assert model.cvResults["mseMean"].notna().all()
+
+
+def test_structured_params_are_checked(data):
+    from lasso_spark import Lasso, LassoCV
+    from lasso_spark.ml.params import ParamValidationError
+
+    _, _, df = data
+    with pytest.raises(ParamValidationError, match="upperBoundsOnCoefficients.*3 values.*8 "):
+        Lasso(inputCols=FEATURES, regParam=0.1, upperBoundsOnCoefficients=[1.0, 2.0, 3.0]).fit(df)
+    with pytest.raises(ParamValidationError, match="lowerBoundsOnCoefficients: every bound"):
+        Lasso(inputCols=FEATURES, regParam=0.1, lowerBoundsOnCoefficients=[0.5] * P)
+    with pytest.raises(ParamValidationError, match="solverMode='gram'"):
+        LassoCV(inputCols=FEATURES, positive=True, solverMode="wide").fit(df)
+    with pytest.raises(ParamValidationError, match="either positive=True or lower"):
+        Lasso(inputCols=FEATURES, regParam=0.1, positive=True,
+              lowerBoundsOnCoefficients=-1.0).fit(df)
