@@ -369,6 +369,15 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "one group per source column of the vector column's ML attribute metadata "
        "(OneHotEncoder / VectorAssembler), numeric slots alone. Gram mode only.",
        to_feature_groups, config_type=list[list[str | int]] | str),
+    _p("relax", "relaxed lasso (glmnet's relax=TRUE): on each regParam's active set an "
+       "unpenalized least-squares refit from the same statistics (no extra pass); the fit is "
+       "gamma * lasso + (1 - gamma) * refit. LassoCV chooses (gamma, regParam) from the folds' "
+       "held-out error; Lasso needs one relaxGammas value. Not with bounds or featureGroups; "
+       "Gram mode only.", to_bool("relax"), False, config_type=bool),
+    _p("relaxGammas", "the gammas in [0, 1] of the relaxed lasso (glmnet's default); gamma = 1 "
+       "(the lasso) is always included in LassoCV's table.",
+       to_float_list("relaxGammas", 0.0, 1.0), [0.0, 0.25, 0.5, 0.75, 1.0],
+       config_type=list[float]),
     # -------------------------------------------------- estimators
     _p("regParam", "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives "
        "the same minimizer as LinearRegression(solver='normal'). LassoCV chooses it by "
@@ -446,6 +455,16 @@ def combination_problems(
     """
     value = {**default_values(owner), **given}
     out: list[str] = []
+    if value.get("relax"):
+        shaped = [n for n in ("lowerBoundsOnCoefficients", "upperBoundsOnCoefficients",
+                              "featureGroups") if n in given] + (
+            ["positive"] if value.get("positive") else [])
+        if shaped:
+            out.append(f"{key('relax')}=True is not supported with "
+                       f"{', '.join(key(n) for n in shaped)}")
+        if owner == LASSO and len(value["relaxGammas"]) != 1:
+            out.append(f"{key('relax')}=True in Lasso fits one model: give exactly one "
+                       f"{key('relaxGammas')} value (LassoCV chooses among several)")
     if value.get("positive") and "lowerBoundsOnCoefficients" in given:
         out.append(f"give either {key('positive')}=True or {key('lowerBoundsOnCoefficients')}, "
                    "not both")

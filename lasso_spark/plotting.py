@@ -96,24 +96,31 @@ def plot_path(
 
 def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     """Mean CV MSE against regParam (log axis) with ±1 standard-error bars for the chosen
-    elasticNetParam; vertical lines at the min and 1se regParams."""
+    elasticNetParam (one curve per γ of a relaxed lasso); vertical lines at the min and 1se
+    regParams."""
     cv = model.cvTable
     if cv is None:
         raise ValueError("this model has no cross-validation results (fit it with LassoCV)")
     _pyplot()
     enp = cv.elastic_net_params[cv.index_chosen]
-    rows = np.flatnonzero(cv.elastic_net_params == enp)
-    rows = rows[np.argsort(cv.reg_params[rows])]
     fig, ax = _axes(ax)
     r_min, r_1se = cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se]
-    if cv.validation:  # one validation split: no standard error, no 1se
-        ax.plot(cv.reg_params[rows], cv.mse_mean[rows], "o-", ms=3, color="tab:red",
-                label="validation MSE")
+    gammas = sorted(set(cv.relax_gammas.tolist()), reverse=True)
+    for gamma in gammas:
+        rows = np.flatnonzero((cv.elastic_net_params == enp) & (cv.relax_gammas == gamma))
+        rows = rows[np.argsort(cv.reg_params[rows])]
+        tag = f" (relaxGamma = {gamma:g})" if cv.relaxed else ""
+        if cv.validation:  # one validation split: no standard error, no 1se
+            ax.plot(cv.reg_params[rows], cv.mse_mean[rows], "o-", ms=3,
+                    color=None if cv.relaxed else "tab:red", label="validation MSE" + tag)
+        else:
+            ax.errorbar(cv.reg_params[rows], cv.mse_mean[rows], yerr=cv.mse_se[rows], fmt="o-"
+                        if cv.relaxed else "o", ms=3, color=None if cv.relaxed else "tab:red",
+                        ecolor="0.6", elinewidth=0.8, capsize=2,
+                        label="mean CV MSE ± 1 s.e." + tag)
+    if cv.validation:
         title = f"validation set (elasticNetParam = {enp:g})"
     else:
-        ax.errorbar(cv.reg_params[rows], cv.mse_mean[rows], yerr=cv.mse_se[rows], fmt="o",
-                    ms=3, color="tab:red", ecolor="0.6", elinewidth=0.8, capsize=2,
-                    label="mean CV MSE ± 1 s.e.")
         title = (f"{cv.n_folds}-fold cross-validation (elasticNetParam = {enp:g}, "
                  f"rule: {cv.selection_rule})")
     ax.set_xscale("log")

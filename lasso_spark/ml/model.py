@@ -134,6 +134,14 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
         return list(self._feature_names)
 
     @property
+    def relaxGamma(self) -> float:
+        """The relaxed-lasso γ of this model (1: the lasso itself; chosen by CV for LassoCV
+        with ``relax=True``)."""
+        if self._summary is None:
+            return 1.0
+        return float(self._summary.extra.get("relaxGamma", 1.0))
+
+    @property
     def numFeatures(self) -> int:
         return int(self._coef.shape[0])
 
@@ -180,7 +188,7 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
             raise ValueError("this model has no path")
         enp = self._elastic_net_param if elasticNetParam is None else float(elasticNetParam)
         rows = np.flatnonzero(np.isclose(self._path.elastic_net_params, enp, rtol=1e-12,
-                                         atol=0.0))
+                                         atol=0.0) & (self._path.relax_gammas == 1.0))
         if rows.size == 0:
             have = sorted(set(self._path.elastic_net_params.tolist()))
             raise ValueError(f"the path has no elasticNetParam {enp}; it has {have}")

@@ -72,18 +72,29 @@ def solve_fold(
     penalty_factor: np.ndarray | None,
     options: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Fit the path on ``train`` and score it on ``heldout``: ``(mse, n_nonzero, converged)``."""
+    """Fit the path on ``train`` and score it on ``heldout``: ``(mse, n_nonzero, converged)``.
+
+    ``options["relax_gammas"]`` (the relaxed lasso): the MSE of the relaxed fits at every γ
+    after the path's own, ``(len(gammas) · m,)`` γ by γ (:func:`lasso_spark.core.relax`)."""
     from lasso_spark.core import enet_path, heldout_mse
 
+    gammas = options.get("relax_gammas")
     path = enet_path(
         train,
         alphas=np.asarray(alphas, dtype=np.float64),
         l1_ratio=float(l1_ratio),
         penalty_factor=penalty_factor,
-        **options,
+        **{k: v for k, v in options.items() if k != "relax_gammas"},
     )
-    mse = np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64)
     n_nonzero = np.asarray(path.n_nonzero, dtype=np.int64)
+    if gammas:
+        from lasso_spark.core.relax import relaxed_path
+
+        rel = relaxed_path(train, path, gammas)
+        mse = np.concatenate([heldout_mse(heldout, rel.coef[k], rel.intercept[k])
+                              for k in range(len(gammas))]).astype(np.float64)
+        return mse, np.tile(n_nonzero, len(gammas)), bool(np.all(path.converged))
+    mse = np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64)
     return mse, n_nonzero, bool(np.all(path.converged))
 
 

@@ -103,3 +103,81 @@ def test_structured_params_are_checked(data):
     with pytest.raises(ParamValidationError, match="either positive=True or lower"):
         Lasso(inputCols=FEATURES, regParam=0.1, positive=True,
               lowerBoundsOnCoefficients=-1.0).fit(df)
+
+
+# ------------------------------------------------------------------------- relaxed lasso
+def test_relaxed_lasso_cv_selects_gamma_and_regparam_in_one_pass(data, tmp_path):
+    from lasso_spark import LassoCV, LassoModel, core
+    from lasso_spark.core.relax import relaxed_path
+
+    X, y, df = data
+    folds = (np.arange(len(y)) % 3).astype(np.int32)
+    fdf = df.sparkSession.createDataFrame(
+        pd.DataFrame({**{f: X[:, j] for j, f in enumerate(FEATURES)}, "label": y,
+                      "fold": folds}))
+    with _Jobs(df.sparkSession) as jobs:
+        model = LassoCV(inputCols=FEATURES, numFolds=3, foldCol="fold", numRegParams=12,
+                        tol=1e-12, relax=True).fit(fdf)
+    assert len(jobs.ids) == 1  # the statistics pass only
+    cv = model.cvResults
+    assert sorted(set(cv["relaxGamma"])) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert len(cv) == 5 * 12 and "relaxGamma" in model.path.columns
+    # recompute directly: fold paths on the training statistics, relaxed, scored on held-out
+    regs = cv.loc[cv["relaxGamma"] == 1.0, "regParam"].to_numpy()
+    pen = _core_penalty(y, 1.0)
+    gammas = [1.0, 0.75, 0.5, 0.25, 0.0]
+    mse = np.zeros((3, 5, regs.shape[0]))
+    for k in range(3):
+        tr, ho = folds != k, folds == k
+        st = core.SuffStats.from_arrays(X[tr], y[tr])
+        res = core.enet_path(st, alphas=regs * pen.alpha_per_reg_param, tol=1e-12)
+        rel = relaxed_path(st, res, gammas)
+        for g in range(5):
+            pred = rel.intercept[g][:, None] + rel.coef[g] @ X[ho].T
+            mse[k, g] = ((y[ho][None, :] - pred) ** 2).mean(axis=1)
+    mean = mse.mean(axis=0)
+    for g, gamma in enumerate(gammas):
+        got = cv.loc[cv["relaxGamma"] == gamma, "mseMean"].to_numpy()
+        np.testing.assert_allclose(got, mean[g], rtol=1e-8)
+    g_best, i_best = np.unravel_index(np.argmin(mean), mean.shape)
+    assert model.relaxGamma == gammas[g_best]
+    assert model.regParam == pytest.approx(regs[i_best], rel=1e-12)
+    # the model is the full-data relaxed fit at the chosen (gamma, regParam)
+    full = core.enet_path(core.SuffStats.from_arrays(X, y),
+                          alphas=regs * pen.alpha_per_reg_param, tol=1e-12)
+    rel = relaxed_path(core.SuffStats.from_arrays(X, y), full, [gammas[g_best]])
+    np.testing.assert_allclose(model.coefficients.toArray(), rel.coef[0][i_best], rtol=1e-8,
+                               atol=1e-10)
+    # plots (one curve per gamma) and persistence keep the gamma
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = model.plotCV()
+    assert len(fig.axes[0].containers) == 5
+    model.plotPath()
+    model.save(str(tmp_path / "relaxed"))
+    back = LassoModel.load(str(tmp_path / "relaxed"))
+    assert back.relaxGamma == model.relaxGamma
+    assert back.cvResults.equals(model.cvResults)
+    np.testing.assert_array_equal(back.pathTable.relax_gammas, model.pathTable.relax_gammas)
+
+
+def test_relaxed_single_lasso_and_its_checks(data):
+    from lasso_spark import Lasso, core
+    from lasso_spark.core.relax import relaxed_path
+    from lasso_spark.ml.params import ParamValidationError
+
+    X, y, df = data
+    model = Lasso(inputCols=FEATURES, regParam=0.2, relax=True, relaxGammas=[0.0],
+                  tol=1e-12).fit(df)
+    st = core.SuffStats.from_arrays(X, y)
+    pen = _core_penalty(y, 0.2)
+    res = core.enet_path(st, alphas=[pen.alpha], tol=1e-12)
+    want = relaxed_path(st, res, [0.0]).coef[0][0]
+    np.testing.assert_allclose(model.coefficients.toArray(), want, rtol=1e-7, atol=1e-10)
+    assert model.relaxGamma == 0.0
+    with pytest.raises(ParamValidationError, match="exactly one"):
+        Lasso(inputCols=FEATURES, regParam=0.2, relax=True).fit(df)
+    with pytest.raises(ParamValidationError, match="not supported with positive"):
+        Lasso(inputCols=FEATURES, regParam=0.2, relax=True, relaxGammas=[0.5],
+              positive=True).fit(df)

@@ -22,6 +22,7 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.grid import warm_grid
+from lasso_spark.core.relax import relaxed_path
 from lasso_spark.ml.backends.outcome import FitOutcome
 from lasso_spark.ml.backends.plan import (
     constant_path,
@@ -85,6 +86,19 @@ def path_kwargs(request: FitRequest, structure: Any) -> dict[str, Any]:
     return kw
 
 
+def _path_tables(stats: core.SuffStats, res: Any, regs: np.ndarray, enp: float,
+                 gammas: tuple[float, ...]) -> PathTable:
+    """The path table of one solved path: the lasso rows, or one block of rows per γ of the
+    relaxed lasso (:func:`lasso_spark.core.relax.relaxed_path`), in the order of ``gammas``."""
+    if gammas == (1.0,):
+        return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
+    rel = relaxed_path(stats, res, gammas)
+    return PathTable.concat([
+        PathTable.from_result(res, reg_params=regs, elastic_net_param=enp, relax_gamma=gam,
+                              coef=rel.coef[k], intercept=rel.intercept[k])
+        for k, gam in enumerate(gammas)])
+
+
 # ------------------------------------------------------------------------- single regParam
 def _single_path(stats: core.SuffStats, names: list[str], request: FitRequest) -> PathTable:
     """The warm-start path from ``alpha_max`` down to the request's one regParam."""
@@ -106,7 +120,9 @@ def _single_path(stats: core.SuffStats, names: list[str], request: FitRequest) -
     res = core.enet_path(stats, alphas=warm_grid(a_max, pen.alpha), l1_ratio=pen.l1_ratio,
                          penalty_factor=v, **path_kwargs(request, sp))
     regs = warm_reg_params(res.alphas, pen, reg)
-    return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
+    # relaxed (Lasso takes one γ): the lasso rows, then the relaxed ones (the model: last row)
+    gammas = tuple(sorted({1.0, *request.penalty.gammas()}, reverse=True))
+    return _path_tables(stats, res, regs, enp, gammas)
 
 
 def _fit_single(stats_result: Any, request: FitRequest, timings: dict[str, float]
@@ -117,8 +133,9 @@ def _fit_single(stats_result: Any, request: FitRequest, timings: dict[str, float
     what = f"lasso_spark Lasso: solve at regParam={reg:g}, elasticNetParam={enp:g}"
     with timed(what, timings, "solve", logger):
         path = _single_path(stats, names, request)
+    relaxed = ({"relaxGamma": float(path.relax_gammas[-1])} if request.penalty.relax else {})
     summary = _summary(stats_result, timings, pathLength=path.n_rows,
-                       converged=bool(np.all(path.converged)))
+                       converged=bool(np.all(path.converged)), **relaxed)
     return FitOutcome(path, path.n_rows - 1, names, stats.std_x, summary)
 
 
@@ -154,8 +171,8 @@ def _full_paths(total: core.SuffStats, request: FitRequest, pens: list, grids: l
         res = core.enet_path(total, alphas=grids[e] * pen.alpha_per_reg_param,
                              l1_ratio=pen.l1_ratio, penalty_factor=v_total,
                              **path_kwargs(request, sp))
-        out.append(PathTable.from_result(res, reg_params=grids[e],
-                                         elastic_net_param=request.penalty.elastic_net_params[e]))
+        out.append(_path_tables(total, res, grids[e], request.penalty.elastic_net_params[e],
+                                request.penalty.gammas()))
     return out
 
 
@@ -184,15 +201,20 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
                timings, "fold_paths", logger):
-        results = run_fold_fits(fits, path_kwargs(request, sp), spark=spark,
+        options = path_kwargs(request, sp)
+        gammas = request.penalty.gammas()
+        if request.penalty.relax:
+            options["relax_gammas"] = gammas
+        results = run_fold_fits(fits, options, spark=spark,
                                 parallelism=tasks,
                                 job_description=f"lasso_spark: fold paths, {len(fits)} fits")
-    mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts), m)
+    mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts),
+                                                     len(gammas) * m)
     with timed(f"lasso_spark LassoCV: full-data path x {len(enps)}", timings, "final_path",
                logger):
         paths = _full_paths(total, request, pens, grids, v_total, sp)
     validation = request.split.kind == "validation"
-    cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation)
+    cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation, gammas)
     timings["solve"] = time.perf_counter() - t_solve
     _log_choice(cv)
     summary = _summary(
@@ -203,6 +225,10 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
         selectionRule=request.selection_rule,
         regParamMin=float(cv.reg_params[cv.index_min]),
         regParam1se=float(cv.reg_params[cv.index_1se]),
+        **({"relaxGamma": float(cv.relax_gammas[cv.index_chosen]),
+            "relaxGammaMin": float(cv.relax_gammas[cv.index_min]),
+            "relaxGamma1se": float(cv.relax_gammas[cv.index_1se])}
+           if request.penalty.relax else {}),
     )
     return FitOutcome(PathTable.concat(paths), cv.index_chosen, names, total.std_x, summary, cv)
 

@@ -206,18 +206,25 @@ def cv_table(
     paths: Sequence[PathTable],
     rule: str,
     validation: bool = False,
+    gammas: Sequence[float] = (1.0,),
 ) -> CVTable:
-    """CV table over every (elasticNetParam, regParam); min / 1se chosen over all rows.
+    """CV table over every (elasticNetParam, γ, regParam); min / 1se chosen over all rows.
 
-    ``mse`` is ``(len(enps), K, m)``. Mean and standard error per row are the core's
+    ``mse`` is ``(len(enps), K, len(gammas) · m)``, γ by γ (``gammas`` of the relaxed lasso,
+    decreasing; ``(1.0,)`` for the lasso alone), and ``paths[e]`` has its rows in the same
+    order. Mean and standard error per row are the core's
     :func:`~lasso_spark.core.cv.fold_mse_summary`; with one validation split the mean is the
     validation MSE and the standard error NaN.
     """
     tables = []
     for e, enp in enumerate(enps):
-        mean, se = fold_mse_summary(mse[e])
-        if validation:
-            se = np.full_like(mean, np.nan)
-        tables.append(CVTable.from_fold_mse(
-            enp, grids[e], paths[e].nonzeros, mse[e], mean, se, rule, validation))
+        m = grids[e].shape[0]
+        for k, gamma in enumerate(gammas):
+            part = mse[e][:, k * m:(k + 1) * m]
+            mean, se = fold_mse_summary(part)
+            if validation:
+                se = np.full_like(mean, np.nan)
+            tables.append(CVTable.from_fold_mse(
+                enp, grids[e], paths[e].nonzeros[k * m:(k + 1) * m], part, mean, se, rule,
+                validation, relax_gamma=gamma))
     return CVTable.concat(tables, rule)

@@ -107,6 +107,15 @@ class PenaltySpec:
     upper_bounds: float | tuple[float, ...] | None = None
     positive: bool = False
     feature_groups: str | tuple[tuple[str | int, ...], ...] | None = None
+    relax: bool = False
+    relax_gammas: tuple[float, ...] = (1.0,)
+
+    def gammas(self) -> tuple[float, ...]:
+        """The γ of every fit, decreasing: ``(1.0,)`` without ``relax``, else the relaxGammas
+        with 1 (the lasso) added when absent."""
+        if not self.relax:
+            return (1.0,)
+        return tuple(sorted(set(self.relax_gammas) | {1.0}, reverse=True))
 
     @property
     def structured(self) -> bool:
@@ -191,6 +200,8 @@ def request_from_params(est: Any) -> FitRequest:
         upper_bounds=_frozen(_optional(est, "upperBoundsOnCoefficients")),
         positive=est.getPositive(),
         feature_groups=_frozen_groups(_optional(est, "featureGroups")),
+        relax=est.getRelax(),
+        relax_gammas=tuple(est.getRelaxGammas()),
     )
     if not est.hasParam("numFolds"):  # a single fit at regParam
         return FitRequest(inputs, SplitSpec(), GridSpec(reg_param=est.getRegParam()), penalty,
