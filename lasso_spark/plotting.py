@@ -47,7 +47,9 @@ def plot_path(
     is ever non-zero; number of non-zeros on a top axis; the model's regParam as a vertical line.
     The features kept at the model's regParam (the path point nearest it), up to
     ``max_labels`` of them by |standardized coefficient|, get distinct colours and legend
-    entries; the other lines are drawn thin and grey."""
+    entries; the other lines are drawn thin and grey. A group-lasso model (``featureGroups``)
+    draws one line per group instead: its norm ``‖σ_g β_g‖₂`` on the standardized scale the
+    penalty applies to (features in no group are groups of one)."""
     table = model.pathTable
     if table is None:
         raise ValueError("this model has no path to plot")
@@ -59,13 +61,21 @@ def plot_path(
     coef = table.coef[rows]
     fig, ax = _axes(ax)
     std = model.featureStd if model.featureStd is not None else np.ones(model.numFeatures)
+    names = model.featureNames
+    ylabel = "coefficient"
+    blocks = model.featureBlocks()
+    if blocks is not None:
+        coef = np.column_stack([np.linalg.norm(coef[:, b] * std[b], axis=1) for b in blocks])
+        names = [names[b[0]] if len(b) == 1 else f"{names[b[0]]} … ({len(b)} features)"
+                 for b in blocks]
+        std = np.ones(len(blocks))
+        ylabel = "group norm ‖σ_g β_g‖₂ (standardized scale)"
     ever = np.flatnonzero(np.any(coef != 0.0, axis=0))
     at = int(np.argmin(np.abs(np.log(reg) - np.log(model.regParam))))
     size = np.abs(coef[at] * std)
     kept = ever[size[ever] > 0.0]
     labelled = kept[np.argsort(-size[kept], kind="stable")][:max_labels].tolist()
     colours = plt.get_cmap("tab20" if len(labelled) > 10 else "tab10")
-    names = model.featureNames
     for j in ever:
         if j not in labelled:
             ax.plot(reg, coef[:, j], lw=0.8, color="0.75", zorder=1)
@@ -77,7 +87,7 @@ def plot_path(
     ax.axvline(model.regParam, color="k", ls="--", lw=1.0,
                label=f"chosen regParam = {model.regParam:.4g}")
     ax.set_xlabel("regParam (log scale)")
-    ax.set_ylabel("coefficient")
+    ax.set_ylabel(ylabel)
     enp = table.elastic_net_params[rows[0]]
     ax.set_title(f"Regularization path (elasticNetParam = {enp:g})")
     top = ax.twiny()

@@ -181,3 +181,96 @@ def test_relaxed_single_lasso_and_its_checks(data):
     with pytest.raises(ParamValidationError, match="not supported with positive"):
         Lasso(inputCols=FEATURES, regParam=0.2, relax=True, relaxGammas=[0.5],
               positive=True).fit(df)
+
+
+# ------------------------------------------------------------------------- group lasso
+@pytest.fixture(scope="module")
+def onehot(spark):
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
+
+    rng = np.random.default_rng(5)
+    n = 500
+    cat = rng.choice(["a", "b", "c", "d", "e"], n)
+    shade = rng.choice(["dark_red", "light_red", "blue"], n)  # categories with '_' in them
+    x = rng.normal(size=(n, 3))
+    effect = {"a": 0.0, "b": 1.5, "c": -1.0, "d": 0.5, "e": 2.0}
+    y = (np.array([effect[c] for c in cat]) + 0.8 * x[:, 0] - 0.3 * x[:, 2]
+         + rng.normal(size=n))
+    pdf = pd.DataFrame({"cat": cat, "shade": shade, "x0": x[:, 0], "x1": x[:, 1],
+                        "x2": x[:, 2], "label": y})
+    pipe = Pipeline(stages=[
+        StringIndexer(inputCols=["cat", "shade"], outputCols=["cat_i", "shade_i"],
+                      stringOrderType="alphabetAsc"),
+        OneHotEncoder(inputCols=["cat_i", "shade_i"], outputCols=["cat_v", "shade_v"]),
+        VectorAssembler(inputCols=["x0", "cat_v", "x1", "shade_v", "x2"], outputCol="features"),
+    ])
+    df = pipe.fit(spark.createDataFrame(pdf)).transform(spark.createDataFrame(pdf))
+    X = np.array([r["features"].toArray() for r in df.select("features").collect()])
+    return X, y, df
+
+
+def test_auto_groups_from_onehot_metadata(onehot):
+    from lasso_spark.spark.attr_groups import groups_from_metadata
+
+    _, _, df = onehot
+    # x0 | cat: a b c d (dropLast) | x1 | shade: blue dark_red (dropLast) | x2
+    assert groups_from_metadata(df.schema["features"]) == [[0], [1, 2, 3, 4], [5], [6, 7], [8]]
+
+
+def test_group_lasso_cv_auto_groups_equal_the_core(onehot, tmp_path):
+    from lasso_spark import LassoCV, LassoModel, core
+    from lasso_spark.core.penalties import StructuredPenalty
+
+    X, y, df = onehot
+    with _Jobs(df.sparkSession) as jobs:
+        model = LassoCV(featuresCol="features", numFolds=3, numRegParams=20, tol=1e-12,
+                        featureGroups="auto", elasticNetParam=0.9).fit(df)
+    assert len(jobs.ids) == 1
+    groups = [[0], [1, 2, 3, 4], [5], [6, 7], [8]]
+    assert model.featureGroupIndices == groups
+    path = model.path
+    C = path[[c for c in path.columns if c.startswith("coef:")]].to_numpy()
+    for g in ([1, 2, 3, 4], [6, 7]):  # every group enters and leaves as a whole
+        nz = C[:, g] != 0.0
+        assert np.all(nz.all(axis=1) | (~nz).all(axis=1))
+    assert np.any(C[:, 1] != 0.0)
+    st = core.SuffStats.from_arrays(X, y)
+    pen = _core_penalty(y, 1.0, 0.9)
+    sp = StructuredPenalty.make(X.shape[1], groups=groups)
+    ref = core.enet_path(st, alphas=path["alpha"].to_numpy(), l1_ratio=pen.l1_ratio,
+                         structure=sp, tol=1e-12)
+    np.testing.assert_allclose(C, ref.coef, rtol=1e-7, atol=1e-9)
+    assert path["converged"].all()
+    norms = model.groupNorms()
+    assert list(norms.columns)[1:] == ["group:" + model.featureNames[b[0]] for b in groups]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = model.plotPath()
+    assert len(fig.axes[0].lines) >= 3  # group norms (+ reference lines)
+    model.save(str(tmp_path / "group"))
+    back = LassoModel.load(str(tmp_path / "group"))
+    assert back.featureGroupIndices == groups
+    np.testing.assert_array_equal(back.coefficients.toArray(), model.coefficients.toArray())
+
+
+def test_groups_by_name_and_their_checks(data):
+    from lasso_spark import Lasso
+    from lasso_spark.ml.params import ParamValidationError
+
+    X, y, df = data
+    model = Lasso(inputCols=FEATURES, regParam=0.3, featureGroups=[["x0", "x1", "x2"],
+                                                                   ["x5", "x6"]]).fit(df)
+    c = model.coefficients.toArray()
+    assert (c[:3] != 0).all() or (c[:3] == 0).all()
+    assert model.featureGroupIndices == [[0, 1, 2], [5, 6]]
+    with pytest.raises(ParamValidationError, match=r"featureGroups\[1\] names 1 unknown"):
+        Lasso(inputCols=FEATURES, regParam=0.3, featureGroups=[["x0"], ["nope"]]).fit(df)
+    with pytest.raises(ParamValidationError, match="groups must be disjoint"):
+        Lasso(inputCols=FEATURES, regParam=0.3, featureGroups=[["x0", "x1"], ["x1"]])
+    with pytest.raises(ParamValidationError, match="with inputCols give the groups"):
+        Lasso(inputCols=FEATURES, regParam=0.3, featureGroups="auto").fit(df)
+    with pytest.raises(ParamValidationError, match="outside groups only"):
+        Lasso(inputCols=FEATURES, regParam=0.3, featureGroups=[["x0", "x1"]],
+              positive=True).fit(df)

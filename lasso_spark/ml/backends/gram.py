@@ -135,7 +135,8 @@ def _fit_single(stats_result: Any, request: FitRequest, timings: dict[str, float
         path = _single_path(stats, names, request)
     relaxed = ({"relaxGamma": float(path.relax_gammas[-1])} if request.penalty.relax else {})
     summary = _summary(stats_result, timings, pathLength=path.n_rows,
-                       converged=bool(np.all(path.converged)), **relaxed)
+                       converged=bool(np.all(path.converged)), **relaxed,
+                       **_groups_summary(request, names))
     return FitOutcome(path, path.n_rows - 1, names, stats.std_x, summary)
 
 
@@ -229,8 +230,17 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
             "relaxGammaMin": float(cv.relax_gammas[cv.index_min]),
             "relaxGamma1se": float(cv.relax_gammas[cv.index_1se])}
            if request.penalty.relax else {}),
+        **_groups_summary(request, names),
     )
     return FitOutcome(PathTable.concat(paths), cv.index_chosen, names, total.std_x, summary, cv)
+
+
+def _groups_summary(request: FitRequest, names: list[str]) -> dict[str, Any]:
+    """``featureGroups`` resolved to feature indices (for plots and group norms)."""
+    sp = structure_of(request, names)
+    if sp is None or not sp.groups:
+        return {}
+    return {"featureGroups": [list(g) for g in sp.groups]}
 
 
 def _log_choice(cv: Any) -> None:
