@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lasso_spark.core import kernels as _kernels  # numba loaded; nothing compiled at import
-from lasso_spark.core.bcd import structured_alpha_max_of, structured_path
 from lasso_spark.core.grid import alpha_max_of_design, decreasing_alphas, default_grid
 from lasso_spark.core.newton import newton_path
 from lasso_spark.core.penalties import StructuredPenalty
@@ -136,7 +134,9 @@ def warmup(solver: str = "newton") -> float:
     of its fallback, the one kernel it may need)."""
     t0 = time.perf_counter()
     if solver == "newton":
-        _kernels.cd_sweep.compiled()
+        from lasso_spark.core.kernels import cd_sweep  # numba loads here, not at import
+
+        cd_sweep.compiled()
         return time.perf_counter() - t0
     if solver != "cd":
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -214,6 +214,8 @@ def enet_path(
         if structure.n_features != stats.n_features:
             raise ValueError(f"structure is for {structure.n_features} features, the "
                              f"statistics have {stats.n_features}")
+        from lasso_spark.core.bcd import structured_alpha_max_of, structured_path  # numba
+
         a_max = structured_alpha_max_of(d, structure, rho, float(tol) * d.yy, int(max_iter))
     else:
         beta0 = unpenalized_fit(d)

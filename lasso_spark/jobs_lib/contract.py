@@ -8,10 +8,11 @@ The jobs are written against this contract::
     model.coefficients (DenseVector), model.intercept, model.regParam, model.elasticNetParam,
     model.featureNames, model.path / model.cvResults (pandas; cvResults None for Lasso),
     model.summary.asDict(), model.plotPath() / model.plotCV() (matplotlib Figures),
-    model.save(path), LassoModel.load(path), model.transform(df)
+    model.save(path), LassoModel.load(path), model.transform(df), model.saveMLlib(path)
 
-and invalid data raising ``lasso_spark.spark.InvalidInputError`` (a ValueError). If the estimator
-API changes, this module is the one to adapt.
+and data problems raising ``lasso_spark.spark.DataError`` (``InvalidInputError`` for bad rows),
+bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. If the
+estimator API changes, this module is the one to adapt.
 """
 
 from __future__ import annotations
@@ -39,18 +40,26 @@ def load_model(path: str) -> Any:
     return LassoModel.load(path)
 
 
-def is_invalid_input(exc: BaseException) -> bool:
-    """True for lasso_spark's invalid-input error, raised on the driver or inside a Spark task."""
-    from lasso_spark.spark import InvalidInputError
+def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str,
+                  replace_prediction: bool) -> None:
+    """Set what the score job asks of ``model.transform``."""
+    if prediction_col:
+        model.setPredictionCol(prediction_col)
+    model.setHandleInvalid(handle_invalid)
+    model.setReplacePredictionCol(replace_prediction)
 
-    if isinstance(exc, InvalidInputError):
-        return True
-    try:
-        from pyspark.errors import PythonException
-    except ImportError:  # pragma: no cover
-        return False
-    # Raised on an executor, the error reaches the driver as a PythonException carrying its text.
-    return isinstance(exc, PythonException) and "InvalidInputError" in str(exc)
+
+def save_mllib(model: Any, path: str) -> str:
+    """The model in Spark MLlib's format; returns the MLlib class written."""
+    return str(model.saveMLlib(path))
+
+
+def scoring_frame(model: Any, df: Any) -> tuple[Any, Any, Any, dict[str, Any], list[str]]:
+    """``(frame, prediction, valid, aggregate counts, helper columns)`` of ``model`` on ``df``
+    (schema checked, no job): ``frame`` is ``df`` with helper columns the other Columns read
+    (each costly part computed once per row); drop the helpers before writing."""
+    frame, checks, helpers = model.scoringFrame(df)
+    return frame, checks.value, checks.valid, model.invalidCountColumns(df, checks), helpers
 
 
 def model_input_columns(model: Any) -> list[str]:
@@ -63,8 +72,9 @@ def model_input_columns(model: Any) -> list[str]:
     return []
 
 
-def set_prediction_col(model: Any, name: str) -> None:
-    model.set(model.getParam("predictionCol"), name)
+def model_uses_input_cols(model: Any) -> bool:
+    """True when ``model`` scores numeric ``inputCols`` (False: a vector ``featuresCol``)."""
+    return bool(model.isSet(model.getParam("inputCols")))
 
 
 def prediction_col(model: Any) -> str:
