@@ -62,6 +62,7 @@ __all__ = [
     "BoxPenalty",
     "GroupPenalty",
     "StructuredPenalty",
+    "block_norms",
     "block_score",
     "blocks_of",
     "box_conjugate",
@@ -414,9 +415,10 @@ def structured_objective(d: Design, blk: Blocks, beta: np.ndarray, alpha: float,
     if np.any(beta < blk.lower) or np.any(beta > blk.upper):
         return math.inf
     smooth = 0.5 * d.yy - float(d.c @ beta) + 0.5 * float(beta @ (d.G @ beta))
-    pen = 0.0
-    for bk in range(blk.w_block.shape[0]):
-        idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
-        nrm = float(np.linalg.norm(beta[idx]))
-        pen += blk.w_block[bk] * (l1 * nrm + 0.5 * l2 * nrm * nrm)
-    return smooth + pen
+    nrm = block_norms(blk, beta)
+    return smooth + float(blk.w_block @ (l1 * nrm + 0.5 * l2 * nrm * nrm))
+
+
+def block_norms(blk: Blocks, beta: np.ndarray) -> np.ndarray:
+    """``‖β_b‖₂`` of every block."""
+    return np.sqrt(np.add.reduceat(beta[blk.order] ** 2, blk.starts[:-1]))

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 
 from lasso_spark.core.quadratic import design
 from lasso_spark.core.stats import SuffStats
@@ -51,6 +52,20 @@ def check_gammas(gammas: Sequence[float] | np.ndarray) -> np.ndarray:
     return g
 
 
+def _least_squares(G: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``G⁻¹ c`` by Cholesky; the minimum-norm least-squares solution when ``G`` is singular."""
+    try:
+        factor = cho_factor(G, lower=False, check_finite=False)
+        sol = cho_solve(factor, c, check_finite=False)
+        if np.all(np.isfinite(sol)) and np.min(np.abs(np.diag(factor[0]))) > 1e-7 * np.sqrt(
+                np.max(np.diag(G))):
+            return sol
+    except np.linalg.LinAlgError:
+        pass
+    sol, *_ = np.linalg.lstsq(G, c, rcond=None)
+    return sol
+
+
 def relaxed_path(stats: SuffStats, path: object, gammas: Sequence[float] | np.ndarray
                  ) -> RelaxedPath:
     """The relaxed fits of ``path`` (a :class:`~lasso_spark.core.path.PathResult` solved on
@@ -70,8 +85,7 @@ def relaxed_path(stats: SuffStats, path: object, gammas: Sequence[float] | np.nd
             last = np.zeros(q)
             a = np.flatnonzero(active)
             if a.size:
-                sol, *_ = np.linalg.lstsq(d.G[np.ix_(a, a)], d.c[a], rcond=None)
-                last[a] = sol
+                last[a] = _least_squares(d.G[np.ix_(a, a)], d.c[a])
             last_key = key
         refit[i] = last
     p = d.n_features
