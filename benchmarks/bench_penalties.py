@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import uuid
 from typing import Any
@@ -110,6 +111,7 @@ def passes_bench(args: argparse.Namespace) -> None:
     from lasso_spark import LassoCV
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers import lasso_spark
     spark = (SparkSession.builder.master("local[2]").config("spark.driver.host", "127.0.0.1")
              .config("spark.driver.bindAddress", "127.0.0.1").config("spark.ui.enabled", "false")
              .getOrCreate())
