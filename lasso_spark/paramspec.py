@@ -238,6 +238,78 @@ def to_parallelism(value: Any) -> str | int:
     return int(value)
 
 
+def to_bounds(name: str, sign: int) -> Callable[[Any], float | list[float]]:
+    """One bound for every coefficient, or a list (one per feature, ``±inf`` = none), on the
+    original feature scale; ``sign`` -1: lower bounds (each <= 0), +1: upper bounds (>= 0) —
+    glmnet's rule, so that the all-zero start of the path is feasible."""
+    side = "<= 0" if sign < 0 else ">= 0"
+
+    def ok(v: float) -> bool:
+        return not math.isnan(v) and (v <= 0.0 if sign < 0 else v >= 0.0)
+
+    def convert(value: Any) -> float | list[float]:
+        if hasattr(value, "toArray"):  # a pyspark.ml Vector
+            value = list(value.toArray())
+        if isinstance(value, (str, bytes, Mapping)):
+            raise TypeError(f"{name} must be a number or a list of numbers, got {value!r}")
+        if isinstance(value, Iterable):
+            values = [_number(name, v) for v in value]
+            if not values:
+                raise ParamValidationError(f"{name} must not be empty")
+            bad = [i for i, v in enumerate(values) if not ok(v)]
+            if bad:
+                raise ParamValidationError(
+                    f"{name}: every bound must be {side} (0 must be feasible, as glmnet's "
+                    f"limits); {len(bad)} are not, first at index {bad[0]} ({values[bad[0]]!r})")
+            return values
+        v = _number(name, value)
+        if not ok(v):
+            raise ParamValidationError(f"{name} must be {side} (0 must be feasible, as "
+                                       f"glmnet's limits), got {v!r}")
+        return v
+
+    return convert
+
+
+def to_feature_groups(value: Any) -> str | list[list[str | int]]:
+    """``"auto"`` or a list of groups, each a non-empty list of feature names (str) or vector
+    slot indices (int >= 0); a feature in two groups is an error."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise ParamValidationError(
+                f"featureGroups must be 'auto' or a list of lists of feature names / slot "
+                f"indices, got {value!r}")
+        return value
+    if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(f"featureGroups must be 'auto' or a list of lists, got {value!r}")
+    out: list[list[str | int]] = []
+    seen: dict[Any, int] = {}
+    for i, group in enumerate(value):
+        if isinstance(group, (str, bytes, Mapping)) or not isinstance(group, Iterable):
+            raise TypeError(f"featureGroups[{i}] must be a list of feature names or slot "
+                            f"indices, got {group!r}")
+        members: list[str | int] = []
+        for m in group:
+            if isinstance(m, bool) or not isinstance(m, (str, numbers.Integral)):
+                raise TypeError(f"featureGroups[{i}]: {m!r} is neither a feature name nor a "
+                                f"slot index")
+            if not isinstance(m, str) and int(m) < 0:
+                raise ParamValidationError(f"featureGroups[{i}]: slot index {m} < 0")
+            key = m if isinstance(m, str) else int(m)
+            if key in seen:
+                raise ParamValidationError(
+                    f"featureGroups: {key!r} is in group {seen[key]} and group {i}; groups "
+                    "must be disjoint")
+            seen[key] = i
+            members.append(key)
+        if not members:
+            raise ParamValidationError(f"featureGroups[{i}] is empty")
+        out.append(members)
+    if not out:
+        raise ParamValidationError("featureGroups must not be empty (leave it unset instead)")
+    return out
+
+
 # ------------------------------------------------------------------------------ declarations
 def _p(name: str, doc: str, converter: Callable[[Any], Any], default: Any = UNSET,
        owners: frozenset[str] = _ALL, config_type: Any = None, core: str | None = None
@@ -279,6 +351,33 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "pass).", to_bool("adaptive"), False, config_type=bool),
     _p("adaptiveGamma", "exponent gamma > 0 of the adaptive lasso weights.",
        to_float("adaptiveGamma", 0.0, low_open=True), 1.0, config_type=float),
+    _p("lowerBoundsOnCoefficients", "lower bounds on the coefficients (MLlib's name), on the "
+       "original feature scale: one value for all or one per feature (-inf = none); each <= 0 "
+       "(glmnet's lower.limits). Gram mode only.", to_bounds("lowerBoundsOnCoefficients", -1),
+       config_type=float | list[float]),
+    _p("upperBoundsOnCoefficients", "upper bounds on the coefficients (MLlib's name), on the "
+       "original feature scale: one value for all or one per feature (inf = none); each >= 0 "
+       "(glmnet's upper.limits). Gram mode only.", to_bounds("upperBoundsOnCoefficients", 1),
+       config_type=float | list[float]),
+    _p("positive", "constrain every coefficient to be >= 0 (scikit-learn's positive=True; "
+       "the same as lowerBoundsOnCoefficients=0). Gram mode only.", to_bool("positive"), False,
+       config_type=bool),
+    _p("featureGroups", "group lasso: a list of groups of feature names (or vector slot "
+       "indices), each entering or leaving the model together with penalty "
+       "alpha * v_g * sqrt(|g|) * ||beta_g||_2 (elasticNetParam mixes it with the ridge part, "
+       "as adelie's group elastic net); features in no group are their own group. 'auto': "
+       "one group per source column of the vector column's ML attribute metadata "
+       "(OneHotEncoder / VectorAssembler), numeric slots alone. Gram mode only.",
+       to_feature_groups, config_type=list[list[str | int]] | str),
+    _p("relax", "relaxed lasso (glmnet's relax=TRUE): on each regParam's active set an "
+       "unpenalized least-squares refit from the same statistics (no extra pass); the fit is "
+       "gamma * lasso + (1 - gamma) * refit. LassoCV chooses (gamma, regParam) from the folds' "
+       "held-out error; Lasso needs one relaxGammas value. Not with bounds or featureGroups; "
+       "Gram mode only.", to_bool("relax"), False, config_type=bool),
+    _p("relaxGammas", "the gammas in [0, 1] of the relaxed lasso (glmnet's default); gamma = 1 "
+       "(the lasso) is always included in LassoCV's table.",
+       to_float_list("relaxGammas", 0.0, 1.0), [0.0, 0.25, 0.5, 0.75, 1.0],
+       config_type=list[float]),
     # -------------------------------------------------- estimators
     _p("regParam", "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives "
        "the same minimizer as LinearRegression(solver='normal'). LassoCV chooses it by "
@@ -376,6 +475,19 @@ def combination_problems(
     """
     value = {**default_values(owner), **given}
     out: list[str] = []
+    if value.get("relax"):
+        shaped = [n for n in ("lowerBoundsOnCoefficients", "upperBoundsOnCoefficients",
+                              "featureGroups") if n in given] + (
+            ["positive"] if value.get("positive") else [])
+        if shaped:
+            out.append(f"{key('relax')}=True is not supported with "
+                       f"{', '.join(key(n) for n in shaped)}")
+        if owner == LASSO and len(value["relaxGammas"]) != 1:
+            out.append(f"{key('relax')}=True in Lasso fits one model: give exactly one "
+                       f"{key('relaxGammas')} value (LassoCV chooses among several)")
+    if value.get("positive") and "lowerBoundsOnCoefficients" in given:
+        out.append(f"give either {key('positive')}=True or {key('lowerBoundsOnCoefficients')}, "
+                   "not both")
     if owner == LASSO_CV:
         if "regParam" in given:
             out.append(f"{key('regParam')} is chosen by cross-validation in LassoCV; give a grid "

@@ -54,7 +54,10 @@ def plot_path(
     is ever non-zero; number of non-zeros on a top axis; the model's regParam as a vertical line.
     The features kept at the model's regParam (the path point nearest it), up to
     ``max_labels`` of them by |standardized coefficient|, get distinct colours and legend
-    entries; the other lines are drawn thin and grey. The legend sits outside the axes."""
+    entries; the other lines are drawn thin and grey. The legend sits outside the axes. A
+    group-lasso model (``featureGroups``) draws one line per group instead: its norm
+    ``‖σ_g β_g‖₂`` on the standardized scale the penalty applies to (features in no group are
+    groups of one)."""
     table = model.pathTable
     if table is None:
         raise ValueError("this model has no path to plot")
@@ -68,13 +71,21 @@ def plot_path(
     coef = table.coef[rows]
     fig, ax = _axes(ax)
     std = model.featureStd if model.featureStd is not None else np.ones(model.numFeatures)
+    names = model.featureNames
+    ylabel = "coefficient (original scale)"
+    blocks = model.featureBlocks()
+    if blocks is not None:
+        coef = np.column_stack([np.linalg.norm(coef[:, b] * std[b], axis=1) for b in blocks])
+        names = [names[b[0]] if len(b) == 1 else f"{names[b[0]]} … ({len(b)} features)"
+                 for b in blocks]
+        std = np.ones(len(blocks))
+        ylabel = "group norm ‖σ_g β_g‖₂ (standardized scale)"
     ever = np.flatnonzero(np.any(coef != 0.0, axis=0))
     at = int(np.argmin(np.abs(np.log(reg) - np.log(model.regParam))))
     size = np.abs(coef[at] * std)
     kept = ever[size[ever] > 0.0]
     labelled = kept[np.argsort(-size[kept], kind="stable")][:max_labels].tolist()
     colours = plt.get_cmap("tab20" if len(labelled) > 10 else "tab10")
-    names = model.featureNames
     others = [j for j in ever if j not in labelled]
     for j in others:
         ax.plot(reg, coef[:, j], lw=0.8, color="0.75", zorder=1)
@@ -86,7 +97,7 @@ def plot_path(
     ax.axvline(model.regParam, color="k", ls="--", lw=1.0,
                label=f"chosen regParam = {model.regParam:.4g}")
     ax.set_xlabel("regParam (log scale)")
-    ax.set_ylabel("coefficient (original scale)")
+    ax.set_ylabel(ylabel)
     enp = table.elastic_net_params[rows[0]]
     ax.set_title(f"Regularization path (elasticNetParam = {enp:g})")
     top = ax.twiny()
@@ -127,7 +138,8 @@ def cv_zoom_ylim(mean: np.ndarray, se: np.ndarray, i_min: int, i_1se: int) -> tu
 
 def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     """Mean CV MSE against regParam (log axis) with ±1 standard-error bars for the chosen
-    elasticNetParam; vertical lines at the min and 1se regParams, the chosen one solid and
+    elasticNetParam (a relaxed lasso: for the chosen γ, with one thinner curve per other γ);
+    vertical lines at the min and 1se regParams, the chosen one solid and
     marked; the y-range zoomed to show the min-to-1se gap (:func:`cv_zoom_ylim`), with the whole
     curve in a second panel below when zoomed (only when ``ax`` is not given). The legend sits
     outside the axes."""
@@ -136,9 +148,11 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
         raise ValueError("this model has no cross-validation results (fit it with LassoCV)")
     plt = _pyplot()
     enp = cv.elastic_net_params[cv.index_chosen]
-    rows = np.flatnonzero(cv.elastic_net_params == enp)
+    gamma = cv.relax_gammas[cv.index_chosen]
+    rows = np.flatnonzero((cv.elastic_net_params == enp) & (cv.relax_gammas == gamma))
     rows = rows[np.argsort(cv.reg_params[rows])]
     reg, mean, se = cv.reg_params[rows], cv.mse_mean[rows], cv.mse_se[rows]
+    tag = f", relaxGamma = {gamma:g}" if cv.relaxed else ""
     i_min = int(np.flatnonzero(rows == cv.index_min)[0]) if cv.index_min in rows else 0
     i_1se = int(np.flatnonzero(rows == cv.index_1se)[0]) if cv.index_1se in rows else i_min
     chosen_rule = "min" if cv.validation else cv.selection_rule
@@ -160,7 +174,13 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
         title = f"validation set (elasticNetParam = {enp:g})"
     else:
         ax.errorbar(reg, mean, yerr=se, fmt="o", ms=3.5, color="tab:red", ecolor="0.3",
-                    elinewidth=1.0, capsize=2.5, label="mean CV MSE ± 1 s.e.", zorder=3)
+                    elinewidth=1.0, capsize=2.5, label="mean CV MSE ± 1 s.e." + tag, zorder=3)
+        for other in sorted(set(cv.relax_gammas.tolist()) - {gamma}, reverse=True):
+            o = np.flatnonzero((cv.elastic_net_params == enp) & (cv.relax_gammas == other))
+            o = o[np.argsort(cv.reg_params[o])]
+            ax.errorbar(cv.reg_params[o], cv.mse_mean[o], yerr=cv.mse_se[o], fmt="o-", ms=2,
+                        lw=0.9, elinewidth=0.6, capsize=1.5, alpha=0.7, zorder=2,
+                        label=f"relaxGamma = {other:g}")
         title = (f"{cv.n_folds}-fold cross-validation (elasticNetParam = {enp:g}, "
                  f"rule: {cv.selection_rule})")
     ax.set_xscale("log")

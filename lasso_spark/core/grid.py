@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,12 +64,18 @@ def alpha_max(
     penalty_factor: Sequence[float] | np.ndarray | None = None,
     fit_intercept: bool = True,
     standardize: bool = True,
+    structure: Any = None,
 ) -> float:
-    """Smallest alpha at which every penalized coefficient of ``stats``' problem is 0."""
+    """Smallest alpha at which every penalized coefficient of ``stats``' problem is 0
+    (``structure``: bounds / groups, a :class:`lasso_spark.core.penalties.StructuredPenalty`)."""
     rho = check_l1_ratio(l1_ratio)
     d = design(
         stats, penalty_factor=penalty_factor, fit_intercept=fit_intercept, standardize=standardize
     )
+    if structure is not None and (structure.has_bounds or structure.groups):
+        from lasso_spark.core.bcd import structured_alpha_max_of  # loads numba
+
+        return structured_alpha_max_of(d, structure, rho, 0.0, 100_000)
     return alpha_max_of_design(d, rho, unpenalized_fit(d))
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from lasso_spark.core.grid import alpha_max_of_design, decreasing_alphas, default_grid
 from lasso_spark.core.newton import newton_path
+from lasso_spark.core.penalties import StructuredPenalty
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.core.quadratic import design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
@@ -178,6 +179,7 @@ def enet_path(
     extrapolate: bool = True,
     float32: bool | None = None,
     block_passes: bool = True,
+    structure: StructuredPenalty | None = None,
 ) -> PathResult:
     """Solve the elastic net (module docstring) along a decreasing alpha grid with warm starts.
 
@@ -191,6 +193,11 @@ def enet_path(
     keywords (for ablation and comparison): ``anderson`` extrapolation of the iterates,
     ``extrapolate`` the warm start linearly in alpha, ``float32`` passes on a float32 copy of
     the Gram (None: from 256 features on), ``block_passes`` (else plain cyclic passes).
+
+    ``structure``: coefficient bounds and/or feature groups
+    (:class:`~lasso_spark.core.penalties.StructuredPenalty`; the problem and its duality gap
+    are stated in :mod:`lasso_spark.core.penalties`), solved by block coordinate descent
+    (:mod:`lasso_spark.core.bcd`) whatever ``solver`` says.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -202,8 +209,17 @@ def enet_path(
     d = design(
         stats, penalty_factor=penalty_factor, fit_intercept=fit_intercept, standardize=standardize
     )
-    beta0 = unpenalized_fit(d)
-    a_max = alpha_max_of_design(d, rho, beta0)
+    structured = structure is not None and (structure.has_bounds or bool(structure.groups))
+    if structured:
+        if structure.n_features != stats.n_features:
+            raise ValueError(f"structure is for {structure.n_features} features, the "
+                             f"statistics have {stats.n_features}")
+        from lasso_spark.core.bcd import structured_alpha_max_of, structured_path  # numba
+
+        a_max = structured_alpha_max_of(d, structure, rho, float(tol) * d.yy, int(max_iter))
+    else:
+        beta0 = unpenalized_fit(d)
+        a_max = alpha_max_of_design(d, rho, beta0)
     if alphas is None:
         grid = default_grid(a_max, n_alphas, alpha_min_ratio, stats.n_rows, stats.n_features)
     else:
@@ -216,7 +232,11 @@ def enet_path(
     diagnostics = PathDiagnostics(solver=solver)
     # alpha_zero: at and above it the penalized coefficients are exactly 0
     alpha_zero = a_max if a_max > 0.0 else np.inf
-    if q > 0 and m > 0 and solver == "newton":
+    if q > 0 and m > 0 and structured:
+        coefs_r, gaps, n_iter, _ = structured_path(d, structure, grid, rho, tol_abs,
+                                                   int(max_iter))
+        diagnostics = PathDiagnostics(solver="bcd", cd_passes=int(n_iter.sum()))
+    elif q > 0 and m > 0 and solver == "newton":
         coefs_r, gaps, n_iter, nd = newton_path(d.G, d.c, d.yy, d.v, grid, rho, tol_abs,
                                                 int(max_iter), alpha_zero)
         diagnostics = PathDiagnostics(
@@ -242,6 +262,7 @@ def enet_path(
     else:
         gaps[:] = 0.0
     converged = gaps <= tol_abs
+    solver = diagnostics.solver
     for i in np.flatnonzero(~converged):
         warnings.warn(
             f"the {solver} solver did not converge at alpha={grid[i]:.6g} (index {i}): duality "

@@ -22,6 +22,7 @@ from pyspark.ml.base import Estimator, _FitMultipleIterator
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 
 from lasso_spark.ml.backends import Backend, FitOutcome, FitRequest, choose_backend
+from lasso_spark.ml.backends.groups import resolve_auto_groups
 from lasso_spark.ml.backends.request import request_from_params
 from lasso_spark.ml.model import LassoModel
 from lasso_spark.ml.params import (
@@ -96,7 +97,7 @@ class _LassoEstimator(Estimator, DefaultParamsReadable, DefaultParamsWritable):
 
     def _fit_shared(self, dataset: Any, shared: _SharedPasses | None) -> LassoModel:
         self._validateParams()
-        request = request_from_params(self)
+        request = resolve_auto_groups(request_from_params(self), dataset)
         backend = choose_backend(request, dataset)
         if shared is not None and backend.shares_pass:
             outcome = shared.fit(backend, request)

@@ -185,6 +185,48 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
         return list(self._feature_names)
 
     @property
+    def featureGroupIndices(self) -> list[list[int]] | None:
+        """The feature groups of a group-lasso fit as lists of feature indices (``"auto"``
+        resolved), ``None`` without ``featureGroups``."""
+        if self._summary is None or not self._summary.extra.get("featureGroups"):
+            return None
+        return [list(map(int, g)) for g in self._summary.extra["featureGroups"]]
+
+    def featureBlocks(self) -> list[list[int]] | None:
+        """Every penalty block of a group-lasso fit in feature order: its groups and each
+        feature in no group alone (``None`` without ``featureGroups``)."""
+        groups = self.featureGroupIndices
+        if groups is None:
+            return None
+        grouped = {j for g in groups for j in g}
+        blocks = groups + [[j] for j in range(self.numFeatures) if j not in grouped]
+        return sorted(blocks, key=min)
+
+    def groupNorms(self, elasticNetParam: float | None = None) -> pd.DataFrame:
+        """Per path point (increasing regParam) the norm ``‖σ_g β_g‖₂`` of every block of
+        :meth:`featureBlocks` (standardized scale), columns named by the blocks' first
+        feature."""
+        blocks = self.featureBlocks()
+        if blocks is None:
+            raise ValueError("this model has no featureGroups")
+        rows = self._path_rows(elasticNetParam)
+        coef = self._path.coef[rows]
+        std = self._feature_std if self._feature_std is not None else np.ones(self.numFeatures)
+        out = pd.DataFrame({"regParam": self._path.reg_params[rows]})
+        for b in blocks:
+            out["group:" + self._feature_names[b[0]]] = np.linalg.norm(coef[:, b] * std[b],
+                                                                       axis=1)
+        return out
+
+    @property
+    def relaxGamma(self) -> float:
+        """The relaxed-lasso γ of this model (1: the lasso itself; chosen by CV for LassoCV
+        with ``relax=True``)."""
+        if self._summary is None:
+            return 1.0
+        return float(self._summary.extra.get("relaxGamma", 1.0))
+
+    @property
     def numFeatures(self) -> int:
         return int(self._coef.shape[0])
 
@@ -274,7 +316,7 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
             raise ValueError("this model has no path")
         enp = self._elastic_net_param if elasticNetParam is None else float(elasticNetParam)
         rows = np.flatnonzero(np.isclose(self._path.elastic_net_params, enp, rtol=1e-12,
-                                         atol=0.0))
+                                         atol=0.0) & (self._path.relax_gammas == 1.0))
         if rows.size == 0:
             have = sorted(set(self._path.elastic_net_params.tolist()))
             raise ValueError(f"the path has no elasticNetParam {enp}; it has {have}")

@@ -13,6 +13,9 @@ cannot collide. CV DataFrame columns (``CVTable.to_pandas``)::
 
     elasticNetParam, regParam, nonzeros, mseMean, mseStdErr, mseFold0 ... mseFold{K-1}
 
+A relaxed-lasso fit (``relax=True``) adds a ``relaxGamma`` column after ``elasticNetParam`` to
+both tables: its rows are the fits ``γ β_lasso + (1 − γ) β_refit`` per γ (``γ = 1`` the lasso).
+
 or, for a validation split (``LassoCV`` with ``validationCol``), ``mseValidation`` instead of the
 fold columns (``mseMean`` is then the validation MSE and ``mseStdErr`` NaN).
 """
@@ -59,11 +62,14 @@ class PathTable:
     duality_gaps: np.ndarray
     iterations: np.ndarray
     converged: np.ndarray
+    relax_gammas: np.ndarray | None = None  # γ of each row (relaxed lasso); None: all 1
 
     def __post_init__(self) -> None:
         coef = np.atleast_2d(_arr(self.coef))
         object.__setattr__(self, "coef", coef)
         m = coef.shape[0]
+        if self.relax_gammas is None:
+            object.__setattr__(self, "relax_gammas", np.ones(m))
         for f in dataclasses.fields(self):
             if f.name == "coef":
                 continue
@@ -83,6 +89,15 @@ class PathTable:
     def n_features(self) -> int:
         return int(self.coef.shape[1])
 
+    @property
+    def relaxed(self) -> bool:
+        """Whether some row is a relaxed fit (``γ < 1``)."""
+        return bool(np.any(self.relax_gammas != 1.0))
+
+    def lasso_rows(self) -> np.ndarray:
+        """Rows of the (elastic-net) lasso itself, ``γ = 1``."""
+        return np.flatnonzero(self.relax_gammas == 1.0)
+
     @classmethod
     def from_result(
         cls,
@@ -91,15 +106,20 @@ class PathTable:
         reg_params: Sequence[float] | np.ndarray,
         elastic_net_param: float,
         l1_ratio: float | None = None,
+        relax_gamma: float = 1.0,
+        coef: np.ndarray | None = None,
+        intercept: np.ndarray | None = None,
     ) -> PathTable:
         """From the core's ``PathResult`` (alphas, coef, intercept, dual_gap, n_iter, n_nonzero,
         converged) and the regParam of each alpha; ``l1_ratio`` = the core's ρ (default: the
-        result's ``l1_ratio`` attribute, else NaN)."""
+        result's ``l1_ratio`` attribute, else NaN). A relaxed fit (``relax_gamma < 1``) passes
+        its own ``coef`` and ``intercept`` (:func:`lasso_spark.core.relax.relaxed_path`)."""
         alphas = _arr(result.alphas)
         m = alphas.shape[0]
-        coef = np.atleast_2d(_arr(result.coef))
+        own = coef is None
+        coef = np.atleast_2d(_arr(result.coef if own else coef))
         l1 = getattr(result, "l1_ratio", None) if l1_ratio is None else l1_ratio
-        n_nonzero = getattr(result, "n_nonzero", None)
+        n_nonzero = getattr(result, "n_nonzero", None) if own else None
         converged = getattr(result, "converged", None)
         return cls(
             elastic_net_params=np.full(m, float(elastic_net_param)),
@@ -107,11 +127,12 @@ class PathTable:
             alphas=alphas,
             l1_ratios=np.full(m, np.nan if l1 is None else float(np.mean(l1))),
             coef=coef,
-            intercepts=_arr(result.intercept),
+            intercepts=_arr(result.intercept if intercept is None else intercept),
             nonzeros=(np.count_nonzero(coef, axis=1) if n_nonzero is None else n_nonzero),
             duality_gaps=_arr(result.dual_gap),
             iterations=_arr(result.n_iter, np.int64),
             converged=np.ones(m, bool) if converged is None else converged,
+            relax_gammas=np.full(m, float(relax_gamma)),
         )
 
     @classmethod
@@ -134,8 +155,12 @@ class PathTable:
         return int(hit[0]) if hit.size else -1
 
     def to_pandas(self, feature_names: Sequence[str]) -> pd.DataFrame:
+        """The path as a DataFrame (module docstring); a relaxed path has a ``relaxGamma``
+        column after ``elasticNetParam``."""
+        gamma = {"relaxGamma": self.relax_gammas} if self.relaxed else {}
         head = pd.DataFrame({
             "elasticNetParam": self.elastic_net_params,
+            **gamma,
             "regParam": self.reg_params,
             "alpha": self.alphas,
             "l1Ratio": self.l1_ratios,
@@ -153,14 +178,14 @@ class PathTable:
             (i, float(self.elastic_net_params[i]), float(self.reg_params[i]),
              float(self.alphas[i]), float(self.l1_ratios[i]), float(self.intercepts[i]),
              int(self.nonzeros[i]), float(self.duality_gaps[i]), int(self.iterations[i]),
-             bool(self.converged[i]), self.coef[i].tolist())
+             bool(self.converged[i]), self.coef[i].tolist(), float(self.relax_gammas[i]))
             for i in range(self.n_rows)
         ]
 
     ROW_SCHEMA = (
         "idx INT, elasticNetParam DOUBLE, regParam DOUBLE, alpha DOUBLE, l1Ratio DOUBLE, "
         "intercept DOUBLE, nonzeros BIGINT, dualityGap DOUBLE, iterations BIGINT, "
-        "converged BOOLEAN, coefficients ARRAY<DOUBLE>"
+        "converged BOOLEAN, coefficients ARRAY<DOUBLE>, relaxGamma DOUBLE"
     )
 
     @classmethod
@@ -173,6 +198,7 @@ class PathTable:
             intercepts=[r[5] for r in rows], nonzeros=[r[6] for r in rows],
             duality_gaps=[r[7] for r in rows], iterations=[r[8] for r in rows],
             converged=[r[9] for r in rows], coef=coef,
+            relax_gammas=[r[11] if len(r) > 11 and r[11] is not None else 1.0 for r in rows],
         )
 
 
@@ -194,12 +220,15 @@ class CVTable:
     index_1se: int
     selection_rule: str = "min"
     validation: bool = False  # one validation split (LassoCV validationCol), not K folds
+    relax_gammas: np.ndarray | None = None  # γ of each row (relaxed lasso); None: all 1
 
     def __post_init__(self) -> None:
         folds = np.atleast_2d(_arr(self.mse_folds))
         object.__setattr__(self, "mse_folds", folds)
         m = folds.shape[0]
-        for name in ("elastic_net_params", "reg_params", "mse_mean", "mse_se"):
+        if self.relax_gammas is None:
+            object.__setattr__(self, "relax_gammas", np.ones(m))
+        for name in ("elastic_net_params", "reg_params", "mse_mean", "mse_se", "relax_gammas"):
             value = _arr(getattr(self, name)).reshape(-1)
             if value.shape != (m,):
                 raise ValueError(f"cv field {name} has shape {value.shape}, expected ({m},)")
@@ -232,9 +261,11 @@ class CVTable:
         mse_se: np.ndarray,
         selection_rule: str = "min",
         validation: bool = False,
+        relax_gamma: float = 1.0,
     ) -> CVTable:
-        """The table of one elasticNetParam from the held-out MSE of every fold ``(K, m)`` and
-        its mean and standard error per regParam; min / 1se chosen within it."""
+        """The table of one elasticNetParam (and relaxed-lasso ``γ``) from the held-out MSE of
+        every fold ``(K, m)`` and its mean and standard error per regParam; min / 1se chosen
+        within it."""
         regs = _arr(reg_params)
         mean, se = _arr(mse_mean), _arr(mse_se)
         i_min, i_1se = select_min_1se(mean, se, regs)
@@ -245,17 +276,21 @@ class CVTable:
             reg_params=regs, nonzeros=nonzeros, mse_mean=mean, mse_se=se,
             mse_folds=np.atleast_2d(_arr(mse_path)).T, index_min=i_min, index_1se=i_1se,
             selection_rule=selection_rule, validation=validation,
+            relax_gammas=np.full(regs.shape[0], float(relax_gamma)),
         )
 
     @classmethod
     def concat(cls, tables: Sequence[CVTable], selection_rule: str | None = None) -> CVTable:
-        """Stack tables of several elasticNetParams and choose min / 1se over all rows."""
+        """Stack tables of several elasticNetParams (and γ) and choose min / 1se over all rows
+        (1se within the min's elasticNetParam, over every γ: glmnet's relaxed ``cv.glmnet``
+        takes the largest regParam within one standard error; at equal regParam the first row,
+        so tables come in decreasing γ)."""
         if not tables:
             raise ValueError("no CV table to concatenate")
         cols = {
             name: np.concatenate([getattr(t, name) for t in tables], axis=0)
             for name in ("elastic_net_params", "reg_params", "nonzeros", "mse_mean", "mse_se",
-                         "mse_folds")
+                         "mse_folds", "relax_gammas")
         }
         i_min, i_1se = select_min_1se(cols["mse_mean"], cols["mse_se"], cols["reg_params"],
                                       cols["elastic_net_params"])
@@ -265,9 +300,15 @@ class CVTable:
                    selection_rule=selection_rule or tables[0].selection_rule,
                    validation=tables[0].validation)
 
+    @property
+    def relaxed(self) -> bool:
+        return bool(np.any(self.relax_gammas != 1.0))
+
     def to_pandas(self) -> pd.DataFrame:
+        gamma = {"relaxGamma": self.relax_gammas} if self.relaxed else {}
         out = pd.DataFrame({
             "elasticNetParam": self.elastic_net_params,
+            **gamma,
             "regParam": self.reg_params,
             "nonzeros": self.nonzeros,
             "mseMean": self.mse_mean,
@@ -282,14 +323,14 @@ class CVTable:
 
     ROW_SCHEMA = (
         "idx INT, elasticNetParam DOUBLE, regParam DOUBLE, nonzeros BIGINT, mseMean DOUBLE, "
-        "mseStdErr DOUBLE, mseFolds ARRAY<DOUBLE>"
+        "mseStdErr DOUBLE, mseFolds ARRAY<DOUBLE>, relaxGamma DOUBLE"
     )
 
     def to_rows(self) -> list[tuple]:
         return [
             (i, float(self.elastic_net_params[i]), float(self.reg_params[i]),
              int(self.nonzeros[i]), float(self.mse_mean[i]), float(self.mse_se[i]),
-             self.mse_folds[i].tolist())
+             self.mse_folds[i].tolist(), float(self.relax_gammas[i]))
             for i in range(self.mse_folds.shape[0])
         ]
 
@@ -310,6 +351,7 @@ class CVTable:
             index_min=int(meta["indexMin"]), index_1se=int(meta["index1se"]),
             selection_rule=str(meta["selectionRule"]),
             validation=bool(meta.get("validation", False)),
+            relax_gammas=[r[7] if len(r) > 7 and r[7] is not None else 1.0 for r in rows],
         )
 
 

@@ -83,20 +83,35 @@ def solve_fold(
     options: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
     """Fit the path on ``train`` and score it on ``heldout`` (if any): ``(mse, n_nonzero,
-    converged, support)``."""
+    converged, support)``.
+
+    ``options["relax_gammas"]`` (the relaxed lasso): the MSE of the relaxed fits at every γ
+    after the path's own, ``(len(gammas) · m,)`` γ by γ (:func:`lasso_spark.core.relax`);
+    ``support`` is the lasso path's."""
     from lasso_spark.core import enet_path, heldout_mse
 
+    gammas = options.get("relax_gammas")
     path = enet_path(
         train,
         alphas=np.asarray(alphas, dtype=np.float64),
         l1_ratio=float(l1_ratio),
         penalty_factor=penalty_factor,
-        **options,
+        **{k: v for k, v in options.items() if k != "relax_gammas"},
     )
-    mse = (np.zeros(0) if heldout is None else
-           np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64))
     n_nonzero = np.asarray(path.n_nonzero, dtype=np.int64)
-    return mse, n_nonzero, bool(np.all(path.converged)), path.coef != 0.0
+    support = path.coef != 0.0
+    converged = bool(np.all(path.converged))
+    if heldout is None:
+        return np.zeros(0), n_nonzero, converged, support
+    if gammas:
+        from lasso_spark.core.relax import relaxed_path
+
+        rel = relaxed_path(train, path, gammas)
+        mse = np.concatenate([heldout_mse(heldout, rel.coef[k], rel.intercept[k])
+                              for k in range(len(gammas))]).astype(np.float64)
+        return mse, np.tile(n_nonzero, len(gammas)), converged, support
+    mse = np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64)
+    return mse, n_nonzero, converged, support
 
 
 def _solve_timed(fit: FoldFit, options: dict[str, Any]) -> FoldFitResult:

@@ -22,6 +22,7 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.grid import warm_grid
+from lasso_spark.core.relax import relaxed_path
 from lasso_spark.core.stability import BucketMemoryError
 from lasso_spark.ml.backends.outcome import FitOutcome
 from lasso_spark.ml.backends.plan import (
@@ -32,6 +33,7 @@ from lasso_spark.ml.backends.plan import (
     least_squares_path,
     penalty_vector,
     reg_param_grid,
+    structure_of,
     warm_reg_params,
 )
 from lasso_spark.ml.backends.progress import timed
@@ -49,7 +51,7 @@ from lasso_spark.spark.fold_paths import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["fit", "fit_from_stats", "statistics"]
+__all__ = ["fit", "fit_from_stats", "path_kwargs", "statistics"]
 
 
 def statistics(dataset: Any, request: FitRequest, description: str | None = None
@@ -86,6 +88,27 @@ def fit_from_stats(stats_result: Any, request: FitRequest, timings: dict[str, fl
     return _fit_single(stats_result, request, dict(timings))
 
 
+def path_kwargs(request: FitRequest, structure: Any) -> dict[str, Any]:
+    """Keywords of :func:`lasso_spark.core.enet_path` besides grid and penalty factors."""
+    kw = request.solver.enet_kwargs()
+    if structure is not None:
+        kw["structure"] = structure
+    return kw
+
+
+def _path_tables(stats: core.SuffStats, res: Any, regs: np.ndarray, enp: float,
+                 gammas: tuple[float, ...]) -> PathTable:
+    """The path table of one solved path: the lasso rows, or one block of rows per γ of the
+    relaxed lasso (:func:`lasso_spark.core.relax.relaxed_path`), in the order of ``gammas``."""
+    if gammas == (1.0,):
+        return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
+    rel = relaxed_path(stats, res, gammas)
+    return PathTable.concat([
+        PathTable.from_result(res, reg_params=regs, elastic_net_param=enp, relax_gamma=gam,
+                              coef=rel.coef[k], intercept=rel.intercept[k])
+        for k, gam in enumerate(gammas)])
+
+
 # ------------------------------------------------------------------------- single regParam
 def _single_path(stats: core.SuffStats, names: list[str], request: FitRequest) -> PathTable:
     """The warm-start path from ``alpha_max`` down to the request's one regParam."""
@@ -94,15 +117,22 @@ def _single_path(stats: core.SuffStats, names: list[str], request: FitRequest) -
     pen = core_penalty(stats, reg, enp, solver)
     if pen.constant_model:
         return constant_path(stats.n_features, pen, reg, enp)
+    sp = structure_of(request, names)
     if pen.alpha == 0.0:
+        if sp is not None:
+            raise ParamValidationError(
+                f"regParam=0 (least squares) with {', '.join(request.penalty.structured_names())}"
+                " is not supported: give a regParam > 0")
         return least_squares_path(stats, solver, pen, enp)
     v = penalty_vector(request, stats, names)
     a_max = core.alpha_max(stats, pen.l1_ratio, v, fit_intercept=solver.fit_intercept,
-                           standardize=solver.standardize)
+                           standardize=solver.standardize, structure=sp)
     res = core.enet_path(stats, alphas=warm_grid(a_max, pen.alpha), l1_ratio=pen.l1_ratio,
-                         penalty_factor=v, **solver.enet_kwargs())
+                         penalty_factor=v, **path_kwargs(request, sp))
     regs = warm_reg_params(res.alphas, pen, reg)
-    return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
+    # relaxed (Lasso takes one γ): the lasso rows, then the relaxed ones (the model: last row)
+    gammas = tuple(sorted({1.0, *request.penalty.gammas()}, reverse=True))
+    return _path_tables(stats, res, regs, enp, gammas)
 
 
 def _fit_single(stats_result: Any, request: FitRequest, timings: dict[str, float]
@@ -113,8 +143,10 @@ def _fit_single(stats_result: Any, request: FitRequest, timings: dict[str, float
     what = f"lasso_spark Lasso: solve at regParam={reg:g}, elasticNetParam={enp:g}"
     with timed(what, timings, "solve", logger):
         path = _single_path(stats, names, request)
+    relaxed = ({"relaxGamma": float(path.relax_gammas[-1])} if request.penalty.relax else {})
     summary = _summary(stats_result, timings, pathLength=path.n_rows,
-                       converged=bool(np.all(path.converged)))
+                       converged=bool(np.all(path.converged)), **relaxed,
+                       **_groups_summary(request, names))
     return FitOutcome(path, path.n_rows - 1, names, stats.std_x, summary)
 
 
@@ -143,15 +175,15 @@ def _fold_fits(request: FitRequest, trains: list, heldouts: list, pens: list, gr
 
 
 def _full_paths(total: core.SuffStats, request: FitRequest, pens: list, grids: list,
-                v_total: np.ndarray | None) -> list[PathTable]:
+                v_total: np.ndarray | None, sp: Any) -> list[PathTable]:
     """The full-data path of every elasticNetParam on its grid: the model's path table."""
     out = []
     for e, pen in enumerate(pens):
         res = core.enet_path(total, alphas=grids[e] * pen.alpha_per_reg_param,
                              l1_ratio=pen.l1_ratio, penalty_factor=v_total,
-                             **request.solver.enet_kwargs())
-        out.append(PathTable.from_result(res, reg_params=grids[e],
-                                         elastic_net_param=request.penalty.elastic_net_params[e]))
+                             **path_kwargs(request, sp))
+        out.append(_path_tables(total, res, grids[e], request.penalty.elastic_net_params[e],
+                                request.penalty.gammas()))
     return out
 
 
@@ -165,11 +197,12 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     enps = list(request.penalty.elastic_net_params)
     pens = cv_penalties(total, request)
     v_total = penalty_vector(request, total, names)
+    sp = structure_of(request, names)
     grids = []
     for pen in pens:
         a_max = core.alpha_max(total, pen.l1_ratio, v_total,
                                fit_intercept=request.solver.fit_intercept,
-                               standardize=request.solver.standardize)
+                               standardize=request.solver.standardize, structure=sp)
         grids.append(reg_param_grid(request.grid, pen, a_max, total.n_rows, total.n_features))
     fits = _fold_fits(request, trains, heldouts, pens, grids, v_total, names)
     tasks = choose_parallelism(request.solver.parallelism, n_features=total.n_features,
@@ -179,22 +212,28 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
                timings, "fold_paths", logger):
-        results = run_fold_fits(fits, request.solver.enet_kwargs(), spark=spark,
+        options = path_kwargs(request, sp)
+        gammas = request.penalty.gammas()
+        if request.penalty.relax:
+            options["relax_gammas"] = gammas
+        results = run_fold_fits(fits, options, spark=spark,
                                 parallelism=tasks,
                                 job_description=f"lasso_spark: fold paths, {len(fits)} fits")
-    mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts), m)
+    mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts),
+                                                     len(gammas) * m)
     with timed(f"lasso_spark LassoCV: full-data path x {len(enps)}", timings, "final_path",
                logger):
-        paths = _full_paths(total, request, pens, grids, v_total)
+        paths = _full_paths(total, request, pens, grids, v_total, sp)
     validation = request.split.kind == "validation"
-    cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation)
+    cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation, gammas)
     stability, stability_summary = None, {}
     if request.stability is not None:  # on the 1se regParam's elasticNetParam (the min's)
         e = enps.index(float(cv.elastic_net_params[cv.index_1se]))
         stability, stability_summary = stability_table(
             stats_result.buckets, request, pens[e], grids[e], enps[e],
             float(cv.reg_params[cv.index_1se]), v_total, names, spark=spark,
-            timings=timings, seconds_per_path=float(np.mean([r.seconds for r in results])))
+            timings=timings, seconds_per_path=float(np.mean([r.seconds for r in results])),
+            options=path_kwargs(request, sp))
     timings["solve"] = time.perf_counter() - t_solve
     _log_choice(cv)
     summary = _summary(
@@ -205,11 +244,24 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
         selectionRule=request.selection_rule,
         regParamMin=float(cv.reg_params[cv.index_min]),
         regParam1se=float(cv.reg_params[cv.index_1se]),
+        **({"relaxGamma": float(cv.relax_gammas[cv.index_chosen]),
+            "relaxGammaMin": float(cv.relax_gammas[cv.index_min]),
+            "relaxGamma1se": float(cv.relax_gammas[cv.index_1se])}
+           if request.penalty.relax else {}),
+        **_groups_summary(request, names),
         **stability_summary,
         **({"stabilitySeconds": float(timings["stability"])} if stability else {}),
     )
     return FitOutcome(PathTable.concat(paths), cv.index_chosen, names, total.std_x, summary, cv,
                       stability)
+
+
+def _groups_summary(request: FitRequest, names: list[str]) -> dict[str, Any]:
+    """``featureGroups`` resolved to feature indices (for plots and group norms)."""
+    sp = structure_of(request, names)
+    if sp is None or not sp.groups:
+        return {}
+    return {"featureGroups": [list(g) for g in sp.groups]}
 
 
 def _log_choice(cv: Any) -> None:

@@ -4,6 +4,8 @@
   statistics (Gram mode's :class:`~lasso_spark.core.SuffStats` or wide mode's per-feature
   statistics: anything with ``std_y``, ``mean_y``, ``mean_y_lo``);
 * :func:`penalty_vector` — ``penaltyFactors`` by name, times the adaptive weights;
+* :func:`structure_of` — bounds / ``positive`` / feature groups as the core's
+  :class:`~lasso_spark.core.penalties.StructuredPenalty` (names resolved to indices);
 * :func:`reg_param_grid` — the regParam grid of a cross-validated fit, from the grid spec and
   ``alpha_max``; :func:`warm_reg_params` the warm-start path of a single fit;
 * :func:`constant_path`, :func:`least_squares_path` — the fits that need no path solve;
@@ -22,6 +24,7 @@ from lasso_spark import core
 from lasso_spark.core.cv import fold_mse_summary
 from lasso_spark.core.errors import DataError
 from lasso_spark.core.grid import decreasing_alphas, default_grid
+from lasso_spark.core.penalties import StructuredPenalty
 from lasso_spark.ml.backends.request import FitRequest, GridSpec, SolverSpec
 from lasso_spark.ml.mapping import CorePenalty, mllib_to_core
 from lasso_spark.ml.params import ParamValidationError, resolve_penalty_factors
@@ -36,6 +39,7 @@ __all__ = [
     "least_squares_path",
     "penalty_vector",
     "reg_param_grid",
+    "structure_of",
     "warm_reg_params",
 ]
 
@@ -88,6 +92,63 @@ def penalty_vector(
         )
         v = a if v is None else v * a
     return v
+
+
+def _bound_values(name: str, value: Any, n_features: int) -> Any:
+    if isinstance(value, tuple) and len(value) != n_features:
+        raise ParamValidationError(
+            f"{name} has {len(value)} values but the input has {n_features} features; give "
+            f"one value for all or one per feature")
+    return None if value is None else np.asarray(value, dtype=np.float64)
+
+
+def _group_indices(groups: Any, feature_names: Sequence[str]) -> list[list[int]]:
+    index = {n: i for i, n in enumerate(feature_names)}
+    p = len(feature_names)
+    out = []
+    for i, group in enumerate(groups):
+        unknown = [m for m in group if isinstance(m, str) and m not in index]
+        if unknown:
+            raise ParamValidationError(
+                f"featureGroups[{i}] names {len(unknown)} unknown feature(s): {unknown[:5]}; "
+                f"known features: {list(feature_names)[:10]}")
+        idx = [index[m] if isinstance(m, str) else int(m) for m in group]
+        outside = [j for j in idx if j >= p]
+        if outside:
+            raise ParamValidationError(
+                f"featureGroups[{i}] has slot index {outside[0]} but the input has {p} features")
+        out.append(idx)
+    seen: dict[int, int] = {}
+    for i, idx in enumerate(out):  # a name and its slot index may both be given
+        for j in idx:
+            if j in seen and seen[j] != i:
+                raise ParamValidationError(
+                    f"featureGroups: feature {feature_names[j]!r} is in group {seen[j]} and "
+                    f"group {i}; groups must be disjoint")
+            seen[j] = i
+    return out
+
+
+def structure_of(request: FitRequest, feature_names: Sequence[str]
+                 ) -> StructuredPenalty | None:
+    """The request's bounds and groups for the core (``None`` when it asks for neither)."""
+    pen = request.penalty
+    if not pen.structured:
+        return None
+    p = len(feature_names)
+    if pen.feature_groups == "auto":
+        raise ParamValidationError(
+            "featureGroups='auto' needs the vector column's ML attribute metadata; it is "
+            "resolved when fitting a DataFrame (not from statistics alone)")
+    groups = None if pen.feature_groups is None else _group_indices(pen.feature_groups,
+                                                                   feature_names)
+    try:
+        return StructuredPenalty.make(
+            p, lower_bounds=_bound_values("lowerBoundsOnCoefficients", pen.lower_bounds, p),
+            upper_bounds=_bound_values("upperBoundsOnCoefficients", pen.upper_bounds, p),
+            positive=pen.positive, groups=groups)
+    except ValueError as exc:
+        raise ParamValidationError(f"{', '.join(pen.structured_names())}: {exc}") from exc
 
 
 def reg_param_grid(
@@ -145,18 +206,25 @@ def cv_table(
     paths: Sequence[PathTable],
     rule: str,
     validation: bool = False,
+    gammas: Sequence[float] = (1.0,),
 ) -> CVTable:
-    """CV table over every (elasticNetParam, regParam); min / 1se chosen over all rows.
+    """CV table over every (elasticNetParam, γ, regParam); min / 1se chosen over all rows.
 
-    ``mse`` is ``(len(enps), K, m)``. Mean and standard error per row are the core's
+    ``mse`` is ``(len(enps), K, len(gammas) · m)``, γ by γ (``gammas`` of the relaxed lasso,
+    decreasing; ``(1.0,)`` for the lasso alone), and ``paths[e]`` has its rows in the same
+    order. Mean and standard error per row are the core's
     :func:`~lasso_spark.core.cv.fold_mse_summary`; with one validation split the mean is the
     validation MSE and the standard error NaN.
     """
     tables = []
     for e, enp in enumerate(enps):
-        mean, se = fold_mse_summary(mse[e])
-        if validation:
-            se = np.full_like(mean, np.nan)
-        tables.append(CVTable.from_fold_mse(
-            enp, grids[e], paths[e].nonzeros, mse[e], mean, se, rule, validation))
+        m = grids[e].shape[0]
+        for k, gamma in enumerate(gammas):
+            part = mse[e][:, k * m:(k + 1) * m]
+            mean, se = fold_mse_summary(part)
+            if validation:
+                se = np.full_like(mean, np.nan)
+            tables.append(CVTable.from_fold_mse(
+                enp, grids[e], paths[e].nonzeros[k * m:(k + 1) * m], part, mean, se, rule,
+                validation, relax_gamma=gamma))
     return CVTable.concat(tables, rule)

@@ -105,12 +105,40 @@ class GridSpec:
 
 @dataclass(frozen=True)
 class PenaltySpec:
-    """The penalty: one or several elasticNetParams, per-feature factors by name, adaptive."""
+    """The penalty: one or several elasticNetParams, per-feature factors by name, adaptive;
+    coefficient bounds (original scale; one value or one per feature; ``None`` = none) and
+    ``positive``; feature groups (names / slot indices, or ``"auto"``); the relaxed lasso."""
 
     elastic_net_params: tuple[float, ...] = (1.0,)
     penalty_factors: Mapping[str, float] = field(default_factory=dict)
     adaptive: bool = False
     adaptive_gamma: float = 1.0
+    lower_bounds: float | tuple[float, ...] | None = None
+    upper_bounds: float | tuple[float, ...] | None = None
+    positive: bool = False
+    feature_groups: str | tuple[tuple[str | int, ...], ...] | None = None
+    relax: bool = False
+    relax_gammas: tuple[float, ...] = (1.0,)
+
+    def gammas(self) -> tuple[float, ...]:
+        """The γ of every fit, decreasing: ``(1.0,)`` without ``relax``, else the relaxGammas
+        with 1 (the lasso) added when absent."""
+        if not self.relax:
+            return (1.0,)
+        return tuple(sorted(set(self.relax_gammas) | {1.0}, reverse=True))
+
+    @property
+    def structured(self) -> bool:
+        """Whether bounds or groups are asked for (solved by :mod:`lasso_spark.core.bcd`)."""
+        return (self.positive or self.lower_bounds is not None
+                or self.upper_bounds is not None or self.feature_groups is not None)
+
+    def structured_names(self) -> list[str]:
+        """The Params that ask for a structured penalty (for messages)."""
+        names = [("lowerBoundsOnCoefficients", self.lower_bounds is not None),
+                 ("upperBoundsOnCoefficients", self.upper_bounds is not None),
+                 ("positive", self.positive), ("featureGroups", self.feature_groups is not None)]
+        return [n for n, on in names if on]
 
 
 @dataclass(frozen=True)
@@ -161,6 +189,18 @@ class FitRequest:
         return (self.input, self.split)
 
 
+def _optional(est: Any, name: str) -> Any:
+    return est.getOrDefault(name) if est.isDefined(name) else None
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _frozen_groups(value: Any) -> Any:
+    return tuple(tuple(g) for g in value) if isinstance(value, list) else value
+
+
 def request_from_params(est: Any) -> FitRequest:
     """The :class:`FitRequest` of an estimator's Params (``Lasso`` or ``LassoCV``)."""
     uses_input = est._usesInputCols()
@@ -180,6 +220,12 @@ def request_from_params(est: Any) -> FitRequest:
         penalty_factors=est.getPenaltyFactors(),
         adaptive=est.getAdaptive(),
         adaptive_gamma=est.getAdaptiveGamma(),
+        lower_bounds=_frozen(_optional(est, "lowerBoundsOnCoefficients")),
+        upper_bounds=_frozen(_optional(est, "upperBoundsOnCoefficients")),
+        positive=est.getPositive(),
+        feature_groups=_frozen_groups(_optional(est, "featureGroups")),
+        relax=est.getRelax(),
+        relax_gammas=tuple(est.getRelaxGammas()),
     )
     if not est.hasParam("numFolds"):  # a single fit at regParam
         return FitRequest(inputs, SplitSpec(), GridSpec(reg_param=est.getRegParam()), penalty,

@@ -64,12 +64,15 @@ def stability_table(
     spark: Any = None,
     timings: dict[str, float] | None = None,
     seconds_per_path: float | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[StabilityTable, dict[str, Any]]:
     """Selection probabilities of ``request.stability``'s half-samples along ``reg_grid`` (the
     regParams of ``elastic_net_param``, penalty ``pen`` at regParam 1), and summary entries.
     ``reg_param`` is the model's regParam: the default of the reports. ``seconds_per_path``
     (the measured solve time of one fold path on the same grid) lets ``parallelism="auto"``
-    decide from the cost of the ``2N`` half paths (:func:`choose_parallelism`)."""
+    decide from the cost of the ``2N`` half paths (:func:`choose_parallelism`). ``options``:
+    the keywords of :func:`lasso_spark.core.enet_path` the fold paths used (bounds and groups
+    included), so the half paths solve the same problem; default the solver's."""
     spec = request.stability
     if spec is None:
         raise ValueError("the request asks for no stability selection")
@@ -92,7 +95,8 @@ def stability_table(
             ids = range(start, min(start + per_round, len(masks)))
             fits = _half_fits(buckets, masks, ids, request, pen, alphas, v_total, names)
             results = run_fold_fits(
-                fits, request.solver.enet_kwargs(), spark=spark, parallelism=tasks,
+                fits, request.solver.enet_kwargs() if options is None else options,
+                spark=spark, parallelism=tasks,
                 job_description=f"lasso_spark: stability selection, {len(fits)} half paths")
             for r in results:
                 tally.add(r.support)

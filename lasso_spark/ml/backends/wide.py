@@ -56,6 +56,12 @@ def check_request(request: FitRequest) -> None:
             "adaptive=True needs the full Gram (OLS/ridge initial fit): set solverMode='gram' "
             "(feasible up to a few thousand features) or adaptive=False"
         )
+    if request.penalty.structured:
+        raise ParamValidationError(
+            f"{', '.join(request.penalty.structured_names())} need the full Gram (block "
+            "coordinate descent on it): set solverMode='gram' (feasible up to a few thousand "
+            "features) or leave them unset"
+        )
     if not request.split.cross_validated and request.grid.reg_param == 0.0:
         raise ParamValidationError(
             "regParam=0 (least squares) needs the full Gram: set solverMode='gram' or a "
