@@ -81,7 +81,7 @@ _COLUMNS = {
     "stability": ("idx", "regParam", "probabilities"),
 }
 #: columns written since the relaxed lasso (issue 16); models saved before have none of them
-_OPTIONAL = {"data": (), "path": ("relaxGamma",), "cv": ("relaxGamma",)}
+_OPTIONAL_COLUMNS = {"path": ("relaxGamma",), "cv": ("relaxGamma",)}
 
 
 def _parts_of(info: Mapping[str, Any]) -> tuple[str, ...]:
@@ -435,8 +435,9 @@ def _rows(path: str, sub: str, files: Mapping[str, bytes]) -> list[tuple]:
     if not tables:
         return []
     want = _COLUMNS[sub]
-    if tuple(tables[0].column_names) == want + _OPTIONAL[sub]:
-        want = want + _OPTIONAL[sub]
+    extra = _OPTIONAL_COLUMNS.get(sub, ())
+    if extra and tuple(tables[0].column_names) == want + extra:
+        want = want + extra
     for name, t in zip(sorted(files), tables):
         if tuple(t.column_names) != want:
             raise ModelLoadError(path, f"{sub}/{name} has columns {t.column_names}, expected "
