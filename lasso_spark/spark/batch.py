@@ -53,12 +53,14 @@ __all__ = [
     "KIND_NEGATIVE",
     "KIND_SIZE",
     "KIND_RANGE",
+    "KIND_BINARY",
 ]
 
 KIND_NONFINITE = "nonfinite"  # null, NaN or ±inf
 KIND_NEGATIVE = "negative"  # negative weight
 KIND_SIZE = "size"  # vector of the wrong size (or a malformed sparse vector)
 KIND_RANGE = "range"  # fold id null or outside [0, K)
+KIND_BINARY = "binary"  # a finite label other than 0 or 1 (classifiers: BatchLayout.binary_label)
 
 #: Schema of the records a partition emits (Spark DDL).
 OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
@@ -109,7 +111,8 @@ class BatchLayout:
     ``fold_column`` is the user's fold column, or ``None`` when fold ids are hashed from the
     row's values with ``seed`` (they can then never be invalid) or when there are no folds.
     ``chunk_rows`` bounds the rows densified at once, so executor memory is
-    ``O(chunk_rows · p + K · p²)`` whatever the number of rows.
+    ``O(chunk_rows · p + K · p²)`` whatever the number of rows. ``binary_label`` (classifiers)
+    makes a finite label other than 0 or 1 an invalid row of its own kind.
     """
 
     n_features: int
@@ -121,6 +124,7 @@ class BatchLayout:
     fold_column: str | None = None
     chunk_rows: int = 8192
     seed: int = 0
+    binary_label: bool = False
 
     @property
     def n_stats(self) -> int:
@@ -149,6 +153,8 @@ class BatchLayout:
         if self.vector:
             keys.append((self.feature_columns[0], KIND_SIZE))
         keys.append((self.label_column, KIND_NONFINITE))
+        if self.binary_label:
+            keys.append((self.label_column, KIND_BINARY))
         if self.weight_column is not None:
             keys += [(self.weight_column, KIND_NONFINITE), (self.weight_column, KIND_NEGATIVE)]
         if self.fold_column is not None:
@@ -217,6 +223,10 @@ def read_head(
         y = src[:, p]
     bad = ~np.isfinite(y)
     count(layout.label_column, KIND_NONFINITE, bad)
+    if layout.binary_label:
+        not_binary = ~bad & (y != 0.0) & (y != 1.0)
+        count(layout.label_column, KIND_BINARY, not_binary)
+        bad |= not_binary
     w = None
     if layout.weight_pos is not None:
         w = _float_column(batch.column(layout.weight_pos))

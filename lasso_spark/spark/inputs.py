@@ -88,9 +88,11 @@ def resolve_input(
     seed: int,
     handle_invalid: str,
     num_features: int | None,
+    binary_label: bool = False,
 ) -> ResolvedInput:
     """Check every argument against the schema and build the projection (no job runs here,
-    except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`)."""
+    except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`).
+    ``binary_label``: a finite label other than 0 or 1 is an invalid row (classifiers)."""
     if not isinstance(df, DataFrame) and type(df).__name__ != "DataFrame":
         raise TypeError(f"df must be a pyspark DataFrame, got {type(df).__name__}")
     if handle_invalid not in HANDLE_INVALID:
@@ -189,6 +191,7 @@ def resolve_input(
         fold_column=fold_col,
         chunk_rows=chunk_rows,
         seed=int(seed),
+        binary_label=bool(binary_label),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 

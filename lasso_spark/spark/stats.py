@@ -21,19 +21,18 @@ which Spark converts to Arrow about twice as fast as ``p + 1`` separate columns.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
 from lasso_spark.core.stats import SuffStats, merge_all
 from lasso_spark.spark.batch import (
+    KIND_BINARY,
     KIND_NEGATIVE,
     KIND_NONFINITE,
     KIND_RANGE,
@@ -46,6 +45,7 @@ from lasso_spark.spark.batch import (
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.reduce import choose_groups, num_partitions, reduce_partials
+from lasso_spark.spark.reduce import job_label as _job_label
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ def compute_stats(
     job_description: str | None = None,
     num_features: int | None = None,
     reduce_groups: int | None = None,
+    binary_label: bool = False,
 ) -> StatsResult:
     """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
 
@@ -142,6 +143,7 @@ def compute_stats(
         seed=seed,
         handle_invalid=handle_invalid,
         num_features=num_features,
+        binary_label=binary_label,
     )
     layout = resolved.layout
     p = layout.n_features
@@ -264,6 +266,7 @@ def _invalid_message(
         KIND_NEGATIVE: "negative weight",
         KIND_SIZE: f"wrong vector size (expected {layout.n_features}) or malformed vector",
         KIND_RANGE: f"fold id null or outside [0, {layout.num_folds})",
+        KIND_BINARY: "a label other than 0 or 1",
     }
     parts = []
     for (column, kind), c in by_key.items():
@@ -277,36 +280,3 @@ def _invalid_message(
         + "; ".join(parts)
         + f" (of {n_read} rows read; handle_invalid='skip' drops them)"
     )
-
-
-@contextlib.contextmanager
-def _job_label(spark: SparkSession, description: str) -> Iterator[None]:
-    """Label the pass's Spark job for the UI.
-
-    ``SparkSession.addTag`` works under classic Spark and Spark Connect; the human-readable job
-    description needs the SparkContext, so it is set (and restored) only in classic sessions.
-    """
-    tag = f"lasso_spark-stats-{uuid.uuid4().hex[:12]}"
-    tagged = False
-    try:
-        spark.addTag(tag)
-        tagged = True
-    except Exception:  # noqa: BLE001 - labelling must never fail a fit
-        logger.debug("SparkSession.addTag unavailable", exc_info=True)
-    sc = None
-    previous = None
-    if not type(spark).__module__.startswith("pyspark.sql.connect"):
-        try:
-            sc = spark.sparkContext
-            previous = sc.getLocalProperty("spark.job.description")
-            sc.setJobDescription(description)
-        except Exception:  # noqa: BLE001
-            sc = None
-    try:
-        yield
-    finally:
-        if sc is not None:
-            sc.setJobDescription(previous)
-        if tagged:
-            with contextlib.suppress(Exception):
-                spark.removeTag(tag)

@@ -16,13 +16,10 @@ with ``s = Σ w x``; for a feature stored in at most half of the rows ``c² ≤ 
 loses nothing to cancellation. Sparse × dense: ``Σ w x_a d − c_a Σ w d``. All of it is linear
 in the per-partition sums, so partitions are summed and centered on the driver.
 
-Reduction of passes 2 and 3 (:func:`_sum_pass`). A partition's result is a flat float64 vector
-of known length (``F·(q+1)²+…`` or ``T·p+T``). Small results are collected and summed on the
-driver. A result above :data:`TREE_MIN_BYTES` would make the driver's JVM hold one copy per
-partition (the ``OutOfMemoryError`` of a plain ``collect``), so it is cut into slices of
-:data:`SLICE_VALUES` keyed by slice id, shuffled by that id and summed per slice in a second
-``mapInArrow`` (streaming: one accumulator per slice); the driver then receives each slice's
-total once: memory ``O(result)`` whatever the number of partitions.
+Reduction of passes 2 and 3: a partition's result is a flat float64 vector of known length
+(``F·(q+1)²+…`` or ``T·p+T``), summed over partitions by
+:func:`lasso_spark.spark.reduce.sum_vector_pass` (sliced and summed on the executors when it
+is large, so the driver's memory stays ``O(result)`` whatever the number of partitions).
 """
 
 from __future__ import annotations
@@ -38,6 +35,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 
 from lasso_spark.spark.batch import BatchLayout, _current_rss_bytes
+from lasso_spark.spark.reduce import VECTOR_DDL, emit_vector, sum_vector_pass, vector_records
 from lasso_spark.spark.stats import _job_label
 from lasso_spark.wide import kernels
 from lasso_spark.wide.chunks import Chunk, ChunkReader
@@ -47,16 +45,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["PassLog", "DiagResult", "diag_pass", "gram_pass", "kkt_pass"]
 
-OUTPUT_DDL = "kind INT, data BINARY"
-_SCHEMA = pa.schema([("kind", pa.int32()), ("data", pa.binary())])
 _KIND_COUNTS = -1  # counters record
 _KIND_RSS = -2  # peak worker memory record
-#: per-partition results larger than this are summed by a shuffle stage before the collect
-TREE_MIN_BYTES = 16 * 1024 * 1024
-#: float64 values per slice in that stage (8 MB)
-SLICE_VALUES = 1 << 20
-#: upper bound on the reducer tasks of that stage
-MAX_REDUCERS = 64
 
 
 @dataclass
@@ -69,73 +59,11 @@ class PassLog:
     n_models: int = 0
 
 
-def _records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
-    kinds, data = zip(*items) if items else ((), ())
-    return pa.RecordBatch.from_arrays(
-        [pa.array(list(kinds), pa.int32()), pa.array(list(data), pa.binary())], schema=_SCHEMA
-    )
-
-
 def _run(proj: DataFrame, body, description: str) -> list[tuple[int, bytes]]:
-    out = proj.mapInArrow(body, OUTPUT_DDL)
+    out = proj.mapInArrow(body, VECTOR_DDL)
     with _job_label(proj.sparkSession, description):
         rows = out.collect()
     return [(int(r["kind"]), bytes(r["data"])) for r in rows]
-
-
-def _emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
-    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each."""
-    if slice_len <= 0:
-        yield _records([(0, payload.tobytes())])
-        return
-    for k, start in enumerate(range(0, payload.shape[0], slice_len)):
-        yield _records([(k, payload[start : start + slice_len].tobytes())])
-
-
-def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Reducer of :func:`_sum_pass`: the sum of every slice id's vectors in this partition."""
-    acc: dict[int, np.ndarray] = {}
-    for rb in batches:
-        kinds = rb.column(0).to_pylist()
-        data = rb.column(1)
-        for i, k in enumerate(kinds):
-            v = np.frombuffer(data[i].as_py(), dtype=np.float64)
-            if k in acc:
-                acc[k] += v
-            else:
-                acc[k] = v.copy()
-    for k, v in acc.items():
-        yield _records([(k, v.tobytes())])
-
-
-def _sum_pass(proj: DataFrame, body, n_values: int, description: str) -> np.ndarray:
-    """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc)."""
-    if n_values * 8 <= TREE_MIN_BYTES:
-        total = None
-        for _, data in _run(proj, partial(body, slice_len=0), description):
-            v = np.frombuffer(data, dtype=np.float64)
-            total = v.copy() if total is None else total + v
-        if total is None:
-            raise RuntimeError(f"{description}: no partition results")
-        return total
-    n_slices = -(-n_values // SLICE_VALUES)
-    out = (
-        proj.mapInArrow(partial(body, slice_len=SLICE_VALUES), OUTPUT_DDL)
-        .repartition(min(n_slices, MAX_REDUCERS), "kind")
-        .mapInArrow(_sum_slices, OUTPUT_DDL)
-    )
-    total = np.zeros(n_values)
-    seen = np.zeros(n_slices, dtype=bool)
-    with _job_label(proj.sparkSession, description + " (sliced reduction)"):
-        for r in out.collect():
-            k = int(r["kind"])
-            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
-            start = k * SLICE_VALUES
-            total[start : start + v.shape[0]] += v
-            seen[k] = True
-    if not seen.all():
-        raise RuntimeError(f"{description}: {int((~seen).sum())} result slices missing")
-    return total
 
 
 def _fold_count(layout: BatchLayout) -> int:
@@ -201,7 +129,7 @@ def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterat
     items.append((F, nnz.tobytes()))
     items.append((_KIND_COUNTS, reader.counts.tobytes()))
     items.append((_KIND_RSS, np.array([peak], dtype=np.int64).tobytes()))
-    yield _records(items)
+    yield vector_records(items)
 
 
 @dataclass
@@ -284,7 +212,7 @@ def _gram_body(
             C[f][np.ix_(dense_index, dense_index)] += Z.T @ Z
     payload = np.concatenate([C.ravel(), s.ravel(), t.ravel(), W])
     del C
-    yield from _emit(payload, slice_len)
+    yield from emit_vector(payload, slice_len)
 
 
 def gram_pass(
@@ -301,7 +229,7 @@ def gram_pass(
     q = index.shape[0]
     n_values = F * (q + 1) * (q + 1) + F * (q + 1) + F * (int(dense.sum()) + 1) + F
     body = partial(_gram_body, layout=layout, index=index, center=center, dense=dense)
-    total = _sum_pass(proj, body, n_values, description)
+    total = sum_vector_pass(proj, body, n_values, description)
     return finish_gram(total, F, center, dense)
 
 
@@ -352,7 +280,7 @@ def _kkt_body(
         kernels.xt_r(ch.indptr, ch.cols, ch.vals, R, acc)
     payload = np.concatenate([acc.ravel(), S])
     del acc
-    yield from _emit(payload, slice_len)
+    yield from emit_vector(payload, slice_len)
 
 
 def kkt_pass(
@@ -370,7 +298,7 @@ def kkt_pass(
     T = B.shape[1]
     body = partial(_kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
                    model_fold=model_fold)
-    total = _sum_pass(proj, body, p * T + T, description)
+    total = sum_vector_pass(proj, body, p * T + T, description)
     return total[: p * T].reshape(p, T), total[p * T :]
 
 

@@ -122,7 +122,7 @@ def test_wide_mode_refuses_what_needs_the_full_gram(frame):
 def test_sliced_reduction_equals_plain_collect(frame, monkeypatch):
     """Gram and X'r results summed by the slice-keyed shuffle stage (forced here with tiny
     slices) equal the plain collect-and-sum."""
-    import lasso_spark.wide.passes as passes
+    import lasso_spark.spark.reduce as passes  # the sliced reduction of wide mode's passes
     from lasso_spark.wide import wide_enet_path
 
     kw = dict(features_col="features", weight_col="w", num_folds=2, seed=3, num_features=P,
