@@ -95,8 +95,9 @@ def plot_path(
 
 
 def plot_cv(model: LassoModel, ax: Any = None) -> Any:
-    """Mean CV MSE against regParam (log axis) with ±1 standard-error bars for the chosen
-    elasticNetParam; vertical lines at the min and 1se regParams."""
+    """Mean CV MSE (or a logistic model's CV metric) against regParam (log axis) with ±1
+    standard-error bars for the chosen elasticNetParam; vertical lines at the min and 1se
+    regParams."""
     cv = model.cvTable
     if cv is None:
         raise ValueError("this model has no cross-validation results (fit it with LassoCV)")
@@ -106,14 +107,19 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     rows = rows[np.argsort(cv.reg_params[rows])]
     fig, ax = _axes(ax)
     r_min, r_1se = cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se]
+    # a logistic CV table names its metric; a linear one holds MSEs
+    metric = getattr(cv, "metric", None)
+    mean = cv.mean[metric] if metric else cv.mse_mean
+    se = cv.se[metric] if metric else cv.mse_se
+    short, long_name = (metric, metric) if metric else ("MSE", "mean squared error")
     if cv.validation:  # one validation split: no standard error, no 1se
-        ax.plot(cv.reg_params[rows], cv.mse_mean[rows], "o-", ms=3, color="tab:red",
-                label="validation MSE")
+        ax.plot(cv.reg_params[rows], mean[rows], "o-", ms=3, color="tab:red",
+                label=f"validation {short}")
         title = f"validation set (elasticNetParam = {enp:g})"
     else:
-        ax.errorbar(cv.reg_params[rows], cv.mse_mean[rows], yerr=cv.mse_se[rows], fmt="o",
+        ax.errorbar(cv.reg_params[rows], mean[rows], yerr=se[rows], fmt="o",
                     ms=3, color="tab:red", ecolor="0.6", elinewidth=0.8, capsize=2,
-                    label="mean CV MSE ± 1 s.e.")
+                    label=f"mean CV {short} ± 1 s.e.")
         title = (f"{cv.n_folds}-fold cross-validation (elasticNetParam = {enp:g}, "
                  f"rule: {cv.selection_rule})")
     ax.set_xscale("log")
@@ -121,7 +127,7 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     if not cv.validation:
         ax.axvline(r_1se, color="tab:blue", ls=":", lw=1.2, label=f"1se: {r_1se:.4g}")
     ax.set_xlabel("regParam (log scale)")
-    ax.set_ylabel("mean squared error")
+    ax.set_ylabel(long_name)
     ax.set_title(title)
     ax.legend(fontsize="small", loc="best")
     return fig

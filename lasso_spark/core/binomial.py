@@ -66,8 +66,9 @@ CURVATURE_FLOOR = 1e-9
 #: held-out probabilities are clipped to ``[CV_PROB_MIN, 1 − CV_PROB_MIN]`` for the CV deviance,
 #: as ``cv.glmnet`` does, so that one confident mistake cannot dominate a fold
 CV_PROB_MIN = 1e-5
-#: half-width of the ``η`` range of the AUC histograms; beyond it scores fall in the end bins
-AUC_ETA_RANGE = 16.0
+#: half-width of the AUC histograms' ``η`` range in standard deviations of the point's scores
+#: (``PassRequest.auc_spread``); beyond it scores fall in the end bins
+AUC_RANGE_SDS = 8.0
 #: per-point scalar slots of a pass result
 _SCALARS = ("dev", "g0", "wsum", "heldout_dev", "heldout_wsum", "heldout_miss")
 
@@ -114,7 +115,8 @@ class PassRequest:
     ``hessian_stride``-th row, ``hessian_full`` (``None``: none) which get them over every
     row; ``num_folds`` ``K`` of the data's fold ids (0: none);
     ``threshold_margin`` the decision threshold on ``η`` (``logit(threshold)``);
-    ``auc_bins`` the histogram bins per class (0: no histograms).
+    ``auc_bins`` the histogram bins per class (0: no histograms), centered on ``intercept``
+    with ``auc_spread`` ``(T,)`` (the standard deviation of each point's scores; default 2).
     """
 
     center: np.ndarray
@@ -128,6 +130,7 @@ class PassRequest:
     num_folds: int = 0
     threshold_margin: float = 0.0
     auc_bins: int = 0
+    auc_spread: np.ndarray | None = None
 
     @property
     def n_points(self) -> int:
@@ -167,7 +170,8 @@ class PassLayout:
     per fold ``[n, Σw, Σw²]``; per point the scalars ``dev, g0, wsum, A, heldout_dev,
     heldout_wsum, heldout_miss``; per point ``g`` (p); per Hessian point ``W_s, S0, s1 (p),
     S2 (p·p)``; per point, when ``auc_bins = B > 0``, the class-0 and class-1 histograms of
-    ``B + 2`` bins each (the end bins catch ``|η| > AUC_ETA_RANGE``)."""
+    ``B + 2`` bins each over ``center ± AUC_RANGE_SDS · spread`` (the end bins catch the
+    scores beyond)."""
 
     n_points: int
     n_features: int
@@ -251,10 +255,13 @@ class PassResult:
         )
 
 
-def bin_index(eta: np.ndarray, bins: int) -> np.ndarray:
-    """Histogram bin of each score: 0 below ``−AUC_ETA_RANGE``, ``bins + 1`` above it."""
-    width = 2.0 * AUC_ETA_RANGE / bins
-    idx = np.floor((eta + AUC_ETA_RANGE) / width)
+def bin_index(eta: np.ndarray, bins: int, center: np.ndarray | float = 0.0,
+              spread: np.ndarray | float = 2.0) -> np.ndarray:
+    """Histogram bin of each score (columns of ``eta`` may have their own ``center`` and
+    ``spread``): ``bins`` equal bins over ``center ± AUC_RANGE_SDS · spread``, 0 below,
+    ``bins + 1`` above."""
+    half = AUC_RANGE_SDS * np.maximum(spread, 1e-12)
+    idx = np.floor((eta - (center - half)) * (bins / (2.0 * half)))
     return (np.clip(idx, -1, bins) + 1).astype(np.int64)
 
 
@@ -342,7 +349,8 @@ def _accumulate_block(
         out[sc + 5 * T + held] += w @ wrong
         if lay.hist_size:
             nb = lay.auc_bins + 2
-            idx = bin_index(eta[:, held], lay.auc_bins)
+            spread = 2.0 if req.auc_spread is None else req.auc_spread[held]
+            idx = bin_index(eta[:, held], lay.auc_bins, req.intercept[held], spread)
             cls = (y > 0.5).astype(np.int64)
             for j, t in enumerate(held):
                 key = cls * nb + idx[:, j]

@@ -89,7 +89,9 @@ __all__ = [
     "binomial_duality_gap",
     "logistic_path",
     "mllib_sample_std",
+    "reg_param_max",
     "trainings_from_arrays",
+    "warm_grid",
 ]
 
 #: glmnet's path end: minimum number of path points, maximum deviance ratio, minimum gain
@@ -105,6 +107,11 @@ SUB_TOL_FRACTION = 1e-4
 RIDGE_DAMPING = 1e-10
 #: glmnet's floor on elasticNetParam when computing regParam_max of a (near-)ridge path
 MIN_L1_FOR_GRID = 1e-3
+#: a warm path to one regParam: points per decade, at most this many points
+WARM_PER_DECADE = 10
+WARM_MAX_POINTS = 60
+#: the warm path to regParam = 0 stops at this fraction of regParam_max before the last step
+WARM_ZERO_RATIO = 1e-4
 
 
 # ================================================================================ training data
@@ -320,7 +327,7 @@ class _Space:
             hist = None
             if self.auc_bins > 0:  # one constant score: all the weight in one bin
                 hist = np.zeros((2, self.auc_bins + 2))
-                j = int(bin_index(np.array([self.b_null]), self.auc_bins)[0])
+                j = int(bin_index(np.array([self.b_null]), self.auc_bins, self.b_null)[0])
                 hist[0, j], hist[1, j] = h.weight_sum * (1.0 - yh), h.weight_sum * yh
             held = (dev, h.weight_sum, miss, hist)
         g0 = 0.0 if self.fit_intercept else 0.5 - self.ybar
@@ -673,6 +680,36 @@ class _Track:
         return False
 
 
+def reg_param_max(
+    training: BinomialTraining, l1_ratio: float = 1.0, *, standardize: bool = True,
+    fit_intercept: bool = True,
+) -> float:
+    """Smallest regParam at which the model of ``training`` has every coefficient 0 (with
+    ``l1_ratio`` floored at 1e-3, glmnet's convention for near-ridge paths)."""
+    st = training.stats
+    center = st.mean_x + st.mean_x_lo
+    scale = np.where(st.std_x > 0.0, st.std_x, 1.0)
+    return _Space(training, center, scale, standardize, fit_intercept).lambda_max(l1_ratio)
+
+
+def warm_grid(lam_max: float, lam: float) -> np.ndarray:
+    """A decreasing warm-start grid from ``lam_max`` to ``lam`` (inclusive, exactly),
+    ``WARM_PER_DECADE`` points per decade, at most ``WARM_MAX_POINTS``; ``[lam]`` when
+    ``lam ≥ lam_max``. For ``lam = 0`` the grid goes down to ``WARM_ZERO_RATIO · lam_max``
+    first."""
+    lam = float(lam)
+    if not (np.isfinite(lam_max) and lam_max > lam):
+        return np.array([lam])
+    low = lam if lam > 0.0 else lam_max * WARM_ZERO_RATIO
+    n = int(min(WARM_MAX_POINTS,
+                max(2, math.ceil(math.log10(lam_max / low) * WARM_PER_DECADE) + 1)))
+    grid = np.geomspace(lam_max, low, n)
+    if lam > 0.0:
+        grid[-1] = lam
+        return grid
+    return np.append(grid, 0.0)
+
+
 def _grid(
     full: _Space, trainings: Sequence[BinomialTraining], reg_params: Sequence[float] | None,
     n_reg_params: int, ratio: float | None, l1_ratio: float,
@@ -731,6 +768,7 @@ def logistic_path(
     auc_bins: int = 0,
     early_stop: bool | None = None,
     hessian_rows: int = 25_000,
+    warm_only: Sequence[bool] | None = None,
 ) -> LogisticFit:
     """Logistic elastic-net paths of every model in ``trainings`` (``[0]`` the model of all rows,
     the others CV models holding out their ``fold``), one data pass per outer iteration.
@@ -740,8 +778,9 @@ def logistic_path(
     and population std). Grid: ``reg_params`` (solved to the end), else ``n_reg_params``
     values from the full model's ``λ_max`` down to ``λ_max · ratio`` (glmnet's default ratio;
     the path may end early, see the module docstring; ``early_stop`` overrides). ``tol``:
-    duality gap ≤ ``tol · H(ȳ)`` (module docstring); ``path_tol`` the tolerance of every
-    regParam but the last (a warm path to one value). ``max_iter``: outer iterations per
+    duality gap ≤ ``tol · H(ȳ)`` (module docstring); ``path_tol`` the tolerance of the
+    regParams marked ``warm_only`` (only warm starts for the others; default: all but the
+    last when ``path_tol`` is given). ``max_iter``: outer iterations per
     regParam. ``in_flight``: regParams per model advanced in the same pass. ``threshold``:
     probability above which the prediction is 1 (held-out misclassification). ``auc_bins``:
     histogram bins for the held-out AUC (0: none).
@@ -776,8 +815,14 @@ def logistic_path(
                     max(1, int(full.n_rows) // max(int(hessian_rows), 1)))
     tracks = []
     for i, sp in enumerate(spaces):
-        rel = np.full(grid.shape[0], float(tol if path_tol is None else path_tol))
-        rel[-1] = tol
+        rel = np.full(grid.shape[0], float(tol))
+        if path_tol is not None:
+            loose = np.arange(grid.shape[0]) < grid.shape[0] - 1
+            if warm_only is not None:
+                loose = np.asarray(warm_only, dtype=bool)
+                if loose.shape != grid.shape:
+                    raise ValueError(f"warm_only has {loose.size} flags for {grid.size} values")
+            rel[loose] = float(path_tol)
         tols = np.where(grid > 0.0, rel * sp.f_null, rel)
         sp.threshold_margin, sp.auc_bins = margin, int(auc_bins)
         tracks.append(_Track(sp, grid, tols, _track_options(opts, i)))
@@ -807,6 +852,8 @@ def _run(
     points_log: list[int] = []
     hess_log: list[int] = []
     p = center.shape[0]
+    st = tracks[0].space.training.stats
+    cov_z = st.cxx / (st.weight_sum * np.outer(scale, scale))  # covariance of z on all rows
     for t in tracks:
         t.fill()
     while True:
@@ -832,9 +879,12 @@ def _run(
             if i not in seen:
                 seen.add(i)
                 full[j] = opts.hessian_stride > 1
+        spread = None
+        if opts.auc_bins:  # histogram range: each point's score spread on the full data
+            spread = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", coef, cov_z, coef), 0.0))
         req = PassRequest(center, scale, fold, b, coef, hessian, opts.hessian_stride,
                           full if full.any() else None, num_folds, opts.threshold_margin,
-                          opts.auc_bins)
+                          opts.auc_bins, spread)
         res = evaluate(req)
         n_pass += 1
         points_log.append(T)

@@ -95,6 +95,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "HANDLE_INVALID_OPTIONS",
+    "InputColsParams",
     "SELECTION_RULES",
     "SOLVER_MODES",
     "ParamValidationError",
@@ -219,11 +220,46 @@ def _parallelism(value: Any) -> str | int:
 
 
 # ------------------------------------------------------------------------------------ mixins
+class InputColsParams(HasFeaturesCol, HasInputCols, HasLabelCol, HasWeightCol):
+    """The input columns of every estimator (a vector ``featuresCol`` or numeric ``inputCols``,
+    ``labelCol``, ``weightCol``) and the rules between them."""
+
+    def _usesInputCols(self) -> bool:
+        """True when features come from ``inputCols``, False for the vector ``featuresCol``.
+
+        Raises ParamValidationError if both are set explicitly.
+        """
+        has_input = self.isSet(self.inputCols)
+        if has_input and self.isSet(self.featuresCol):
+            raise ParamValidationError(
+                "set exactly one of featuresCol (a vector column) and inputCols (numeric "
+                f"columns); got featuresCol={self.getFeaturesCol()!r} and "
+                f"inputCols={self.getInputCols()!r}"
+            )
+        if has_input:
+            cols = self.getInputCols()
+            if not cols:
+                raise ParamValidationError("inputCols must not be empty")
+            dupes = sorted({c for c in cols if cols.count(c) > 1})
+            if dupes:
+                raise ParamValidationError(f"inputCols has duplicate columns: {dupes}")
+        return has_input
+
+    def _validateParams(self) -> None:
+        """Check the rules that involve several params; single values are checked on set."""
+        uses_input = self._usesInputCols()
+        label = self.getLabelCol()
+        feature_cols = self.getInputCols() if uses_input else [self.getFeaturesCol()]
+        if label in feature_cols:
+            raise ParamValidationError(f"labelCol {label!r} is also a feature column")
+        if self.isDefined(self.weightCol) and self.getWeightCol():
+            weight = self.getWeightCol()
+            if weight == label or weight in feature_cols:
+                raise ParamValidationError(f"weightCol {weight!r} is also the label or a feature")
+
+
 class _LassoSharedParams(
-    HasFeaturesCol,
-    HasInputCols,
-    HasLabelCol,
-    HasWeightCol,
+    InputColsParams,
     HasPredictionCol,
     HasStandardization,
     HasFitIntercept,
@@ -303,40 +339,6 @@ class _LassoSharedParams(
 
     def getAdaptiveGamma(self) -> float:
         return float(self.getOrDefault(self.adaptiveGamma))
-
-    # ---------------------------------------------------------------- cross-param rules
-    def _usesInputCols(self) -> bool:
-        """True when features come from ``inputCols``, False for the vector ``featuresCol``.
-
-        Raises ParamValidationError if both are set explicitly.
-        """
-        has_input = self.isSet(self.inputCols)
-        if has_input and self.isSet(self.featuresCol):
-            raise ParamValidationError(
-                "set exactly one of featuresCol (a vector column) and inputCols (numeric "
-                f"columns); got featuresCol={self.getFeaturesCol()!r} and "
-                f"inputCols={self.getInputCols()!r}"
-            )
-        if has_input:
-            cols = self.getInputCols()
-            if not cols:
-                raise ParamValidationError("inputCols must not be empty")
-            dupes = sorted({c for c in cols if cols.count(c) > 1})
-            if dupes:
-                raise ParamValidationError(f"inputCols has duplicate columns: {dupes}")
-        return has_input
-
-    def _validateParams(self) -> None:
-        """Check the rules that involve several params; single values are checked on set."""
-        uses_input = self._usesInputCols()
-        label = self.getLabelCol()
-        feature_cols = self.getInputCols() if uses_input else [self.getFeaturesCol()]
-        if label in feature_cols:
-            raise ParamValidationError(f"labelCol {label!r} is also a feature column")
-        if self.isDefined(self.weightCol) and self.getWeightCol():
-            weight = self.getWeightCol()
-            if weight == label or weight in feature_cols:
-                raise ParamValidationError(f"weightCol {weight!r} is also the label or a feature")
 
 
 class _LassoParams(_LassoSharedParams, HasRegParam, HasElasticNetParam):
@@ -532,3 +534,11 @@ class _LassoCVParams(_LassoParams, HasSeed):
             if valid in used:
                 raise ParamValidationError(f"validationCol {valid!r} is also the label, weight "
                                            "or a feature column")
+
+
+# public forms of the converters, for the params declared in other modules (the logistic
+# estimators) until every parameter has one declaration here
+float_in = _float_in
+int_at_least = _int_at_least
+choice = _choice
+float_list = _float_list

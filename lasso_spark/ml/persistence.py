@@ -94,6 +94,12 @@ class LassoModelWriter(MLWriter):
                 "summary": m.summary.asDict() if m.hasSummary else None,
             }
         }
+        self.save_metadata(path, extra)
+        logger.info("saved LassoModel %s (%d features) to %s", m.uid, p, path)
+
+    def save_metadata(self, path: str, extra: dict[str, Any]) -> None:
+        """The ``metadata/`` JSON line (written last: the model is complete once it exists)."""
+        m = self.instance
         metadata_path = os.path.join(path, "metadata")
         if self.shouldOverwrite and _is_remote():
             metadata_json = DefaultParamsWriter._get_metadata_to_save(
@@ -103,7 +109,6 @@ class LassoModelWriter(MLWriter):
                 .coalesce(1).write.mode("overwrite").text(metadata_path)
         else:
             DefaultParamsWriter.saveMetadata(m, path, self.sparkSession, extraMetadata=extra)
-        logger.info("saved LassoModel %s (%d features) to %s", m.uid, p, path)
 
 
 class LassoModelReader(MLReader["LassoModel"]):

@@ -1,0 +1,350 @@
+"""``LogisticLassoModel``: a fitted binomial elastic-net model, its path and its CV table.
+
+``transform`` adds MLlib ``LogisticRegressionModel``'s three columns as Spark SQL expressions (no
+Python UDF): ``rawPrediction`` = dense vector ``[−m, m]`` with the margin ``m = b0 + xᵀβ``,
+``probability`` = ``[1 − p, p]`` with ``p = 1 / (1 + e^−m)``, ``prediction`` = 1.0 when
+``p > threshold`` else 0.0 — so ``BinaryClassificationEvaluator`` and
+``MulticlassClassificationEvaluator`` work on it. Setting a column name to ``""`` skips that
+column (as in MLlib). A null input gives null outputs.
+
+Persistence: metadata JSON (pyspark.ml's format plus a ``lassoSpark`` block) and Parquet data,
+written by the same writer machinery as ``LassoModel`` (:mod:`lasso_spark.ml.persistence`);
+loading runs no stored code.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.ml import Model
+from pyspark.ml.linalg import DenseVector
+from pyspark.ml.util import DefaultParamsReader, MLReadable, MLReader, MLWritable
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lasso_spark.ml.logistic_params import LogisticSharedParams
+from lasso_spark.ml.logistic_tables import LogisticCVTable, LogisticPathTable
+from lasso_spark.ml.params import ParamValidationError
+from lasso_spark.ml.persistence import LassoModelWriter
+from lasso_spark.ml.predict import prediction_expr_columns, prediction_expr_vector
+from lasso_spark.ml.tables import LassoSummary
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LogisticLassoModel"]
+
+FORMAT_VERSION = 1
+_DATA_SCHEMA = (
+    "featureNames ARRAY<STRING>, coefficients ARRAY<DOUBLE>, intercept DOUBLE, "
+    "featureStd ARRAY<DOUBLE>"
+)
+
+
+class LogisticLassoModel(Model, LogisticSharedParams, MLReadable["LogisticLassoModel"],
+                         MLWritable):
+    """A fitted logistic elastic-net model (see the module docstring)."""
+
+    def __init__(
+        self,
+        coefficients: Sequence[float] | np.ndarray | None = None,
+        intercept: float = 0.0,
+        *,
+        featureNames: Sequence[str] | None = None,
+        regParam: float = 0.0,
+        elasticNetParam: float = 1.0,
+        path: LogisticPathTable | None = None,
+        cv: LogisticCVTable | None = None,
+        summary: LassoSummary | None = None,
+        featureStd: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        coef = np.asarray([] if coefficients is None else coefficients, dtype=np.float64)
+        if coef.ndim != 1:
+            raise ValueError(f"coefficients must be 1-d, got shape {coef.shape}")
+        p = coef.shape[0]
+        names = [f"x{j}" for j in range(p)] if featureNames is None else list(featureNames)
+        if len(names) != p or len(set(names)) != p:
+            raise ValueError(f"need {p} unique featureNames, got {len(names)}")
+        if path is not None and path.n_features != p:
+            raise ValueError(f"path has {path.n_features} features, coefficients {p}")
+        self._coef = coef
+        self._intercept = float(intercept)
+        self._feature_names = names
+        self._reg_param = float(regParam)
+        self._elastic_net_param = float(elasticNetParam)
+        self._path = path
+        self._cv = cv
+        self._summary = summary
+        self._feature_std = None if featureStd is None else np.asarray(featureStd, dtype=float)
+
+    @classmethod
+    def fromPath(cls, path: LogisticPathTable, index: int, *, featureNames: Sequence[str],
+                 cv: LogisticCVTable | None = None, summary: LassoSummary | None = None,
+                 featureStd: Sequence[float] | np.ndarray | None = None) -> LogisticLassoModel:
+        """The model at row ``index`` of ``path``."""
+        if not 0 <= index < path.n_rows:
+            raise IndexError(f"path row {index} outside 0..{path.n_rows - 1}")
+        return cls(path.coef[index].copy(), float(path.intercepts[index]),
+                   featureNames=featureNames, regParam=float(path.reg_params[index]),
+                   elasticNetParam=path.elastic_net_param, path=path, cv=cv, summary=summary,
+                   featureStd=featureStd)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def coefficients(self) -> DenseVector:
+        """Coefficients on the original feature scale (like MLlib's)."""
+        return DenseVector(self._coef.copy())
+
+    @property
+    def intercept(self) -> float:
+        return self._intercept
+
+    @property
+    def numClasses(self) -> int:
+        return 2
+
+    @property
+    def regParam(self) -> float:  # type: ignore[override]
+        return self._reg_param
+
+    @property
+    def elasticNetParam(self) -> float:  # type: ignore[override]
+        return self._elastic_net_param
+
+    def getRegParam(self) -> float:
+        return self._reg_param
+
+    def getElasticNetParam(self) -> float:
+        return self._elastic_net_param
+
+    @property
+    def featureNames(self) -> list[str]:
+        return list(self._feature_names)
+
+    @property
+    def numFeatures(self) -> int:
+        return int(self._coef.shape[0])
+
+    @property
+    def featureStd(self) -> np.ndarray | None:
+        """The scale of each feature in the penalty: MLlib's weighted sample standard deviation
+        of the training rows (1 with ``standardization = false``; 0 for constant features)."""
+        return None if self._feature_std is None else self._feature_std.copy()
+
+    @property
+    def numNonzeros(self) -> int:
+        return int(np.count_nonzero(self._coef))
+
+    @property
+    def pathTable(self) -> LogisticPathTable | None:
+        return self._path
+
+    @property
+    def cvTable(self) -> LogisticCVTable | None:
+        return self._cv
+
+    @property
+    def path(self) -> pd.DataFrame | None:
+        """One row per regParam; coefficient columns ``coef:<feature>``."""
+        return None if self._path is None else self._path.to_pandas(self._feature_names)
+
+    @property
+    def cvResults(self) -> pd.DataFrame | None:
+        """regParam, nonzeros and per CV metric its mean, standard error and fold values."""
+        return None if self._cv is None else self._cv.to_pandas()
+
+    @property
+    def hasSummary(self) -> bool:
+        return self._summary is not None
+
+    @property
+    def summary(self) -> LassoSummary:
+        if self._summary is None:
+            raise RuntimeError("no summary available for this LogisticLassoModel")
+        return self._summary
+
+    def _path_rows(self, elasticNetParam: float | None = None) -> np.ndarray:
+        """Rows of the path in increasing regParam (what the path plot draws)."""
+        if self._path is None:
+            raise ValueError("this model has no path")
+        return np.argsort(self._path.reg_params, kind="stable")
+
+    # ------------------------------------------------------------------ setters
+    def setFeaturesCol(self, value: str) -> LogisticLassoModel:
+        return self._set(featuresCol=value)
+
+    def setInputCols(self, value: list[str]) -> LogisticLassoModel:
+        return self._set(inputCols=value)
+
+    def setPredictionCol(self, value: str) -> LogisticLassoModel:
+        return self._set(predictionCol=value)
+
+    def setProbabilityCol(self, value: str) -> LogisticLassoModel:
+        return self._set(probabilityCol=value)
+
+    def setRawPredictionCol(self, value: str) -> LogisticLassoModel:
+        return self._set(rawPredictionCol=value)
+
+    def setThreshold(self, value: float) -> LogisticLassoModel:
+        return self._set(threshold=value)
+
+    # ------------------------------------------------------------------ scoring
+    def marginExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
+        """The margin ``b0 + xᵀβ`` (log-odds of label 1) as a Spark Column expression."""
+        if self._usesInputCols():
+            cols = self.getInputCols()
+            if len(cols) != self.numFeatures:
+                raise ParamValidationError(
+                    f"inputCols has {len(cols)} columns; the model has {self.numFeatures} features")
+            if dataset is not None:
+                missing = [c for c in cols if c not in dataset.columns]
+                if missing:
+                    raise ValueError(f"{len(missing)} input column(s) missing from the "
+                                     f"DataFrame: {missing[:10]}")
+            return prediction_expr_columns(cols, self._coef, self._intercept)
+        col = self.getFeaturesCol()
+        if dataset is not None and col not in dataset.columns:
+            raise ValueError(f"featuresCol {col!r} is not a column of the DataFrame")
+        return prediction_expr_vector(col, self._coef, self._intercept)
+
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        from pyspark.ml.functions import array_to_vector
+
+        margin = "__lasso_spark_margin"
+        while margin in dataset.columns:
+            margin += "_"
+        out = dataset.withColumn(margin, self.marginExpr(dataset))
+        m = F.col(margin)
+        prob1 = F.lit(1.0) / (F.lit(1.0) + F.exp(-m))
+        if self.getRawPredictionCol():
+            out = out.withColumn(self.getRawPredictionCol(), F.when(
+                m.isNotNull(), array_to_vector(F.array(-m, m))))
+        if self.getProbabilityCol():
+            out = out.withColumn(self.getProbabilityCol(), F.when(
+                m.isNotNull(), array_to_vector(F.array(F.lit(1.0) - prob1, prob1))))
+        if self.getPredictionCol():
+            out = out.withColumn(self.getPredictionCol(), F.when(
+                m.isNotNull(), F.when(prob1 > F.lit(self.getThreshold()), 1.0).otherwise(0.0)))
+        return out.drop(margin)
+
+    def predictRaw(self, features: Sequence[float] | np.ndarray) -> DenseVector:
+        m = self._margin(features)
+        return DenseVector([-m, m])
+
+    def predictProbability(self, features: Sequence[float] | np.ndarray) -> DenseVector:
+        p = 1.0 / (1.0 + math.exp(-self._margin(features)))
+        return DenseVector([1.0 - p, p])
+
+    def predict(self, features: Sequence[float] | np.ndarray) -> float:
+        """Predicted label (0.0 or 1.0) for one feature vector, like MLlib's ``predict``."""
+        return 1.0 if self.predictProbability(features)[1] > self.getThreshold() else 0.0
+
+    def _margin(self, features: Sequence[float] | np.ndarray) -> float:
+        x = np.asarray(features, dtype=np.float64)
+        if x.shape != (self.numFeatures,):
+            raise ValueError(f"expected {self.numFeatures} features, got shape {x.shape}")
+        return float(self._intercept + x @ self._coef)
+
+    # ------------------------------------------------------------------ plots
+    def plotPath(self, ax: Any = None, maxLabels: int = 10) -> Any:
+        """Coefficients against log regParam; matplotlib Figure."""
+        from lasso_spark.plotting import plot_path
+
+        return plot_path(self, ax=ax, max_labels=maxLabels)
+
+    def plotCV(self, ax: Any = None) -> Any:
+        """Mean CV metric with standard-error bars, min and 1se marked; matplotlib Figure."""
+        from lasso_spark.plotting import plot_cv
+
+        return plot_cv(self, ax=ax)
+
+    def __repr__(self) -> str:
+        lines = [f"LogisticLassoModel(uid={self.uid})",
+                 f"  regParam: {self._reg_param:.6g}, elasticNetParam: "
+                 f"{self._elastic_net_param:.6g}",
+                 f"  non-zeros: {self.numNonzeros} / {self.numFeatures}, intercept: "
+                 f"{self._intercept:.6g}"]
+        if self._cv is not None:
+            i, name = self._cv.index_chosen, self._cv.metric
+            lines.append(f"  CV {name} ({self._cv.selection_rule}): {self._cv.mean[name][i]:.6g}"
+                         f" ± {self._cv.se[name][i]:.3g}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ persistence
+    def write(self):  # noqa: ANN201
+        return LogisticLassoModelWriter(self)
+
+    @classmethod
+    def read(cls):  # noqa: ANN206
+        return LogisticLassoModelReader(cls)
+
+
+class LogisticLassoModelWriter(LassoModelWriter):
+    """Writes a :class:`LogisticLassoModel`: ``data/``, ``path/``, ``cv/`` Parquet, then
+    ``metadata/`` (so an incomplete directory refuses to load)."""
+
+    def saveImpl(self, path: str) -> None:
+        m = self.instance
+        std = m.featureStd
+        self._write([(m.featureNames, m._coef.tolist(), m.intercept,
+                      None if std is None else std.tolist())], _DATA_SCHEMA,
+                    os.path.join(path, "data"))
+        self._write([] if m.pathTable is None else m.pathTable.to_rows(),
+                    LogisticPathTable.ROW_SCHEMA, os.path.join(path, "path"))
+        self._write([] if m.cvTable is None else m.cvTable.to_rows(),
+                    LogisticCVTable.ROW_SCHEMA, os.path.join(path, "cv"))
+        extra = {"lassoSpark": {
+            "formatVersion": FORMAT_VERSION, "model": "logistic", "numFeatures": m.numFeatures,
+            "regParam": m.regParam, "elasticNetParam": m.elasticNetParam,
+            "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
+            "cv": None if m.cvTable is None else m.cvTable.meta(),
+            "summary": m.summary.asDict() if m.hasSummary else None,
+        }}
+        self.save_metadata(path, extra)
+
+
+class LogisticLassoModelReader(MLReader["LogisticLassoModel"]):
+    """Reads what :class:`LogisticLassoModelWriter` wrote; runs no stored code."""
+
+    def __init__(self, cls: type) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def load(self, path: str) -> LogisticLassoModel:
+        spark = self.sparkSession
+        metadata = DefaultParamsReader.loadMetadata(path, spark)
+        info = metadata.get("lassoSpark") or {}
+        if info.get("model") != "logistic":
+            raise ValueError(f"{path} holds a {metadata.get('class')}, not a LogisticLassoModel")
+        if int(info["formatVersion"]) > FORMAT_VERSION:
+            raise ValueError(f"{path} was saved in format {info['formatVersion']}; this "
+                             f"lasso_spark reads up to {FORMAT_VERSION}")
+        p = int(info["numFeatures"])
+        rows = spark.read.parquet(os.path.join(path, "data")).collect()
+        if len(rows) != 1:
+            raise ValueError(f"{path}/data has {len(rows)} rows, expected 1")
+        row = rows[0]
+        table = None
+        if info["hasPath"]:
+            prow = [tuple(r) for r in spark.read.parquet(os.path.join(path, "path")).collect()]
+            table = LogisticPathTable.from_rows(prow, p, float(info["elasticNetParam"]))
+        cv = None
+        if info["hasCV"]:
+            crow = [tuple(r) for r in spark.read.parquet(os.path.join(path, "cv")).collect()]
+            cv = LogisticCVTable.from_rows(crow, info["cv"])
+        summary = None if info.get("summary") is None else LassoSummary.fromDict(info["summary"])
+        model = self.cls(
+            np.asarray(row["coefficients"], dtype=np.float64), float(row["intercept"]),
+            featureNames=list(row["featureNames"]), regParam=float(info["regParam"]),
+            elasticNetParam=float(info["elasticNetParam"]), path=table, cv=cv, summary=summary,
+            featureStd=None if row["featureStd"] is None else list(row["featureStd"]),
+        )
+        model._resetUid(metadata["uid"])
+        DefaultParamsReader.getAndSetParams(model, metadata)
+        return model
