@@ -137,13 +137,19 @@ _CV_ONLY = (
 )
 
 
+#: keys of the linear kinds that the logistic estimators do not have, and the reverse
+_LINEAR_ONLY = ("penaltyFactors", "adaptive", "adaptiveGamma", "solverMode", "elasticNetParams",
+                "parallelism")
+_LOGISTIC_ONLY = ("threshold", "cvMetric", "regParamsInFlight")
+
+
 class ModelConfig(_Section):
     """``[model]``: estimator kind and its parameters, with pyspark.ml / MLlib names.
 
     A key left out takes the estimator's own default.
     """
 
-    kind: Literal["lasso", "lasso_cv"]
+    kind: Literal["lasso", "lasso_cv", "logistic_lasso", "logistic_lasso_cv"]
     regParam: NonNegFloat | None = None
     elasticNetParam: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     standardization: bool | None = None
@@ -168,21 +174,37 @@ class ModelConfig(_Section):
     seed: int | None = None
     selectionRule: Literal["min", "1se"] | None = None
     parallelism: PositiveInt | None = None
+    # logistic kinds only (LogisticLasso / LogisticLassoCV)
+    #: probability of label 1 above which the prediction is 1
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    #: logistic_lasso_cv: "deviance" | "auc" | "misclassification" (glmnet's type.measure)
+    cvMetric: Literal["deviance", "auc", "misclassification"] | None = None
+    regParamsInFlight: PositiveInt | None = None
 
     @model_validator(mode="after")
     def _kind_params(self) -> ModelConfig:
-        if self.kind == "lasso":
+        logistic = self.kind.startswith("logistic")
+        wrong = [k for k in (_LINEAR_ONLY if logistic else _LOGISTIC_ONLY)
+                 if getattr(self, k) is not None]
+        if wrong:
+            raise ValueError(
+                f'{", ".join("model." + k for k in wrong)} not valid with kind = "{self.kind}"'
+            )
+        if self.kind == "logistic_lasso" and self.cvMetric is not None:
+            raise ValueError('model.cvMetric only valid with kind = "logistic_lasso_cv"')
+        if self.kind in ("lasso", "logistic_lasso"):
             given = [k for k in _CV_ONLY if getattr(self, k) is not None]
             if given:
                 raise ValueError(
-                    f'{", ".join("model." + k for k in given)} only valid with kind = "lasso_cv"'
+                    f'{", ".join("model." + k for k in given)} only valid with kind = '
+                    f'"{self.kind}_cv"'
                 )
             if self.regParam is None:
-                raise ValueError('model.regParam is required with kind = "lasso"')
+                raise ValueError(f'model.regParam is required with kind = "{self.kind}"')
         else:
             if self.regParam is not None:
                 raise ValueError(
-                    'model.regParam is chosen by cross-validation with kind = "lasso_cv"; '
+                    f'model.regParam is chosen by cross-validation with kind = "{self.kind}"; '
                     "give a grid with model.regParams or model.numRegParams instead"
                 )
             if self.regParams is not None and (
@@ -200,7 +222,8 @@ class ModelConfig(_Section):
         return self
 
     def estimator_params(self) -> dict[str, Any]:
-        """Keyword arguments for ``Lasso`` / ``LassoCV``: every key that was set, MLlib names."""
+        """Keyword arguments for the estimator of ``kind`` (``Lasso``, ``LassoCV``,
+        ``LogisticLasso``, ``LogisticLassoCV``): every key that was set, MLlib names."""
         return self.model_dump(exclude_none=True, exclude={"kind"})
 
 

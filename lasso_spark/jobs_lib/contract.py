@@ -10,8 +10,11 @@ The jobs are written against this contract::
     model.summary.asDict(), model.plotPath() / model.plotCV() (matplotlib Figures),
     model.save(path), LassoModel.load(path), model.transform(df)
 
-and invalid data raising ``lasso_spark.spark.InvalidInputError`` (a ValueError). If the estimator
-API changes, this module is the one to adapt.
+and invalid data raising ``lasso_spark.spark.InvalidInputError`` (a ValueError). The logistic
+kinds (``LogisticLasso``, ``LogisticLassoCV``, ``LogisticLassoModel``) follow the same contract;
+their CV table has ``<metric>Mean`` / ``<metric>StdErr`` columns instead of the MSE's and their
+``transform`` adds ``probability`` (a vector) next to ``prediction``. If the estimator API
+changes, this module is the one to adapt.
 """
 
 from __future__ import annotations
@@ -26,17 +29,44 @@ logger = logging.getLogger(__name__)
 
 
 def build_estimator(kind: str, params: dict[str, Any]) -> Any:
-    """``Lasso(**params)`` or ``LassoCV(**params)``; ``params`` use MLlib names."""
-    from lasso_spark.ml import Lasso, LassoCV
+    """The estimator of ``kind`` built with ``params`` (MLlib names)."""
+    from lasso_spark.ml import Lasso, LassoCV, LogisticLasso, LogisticLassoCV
 
-    cls = {"lasso": Lasso, "lasso_cv": LassoCV}[kind]
+    cls = {"lasso": Lasso, "lasso_cv": LassoCV, "logistic_lasso": LogisticLasso,
+           "logistic_lasso_cv": LogisticLassoCV}[kind]
     return cls(**params)
 
 
 def load_model(path: str) -> Any:
-    from lasso_spark.ml import LassoModel
+    """A saved ``LassoModel`` or ``LogisticLassoModel`` (the class its metadata names)."""
+    from pyspark.ml.util import DefaultParamsReader
+    from pyspark.sql import SparkSession
 
+    from lasso_spark.ml import LassoModel, LogisticLassoModel
+
+    spark = SparkSession.getActiveSession()
+    meta = DefaultParamsReader.loadMetadata(path, spark) if spark is not None else {}
+    if str(meta.get("class", "")).endswith("LogisticLassoModel"):
+        return LogisticLassoModel.load(path)
     return LassoModel.load(path)
+
+
+def is_classifier(model: Any) -> bool:
+    return model.hasParam("probabilityCol")
+
+
+def score_columns(model: Any) -> list[Any]:
+    """The columns a score job writes after ``model.transform``: the prediction, and for a
+    classifier first the probability of label 1 (a double, under the probability column's
+    name, so that every output format can hold it)."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    pred = F.col(prediction_col(model))
+    if not is_classifier(model):
+        return [pred]
+    name = str(model.getOrDefault(model.getParam("probabilityCol")))
+    return [vector_to_array(F.col(name))[1].alias(name), pred]
 
 
 def is_invalid_input(exc: BaseException) -> bool:
@@ -89,11 +119,29 @@ def rows_used_skipped(model: Any) -> tuple[int | None, int | None]:
     return int(model.summary.numRowsUsed), int(model.summary.numRowsSkipped)
 
 
-def cv_error_at_choice(model: Any) -> dict[str, float] | None:
-    """Mean and standard error of the CV MSE at the model's (regParam, elasticNetParam)."""
+def output_names(model: Any) -> list[str]:
+    """Names of the columns :func:`score_columns` writes."""
+    names = [prediction_col(model)]
+    if is_classifier(model):
+        names.insert(0, str(model.getOrDefault(model.getParam("probabilityCol"))))
+    return names
+
+
+def cv_error_at_choice(model: Any) -> dict[str, Any] | None:
+    """Mean and standard error of the CV MSE at the model's (regParam, elasticNetParam); for a
+    classifier ``{regParam, metric, mean, stdErr}`` of its CV metric."""
     cv = model.cvResults
     if cv is None or len(cv) == 0:
         return None
+    if is_classifier(model):
+        i = model.cvTable.index_chosen
+        name = model.cvTable.metric
+        out = {"regParam": float(cv["regParam"].iloc[i]), "metric": name,
+               "mean": float(cv[f"{name}Mean"].iloc[i])}
+        se = float(cv[f"{name}StdErr"].iloc[i])
+        if not math.isnan(se):
+            out["stdErr"] = se
+        return out
     rows = cv[(cv["elasticNetParam"] - float(model.elasticNetParam)).abs() <= 1e-12]
     rel = (rows["regParam"] - float(model.regParam)).abs() / max(abs(float(model.regParam)), 1e-300)
     best = rows.loc[rel.idxmin()]

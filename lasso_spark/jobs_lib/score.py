@@ -1,4 +1,7 @@
-"""The score job: saved model + input → predictions (with pass-through columns), staged."""
+"""The score job: saved model + input → predictions (with pass-through columns), staged.
+
+A logistic model writes the probability of label 1 (a double, in the model's probability
+column) and the predicted label."""
 
 from __future__ import annotations
 
@@ -49,13 +52,14 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
         problems.append(f"model.path: the model needs column(s) {missing}, not in the input")
     if missing_pass:
         problems.append(f"output.passthrough: column(s) {missing_pass} not in the input")
-    if pred in passthrough:
-        problems.append(f"output.passthrough: {pred!r} clashes with the prediction column; "
-                        "set model.prediction_col")
+    for col in contract.output_names(model):
+        if col in passthrough:
+            problems.append(f"output.passthrough: {col!r} clashes with a column the model "
+                            "writes; set model.prediction_col or leave it out of passthrough")
     if problems:
         raise InputDataError("cannot score:\n" + "\n".join(f"  - {p}" for p in problems))
 
-    out = model.transform(df).select(*passthrough, pred)
+    out = model.transform(df).select(*passthrough, *contract.score_columns(model))
     if cfg.output.partitions:
         out = out.repartition(cfg.output.partitions)
     options = {k: str(v).lower() if isinstance(v, bool) else str(v)
@@ -67,5 +71,5 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
         staged.commit(source=staged.path("predictions"))
     elapsed = time.perf_counter() - t0
     logger.info("wrote predictions to %s in %.1f s", cfg.output.path, elapsed)
-    return {"output": cfg.output.path, "predictionCol": pred, "columns": [*passthrough, pred],
-            "seconds": round(elapsed, 3)}
+    return {"output": cfg.output.path, "predictionCol": pred,
+            "columns": [*passthrough, *contract.output_names(model)], "seconds": round(elapsed, 3)}
