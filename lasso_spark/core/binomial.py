@@ -90,10 +90,15 @@ def observed_probability(y: np.ndarray, eta: np.ndarray) -> np.ndarray:
     return sigmoid(eta * (2.0 * y - 1.0))
 
 
+#: the range of the clipped loss ``−log clip(Q, CV_PROB_MIN, 1 − CV_PROB_MIN)`` (``−log`` is
+#: monotone, so clipping ``−log Q`` to it is the same)
+_CLIPPED_LOSS = (-np.log1p(-CV_PROB_MIN), -np.log(CV_PROB_MIN))
+
+
 def clipped_log_loss(Q: np.ndarray) -> np.ndarray:
     """``−log clip(Q, CV_PROB_MIN, 1 − CV_PROB_MIN)``: the held-out loss of cv.glmnet's binomial
     deviance (it clips ``p`` to that range), from the observed-class probability ``Q``."""
-    return -np.log(np.clip(Q, CV_PROB_MIN, 1.0 - CV_PROB_MIN))
+    return np.clip(-np.log(Q), *_CLIPPED_LOSS)
 
 
 def binary_entropy(q: np.ndarray | float) -> np.ndarray | float:
@@ -322,17 +327,17 @@ def _accumulate_block(
     eta += req.intercept
     sign = 2.0 * y - 1.0
     Q = observed_probability(y[:, None], eta)  # ℓ = −log Q, p − y = −sign (1 − Q)
+    loss = -np.log(Q)  # every column at once: no copies of column subsets
     sc = lay.scalars_at
     train = np.flatnonzero(req.fold != f)
     if train.size:
-        Qt = Q[:, train]
-        wR = (Qt - 1.0) * (w * sign)[:, None]  # w (p − y)
-        out[sc + 0 * T + train] -= w @ np.log(Qt)
-        out[sc + 1 * T + train] += wR.sum(axis=0)
+        wR = (Q - 1.0) * (w * sign)[:, None]  # w (p − y)
+        out[sc + 0 * T + train] += (w @ loss)[train]
+        out[sc + 1 * T + train] += wR.sum(axis=0)[train]
         out[sc + 2 * T + train] += w.sum()
-        G = Z.T @ wR  # (p, |train|)
+        G = Z.T @ wR  # (p, T); the held-out columns are not used
         g_at = lay.grad_at + train[:, None] * p + np.arange(p)[None, :]
-        out[g_at] += G.T
+        out[g_at] += G.T[train]
         sub_slot, full_slot = hess_slot
         hpts = train[sub_slot[train] >= 0]
         if hpts.size:
@@ -343,7 +348,7 @@ def _accumulate_block(
             _add_curvature(Z, w, Q[:, fpts], full_slot[fpts], lay, out)
     held = np.flatnonzero(req.fold == f)
     if held.size:
-        out[sc + 3 * T + held] += w @ clipped_log_loss(Q[:, held])
+        out[sc + 3 * T + held] += w @ np.clip(loss[:, held], *_CLIPPED_LOSS)
         out[sc + 4 * T + held] += w.sum()
         wrong = (eta[:, held] > req.threshold_margin) != (y[:, None] > 0.5)
         out[sc + 5 * T + held] += w @ wrong

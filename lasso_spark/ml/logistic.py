@@ -19,7 +19,7 @@ Params that differ from MLlib on purpose (documented on each Param):
 * ``maxIter`` bounds the outer (proximal Newton) iterations per regParam — each one data pass
   shared with the other models in flight — not L-BFGS iterations; ``tol`` is the certified
   duality gap on the logistic objective relative to the null model's (MLlib: relative change of
-  the loss). Defaults 100 and 1e-8.
+  the loss). Defaults 100 and 1e-6.
 * ``family`` is always binomial; ``thresholds``, bounds on coefficients and
   ``aggregationDepth`` are not supported.
 
@@ -321,8 +321,8 @@ class LogisticLasso(Estimator, LogisticParams, _LogisticSetters, DefaultParamsRe
         predictionCol: str = "prediction", probabilityCol: str = "probability",
         rawPredictionCol: str = "rawPrediction", regParam: float = 0.0,
         elasticNetParam: float = 1.0, standardization: bool = True, fitIntercept: bool = True,
-        maxIter: int = 100, tol: float = 1e-8, threshold: float = 0.5,
-        handleInvalid: str = "error", regParamsInFlight: int = 16,
+        maxIter: int = 100, tol: float = 1e-6, threshold: float = 0.5,
+        handleInvalid: str = "error", regParamsInFlight: int = 12,
     ) -> None:
         super().__init__()
         self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
@@ -334,8 +334,8 @@ class LogisticLasso(Estimator, LogisticParams, _LogisticSetters, DefaultParamsRe
         predictionCol: str = "prediction", probabilityCol: str = "probability",
         rawPredictionCol: str = "rawPrediction", regParam: float = 0.0,
         elasticNetParam: float = 1.0, standardization: bool = True, fitIntercept: bool = True,
-        maxIter: int = 100, tol: float = 1e-8, threshold: float = 0.5,
-        handleInvalid: str = "error", regParamsInFlight: int = 16,
+        maxIter: int = 100, tol: float = 1e-6, threshold: float = 0.5,
+        handleInvalid: str = "error", regParamsInFlight: int = 12,
     ) -> LogisticLasso:
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
@@ -395,8 +395,8 @@ class LogisticLassoCV(Estimator, LogisticCVParams, _LogisticSetters, DefaultPara
         predictionCol: str = "prediction", probabilityCol: str = "probability",
         rawPredictionCol: str = "rawPrediction", elasticNetParam: float = 1.0,
         standardization: bool = True, fitIntercept: bool = True, maxIter: int = 100,
-        tol: float = 1e-8, threshold: float = 0.5, handleInvalid: str = "error",
-        regParamsInFlight: int = 16, regParams: list[float] | None = None,
+        tol: float = 1e-6, threshold: float = 0.5, handleInvalid: str = "error",
+        regParamsInFlight: int = 12, regParams: list[float] | None = None,
         numRegParams: int = 100, regParamMinRatio: float | None = None, numFolds: int = 5,
         foldCol: str | None = None, validationCol: str | None = None, seed: int | None = None,
         selectionRule: str = "min", cvMetric: str = "deviance",
@@ -412,8 +412,8 @@ class LogisticLassoCV(Estimator, LogisticCVParams, _LogisticSetters, DefaultPara
         predictionCol: str = "prediction", probabilityCol: str = "probability",
         rawPredictionCol: str = "rawPrediction", elasticNetParam: float = 1.0,
         standardization: bool = True, fitIntercept: bool = True, maxIter: int = 100,
-        tol: float = 1e-8, threshold: float = 0.5, handleInvalid: str = "error",
-        regParamsInFlight: int = 16, regParams: list[float] | None = None,
+        tol: float = 1e-6, threshold: float = 0.5, handleInvalid: str = "error",
+        regParamsInFlight: int = 12, regParams: list[float] | None = None,
         numRegParams: int = 100, regParamMinRatio: float | None = None, numFolds: int = 5,
         foldCol: str | None = None, validationCol: str | None = None, seed: int | None = None,
         selectionRule: str = "min", cvMetric: str = "deviance",

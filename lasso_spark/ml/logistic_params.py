@@ -14,7 +14,7 @@ Parameter map::
   standardization    True          standardization            — (scale X, sample sd) standardize
   fitIntercept       True          fitIntercept               fit_intercept          intercept
   maxIter            100           maxIter (L-BFGS/OWL-QN)    max_iter               maxit
-  tol                1e-8          tol (relative loss change) tol                    thresh
+  tol                1e-6          tol (relative loss change) tol                    thresh
   threshold          0.5           threshold                  (0.5)                  (0.5)
   probabilityCol     probability   probabilityCol             predict_proba()        type="response"
   rawPredictionCol   rawPrediction rawPredictionCol           decision_function()    type="link"
@@ -120,7 +120,7 @@ class LogisticSharedParams(
         self._setDefault(
             featuresCol="features", labelCol="label", predictionCol="prediction",
             probabilityCol="probability", rawPredictionCol="rawPrediction", threshold=0.5,
-            standardization=True, fitIntercept=True, maxIter=100, tol=1e-8,
+            standardization=True, fitIntercept=True, maxIter=100, tol=1e-6,
             handleInvalid="error",
         )
 
@@ -147,7 +147,7 @@ class LogisticParams(LogisticSharedParams, HasRegParam, HasElasticNetParam):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._setDefault(regParam=0.0, elasticNetParam=1.0, regParamsInFlight=16)
+        self._setDefault(regParam=0.0, elasticNetParam=1.0, regParamsInFlight=12)
 
 
 class LogisticCVParams(LogisticParams, HasSeed):
