@@ -30,9 +30,8 @@ from pyspark.sql import functions as F
 
 from lasso_spark.ml.logistic_params import LogisticSharedParams
 from lasso_spark.ml.logistic_tables import LogisticCVTable, LogisticPathTable
-from lasso_spark.ml.params import ParamValidationError
 from lasso_spark.ml.persistence import LassoModelWriter
-from lasso_spark.ml.predict import prediction_expr_columns, prediction_expr_vector
+from lasso_spark.ml.predict import linear_expr
 from lasso_spark.ml.tables import LassoSummary
 
 logger = logging.getLogger(__name__)
@@ -197,21 +196,7 @@ class LogisticLassoModel(Model, LogisticSharedParams, MLReadable["LogisticLassoM
     # ------------------------------------------------------------------ scoring
     def marginExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
         """The margin ``b0 + xᵀβ`` (log-odds of label 1) as a Spark Column expression."""
-        if self._usesInputCols():
-            cols = self.getInputCols()
-            if len(cols) != self.numFeatures:
-                raise ParamValidationError(
-                    f"inputCols has {len(cols)} columns; the model has {self.numFeatures} features")
-            if dataset is not None:
-                missing = [c for c in cols if c not in dataset.columns]
-                if missing:
-                    raise ValueError(f"{len(missing)} input column(s) missing from the "
-                                     f"DataFrame: {missing[:10]}")
-            return prediction_expr_columns(cols, self._coef, self._intercept)
-        col = self.getFeaturesCol()
-        if dataset is not None and col not in dataset.columns:
-            raise ValueError(f"featuresCol {col!r} is not a column of the DataFrame")
-        return prediction_expr_vector(col, self._coef, self._intercept)
+        return linear_expr(self, dataset)
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         from pyspark.ml.functions import array_to_vector

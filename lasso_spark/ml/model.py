@@ -24,8 +24,8 @@ from pyspark.ml.linalg import DenseVector
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
-from lasso_spark.ml.params import ParamValidationError, _LassoSharedParams
-from lasso_spark.ml.predict import prediction_expr_columns, prediction_expr_vector
+from lasso_spark.ml.params import _LassoSharedParams
+from lasso_spark.ml.predict import linear_expr
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
 logger = logging.getLogger(__name__)
@@ -227,23 +227,7 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
     # ------------------------------------------------------------------ scoring
     def predictionExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
         """The prediction as a Spark Column expression (usable in ``select``/SQL)."""
-        if self._usesInputCols():
-            cols = self.getInputCols()
-            if len(cols) != self.numFeatures:
-                raise ParamValidationError(
-                    f"inputCols has {len(cols)} columns; the model has {self.numFeatures} features"
-                )
-            if dataset is not None:
-                missing = [c for c in cols if c not in dataset.columns]
-                if missing:
-                    raise ValueError(
-                        f"{len(missing)} input column(s) missing from the DataFrame: {missing[:10]}"
-                    )
-            return prediction_expr_columns(cols, self._coef, self._intercept)
-        col = self.getFeaturesCol()
-        if dataset is not None and col not in dataset.columns:
-            raise ValueError(f"featuresCol {col!r} is not a column of the DataFrame")
-        return prediction_expr_vector(col, self._coef, self._intercept)
+        return linear_expr(self, dataset)
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         return dataset.withColumn(self.getPredictionCol(), self.predictionExpr(dataset))

@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["prediction_expr_columns", "prediction_expr_vector"]
+__all__ = ["linear_expr", "prediction_expr_columns", "prediction_expr_vector"]
 
 #: above this many non-zero coefficients the vector expression uses a higher-order aggregate
 MAX_UNROLLED_TERMS = 64
@@ -92,3 +92,29 @@ def prediction_expr_vector(
         )
         .otherwise(value)
     )
+
+
+def linear_expr(model, dataset=None) -> Column:  # noqa: ANN001 - a fitted linear model
+    """``b0 + xᵀβ`` of a fitted model (``LassoModel``, ``LogisticLassoModel``: its ``inputCols``
+    or ``featuresCol``, ``coefficients``, ``intercept``), checking the columns against
+    ``dataset``."""
+    from lasso_spark.ml.params import ParamValidationError
+
+    coef, b0 = model.coefficients.toArray(), float(model.intercept)
+    if model._usesInputCols():
+        cols = model.getInputCols()
+        if len(cols) != model.numFeatures:
+            raise ParamValidationError(
+                f"inputCols has {len(cols)} columns; the model has {model.numFeatures} features"
+            )
+        if dataset is not None:
+            missing = [c for c in cols if c not in dataset.columns]
+            if missing:
+                raise ValueError(
+                    f"{len(missing)} input column(s) missing from the DataFrame: {missing[:10]}"
+                )
+        return prediction_expr_columns(cols, coef, b0)
+    col = model.getFeaturesCol()
+    if dataset is not None and col not in dataset.columns:
+        raise ValueError(f"featuresCol {col!r} is not a column of the DataFrame")
+    return prediction_expr_vector(col, coef, b0)
