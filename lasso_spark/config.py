@@ -140,7 +140,7 @@ _CV_ONLY = (
 #: keys of the linear kinds that the logistic estimators do not have, and the reverse
 _LINEAR_ONLY = ("penaltyFactors", "adaptive", "adaptiveGamma", "solverMode", "elasticNetParams",
                 "parallelism")
-_LOGISTIC_ONLY = ("threshold", "cvMetric", "regParamsInFlight")
+_LOGISTIC_ONLY = ("threshold", "cvMetric", "regParamsInFlight", "cacheInput")
 
 
 class ModelConfig(_Section):
@@ -180,6 +180,8 @@ class ModelConfig(_Section):
     #: logistic_lasso_cv: "deviance" | "auc" | "misclassification" (glmnet's type.measure)
     cvMetric: Literal["deviance", "auc", "misclassification"] | None = None
     regParamsInFlight: PositiveInt | None = None
+    #: cache the used input columns for the passes (released after the fit)
+    cacheInput: bool | None = None
 
     @model_validator(mode="after")
     def _kind_params(self) -> ModelConfig:

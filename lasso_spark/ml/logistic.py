@@ -90,6 +90,7 @@ class LogisticFitRequest:
     cv_metric: str = "deviance"
     selection_rule: str = "min"
     num_features: int | None = None
+    cache_input: bool = False
 
     def input_key(self) -> tuple:
         """What decides the data passes' projection (for sharing them in fitMultiple)."""
@@ -142,6 +143,18 @@ def fit_logistic(dataset: Any, req: LogisticFitRequest) -> LogisticOutcome:
     from lasso_spark.core.logistic import logistic_path, reg_param_max
     from lasso_spark.spark.logistic import LogisticPasses, binomial_statistics
 
+    if req.cache_input:
+        from pyspark import StorageLevel
+
+        used = [*(req.input_cols or [req.features_col]), req.label_col]
+        used += [c for c in (req.weight_col, req.split[1] if req.split[0] in ("foldCol",
+                                                                              "validation")
+                             else None) if c]
+        cached = dataset.select(*dict.fromkeys(used)).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            return fit_logistic(cached, replace(req, cache_input=False))
+        finally:
+            cached.unpersist()
     t0 = time.perf_counter()
     sp = _split_args(req.split)
     data = binomial_statistics(
@@ -278,6 +291,9 @@ class _LogisticSetters:
     def setRegParamsInFlight(self, value: int) -> Any:
         return self._set(regParamsInFlight=value)
 
+    def setCacheInput(self, value: bool) -> Any:
+        return self._set(cacheInput=value)
+
     def _base_request(self, split: tuple, **kw: Any) -> LogisticFitRequest:
         """The request of this estimator's params (``kw``: the fit-specific fields)."""
         self._validateParams()
@@ -292,7 +308,8 @@ class _LogisticSetters:
             standardization=bool(self.getStandardization()),
             fit_intercept=bool(self.getFitIntercept()), max_iter=int(self.getMaxIter()),
             tol=float(self.getTol()), threshold=self.getThreshold(),
-            in_flight=int(self.getOrDefault(self.regParamsInFlight)), **kw,
+            in_flight=int(self.getOrDefault(self.regParamsInFlight)),
+            cache_input=bool(self.getOrDefault(self.cacheInput)), **kw,
         )
 
 
@@ -323,6 +340,7 @@ class LogisticLasso(Estimator, LogisticParams, _LogisticSetters, DefaultParamsRe
         elasticNetParam: float = 1.0, standardization: bool = True, fitIntercept: bool = True,
         maxIter: int = 100, tol: float = 1e-6, threshold: float = 0.5,
         handleInvalid: str = "error", regParamsInFlight: int = 12,
+        cacheInput: bool = False,
     ) -> None:
         super().__init__()
         self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
@@ -336,6 +354,7 @@ class LogisticLasso(Estimator, LogisticParams, _LogisticSetters, DefaultParamsRe
         elasticNetParam: float = 1.0, standardization: bool = True, fitIntercept: bool = True,
         maxIter: int = 100, tol: float = 1e-6, threshold: float = 0.5,
         handleInvalid: str = "error", regParamsInFlight: int = 12,
+        cacheInput: bool = False,
     ) -> LogisticLasso:
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
@@ -396,7 +415,8 @@ class LogisticLassoCV(Estimator, LogisticCVParams, _LogisticSetters, DefaultPara
         rawPredictionCol: str = "rawPrediction", elasticNetParam: float = 1.0,
         standardization: bool = True, fitIntercept: bool = True, maxIter: int = 100,
         tol: float = 1e-6, threshold: float = 0.5, handleInvalid: str = "error",
-        regParamsInFlight: int = 12, regParams: list[float] | None = None,
+        regParamsInFlight: int = 12, cacheInput: bool = False,
+        regParams: list[float] | None = None,
         numRegParams: int = 100, regParamMinRatio: float | None = None, numFolds: int = 5,
         foldCol: str | None = None, validationCol: str | None = None, seed: int | None = None,
         selectionRule: str = "min", cvMetric: str = "deviance",
@@ -413,7 +433,8 @@ class LogisticLassoCV(Estimator, LogisticCVParams, _LogisticSetters, DefaultPara
         rawPredictionCol: str = "rawPrediction", elasticNetParam: float = 1.0,
         standardization: bool = True, fitIntercept: bool = True, maxIter: int = 100,
         tol: float = 1e-6, threshold: float = 0.5, handleInvalid: str = "error",
-        regParamsInFlight: int = 12, regParams: list[float] | None = None,
+        regParamsInFlight: int = 12, cacheInput: bool = False,
+        regParams: list[float] | None = None,
         numRegParams: int = 100, regParamMinRatio: float | None = None, numFolds: int = 5,
         foldCol: str | None = None, validationCol: str | None = None, seed: int | None = None,
         selectionRule: str = "min", cvMetric: str = "deviance",

@@ -20,6 +20,8 @@ Parameter map::
   rawPredictionCol   rawPrediction rawPredictionCol           decision_function()    type="link"
   predictionCol      prediction    predictionCol              predict()              type="class"
   handleInvalid      error         —                          —                      —
+  regParamsInFlight  12            —                          —                      —
+  cacheInput         False         (caches internally)        —                      —
   regParams          —             (ParamGridBuilder)         Cs (1/(C·Σw))          lambda
   numRegParams       100           —                          —                      nlambda
   regParamMinRatio   None          —                          —                      lambda.min.r.
@@ -145,9 +147,18 @@ class LogisticParams(LogisticSharedParams, HasRegParam, HasElasticNetParam):
         typeConverter=int_at_least("regParamsInFlight", 1),
     )
 
+    cacheInput: Param[bool] = Param(
+        Params._dummy(), "cacheInput",
+        "cache the input's used columns (MEMORY_AND_DISK) for the fit's passes and release "
+        "them after: the first pass then reads the input, the others the cache (as MLlib "
+        "LogisticRegression does with an uncached input). Off by default.",
+        typeConverter=TypeConverters.toBoolean,
+    )
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._setDefault(regParam=0.0, elasticNetParam=1.0, regParamsInFlight=12)
+        self._setDefault(regParam=0.0, elasticNetParam=1.0, regParamsInFlight=12,
+                         cacheInput=False)
 
 
 class LogisticCVParams(LogisticParams, HasSeed):

@@ -46,7 +46,10 @@ def test_same_coefficients_as_mllib(frame, standardization, enp, weighted):
               standardization=standardization)
     if weighted:
         kw["weightCol"] = "w"
-    model = LogisticLasso(**kw).fit(frame)
+    persisted = frame.sparkSession.sparkContext._jsc.getPersistentRDDs().size()
+    # cacheInput (one case): the passes read a cache of the used columns, released after
+    model = LogisticLasso(cacheInput=weighted and standardization, **kw).fit(frame)
+    assert frame.sparkSession.sparkContext._jsc.getPersistentRDDs().size() == persisted
     ref = LogisticRegression(tol=1e-12, maxIter=2000, **kw).fit(frame)
     a, b = model.coefficients.toArray(), ref.coefficients.toArray()
     assert np.abs(a - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
