@@ -1,137 +1,300 @@
-"""Side-by-side: lasso_spark.core.enet_path vs scikit-learn's lasso_path on the same Gram.
+"""Side by side: lasso_spark.core.enet_path against scikit-learn, R glmnet and adelie on the
+same correlated designs, 100 alphas, certified tolerances, and the answers' objective excess.
 
-Both solvers get the same standardized Gram ``G = X̃ᵀX̃``, ``Xy = X̃ᵀy`` (ours through the
-equivalent SuffStats), the same 100 alphas and the same tolerance (gap ≤ tol·‖y‖², identical
-criteria). Designs: n = 5000 rows, AR(1) correlated features (corr(x_j, x_k) = r^|j−k|) or
-equicorrelated ones (``--design equi``: corr(x_j, x_k) = r), a sparse truth and Gaussian
-noise. Times are CPU seconds of this process (robust to other load on a
-shared machine; run with OPENBLAS_NUM_THREADS=1), best of ``--repeats`` runs (best wall
-seconds in the last column); the speed-up is
-the ratio of the two. numba compile/cache-load time is reported separately (paid once
-per process).
+Design families (``benchmarks/designs.py``): AR(1) 0.7 and 0.95, equicorrelated 0.5, three
+strong common factors + noise, pairs of near-duplicate columns; ``n = 2.5 p`` rows (``--ratio``),
+a sparse truth, SNR 4. Every solver gets the same standardized problem (population standard
+deviation, centered label) and the same 100 alphas (``enet_path``'s grid down to 1e-4
+``alpha_max``), and solves ``min ½‖y − Xβ‖²/n + α‖β‖₁``:
 
-    python -m benchmarks.bench_solver                  # p = 100, 1000, 3000
-    python -m benchmarks.bench_solver --p 1000 --tol 1e-7 --repeats 3
+* ours: ``enet_path(stats, tol=1e-7)`` (certified: duality gap ≤ tol · ‖y‖²/n at every alpha),
+  and the same at ``tol=1e-10`` (goal: at most 2× the 1e-7 time);
+* scikit-learn ``lasso_path`` on the same Gram (``precompute=G, Xy=Xᵀy``) at the same gap
+  tolerance (its criterion is ours times n), ``max_iter`` 1000 (its default; ``--sk-max-iter``);
+* R glmnet (``Rscript``, when installed: ``apt-get install r-cran-glmnet``), covariance mode,
+  ``thresh=1e-7`` (its default), ``standardize=FALSE`` on the standardized X — its time includes
+  the inner products it forms from X, as a glmnet user pays them;
+* adelie ``gaussian_cov(A = G/n, v = Xᵀy/n, lmda_path=alphas, tol=1e-7, early_exit=False)``,
+  run by ``--adelie-python`` (default ``/work/venvs/adelie/bin/python``: adelie pins numpy < 2,
+  so it lives in its own environment) in a subprocess.
+
+Anchors that are not installed are skipped with a note. Times are CPU seconds of the solve only
+(user + system; data loading and the Gram excluded except glmnet's own inner products), best of
+``--repeats``; set ``OPENBLAS_NUM_THREADS=1`` (this script sets it when unset) so every solver
+runs on one core. The objective excess of each answer is ``max over alphas of (P − P_ref) /
+P_ref`` against ours at ``tol=1e-12``; ``conv`` counts alphas whose own convergence test passed
+(glmnet and adelie report none: "-").
+
+    python -m benchmarks.bench_solver                                   # all families, p = 1000
+    python -m benchmarks.bench_solver --p 1000 2000 4000 --repeats 1
+    python -m benchmarks.bench_solver --families factors --p 2000 --anchors sklearn
 """
 
 from __future__ import annotations
 
-import argparse
-import time
-import warnings
+import os
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks.designs import FAMILIES, make_design  # noqa: E402
+from lasso_spark.core import SuffStats, enet_path, warmup  # noqa: E402
+
+ADELIE_PYTHON = "/work/venvs/adelie/bin/python"
+
+_R_SCRIPT = r"""
+args <- commandArgs(TRUE)
+d <- args[1]; n <- as.integer(args[2]); p <- as.integer(args[3]); m <- as.integer(args[4])
+thresh <- as.numeric(args[5]); reps <- as.integer(args[6])
+suppressMessages(library(glmnet))
+X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
+y <- readBin(file.path(d, "y.bin"), "double", n)
+lam <- readBin(file.path(d, "lambda.bin"), "double", m)
+best <- Inf
+for (r in seq_len(reps)) {
+  t <- system.time(fit <- glmnet(X, y, family = "gaussian", lambda = lam, standardize = FALSE,
+                                 intercept = TRUE, thresh = thresh,
+                                 type.gaussian = "covariance", maxit = 100000000))
+  best <- min(best, t[["user.self"]] + t[["sys.self"]])
+}
+writeBin(as.vector(as.matrix(fit$beta)), file.path(d, "beta.bin"))
+cat(best, fit$npasses, packageDescription("glmnet")$Version, "\n")
+"""
+
+_ADELIE_SCRIPT = r"""
+import sys, time, json
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
-from sklearn.linear_model import lasso_path
-
-from lasso_spark.core import SuffStats, enet_path, warmup
-from lasso_spark.core.path import ConvergenceWarning
-
-
-def make_design(
-    n: int, p: int, corr: float, seed: int, kind: str = "ar1"
-) -> tuple[np.ndarray, np.ndarray]:
-    """``ar1``: corr(x_j, x_k) = corr^|j−k|; ``equi``: corr(x_j, x_k) = corr for all j ≠ k."""
-    rng = np.random.default_rng(seed)
-    if kind == "equi":
-        common = rng.standard_normal((n, 1))
-        X = np.sqrt(corr) * common + np.sqrt(1.0 - corr) * rng.standard_normal((n, p))
-    elif kind == "ar1":
-        X = np.empty((n, p))
-        X[:, 0] = rng.standard_normal(n)
-        s = np.sqrt(1.0 - corr * corr)
-        for j in range(1, p):
-            X[:, j] = corr * X[:, j - 1] + s * rng.standard_normal(n)
-    else:
-        raise ValueError(f"unknown design {kind!r}; use 'ar1' or 'equi'")
-    k = max(5, p // 20)
-    beta = np.zeros(p)
-    support = rng.choice(p, k, replace=False)
-    beta[support] = rng.choice([-1.0, 1.0], k) * rng.uniform(0.5, 2.0, k)
-    signal = X @ beta
-    y = signal + rng.standard_normal(n) * signal.std() / 2.0  # SNR 4
-    return X, y
+import adelie as ad
+d, tol, reps = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+z = np.load(d + "/cov.npz")
+A, v, lam = np.asfortranarray(z["A"]), z["v"], z["lmda"]
+best = np.inf
+for _ in range(reps):
+    t0 = time.process_time()
+    state = ad.solver.gaussian_cov(A, v, lmda_path=lam, tol=tol, early_exit=False,
+                                   progress_bar=False, n_threads=1)
+    best = min(best, time.process_time() - t0)
+B = state.betas.toarray()
+np.save(d + "/betas.npy", B)
+print(json.dumps({"seconds": best, "n_lmdas": int(B.shape[0]), "version": ad.__version__}))
+"""
 
 
-def objective(X: np.ndarray, y: np.ndarray, coefs: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    r = y[:, None] - X @ coefs.T
-    return 0.5 * np.mean(r * r, axis=0) + alphas * np.abs(coefs).sum(axis=1)
+def problem(kind: str, p: int, ratio: float, seed: int):
+    """Statistics (for ours), standardized X, centered y, the Gram problem (G, c, yy)/n."""
+    n = int(round(ratio * p))
+    X, y = make_design(kind, n, p, seed)
+    mean_x = X.mean(axis=0)
+    X -= mean_x
+    ybar = float(y.mean())
+    yc = y - ybar
+    cxx = X.T @ X
+    cxy = X.T @ yc
+    stats = SuffStats(n_rows=n, weight_sum=float(n), mean_x=mean_x, mean_y=ybar, cxx=cxx,
+                      cxy=cxy, cyy=float(yc @ yc))
+    sd = np.sqrt(np.diag(cxx) / n)
+    X /= sd
+    inv = 1.0 / sd
+    Gn = cxx * np.multiply.outer(inv, inv)  # = X̃ᵀX̃ (scikit-learn's Gram)
+    Gn = 0.5 * (Gn + Gn.T)
+    Xy = cxy * inv
+    return stats, X, yc, Gn, Xy
 
 
-def run(
-    p: int, n: int, tol: float, repeats: int, sk_max_iter: int, corr: float, kind: str = "ar1"
-) -> dict:
-    X, y = make_design(n, p, corr, seed=p, kind=kind)
-    stats = SuffStats.from_arrays(X, y)
-    Xs = (X - stats.mean_x) / stats.std_x
-    yc = y - stats.mean_y
-    G = Xs.T @ Xs
-    Xy = Xs.T @ yc
-    ours_t, sk_t, ours_w, sk_w = [], [], [], []
+def objective(Gn: np.ndarray, Xy: np.ndarray, yty: float, n: int, B: np.ndarray,
+              alphas: np.ndarray) -> np.ndarray:
+    """``½‖y − Xβ‖²/n + α‖β‖₁`` for each row of ``B`` from the Gram."""
+    quad = np.einsum("ij,ij->i", B @ Gn, B)
+    return (0.5 * (yty - 2.0 * B @ Xy + quad)) / n + alphas * np.abs(B).sum(axis=1)
+
+
+def _cpu(fn, repeats: int):
+    best, out = np.inf, None
     for _ in range(repeats):
-        t0, w0 = time.process_time(), time.perf_counter()
+        t0 = time.process_time()
+        out = fn()
+        best = min(best, time.process_time() - t0)
+    return best, out
+
+
+def run_ours(stats, tol: float, repeats: int, alphas=None):
+    def fit():
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            res = enet_path(stats, n_alphas=100, tol=tol)
-        ours_t.append(time.process_time() - t0)
-        ours_w.append(time.perf_counter() - w0)
-        t0, w0 = time.process_time(), time.perf_counter()
+            warnings.simplefilter("ignore")
+            if alphas is None:
+                return enet_path(stats, n_alphas=100, tol=tol)
+            return enet_path(stats, alphas=alphas, tol=tol)
+
+    return _cpu(fit, repeats)
+
+
+def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter):
+    try:
+        from sklearn.exceptions import ConvergenceWarning as SkWarning
+        from sklearn.linear_model import lasso_path
+    except ImportError:
+        return None
+
+    def fit():
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SkConvergenceWarning)
-            _, sk_coefs, sk_gaps, sk_iter = lasso_path(
-                Xs, yc, alphas=res.alphas, precompute=G, Xy=Xy, tol=tol,
-                max_iter=sk_max_iter, return_n_iter=True,
-            )
-        sk_t.append(time.process_time() - t0)
-        sk_w.append(time.perf_counter() - w0)
-    sk_coefs = sk_coefs.T
-    sk_conv = int(np.sum(sk_gaps <= tol * float(yc @ yc)))
-    obj_ours = objective(Xs, yc, res.coef_std, res.alphas)
-    obj_sk = objective(Xs, yc, sk_coefs, res.alphas)
-    return {
-        "p": p,
-        "ours": min(ours_t),
-        "sk": min(sk_t),
-        "ours_wall": min(ours_w),
-        "sk_wall": min(sk_w),
-        "ours_conv": int(res.converged.sum()),
-        "sk_conv": sk_conv,
-        "m": res.n_alphas,
-        "ours_iter": int(res.n_iter.sum()),
-        "sk_iter": int(np.sum(sk_iter)),
-        "nnz_last": int(res.n_nonzero[-1]),
-        # > 0 where scikit-learn's objective is higher than ours (relative)
-        "obj_rel": float(np.max((obj_sk - obj_ours) / obj_ours)),
-        "obj_rel_min": float(np.min((obj_sk - obj_ours) / obj_ours)),
-    }
+            warnings.simplefilter("ignore", SkWarning)
+            return lasso_path(X, yc, alphas=alphas, precompute=Gn, Xy=Xy, tol=tol,
+                              max_iter=max_iter)
+
+    sec, (_, coefs, gaps) = _cpu(fit, repeats)
+    conv = int(np.sum(gaps <= tol * float(yc @ yc)))
+    return sec, coefs.T, conv
+
+
+def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path):
+    if shutil.which("Rscript") is None:
+        return None, "R glmnet: Rscript not found (apt-get install r-cran-glmnet)"
+    n, p = X.shape
+    np.asfortranarray(X).ravel(order="F").tofile(workdir / "X.bin")
+    yc.astype(np.float64).tofile(workdir / "y.bin")
+    alphas.astype(np.float64).tofile(workdir / "lambda.bin")
+    script = workdir / "fit.R"
+    script.write_text(_R_SCRIPT)
+    proc = subprocess.run(["Rscript", str(script), str(workdir), str(n), str(p),
+                           str(alphas.shape[0]), repr(thresh), str(repeats)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, f"R glmnet failed: {proc.stderr.strip().splitlines()[-1:]}"
+    sec, npasses, version = proc.stdout.split()
+    B = np.fromfile(workdir / "beta.bin").reshape(alphas.shape[0], p)
+    return (float(sec), B, int(npasses)), f"R glmnet {version}"
+
+
+def run_adelie(Gn, Xy, n, alphas, tol, repeats, python: str, workdir: Path):
+    if not Path(python).exists():
+        return None, f"adelie: no interpreter at {python} (pip install adelie in its own venv)"
+    np.savez(workdir / "cov.npz", A=Gn / n, v=Xy / n, lmda=alphas)
+    script = workdir / "fit_adelie.py"
+    script.write_text(_ADELIE_SCRIPT)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([python, str(script), str(workdir), repr(tol), str(repeats)],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return None, f"adelie failed: {proc.stderr.strip().splitlines()[-1:]}"
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    B = np.load(workdir / "betas.npy")
+    if B.shape[0] != alphas.shape[0]:
+        return None, f"adelie returned {B.shape[0]} of {alphas.shape[0]} alphas"
+    return (out["seconds"], B), f"adelie {out['version']}"
+
+
+def bench(kind: str, p: int, args) -> dict:
+    stats, X, yc, Gn, Xy = problem(kind, p, args.ratio, seed=p)
+    n = X.shape[0]
+    yty = float(yc @ yc)
+    t7, r7 = run_ours(stats, 1e-7, args.repeats)
+    alphas = r7.alphas
+    t10, r10 = run_ours(stats, 1e-10, args.repeats, alphas)
+    _, ref = run_ours(stats, 1e-12, 1, alphas)
+    p_ref = objective(Gn, Xy, yty, n, ref.coef_std, alphas)
+
+    def excess(B):
+        return float(np.max((objective(Gn, Xy, yty, n, B, alphas) - p_ref) / p_ref))
+
+    row = {"family": kind, "p": p, "n": n, "ours7": t7, "ours7_conv": int(r7.converged.sum()),
+           "ours7_excess": excess(r7.coef_std), "ours10": t10,
+           "ours10_conv": int(r10.converged.sum()), "ours10_excess": excess(r10.coef_std),
+           "ref_conv": int(ref.converged.sum()), "nnz_end": int(r7.n_nonzero[-1]),
+           "fallback_alphas": r7.diagnostics.fallback_alphas,
+           "newton_steps": r7.diagnostics.newton_steps, "notes": []}
+    if "sklearn" in args.anchors:
+        sk = run_sklearn(X, yc, Gn, Xy, alphas, 1e-7, args.repeats, args.sk_max_iter)
+        if sk is None:
+            row["notes"].append("scikit-learn not installed")
+        else:
+            row.update(sk=sk[0], sk_conv=sk[2], sk_excess=excess(sk[1]))
+    with tempfile.TemporaryDirectory(prefix="bench_solver_") as tmp:
+        if "glmnet" in args.anchors:
+            res, note = run_glmnet(X, yc, alphas, 1e-7, args.repeats, Path(tmp))
+            row["notes"].append(note)
+            if res is not None:
+                row.update(glmnet=res[0], glmnet_excess=excess(res[1]), glmnet_passes=res[2])
+        if "adelie" in args.anchors:
+            res, note = run_adelie(Gn, Xy, n, alphas, 1e-7, args.repeats, args.adelie_python,
+                                   Path(tmp))
+            row["notes"].append(note)
+            if res is not None:
+                row.update(adelie=res[0], adelie_excess=excess(res[1]))
+    return row
+
+
+def _fmt(row: dict, key: str, width: int = 8) -> str:
+    return f"{row[key]:>{width}.3f}" if key in row else f"{'-':>{width}}"
+
+
+def _ratio(row: dict):
+    def ratio(key: str) -> str:
+        return f"{row[key] / row['ours7']:>6.1f}x" if key in row else f"{'-':>7}"
+
+    return ratio
+
+
+def _ex(row: dict, key: str) -> str:
+    return f"{row[key]:>9.1e}" if key in row else f"{'-':>9}"
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--p", type=int, nargs="+", default=[100, 1000, 3000])
-    ap.add_argument("--n", type=int, default=5000)
-    ap.add_argument("--tol", type=float, default=1e-4)
-    ap.add_argument("--corr", type=float, default=0.7)
-    ap.add_argument("--design", choices=["ar1", "equi"], default="ar1")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    ap.add_argument("--p", type=int, nargs="+", default=[1000])
+    ap.add_argument("--ratio", type=float, default=2.5, help="n / p (default 2.5)")
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--anchors", nargs="*", default=["sklearn", "glmnet", "adelie"],
+                    choices=["sklearn", "glmnet", "adelie"])
     ap.add_argument("--sk-max-iter", type=int, default=1000, help="scikit-learn's default: 1000")
+    ap.add_argument("--adelie-python", default=os.environ.get("ADELIE_PYTHON", ADELIE_PYTHON))
+    ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args(argv)
 
     compile_s = warmup()
-    print(f"numba compile / cache load: {compile_s:.2f} s (once per process, not in the timings)")
-    print(f"n={args.n}, {args.design} corr={args.corr}, 100 alphas, tol={args.tol:g}, "
-          f"scikit-learn max_iter={args.sk_max_iter}, best of {args.repeats}")
-    head = (f"{'p':>6} {'ours s':>9} {'sklearn s':>10} {'speed-up':>9} {'ours conv':>10} "
-            f"{'sk conv':>8} {'ours it':>8} {'sk it':>8} {'nnz@min':>8} {'Δobj sk-ours (rel)':>22} "
-            f"{'wall ours/sk s':>16}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"numba compile / cache load: {compile_s:.2f} s (once per process, not timed); "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; load {load:.1f}")
+    print(f"100 alphas to 1e-4 alpha_max, n = {args.ratio:g} p, CPU s best of {args.repeats}; "
+          "excess = max relative objective excess over ours at tol 1e-12")
+    head = (f"{'family':>9} {'p':>5} | {'ours 1e-7':>9} {'conv':>4} {'excess':>9} | "
+            f"{'1e-10':>7} {'x':>5} | {'sklearn':>8} {'conv':>4} {'excess':>9} {'sk/ours':>7} | "
+            f"{'glmnet':>8} {'excess':>9} {'gl/ours':>7} | {'adelie':>8} {'excess':>9} "
+            f"{'ad/ours':>7} | {'nnz':>5} {'fb':>3}")
     print(head)
+    print("-" * len(head))
+    rows = []
+    notes: set[str] = set()
     for p in args.p:
-        r = run(p, args.n, args.tol, args.repeats, args.sk_max_iter, args.corr, args.design)
-        print(f"{r['p']:>6} {r['ours']:>9.3f} {r['sk']:>10.3f} {r['sk'] / r['ours']:>8.1f}x "
-              f"{r['ours_conv']:>6}/{r['m']:<3} {r['sk_conv']:>4}/{r['m']:<3} "
-              f"{r['ours_iter']:>8} {r['sk_iter']:>8} {r['nnz_last']:>8} "
-              f"{r['obj_rel_min']:>+10.1e}..{r['obj_rel']:>+9.1e} "
-              f"{r['ours_wall']:>7.3f}/{r['sk_wall']:<7.3f}", flush=True)
+        for kind in args.families:
+            r = bench(kind, p, args)
+            rows.append(r)
+            notes.update(r["notes"])
+            ratio = _ratio(r)
+            print(f"{kind:>9} {p:>5} | {r['ours7']:>9.3f} {r['ours7_conv']:>4} "
+                  f"{r['ours7_excess']:>9.1e} | {r['ours10']:>7.3f} "
+                  f"{r['ours10'] / r['ours7']:>4.2f}x | {_fmt(r, 'sk')} "
+                  f"{r.get('sk_conv', '-'):>4} {_ex(r, 'sk_excess')} {ratio('sk')} | "
+                  f"{_fmt(r, 'glmnet')} {_ex(r, 'glmnet_excess')} {ratio('glmnet')} | "
+                  f"{_fmt(r, 'adelie')} {_ex(r, 'adelie_excess')} {ratio('adelie')} | "
+                  f"{r['nnz_end']:>5} {r['fallback_alphas']:>3}", flush=True)
+    print("anchors: " + "; ".join(sorted(notes)))
+    print("conv: alphas whose duality gap met the tolerance (ours 1e-7 / scikit-learn); fb: "
+          "alphas where the Newton solver fell back to coordinate descent")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -8,8 +8,7 @@ lasso_spark.core`` never imports pyspark.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lasso_spark.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -26,8 +25,4 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lasso_spark' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_names("lasso_spark", _LAZY, globals())

@@ -21,9 +21,29 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from lasso_spark.jobs_lib.errors import ConfigError
+from lasso_spark.paramspec import (
+    DECLARATIONS,
+    LASSO,
+    LASSO_CV,
+    LOGISTIC,
+    LOGISTIC_CV,
+    UNSET,
+    ParamDecl,
+    combination_problems,
+    declared,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,6 +53,7 @@ else:  # pragma: no cover - Python 3.10
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "MODEL_KINDS",
     "ColumnsConfig",
     "ConfigError",
     "DemoConfig",
@@ -123,110 +144,82 @@ class ColumnsConfig(_Section):
         return self
 
 
-_CV_ONLY = (
-    "regParams",
-    "numRegParams",
-    "regParamMinRatio",
-    "elasticNetParams",
-    "numFolds",
-    "foldCol",
-    "validationCol",
-    "seed",
-    "selectionRule",
-    "parallelism",
-)
+#: ``model.kind`` → the estimator whose parameters the ``[model]`` section takes
+MODEL_KINDS: dict[str, str] = {"lasso": LASSO, "lasso_cv": LASSO_CV,
+                               "logistic_lasso": LOGISTIC, "logistic_lasso_cv": LOGISTIC_CV}
+#: kinds that fit one regParam, which the config must therefore give
+_SINGLE_FIT_KINDS = ("lasso", "logistic_lasso")
 
 
-#: keys of the linear kinds that the logistic estimators do not have, and the reverse
-_LINEAR_ONLY = ("penaltyFactors", "adaptive", "adaptiveGamma", "solverMode", "elasticNetParams",
-                "parallelism")
-_LOGISTIC_ONLY = ("threshold", "cvMetric", "regParamsInFlight", "cacheInput")
+def _checked(convert: Any) -> AfterValidator:
+    """Run a parameter's converter (:mod:`lasso_spark.paramspec`) after the type check, so a
+    config accepts exactly the values the estimator accepts; errors keep the key's path."""
+
+    def check(value: Any) -> Any:
+        try:
+            return convert(value)
+        except (TypeError, ValueError) as exc:
+            raise PydanticCustomError("param_value", "{reason}", {"reason": str(exc)}) from None
+
+    return AfterValidator(check)
 
 
-class ModelConfig(_Section):
-    """``[model]``: estimator kind and its parameters, with pyspark.ml / MLlib names.
+def _annotation(d: ParamDecl) -> Any:
+    item = getattr(d.converter, "item", None)
+    if item is not None:  # items checked one by one first: errors name the item (model.x.1)
+        return Annotated[list[Annotated[float, _checked(item)]], _checked(d.converter)] | None
+    return Annotated[d.config_type, _checked(d.converter)] | None
 
-    A key left out takes the estimator's own default.
-    """
 
-    kind: Literal["lasso", "lasso_cv", "logistic_lasso", "logistic_lasso_cv"]
-    regParam: NonNegFloat | None = None
-    elasticNetParam: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
-    standardization: bool | None = None
-    fitIntercept: bool | None = None
-    maxIter: PositiveInt | None = None
-    tol: Annotated[float, Field(gt=0.0)] | None = None
-    penaltyFactors: dict[str, NonNegFloat] | None = None
-    adaptive: bool | None = None
-    adaptiveGamma: Annotated[float, Field(gt=0.0)] | None = None
-    handleInvalid: Literal["error", "skip"] | None = None
-    #: "gram" (one pass), "wide" (working-set Gram blocks + X'r passes) or "auto"
-    solverMode: Literal["auto", "gram", "wide"] | None = None
-    # LassoCV only
-    regParams: list[NonNegFloat] | None = None
-    numRegParams: PositiveInt | None = None
-    regParamMinRatio: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
-    elasticNetParams: list[Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
-    numFolds: Annotated[int, Field(ge=2)] | None = None
-    foldCol: str | None = None
-    #: boolean column: rows where true score the path instead of K folds
-    validationCol: str | None = None
-    seed: int | None = None
-    selectionRule: Literal["min", "1se"] | None = None
-    parallelism: PositiveInt | None = None
-    # logistic kinds only (LogisticLasso / LogisticLassoCV)
-    #: probability of label 1 above which the prediction is 1
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
-    #: logistic_lasso_cv: "deviance" | "auc" | "misclassification" (glmnet's type.measure)
-    cvMetric: Literal["deviance", "auc", "misclassification"] | None = None
-    regParamsInFlight: PositiveInt | None = None
-    #: cache the used input columns for the passes (released after the fit)
-    cacheInput: bool | None = None
+class _ModelBase(_Section):
+    """``[model]``: estimator kind and its parameters, with pyspark.ml / MLlib names (every
+    parameter declared in :mod:`lasso_spark.paramspec` with a config type). A key left out
+    takes the estimator's own default. Types are strict (``standardization = 1`` is not a
+    boolean), as the estimators' own checks are."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+    kind: Literal[tuple(MODEL_KINDS)]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _kind_params(self) -> ModelConfig:
-        logistic = self.kind.startswith("logistic")
-        wrong = [k for k in (_LINEAR_ONLY if logistic else _LOGISTIC_ONLY)
-                 if getattr(self, k) is not None]
+    def _kind_params(self) -> Any:
+        owner = MODEL_KINDS[self.kind]
+        given = self.estimator_params()
+        wrong = [k for k in given if k not in {d.name for d in declared(owner)}]
         if wrong:
+            valid_in = sorted(kind for kind, o in MODEL_KINDS.items()
+                              if all(k in {d.name for d in declared(o)} for k in wrong))
+            where = " or ".join(f'kind = "{k}"' for k in valid_in) or "another kind"
             raise ValueError(
-                f'{", ".join("model." + k for k in wrong)} not valid with kind = "{self.kind}"'
+                f'{", ".join("model." + k for k in wrong)} only valid with {where}'
             )
-        if self.kind == "logistic_lasso" and self.cvMetric is not None:
-            raise ValueError('model.cvMetric only valid with kind = "logistic_lasso_cv"')
-        if self.kind in ("lasso", "logistic_lasso"):
-            given = [k for k in _CV_ONLY if getattr(self, k) is not None]
-            if given:
-                raise ValueError(
-                    f'{", ".join("model." + k for k in given)} only valid with kind = '
-                    f'"{self.kind}_cv"'
-                )
-            if self.regParam is None:
-                raise ValueError(f'model.regParam is required with kind = "{self.kind}"')
-        else:
-            if self.regParam is not None:
-                raise ValueError(
-                    f'model.regParam is chosen by cross-validation with kind = "{self.kind}"; '
-                    "give a grid with model.regParams or model.numRegParams instead"
-                )
-            if self.regParams is not None and (
-                self.numRegParams is not None or self.regParamMinRatio is not None
-            ):
-                raise ValueError(
-                    "give either model.regParams or model.numRegParams/model.regParamMinRatio"
-                )
-            if self.regParams is not None and not self.regParams:
-                raise ValueError("model.regParams must not be empty")
-            if self.elasticNetParams is not None and self.elasticNetParam is not None:
-                raise ValueError("give either model.elasticNetParam or model.elasticNetParams")
-            if self.elasticNetParams is not None and not self.elasticNetParams:
-                raise ValueError("model.elasticNetParams must not be empty")
+        if self.kind in _SINGLE_FIT_KINDS and "regParam" not in given:
+            raise ValueError(f'model.regParam is required with kind = "{self.kind}"')
+        problems = combination_problems(owner, given, key=lambda name: f"model.{name}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def estimator_params(self) -> dict[str, Any]:
         """Keyword arguments for the estimator of ``kind`` (``Lasso``, ``LassoCV``,
         ``LogisticLasso``, ``LogisticLassoCV``): every key that was set, MLlib names."""
         return self.model_dump(exclude_none=True, exclude={"kind"})
+
+    def resolved_params(self) -> dict[str, Any]:
+        """Every parameter of this kind's estimator with the value a fit will use: the keys set
+        here, the estimator's defaults for the rest (``None`` where there is no default)."""
+        owner = MODEL_KINDS[self.kind]
+        out = {d.name: (None if d.default is UNSET else d.default) for d in declared(owner)
+               if d.config_type is not None}
+        out.update(self.estimator_params())
+        return out
+
+
+ModelConfig = create_model(
+    "ModelConfig",
+    __base__=_ModelBase,
+    **{d.name: (_annotation(d), None) for d in DECLARATIONS if d.config_type is not None},
+)
 
 
 class OutputConfig(_Section):
@@ -328,7 +321,8 @@ class GenerateConfig(_Section):
     spark: SparkConfig = Field(default_factory=SparkConfig)
 
 
-class DemoModelConfig(ModelConfig):
+class DemoModelConfig(ModelConfig):  # type: ignore[misc, valid-type]
+    #: the demo's data are a regression problem: the linear kinds only
     kind: Literal["lasso", "lasso_cv"] = "lasso_cv"
 
 

@@ -10,10 +10,10 @@ imported on first use, so an executor that only computes statistics never loads 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lasso_spark.core.stats import SuffStats, merge_all
+from lasso_spark.lazy import lazy_names
 
 _LAZY = {
     "adaptive_penalty_factors": "adaptive",
@@ -26,12 +26,17 @@ _LAZY = {
     "heldout_sse": "cv",
     "select_alphas": "cv",
     "ConvergenceWarning": "path",
-    "Design": "path",
+    "Design": "quadratic",
     "PathResult": "path",
-    "alpha_grid": "path",
-    "alpha_max": "path",
-    "design": "path",
+    "alpha_grid": "grid",
+    "alpha_max": "grid",
+    "design": "quadratic",
+    "duality_gap": "objective",
     "enet_path": "path",
+    "kfold_splits": "cv",
+    "primal_objective": "objective",
+    "select_min_1se": "cv",
+    "validation_split": "cv",
     "warmup": "path",
 }
 
@@ -46,14 +51,19 @@ __all__ = [
     "alpha_max",
     "cv_path",
     "design",
+    "duality_gap",
     "enet_path",
     "fold_fit",
     "fold_path",
     "heldout_mse",
     "heldout_sse",
     "initial_estimate",
+    "kfold_splits",
     "merge_all",
+    "primal_objective",
     "select_alphas",
+    "select_min_1se",
+    "validation_split",
     "warmup",
 ]
 
@@ -66,28 +76,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         fold_path,
         heldout_mse,
         heldout_sse,
+        kfold_splits,
         select_alphas,
+        select_min_1se,
+        validation_split,
     )
-    from lasso_spark.core.path import (
-        ConvergenceWarning,
-        Design,
-        PathResult,
-        alpha_grid,
-        alpha_max,
-        design,
-        enet_path,
-        warmup,
-    )
+    from lasso_spark.core.grid import alpha_grid, alpha_max
+    from lasso_spark.core.objective import duality_gap, primal_objective
+    from lasso_spark.core.path import ConvergenceWarning, PathResult, enet_path, warmup
+    from lasso_spark.core.quadratic import Design, design
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lasso_spark.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lasso_spark.core.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names("lasso_spark.core", _LAZY, globals())

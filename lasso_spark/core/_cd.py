@@ -40,13 +40,12 @@ extrapolation of the last two exact gradients, so it needs no product with G):
    features (violators join S → 2) and the duality gap over all features compared with
    ``tol_abs``. If float32 passes cannot reach ``tol_abs``, the rest of the path uses float64.
 
-Duality gap (scikit-learn's, divided by W; v generalises the dual norm)::
+The duality gap is :func:`lasso_spark.core.objective.gap_from_moments` (stated once there),
+compiled here and fed with sums over the features of a set.
 
-    XtA_j = g_j − l2 v_j β_j,      dual = max_{v_j>0} |XtA_j| / v_j,   κ = min(1, l1 / dual)
-    gap   = ½(1−κ)² (yy − cᵀβ) − ½(1+κ²) gᵀβ + l1 Σ v|β| + ½ l2 (1+κ²) Σ v β²
-
-which is algebraically ``½(1+κ²)R² − κ rᵀy/W + …`` with ``R² = yy − cᵀβ − gᵀβ``, rearranged so
-that no large terms cancel when ``κ ≈ 1``.
+These kernels run ``enet_path(solver="cd")``; the default solver is the
+active-set Newton solver of :mod:`lasso_spark.core.newton`, whose fallback uses
+:mod:`lasso_spark.core.kernels` instead of these kernels.
 """
 
 from __future__ import annotations
@@ -54,7 +53,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from numba import njit, objmode
+from numba import objmode
+
+from lasso_spark.core.jit import cached_jit
+from lasso_spark.core.kernels import coordinate_minimizer
+from lasso_spark.core.objective import gap_from_moments
 
 try:  # BLAS dsymv reads one triangle of G, half the memory traffic of a gemv
     from scipy.linalg.blas import dsymv as _dsymv
@@ -72,17 +75,15 @@ _BLOCK_SWEEPS = 4
 _BLOCK_STOP = 0.25
 
 
-@njit(cache=True, inline="always")
-def _prox(z, thr, denom):
-    """Coordinate minimizer of ``½·denom·b² − z·b + thr·|b|``: soft-thresholding of ``z``."""
-    if z > thr:
-        return (z - thr) / denom
-    if z < -thr:
-        return (z + thr) / denom
-    return 0.0
+# the duality-gap formula, stated once in lasso_spark.core.objective, compiled here
+_gap_from_moments = cached_jit(inline="always")(gap_from_moments)
 
 
-@njit(cache=True)
+# the coordinate step, stated once in lasso_spark.core.kernels
+_prox = cached_jit(inline="always")(coordinate_minimizer)
+
+
+@cached_jit()
 def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
     """One cyclic pass over features ``T[:nT]``; ``g`` is updated on every feature with
     contiguous rows of G. Returns the number of coefficients changed."""
@@ -104,7 +105,7 @@ def _sweep(T, nT, G, diag, g, beta, v, l1, l2):
     return changed
 
 
-@njit(cache=True)
+@cached_jit()
 def _gap(T, nT, c, g, beta, v, yy, l1, l2):
     """Duality gap of the problem restricted to features ``T[:nT]`` (exact when T ⊇ support
     and ``g`` is exact on T); see the module docstring."""
@@ -125,15 +126,7 @@ def _gap(T, nT, c, g, beta, v, yy, l1, l2):
             x = abs(g[j] - l2 * v[j] * b) / v[j]
             if x > dual:
                 dual = x
-    kappa = 1.0
-    if dual > l1:
-        kappa = l1 / dual
-    return (
-        0.5 * (1.0 - kappa) ** 2 * (yy - cb)
-        - 0.5 * (1.0 + kappa * kappa) * gb
-        + l1 * l1n
-        + 0.5 * l2 * (1.0 + kappa * kappa) * l2n
-    )
+    return _gap_from_moments(yy, cb, gb, l1, l2, l1n, l2n, dual)
 
 
 def _symmetric_times(G: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -145,7 +138,7 @@ def _symmetric_times(G: np.ndarray, x: np.ndarray) -> np.ndarray:
     return G @ x
 
 
-@njit(cache=True)
+@cached_jit()
 def _refresh_gradient(G, c, g, beta):
     """Rebuild ``g = c − Gβ`` over all features (G symmetric): BLAS symv/gemv when β has many
     non-zeros, else from the rows of the non-zeros."""
@@ -170,7 +163,7 @@ def _refresh_gradient(G, c, g, beta):
                 g[i] -= row[i] * b
 
 
-@njit(cache=True)
+@cached_jit()
 def _anderson_weights(hist, K, nA, out):
     """Anderson mixing weights from K+1 stored iterates: ``out`` sums to 1. False if singular."""
     M = np.zeros((K, K))
@@ -222,7 +215,7 @@ def _anderson_weights(hist, K, nA, out):
     return True
 
 
-@njit(cache=True)
+@cached_jit()
 def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, old, rows):
     """Block coordinate descent pass over ``A[:nA]``: consecutive blocks of ``B`` features are
     swept up to ``R`` times on a dense copy of their ``B×B`` Gram block (cache resident) with
@@ -297,7 +290,7 @@ def _block_sweep(A, nA, G, diag, g, beta, v, l1, l2, B, R, blocks, copied, gl, o
     return changed
 
 
-@njit(cache=True)
+@cached_jit()
 def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson,
                   counters, B, R):
     """Cycle over ``A[:nA]`` until its sub-problem's gap ≤ tol_abs (or max_iter); ``g`` is kept
@@ -370,7 +363,7 @@ def _active_phase(A, nA, G, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_it
     return it
 
 
-@njit(cache=True)
+@cached_jit()
 def _compact_update(Gsrc, Gc, order, pos, nC, S, nS, rebuild):
     """Make the compact Gram ``Gc[:nC, :nC] = Gsrc[order][:, order]`` cover the features
     ``S[:nS]``: missing ones are appended (their rows and columns copied); with ``rebuild`` the
@@ -406,7 +399,7 @@ def _compact_update(Gsrc, Gc, order, pos, nC, S, nS, rebuild):
     return Gc, n
 
 
-@njit(cache=True)
+@cached_jit()
 def _solve_restricted(
     C, pos, nC, Gc, diag, c, yy, g, beta, v, l1, l2, tol_abs, it, max_iter, anderson, counters,
     B, R
@@ -467,7 +460,7 @@ def _solve_restricted(
     return it
 
 
-@njit(cache=True)
+@cached_jit()
 def _primal_on(T, nT, c, g, beta, v, yy, l1, l2):
     """Primal objective when β is supported on ``T[:nT]`` and ``g`` exact there."""
     val = 0.5 * yy
@@ -479,7 +472,7 @@ def _primal_on(T, nT, c, g, beta, v, yy, l1, l2):
     return val
 
 
-@njit(cache=True)
+@cached_jit()
 def _fit_unpenalized(G, U, Ginv, g, beta):
     """Set the unpenalized coefficients to their exact least-squares value given the others
     (``β_U ← G_UU⁺ (g_U + G_UU β_U)``) and update ``g`` (exact on entry) on every feature.
@@ -509,7 +502,7 @@ def _fit_unpenalized(G, U, Ginv, g, beta):
                 g[i] -= row[i] * d
 
 
-@njit(cache=True)
+@cached_jit()
 def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
     """Primal objective from β and the exact ``g = c − Gβ``: ½yy − ½cᵀβ − ½gᵀβ + penalty."""
     val = 0.5 * yy
@@ -520,7 +513,7 @@ def _primal_from_gradient(c, g, beta, v, yy, l1, l2):
     return val
 
 
-@njit(cache=True)
+@cached_jit()
 def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, g1, g2, beta, g, pred, g_alt,
                         counters):
     """Warm start extrapolated linearly in alpha from the last two solutions (exact for the
@@ -566,54 +559,14 @@ def _predict_warm_start(G, c, yy, v, l1, l2, a0, a1, a2, b1, b2, g1, g2, beta, g
     return False
 
 
-@njit(cache=True)
-def scaled_gram(M, scale, W):
-    """``G = ½(M + Mᵀ) / (W · scale ⊗ scale)``, exactly symmetric (upper triangle computed,
-    mirrored), in 64×64 tiles so that the transposed reads and writes stay in cache."""
-    q = M.shape[0]
-    G = np.empty((q, q))
-    inv = np.empty(q)
-    for i in range(q):
-        inv[i] = 1.0 / (np.sqrt(W) * scale[i])
-    T = 64
-    low = np.empty((T, T))  # M[j-tile, i-tile] transposed
-    for i0 in range(0, q, T):
-        ni = min(q - i0, T)
-        for j0 in range(i0, q, T):
-            nj = min(q - j0, T)
-            for jj in range(nj):
-                mrow = M[j0 + jj, i0:i0 + ni]
-                for ii in range(ni):
-                    low[ii, jj] = mrow[ii]
-            for ii in range(ni):
-                mrow = M[i0 + ii, j0:j0 + nj]
-                grow = G[i0 + ii, j0:j0 + nj]
-                lrow = low[ii]
-                hi = 0.5 * inv[i0 + ii]
-                iv = inv[j0:j0 + nj]
-                for jj in range(nj):
-                    val = (mrow[jj] + lrow[jj]) * (hi * iv[jj])
-                    lrow[jj] = val
-                    grow[jj] = val
-            if j0 != i0:
-                for jj in range(nj):
-                    grow = G[j0 + jj, i0:i0 + ni]
-                    for ii in range(ni):
-                        grow[ii] = low[ii, jj]
-            else:
-                for ii in range(ni):
-                    for jj in range(ii):
-                        G[i0 + ii, j0 + jj] = low[jj, ii]
-    return G
-
-
-@njit(cache=True)
+@cached_jit()
 def cd_path(
     G, G32, c, yy, v, alphas, rho, alpha_zero, tol_abs, max_iter, beta0, U, Ginv, coefs, gaps,
     n_iter, flags, counters,
 ):
     """Elastic-net path by Gram coordinate descent; fills ``coefs (m, p)``, ``gaps``, ``n_iter``.
-    ``G`` (C-ordered float64) must be exactly symmetric (:func:`scaled_gram` makes it so).
+    ``G`` (C-ordered float64) must be exactly symmetric
+    (:func:`lasso_spark.core.gram.scaled_gram` makes it so).
 
     ``alphas`` decreasing; for ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (KKT holds
     there by construction of ``alpha_zero``) and only unpenalized features (``v_j = 0``) are

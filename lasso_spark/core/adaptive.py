@@ -8,7 +8,7 @@ standardized scale when ``standardize``, so the procedure is invariant to featur
 * otherwise ridge, ``(G + λ I) β̂ = c``, i.e. ``argmin 1/(2W)‖y − X̃β‖²_w + λ/2 ‖β‖²`` with
   ``λ = ridge_alpha`` (default ``1e-3 · mean(diag G)``).
 
-``G, c`` are the Gram and cross-moment of :func:`lasso_spark.core.path.design`. A β̂_j that is 0
+``G, c`` are the Gram and cross-moment of :func:`lasso_spark.core.quadratic.design`. A β̂_j that is 0
 (or below ``1e-12 · max|β̂|``) is floored there, giving a large but finite factor; features with
 zero variance get factor 1 (the solver leaves them at 0 anyway).
 """
@@ -19,7 +19,7 @@ import logging
 
 import numpy as np
 
-from lasso_spark.core.path import design
+from lasso_spark.core.quadratic import design
 from lasso_spark.core.stats import SuffStats
 
 logger = logging.getLogger(__name__)

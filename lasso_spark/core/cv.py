@@ -13,15 +13,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lasso_spark.core.path import PathResult, alpha_grid, enet_path
+from lasso_spark.core.errors import DataError
 from lasso_spark.core.stats import SuffStats, merge_all
+
+if TYPE_CHECKING:  # the solver (numba) is imported where a path is fitted, not with this module
+    from lasso_spark.core.path import PathResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CVResult", "cv_path", "fold_path", "heldout_mse", "heldout_sse"]
+__all__ = [
+    "CVResult",
+    "cv_path",
+    "fold_mse_summary",
+    "fold_path",
+    "heldout_mse",
+    "heldout_sse",
+    "kfold_splits",
+    "select_alphas",
+    "select_min_1se",
+    "validation_split",
+]
 
 
 def heldout_sse(stats_k: SuffStats, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
@@ -54,11 +69,37 @@ def heldout_mse(stats_k: SuffStats, coef: np.ndarray, intercept: np.ndarray) -> 
     return heldout_sse(stats_k, coef, intercept) / stats_k.weight_sum
 
 
-def _training_stats(fold_stats: Sequence[SuffStats], k: int) -> SuffStats:
-    K = len(fold_stats)
-    if not 0 <= k < K:
-        raise ValueError(f"fold index {k} out of range for {K} folds")
-    return merge_all([s for i, s in enumerate(fold_stats) if i != k])
+def kfold_splits(folds: Sequence[SuffStats]) -> tuple[list[SuffStats], list[SuffStats]]:
+    """``(train, held-out)`` statistics of each K-fold split: fold k's own statistics are held
+    out, the merge of the others trains. Raises :class:`DataError` for fewer than 2 folds or a
+    fold without rows (or with zero total weight)."""
+    folds = list(folds)
+    K = len(folds)
+    if K < 2:
+        raise DataError(f"cross-validation needs at least 2 folds, got {K}")
+    empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0]
+    if empty:
+        rows = sum(f.n_rows for f in folds)
+        raise DataError(
+            f"folds {empty} of {K} have no rows (or zero total weight) among the {rows} valid "
+            "rows; use fewer folds or check the fold column"
+        )
+    trains = [merge_all([f for j, f in enumerate(folds) if j != k]) for k in range(K)]
+    return trains, folds
+
+
+def validation_split(
+    folds: Sequence[SuffStats], what: str = "validation split"
+) -> tuple[list[SuffStats], list[SuffStats]]:
+    """The one split of a boolean split column: rows where it is false (``folds[0]``) train,
+    rows where it is true (``folds[1]``) are held out. ``what`` names the column in errors."""
+    names = ("training (false)", "validation (true)")
+    empty = [n for n, f in zip(names, folds) if not f.weight_sum > 0.0]
+    if empty:
+        raise DataError(
+            f"{what} leaves no {' and no '.join(empty)} rows (or zero total weight)"
+        )
+    return [folds[0]], [folds[1]]
 
 
 def fold_fit(
@@ -66,7 +107,12 @@ def fold_fit(
 ) -> tuple[np.ndarray, PathResult]:
     """Path trained on all folds but ``k`` (standardized with THAT training set's statistics)
     and its held-out MSE on fold ``k``: ``(mse (m,), path)``."""
-    path = enet_path(_training_stats(fold_stats, k), alphas=alphas, **enet_kwargs)
+    if not 0 <= k < len(fold_stats):
+        raise ValueError(f"fold index {k} out of range for {len(fold_stats)} folds")
+    from lasso_spark.core.path import enet_path
+
+    train = merge_all([s for i, s in enumerate(fold_stats) if i != k])
+    path = enet_path(train, alphas=alphas, **enet_kwargs)
     return heldout_mse(fold_stats[k], path.coef, path.intercept), path
 
 
@@ -104,14 +150,49 @@ class CVResult:
         return int(self.mse_path.shape[0])
 
 
-def select_alphas(mse_path: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """``(mean, se, index_min, index_1se)`` of a ``(K, m)`` MSE table over a decreasing grid."""
-    mse_path = np.asarray(mse_path, dtype=np.float64)
+def fold_mse_summary(mse_path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, se)`` over the folds of a ``(K, m)`` held-out MSE table: the unweighted mean
+    (scikit-learn's ``mse_path_.mean``) and ``std(ddof=1)/sqrt(K)`` (glmnet's cvsd with equal fold
+    weights; 0 for one fold)."""
+    mse_path = np.atleast_2d(np.asarray(mse_path, dtype=np.float64))
     K = mse_path.shape[0]
     mean = mse_path.mean(axis=0)
     se = mse_path.std(axis=0, ddof=1) / np.sqrt(K) if K > 1 else np.zeros(mse_path.shape[1])
-    i_min = int(np.argmin(mean))  # first = largest alpha among ties
-    i_1se = int(np.flatnonzero(mean <= mean[i_min] + se[i_min])[0])
+    return mean, se
+
+
+def select_min_1se(
+    mean: np.ndarray,
+    se: np.ndarray,
+    penalty: np.ndarray,
+    group: np.ndarray | None = None,
+) -> tuple[int, int]:
+    """glmnet's two choices over a table of candidate fits (rows), e.g. (elasticNetParam,
+    regParam) pairs: ``min`` has the lowest mean CV error (ties: the largest ``penalty``);
+    ``1se``, within the min's ``group`` (all rows when ``None``), has the largest ``penalty``
+    whose mean is at most the min's mean plus its standard error (a NaN error counts as 0).
+    NaN means (failed fits) are never chosen."""
+    mean = np.where(np.isfinite(mean), mean, np.inf)
+    if not np.any(np.isfinite(mean)):
+        raise ValueError("no finite cross-validation error to select from")
+    penalty = np.asarray(penalty, dtype=np.float64)
+    best = float(mean.min())
+    ties = np.flatnonzero(mean == best)
+    i_min = int(ties[np.argmax(penalty[ties])])
+    bound = best + (se[i_min] if np.isfinite(se[i_min]) else 0.0)
+    same = mean <= bound
+    if group is not None:
+        same &= np.asarray(group) == group[i_min]
+    cand = np.flatnonzero(same)
+    return i_min, int(cand[np.argmax(penalty[cand])])
+
+
+def select_alphas(mse_path: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``(mean, se, index_min, index_1se)`` of a ``(K, m)`` MSE table over a decreasing grid
+    (:func:`fold_mse_summary`, :func:`select_min_1se`)."""
+    mean, se = fold_mse_summary(mse_path)
+    m = mean.shape[0]
+    i_min, i_1se = select_min_1se(mean, se, -np.arange(m, dtype=np.float64))
     return mean, se, i_min, i_1se
 
 
@@ -125,12 +206,10 @@ def cv_path(
 ) -> CVResult:
     """K-fold CV from per-fold statistics. The grid comes from the merge of all folds (as
     glmnet / LassoCV do); fold k's model is trained on the merge of the others."""
-    folds = list(fold_stats)
-    if len(folds) < 2:
-        raise ValueError(f"cross-validation needs at least 2 folds, got {len(folds)}")
-    empty = [i for i, s in enumerate(folds) if not s.weight_sum > 0.0]
-    if empty:
-        raise ValueError(f"{len(empty)} folds have zero total weight (folds {empty})")
+    from lasso_spark.core.grid import alpha_grid, decreasing_alphas
+    from lasso_spark.core.path import enet_path
+
+    trains, folds = kfold_splits(fold_stats)
     full = merge_all(folds)
     if alphas is None:
         grid_keys = ("l1_ratio", "penalty_factor", "fit_intercept", "standardize")
@@ -139,13 +218,14 @@ def cv_path(
                                                 if k in enet_kwargs}
         )
     else:
-        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1].copy()
+        grid = decreasing_alphas(alphas)
     path = enet_path(full, alphas=grid, **enet_kwargs)
     grid = path.alphas
     mse = np.empty((len(folds), grid.shape[0]))
     conv = np.empty((len(folds), grid.shape[0]), dtype=bool)
-    for k in range(len(folds)):
-        mse[k], fp = fold_fit(folds, k, grid, **enet_kwargs)
+    for k, train in enumerate(trains):
+        fp = enet_path(train, alphas=grid, **enet_kwargs)
+        mse[k] = heldout_mse(folds[k], fp.coef, fp.intercept)
         conv[k] = fp.converged
     mean, se, i_min, i_1se = select_alphas(mse)
     logger.info(

@@ -35,20 +35,10 @@ window warm-started from the previous regParam's latest iterate by one Newton st
 value (several entering together share one warm-started path solve).
 
 Certificate (on the true logistic objective, computed from a pass's exact gradient): the
-Fenchel duality gap at the dual point ``θ = κ[(1 − τ)(p − y) + τ(c − y)]``: ``τ`` mixes in a
-constant prediction ``c`` so that ``Σ w θ = 0`` (the unpenalized intercept's constraint) and
-``κ ∈ (0, 1]`` makes it feasible for the L1 part. Its conjugate is bounded with the concavity of
-the binary entropy ``H`` and Fenchel–Young's ``(1/W) Σ w H(p) = f − b0 g0 − βᵀg``, so no extra
-per-row work is needed::
-
-    gap = f + h(β) − max_κ [ κ((1 − τ)(f − b0 g0 − βᵀg) + τ H(c)) − h*(−κ u) ],
-    u = (1 − τ) g + τ g_c,     g_c = −X̃ᵀW(y − ȳ)/W
-
-which is 0 exactly at the optimum. A regParam is done when ``gap ≤ tol · H(ȳ)`` (``H(ȳ)`` the
-null model's objective; ``log 2`` without intercept). ``regParam = 0`` has no dual bound; there
-the certificate is the KKT residual ``max |∇F| ≤ tol``. The KKT residual (largest distance of
-``−∇f`` from the penalty's subdifferential, over ALL features, and the intercept's gradient) is
-reported at every regParam.
+duality gap of :func:`lasso_spark.core.binomial.binomial_duality_gap` (stated there). A regParam
+is done when ``gap ≤ tol · H(ȳ)`` (``H(ȳ)`` the null model's objective; ``log 2`` without
+intercept); ``regParam = 0`` has no dual bound, there the certificate is the KKT residual
+``max |∇F| ≤ tol``. The KKT residual is reported at every regParam.
 
 Path end: with the automatic grid, the full model's path stops where glmnet's does (after at
 least 5 values: deviance ratio > 0.999, or its gain over the previous value < 1e-5), which also
@@ -77,7 +67,12 @@ from lasso_spark.core.binomial import (
     auc_from_histograms,
     bin_index,
     binary_entropy,
+    binomial_duality_gap,
 )
+from lasso_spark.core.errors import DataError
+from lasso_spark.core.grid import decreasing_alphas, default_grid
+from lasso_spark.core.grid import warm_grid as positive_warm_grid
+from lasso_spark.core.objective import elastic_net_penalty
 from lasso_spark.core.stats import SuffStats
 
 logger = logging.getLogger(__name__)
@@ -86,7 +81,6 @@ __all__ = [
     "BinomialTraining",
     "LogisticFit",
     "LogisticPath",
-    "binomial_duality_gap",
     "logistic_path",
     "mllib_sample_std",
     "reg_param_max",
@@ -107,9 +101,6 @@ SUB_TOL_FRACTION = 1e-4
 RIDGE_DAMPING = 1e-10
 #: glmnet's floor on elasticNetParam when computing regParam_max of a (near-)ridge path
 MIN_L1_FOR_GRID = 1e-3
-#: a warm path to one regParam: points per decade, at most this many points
-WARM_PER_DECADE = 10
-WARM_MAX_POINTS = 60
 #: the warm path to regParam = 0 stops at this fraction of regParam_max before the last step
 WARM_ZERO_RATIO = 1e-4
 
@@ -163,76 +154,6 @@ def trainings_from_arrays(
             )
         )
     return out
-
-
-# ================================================================================ the certificate
-def _conjugate_penalty(u: np.ndarray, lam: float, l1_ratio: float) -> float:
-    """``h*(u)`` for ``h(β) = λ(α‖β‖₁ + (1 − α)/2 ‖β‖²)`` (``inf`` outside its domain)."""
-    l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
-    excess = np.maximum(np.abs(u) - l1, 0.0)
-    if l2 > 0.0:
-        return float(excess @ excess) / (2.0 * l2)
-    return 0.0 if not np.any(excess > 0.0) else math.inf
-
-
-def _best_kappa(A: float, u: np.ndarray, lam: float, l1_ratio: float) -> float:
-    """``max_{κ ∈ [0, 1]} κA − h*(κu)`` (concave in κ)."""
-    au = np.abs(u)
-    top = float(au.max(initial=0.0))
-    l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
-    if l2 <= 0.0:  # pure L1: the largest feasible κ (the objective increases with κ if A ≥ 0)
-        k = 1.0 if top <= l1 else l1 / top
-        return k * A
-    # D'(κ) = A − Σ |u|(κ|u| − l1)₊ / l2 is decreasing: bisection on its sign
-    def slope(k: float) -> float:
-        return A - float(au @ np.maximum(k * au - l1, 0.0)) / l2
-
-    lo, hi = 0.0, 1.0
-    if slope(1.0) >= 0.0:
-        lo = 1.0
-    else:
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if slope(mid) >= 0.0:
-                lo = mid
-            else:
-                hi = mid
-    return lo * A - _conjugate_penalty(lo * u, lam, l1_ratio)
-
-
-def binomial_duality_gap(
-    f: float,
-    g0: float,
-    g: np.ndarray,
-    b0: float,
-    beta: np.ndarray,
-    lam: float,
-    l1_ratio: float,
-    ybar: float,
-    g_const: np.ndarray | None,
-) -> tuple[float, float]:
-    """``(duality gap, KKT residual)`` of a point from its exact mean log-loss ``f`` and gradient
-    ``(g0, g)`` (module docstring). ``g_const`` is the gradient ``−X̃ᵀW(y − ȳ)/W`` of a constant
-    prediction (``None`` without intercept: then ``g0`` is not a constraint)."""
-    l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
-    h = l1 * float(np.abs(beta).sum()) + 0.5 * l2 * float(beta @ beta)
-    sub = g + l2 * beta
-    r = np.where(beta != 0.0, np.abs(sub + l1 * np.sign(beta)), np.maximum(np.abs(sub) - l1, 0))
-    kkt = float(r.max(initial=0.0))
-    if g_const is not None:
-        kkt = max(kkt, abs(g0))
-    if lam <= 0.0:
-        return math.inf, kkt
-    E = f - b0 * g0 - float(beta @ g)  # (1/W) Σ w H(p), Fenchel–Young
-    A, u = E, g
-    if g_const is not None and g0 != 0.0:
-        d = 0.5 * min(ybar, 1.0 - ybar)
-        c = ybar - math.copysign(d, g0)
-        tau = abs(g0) / (abs(g0) + d)
-        A = (1.0 - tau) * E + tau * float(binary_entropy(c))
-        u = (1.0 - tau) * g + tau * g_const
-    dual = _best_kappa(A, u, lam, l1_ratio)
-    return max(f + h - dual, 0.0), kkt
 
 
 # ================================================================================ one model's space
@@ -417,11 +338,6 @@ class _Lambda:
     converged: bool = False
     gap: float = math.inf
     kkt: float = math.inf
-
-
-def _penalty(beta: np.ndarray, lam: float, l1_ratio: float) -> float:
-    return lam * (l1_ratio * float(np.abs(beta).sum())
-                  + 0.5 * (1.0 - l1_ratio) * float(beta @ beta))
 
 
 def _positive_definite(G: np.ndarray) -> bool:
@@ -622,8 +538,8 @@ class _Track:
         l1r = self.opts.l1_ratio
         accept = lam.anchor is None or st is None
         if not accept:
-            F_new = E.f + _penalty(E.beta, lam.lam, l1r)
-            F_old = st.base.f + _penalty(st.base.beta, lam.lam, l1r)
+            F_new = E.f + elastic_net_penalty(E.beta, lam.lam, l1r)
+            F_old = st.base.f + elastic_net_penalty(st.base.beta, lam.lam, l1r)
             slack = 1e-14 * max(abs(F_old), 1.0)
             accept = F_new <= F_old + ARMIJO * st.t * st.decrease + slack
         if accept:
@@ -657,8 +573,8 @@ class _Track:
             dbeta = beta_new - E.beta
             db = -E.g0 / C.s0 - float(C.xbar @ dbeta) if sp.fit_intercept else 0.0
             lam = self.lams[k].lam
-            decrease = (E.g0 * db + float(E.g @ dbeta) + _penalty(beta_new, lam, l1r)
-                        - _penalty(E.beta, lam, l1r))
+            decrease = (E.g0 * db + float(E.g @ dbeta) + elastic_net_penalty(beta_new, lam, l1r)
+                        - elastic_net_penalty(E.beta, lam, l1r))
             self.lams[k].step = _Step(E, db, dbeta, min(decrease, 0.0))
             self.lams[k].cand = (E.b + db, beta_new)
 
@@ -693,44 +609,34 @@ def reg_param_max(
 
 
 def warm_grid(lam_max: float, lam: float) -> np.ndarray:
-    """A decreasing warm-start grid from ``lam_max`` to ``lam`` (inclusive, exactly),
-    ``WARM_PER_DECADE`` points per decade, at most ``WARM_MAX_POINTS``; ``[lam]`` when
-    ``lam ≥ lam_max``. For ``lam = 0`` the grid goes down to ``WARM_ZERO_RATIO · lam_max``
-    first."""
+    """The warm-start grid of :func:`lasso_spark.core.grid.warm_grid` from ``lam_max`` to
+    ``lam``; for ``lam = 0`` (MLlib's default regParam, which has no log grid) it goes down to
+    ``WARM_ZERO_RATIO · lam_max`` and then to 0."""
     lam = float(lam)
-    if not (np.isfinite(lam_max) and lam_max > lam):
-        return np.array([lam])
-    low = lam if lam > 0.0 else lam_max * WARM_ZERO_RATIO
-    n = int(min(WARM_MAX_POINTS,
-                max(2, math.ceil(math.log10(lam_max / low) * WARM_PER_DECADE) + 1)))
-    grid = np.geomspace(lam_max, low, n)
-    if lam > 0.0:
-        grid[-1] = lam
-        return grid
-    return np.append(grid, 0.0)
+    if lam > 0.0 or not (np.isfinite(lam_max) and lam_max > 0.0):
+        return positive_warm_grid(lam_max, lam)
+    return np.append(positive_warm_grid(lam_max, lam_max * WARM_ZERO_RATIO), 0.0)
 
 
 def _grid(
     full: _Space, trainings: Sequence[BinomialTraining], reg_params: Sequence[float] | None,
     n_reg_params: int, ratio: float | None, l1_ratio: float,
 ) -> tuple[np.ndarray, float]:
-    """The decreasing regParam grid (explicit, or glmnet's from the full model's λ_max)."""
+    """The decreasing regParam grid (explicit, or glmnet's from the full model's λ_max,
+    :func:`lasso_spark.core.grid.default_grid`). An explicit grid may end at 0 (the warm path
+    of a fit at regParam 0)."""
     lam_max = full.lambda_max(l1_ratio)
     if reg_params is not None:
-        grid = np.sort(np.asarray(reg_params, dtype=np.float64).ravel())[::-1].copy()
-        if grid.size == 0 or np.any(~np.isfinite(grid)) or np.any(grid < 0.0):
-            raise ValueError("reg_params must be a non-empty list of finite values >= 0")
-        return grid, lam_max
-    if int(n_reg_params) < 1:
-        raise ValueError(f"n_reg_params must be >= 1, got {n_reg_params}")
+        values = np.asarray(reg_params, dtype=np.float64).ravel()
+        zero = values.size > 0 and bool(np.all(values[np.isfinite(values)] >= 0.0)
+                                        and np.any(values == 0.0))
+        try:
+            grid = decreasing_alphas(values[values != 0.0] if zero else values)
+        except ValueError as exc:
+            raise ValueError(f"reg_params (regParams): {exc}") from None
+        return (np.append(grid, 0.0) if zero else grid), lam_max
     st = trainings[0].stats
-    if ratio is None:
-        ratio = 1e-4 if st.n_rows > st.n_features else 1e-2
-    if not 0.0 < ratio < 1.0:
-        raise ValueError(f"reg_param_min_ratio must be in (0, 1), got {ratio}")
-    if not lam_max > 0.0:
-        return np.full(int(n_reg_params), np.finfo(np.float64).resolution), lam_max
-    return lam_max * np.logspace(0.0, math.log10(ratio), int(n_reg_params)), lam_max
+    return default_grid(lam_max, int(n_reg_params), ratio, st.n_rows, st.n_features), lam_max
 
 
 def _check_classes(trainings: Sequence[BinomialTraining]) -> None:
@@ -738,10 +644,10 @@ def _check_classes(trainings: Sequence[BinomialTraining]) -> None:
         s = tr.stats
         ybar = float(s.mean_y + s.mean_y_lo)
         if not s.weight_sum > 0.0:
-            raise ValueError(f"the training rows of fold {tr.fold} have zero total weight")
+            raise DataError(f"the training rows of fold {tr.fold} have zero total weight")
         if not 0.0 < ybar < 1.0:
             what = "all rows" if tr.fold < 0 else f"the training rows without fold {tr.fold}"
-            raise ValueError(
+            raise DataError(
                 f"the label has one class only in {what} (weighted mean {ybar:g}): a logistic "
                 "model needs both 0 and 1"
             )
@@ -943,7 +849,7 @@ def _path_of(t: _Track, lam_max: float) -> LogisticPath:
         arrays["b"][i], coef[i] = sp.original(E.b, E.beta)
         coef_std[i] = sp.standardized(E.beta)
         arrays["f"][i] = E.f
-        arrays["F"][i] = E.f + _penalty(E.beta, lam.lam, t.opts.l1_ratio)
+        arrays["F"][i] = E.f + elastic_net_penalty(E.beta, lam.lam, t.opts.l1_ratio)
         arrays["gap"][i], arrays["kkt"][i] = lam.gap, lam.kkt
         hd, hm, ha, hb = _heldout_metrics(sp, E)
         arrays["hd"][i], arrays["hm"][i], arrays["ha"][i], arrays["hb"][i] = hd, hm, ha, hb

@@ -26,14 +26,24 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SuffStats", "merge_all", "merge_means"]
+__all__ = [
+    "SuffStats",
+    "feature_variance",
+    "merge_all",
+    "merge_means",
+    "merge_pair",
+    "merge_tree",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -127,28 +137,7 @@ class SuffStats:
 
     def merge(self, other: SuffStats) -> SuffStats:
         """Statistics of the union of both row sets (Chan's pairwise update)."""
-        if other.n_features != self.n_features:
-            raise ValueError(
-                f"cannot merge statistics of {self.n_features} and {other.n_features} features"
-            )
-        n = self.n_rows + other.n_rows
-        wa, wb = self.weight_sum, other.weight_sum
-        W = wa + wb
-        if wb == 0.0:
-            return dataclasses.replace(self, n_rows=n)
-        if wa == 0.0:
-            return dataclasses.replace(other, n_rows=n)
-        f = wa * wb / W
-        dx, mean_x, lo_x = merge_means(
-            self.mean_x, self.mean_x_lo, other.mean_x, other.mean_x_lo, wb / W
-        )
-        dy, mean_y, lo_y = merge_means(
-            self.mean_y, self.mean_y_lo, other.mean_y, other.mean_y_lo, wb / W
-        )
-        cxx = self.cxx + other.cxx + f * np.outer(dx, dx)
-        cxy = self.cxy + other.cxy + f * dx * dy
-        cyy = self.cyy + other.cyy + f * dy * dy
-        return SuffStats(n, W, mean_x, float(mean_y), cxx, cxy, cyy, lo_x, float(lo_y))
+        return merge_pair(self, other, np.outer)
 
     def __add__(self, other: SuffStats) -> SuffStats:
         return self.merge(other)
@@ -161,11 +150,7 @@ class SuffStats:
         A variance below the rounding floor of the feature's mean, ``(32 ε |μ|)²``, is what a
         constant column leaves behind and is returned as exactly 0.
         """
-        if self.weight_sum == 0.0:
-            return np.zeros(self.n_features)
-        var = np.maximum(np.diag(self.cxx), 0.0) / self.weight_sum
-        floor = (32.0 * np.finfo(np.float64).eps * np.abs(self.mean_x)) ** 2
-        return np.where(var <= floor, 0.0, var)
+        return feature_variance(np.diag(self.cxx), self.weight_sum, self.mean_x)
 
     @property
     def std_x(self) -> np.ndarray:
@@ -260,6 +245,16 @@ class SuffStats:
         )
 
 
+def feature_variance(cxx_diag: np.ndarray, weight_sum: float, mean_x: np.ndarray) -> np.ndarray:
+    """Population variance ``diag(Cxx) / W`` per feature, exactly 0 below the rounding floor
+    ``(32 ε |μ|)²`` of the feature's mean (what a constant column leaves behind)."""
+    if weight_sum == 0.0:
+        return np.zeros(mean_x.shape[0])
+    var = np.maximum(cxx_diag, 0.0) / weight_sum
+    floor = (32.0 * np.finfo(np.float64).eps * np.abs(mean_x)) ** 2
+    return np.where(var <= floor, 0.0, var)
+
+
 def merge_means(mean_a, lo_a, mean_b, lo_b, frac_b):
     """Chan's mean update on double-double means ``(mean, lo)``.
 
@@ -280,16 +275,63 @@ def _two_sum(a, b):
     return s, e
 
 
+def merge_pair(a: Any, b: Any, cross: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Any:
+    """Chan's pairwise update of two statistics of the same class (module docstring).
+
+    ``a`` and ``b`` carry ``n_rows, weight_sum, mean_x, mean_y, cxx, cxy, cyy, mean_x_lo,
+    mean_y_lo`` as :class:`SuffStats` does, except that the second moment of the features may be
+    held in another shape; ``cross(δ, δ)`` gives the correction term in that shape (``np.outer``
+    for the full co-moment, ``np.multiply`` for its diagonal, as wide mode keeps it). The field
+    holding the features' second moment is the class's first field after ``mean_y``.
+    """
+    if b.mean_x.shape[0] != a.mean_x.shape[0]:
+        raise ValueError(
+            f"cannot merge statistics of {a.mean_x.shape[0]} and {b.mean_x.shape[0]} features"
+        )
+    n = a.n_rows + b.n_rows
+    wa, wb = a.weight_sum, b.weight_sum
+    if wb == 0.0:
+        return dataclasses.replace(a, n_rows=n)
+    if wa == 0.0:
+        return dataclasses.replace(b, n_rows=n)
+    W = wa + wb
+    f = wa * wb / W
+    dx, mean_x, lo_x = merge_means(a.mean_x, a.mean_x_lo, b.mean_x, b.mean_x_lo, wb / W)
+    dy, mean_y, lo_y = merge_means(a.mean_y, a.mean_y_lo, b.mean_y, b.mean_y_lo, wb / W)
+    moment = dataclasses.fields(a)[4].name  # cxx (SuffStats) or cxx_diag (wide's DiagStats)
+    return type(a)(
+        n,
+        W,
+        mean_x,
+        float(mean_y),
+        getattr(a, moment) + getattr(b, moment) + f * cross(dx, dx),
+        a.cxy + b.cxy + f * dx * dy,
+        a.cyy + b.cyy + f * dy * dy,
+        lo_x,
+        float(lo_y),
+    )
+
+
+def merge_tree(items: Iterable[T], empty: Callable[[], T]) -> T:
+    """Merge many statistics pairwise in a balanced tree (rounding grows as log of the count);
+    ``empty()`` when there are none. Works for any class with a ``merge`` method."""
+    out = list(items)
+    if not out:
+        return empty()
+    while len(out) > 1:
+        nxt = [out[i].merge(out[i + 1]) for i in range(0, len(out) - 1, 2)]
+        if len(out) % 2:
+            nxt.append(out[-1])
+        out = nxt
+    return out[0]
+
+
 def merge_all(stats: Iterable[SuffStats], n_features: int | None = None) -> SuffStats:
-    """Merge many statistics pairwise in a balanced tree (rounding grows as log of the count)."""
-    items = list(stats)
-    if not items:
+    """Merge many :class:`SuffStats` (:func:`merge_tree`); no statistics need ``n_features``."""
+
+    def empty() -> SuffStats:
         if n_features is None:
             raise ValueError("merge_all of no statistics needs n_features")
         return SuffStats.empty(n_features)
-    while len(items) > 1:
-        nxt = [items[i].merge(items[i + 1]) for i in range(0, len(items) - 1, 2)]
-        if len(items) % 2:
-            nxt.append(items[-1])
-        items = nxt
-    return items[0]
+
+    return merge_tree(stats, empty)

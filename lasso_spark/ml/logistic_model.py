@@ -28,8 +28,8 @@ from pyspark.ml.util import DefaultParamsReader, MLReadable, MLReader, MLWritabl
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lasso_spark.ml.logistic_params import LogisticSharedParams
 from lasso_spark.ml.logistic_tables import LogisticCVTable, LogisticPathTable
+from lasso_spark.ml.params import LogisticModelParams
 from lasso_spark.ml.persistence import LassoModelWriter
 from lasso_spark.ml.predict import linear_expr
 from lasso_spark.ml.tables import LassoSummary
@@ -45,7 +45,7 @@ _DATA_SCHEMA = (
 )
 
 
-class LogisticLassoModel(Model, LogisticSharedParams, MLReadable["LogisticLassoModel"],
+class LogisticLassoModel(Model, LogisticModelParams, MLReadable["LogisticLassoModel"],
                          MLWritable):
     """A fitted logistic elastic-net model (see the module docstring)."""
 
@@ -173,25 +173,6 @@ class LogisticLassoModel(Model, LogisticSharedParams, MLReadable["LogisticLassoM
         if self._path is None:
             raise ValueError("this model has no path")
         return np.argsort(self._path.reg_params, kind="stable")
-
-    # ------------------------------------------------------------------ setters
-    def setFeaturesCol(self, value: str) -> LogisticLassoModel:
-        return self._set(featuresCol=value)
-
-    def setInputCols(self, value: list[str]) -> LogisticLassoModel:
-        return self._set(inputCols=value)
-
-    def setPredictionCol(self, value: str) -> LogisticLassoModel:
-        return self._set(predictionCol=value)
-
-    def setProbabilityCol(self, value: str) -> LogisticLassoModel:
-        return self._set(probabilityCol=value)
-
-    def setRawPredictionCol(self, value: str) -> LogisticLassoModel:
-        return self._set(rawPredictionCol=value)
-
-    def setThreshold(self, value: float) -> LogisticLassoModel:
-        return self._set(threshold=value)
 
     # ------------------------------------------------------------------ scoring
     def marginExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201

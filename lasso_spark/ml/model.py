@@ -1,12 +1,10 @@
 """``LassoModel``: a fitted Lasso / elastic-net model with its whole path and CV table.
 
-The model minimizes (see :mod:`lasso_spark.ml.mapping` for the map from MLlib's params)::
-
-    1/(2W) Σ_i w_i (y_i − b0 − x̃_iᵀβ)²  +  α Σ_j v_j ( ρ|β_j| + (1−ρ)/2 β_j² )
-
-``coefficients`` and ``intercept`` are on the original feature scale. ``path`` holds the fit at
-every regParam (and elasticNetParam) of the grid, ``cvResults`` the cross-validation table when
-the model comes from ``LassoCV``. ``transform`` is one Spark SQL expression (no Python UDF).
+The model minimizes the problem of :mod:`lasso_spark.core.objective` (MLlib's params map onto
+it by :mod:`lasso_spark.ml.mapping`). ``coefficients`` and ``intercept`` are on the original
+feature scale. ``path`` holds the fit at every regParam (and elasticNetParam) of the grid,
+``cvResults`` the cross-validation table when the model comes from ``LassoCV``. ``transform``
+is one Spark SQL expression (no Python UDF).
 Persistence: :mod:`lasso_spark.ml.persistence` (metadata JSON + Parquet, no code on load).
 """
 
@@ -24,7 +22,7 @@ from pyspark.ml.linalg import DenseVector
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
-from lasso_spark.ml.params import _LassoSharedParams
+from lasso_spark.ml.params import LassoModelParams
 from lasso_spark.ml.predict import linear_expr
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
@@ -33,7 +31,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["LassoModel"]
 
 
-class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable):
+class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
     """A fitted Lasso / elastic-net model (see the module docstring).
 
     Build it with :meth:`fromPath` (what the estimators call) or directly from arrays.
@@ -90,7 +88,7 @@ class LassoModel(Model, _LassoSharedParams, MLReadable["LassoModel"], MLWritable
         featureStd: Sequence[float] | np.ndarray | None = None,
     ) -> LassoModel:
         """The model at row ``index`` of ``path`` (build ``path`` with ``PathTable.from_result``
-        and, for CV, ``cv`` with ``CVTable.from_cv_result``; ``index`` is usually the row of
+        and, for CV, ``cv`` with ``CVTable.from_fold_mse``; ``index`` is usually
         ``cv.index_chosen``)."""
         if not 0 <= index < path.n_rows:
             raise IndexError(f"path row {index} outside 0..{path.n_rows - 1}")

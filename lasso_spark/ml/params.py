@@ -1,48 +1,15 @@
-"""pyspark.ml Params of ``Lasso``, ``LassoCV`` and ``LassoModel``, with MLlib's names.
+"""pyspark.ml Params of the estimators and models, built from the declarations.
 
-The estimators solve (see DESIGN.md and :mod:`lasso_spark.ml.mapping`)::
-
-    min_{b0, β}  1/(2W) Σ_i w_i (y_i − b0 − x̃_iᵀβ)²  +  α Σ_j v_j ( ρ|β_j| + (1−ρ)/2 β_j² )
-
-with ``(α, ρ)`` derived from ``(regParam, elasticNetParam)`` so that the minimizer equals Spark
-MLlib ``LinearRegression(solver="normal")``'s for the same parameters.
-
-Parameter map (``—`` = no equivalent)::
-
-  lasso_spark       default     MLlib LinearRegression    scikit-learn            glmnet (R)
-  ----------------  ----------  ------------------------  ---------------------  ----------------
-  featuresCol       features    featuresCol               X                      x
-  inputCols         —           (VectorAssembler)         X columns              x columns
-  labelCol          label       labelCol                  y                      y
-  weightCol         —           weightCol                 sample_weight          weights
-  predictionCol     prediction  predictionCol             predict()              predict()
-  regParam          0.0         regParam                  alpha (*)              lambda
-  elasticNetParam   1.0         elasticNetParam (def. 0)  l1_ratio (*)           alpha
-  standardization   True        standardization           — (scale X yourself)   standardize
-  fitIntercept      True        fitIntercept              fit_intercept          intercept
-  maxIter           100000      maxIter (quasi-Newton)    max_iter (CD epochs)   maxit
-  tol               1e-7        tol (rel. objective)      tol (duality gap)      thresh
-  penaltyFactors    —           —                         — (rescale X columns)  penalty.factor
-  adaptive          False       —                         —                      —
-  adaptiveGamma     1.0         —                         —                      —
-  handleInvalid     error       (VectorAssembler)         —                      —
-  solverMode        auto        solver (normal/l-bfgs)    —                      —
-  regParams         —           (ParamGridBuilder)        alphas                 lambda
-  numRegParams      100         —                         n_alphas               nlambda
-  regParamMinRatio  None        —                         eps                    lambda.min.ratio
-  elasticNetParams  —           (ParamGridBuilder)        l1_ratio (list)        —
-  numFolds          5           CrossValidator.numFolds   cv                     nfolds
-  foldCol           —           CrossValidator.foldCol    cv=PredefinedSplit     foldid
-  validationCol     —           GBT validationIndicator.  cv=PredefinedSplit     —
-  seed              crc32 (**)  seed                      random_state           set.seed
-  selectionRule     min         —                         (min only)             lambda.min / 1se
-  parallelism       auto        CrossValidator.parall.    n_jobs                 parallel
-
-(*) exact for ``elasticNetParam == 1``; for elastic net MLlib (like glmnet) penalizes on the
-scale of the standardized label, so ``alpha·l1_ratio = regParam·elasticNetParam`` and
-``alpha·(1−l1_ratio) = regParam·(1−elasticNetParam)/σy``; see :mod:`lasso_spark.ml.mapping`.
-(**) ``LassoCV``'s default seed is ``zlib.crc32(b"LassoCV")``, the same in every process (pyspark's
-class-name ``hash()`` changes between processes, and with it the folds and the chosen regParam).
+Every parameter is declared once in :mod:`lasso_spark.paramspec` (MLlib's name, checks, default,
+doc, owners). :func:`params_mixin` turns the declarations of one owner into a ``Params`` mixin
+with a ``Param`` per declaration (its converter as ``typeConverter``), ``get<Name>`` and
+``set<Name>`` methods and the defaults. The mixins nest as the estimators do:
+:class:`LassoModelParams` (what a model keeps) ⊂ :class:`LassoParams` ⊂ :class:`LassoCVParams`,
+and for the binomial family :class:`LogisticModelParams` ⊂ :class:`LogisticParams` ⊂
+:class:`LogisticCVParams`. :class:`DeclaredKeywords` gives an estimator the keyword
+``__init__`` / ``setParams`` of its owner's declarations.
+The map from MLlib's parameters to the core's ``(alpha, l1_ratio)`` is
+:mod:`lasso_spark.ml.mapping`; the parameter names of scikit-learn and glmnet are in the README.
 
 Semantics that differ from MLlib on purpose:
 
@@ -52,177 +19,158 @@ Semantics that differ from MLlib on purpose:
   variance (scikit-learn's criterion), so convergence is certified, not guessed.
 * ``featuresCol`` and ``inputCols`` are alternatives: set ``inputCols`` (numeric columns) or
   leave it unset and use the vector column ``featuresCol``; setting both explicitly is an error.
-* ``penaltyFactors`` maps feature names to ``v_j ≥ 0`` (0 = never penalized, missing = 1). They
-  are used as given; glmnet rescales them to sum to the number of features.
-* ``solverMode`` is ``"gram"`` (one data pass, the full ``p × p`` Gram per fold), ``"wide"``
-  (:mod:`lasso_spark.wide`: per-feature statistics, Gram blocks for working sets only and
-  ``Xᵀr`` passes over all features for the KKT checks; several passes, driver memory
-  ``O(K·|A|² + T·p)``) or ``"auto"`` (wide above ``WIDE_AUTO_MIN_FEATURES = 4096`` features,
-  MLlib's limit for its normal solver). Both give the same model to the solver tolerance; the
-  summary reports ``solverMode``, ``numDataPasses`` and ``dataPasses`` (per kind). Wide mode
-  does not support ``adaptive`` or ``regParam = 0``.
-* ``parallelism`` is ``"auto"`` or a positive int: how many fold/elastic-net fits may run as
-  concurrent Spark tasks (1 = all on the driver).
+* ``penaltyFactors`` maps feature names to ``v_j ≥ 0`` (0 = never penalized, missing = 1).
+* ``solverMode``: ``"gram"``, ``"wide"`` or ``"auto"`` (see :mod:`lasso_spark.ml.backends`).
 """
 
 from __future__ import annotations
 
-import json
+import difflib
+import inspect
 import logging
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import (
-    HasElasticNetParam,
-    HasFeaturesCol,
-    HasFitIntercept,
-    HasHandleInvalid,
-    HasInputCols,
-    HasLabelCol,
-    HasMaxIter,
-    HasPredictionCol,
-    HasRegParam,
-    HasSeed,
-    HasStandardization,
-    HasTol,
-    HasWeightCol,
+from pyspark.ml.param import Param, Params
+
+from lasso_spark.paramspec import (
+    LASSO,
+    LASSO_CV,
+    LASSO_MODEL,
+    LOGISTIC,
+    LOGISTIC_CV,
+    LOGISTIC_MODEL,
+    UNSET,
+    ParamDecl,
+    ParamValidationError,
+    combination_problems,
+    declared,
 )
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "HANDLE_INVALID_OPTIONS",
-    "InputColsParams",
-    "SELECTION_RULES",
-    "SOLVER_MODES",
+    "DeclaredKeywords",
+    "LassoCVParams",
+    "LassoModelParams",
+    "LassoParams",
+    "LogisticCVParams",
+    "LogisticModelParams",
+    "LogisticParams",
     "ParamValidationError",
+    "describe",
+    "keyword_signature",
+    "params_mixin",
     "resolve_penalty_factors",
+    "unknown_keywords",
 ]
 
-HANDLE_INVALID_OPTIONS = ("error", "skip")
-SELECTION_RULES = ("min", "1se")
-SOLVER_MODES = ("auto", "gram", "wide")
+
+def _camel(name: str) -> str:
+    return name[0].upper() + name[1:]
 
 
-class ParamValidationError(ValueError):
-    """A parameter value (or a combination of values) is not allowed; the message names it."""
+def _getter(name: str) -> Any:
+    def get(self: Params) -> Any:
+        param = self.getParam(name)
+        return self.getOrDefault(param) if self.isDefined(param) else None
+
+    get.__name__ = f"get{_camel(name)}"
+    get.__doc__ = f"The value of ``{name}`` (``None`` when it is unset and has no default)."
+    return get
 
 
-# ---------------------------------------------------------------------------------- converters
-def _float_in(
-    name: str, low: float, high: float = math.inf, *, low_open: bool = False,
-    high_open: bool = False,
-) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        try:
-            v = TypeConverters.toFloat(value)
-        except TypeError as exc:
-            raise TypeError(f"{name} must be a number, got {value!r}") from exc
-        bad_low = v <= low if low_open else v < low
-        bad_high = v >= high if high_open else v > high
-        if not math.isfinite(v) or bad_low or bad_high:
-            left, right = "(" if low_open else "[", ")" if high_open else "]"
-            raise ParamValidationError(f"{name} must be in {left}{low}, {high}{right}, got {v!r}")
-        return v
+def _setter(name: str) -> Any:
+    def set_(self: Params, value: Any) -> Any:
+        return self._set(**{name: value})
 
-    return convert
+    set_.__name__ = f"set{_camel(name)}"
+    set_.__doc__ = f"Set ``{name}``; returns ``self``."
+    return set_
 
 
-def _int_at_least(name: str, low: int) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        if isinstance(value, bool):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-        try:
-            v = TypeConverters.toInt(value)
-        except TypeError as exc:
-            raise TypeError(f"{name} must be an integer, got {value!r}") from exc
-        if v < low:
-            raise ParamValidationError(f"{name} must be >= {low}, got {v}")
-        return v
+def params_mixin(owner: str, bases: tuple[type, ...] = (Params,)) -> type:
+    """A ``Params`` mixin with the Params ``owner`` declares beyond those of ``bases``."""
+    inherited = {n for b in bases for n in getattr(b, "_declared_names", ())}
+    new = [d for d in declared(owner) if d.name not in inherited]
+    attrs: dict[str, Any] = {"_declared_names": frozenset(inherited | {d.name for d in new})}
+    for d in new:
+        attrs[d.name] = Param(Params._dummy(), d.name, d.doc, typeConverter=d.converter)
+        attrs[f"get{_camel(d.name)}"] = _getter(d.name)
+        attrs[f"set{_camel(d.name)}"] = _setter(d.name)
+    defaults = {d.name: d.default for d in new if d.default is not UNSET}
 
-    return convert
+    def __init__(self: Params, *args: Any) -> None:
+        super(cls, self).__init__(*args)
+        self._setDefault(**{k: (dict(v) if isinstance(v, dict) else v)
+                            for k, v in defaults.items()})
 
-
-def _choice(name: str, options: Sequence[str]) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        v = TypeConverters.toString(value)
-        if v not in options:
-            raise ParamValidationError(f"{name} must be one of {list(options)}, got {v!r}")
-        return v
-
-    return convert
+    attrs["__init__"] = __init__
+    attrs["__doc__"] = f"Params {owner} declares (see :mod:`lasso_spark.paramspec`)."
+    cls = type(f"_{owner}Declared", bases, attrs)
+    return cls
 
 
-def _float_list(name: str, low: float, high: float = math.inf) -> Callable[[Any], list[float]]:
-    def convert(value: Any) -> list[float]:
-        try:
-            values = TypeConverters.toListFloat(value)
-        except TypeError as exc:
-            raise TypeError(f"{name} must be a list of numbers, got {value!r}") from exc
-        if not values:
-            raise ParamValidationError(f"{name} must not be empty")
-        bad = [v for v in values if not (math.isfinite(v) and low <= v <= high)]
-        if bad:
-            raise ParamValidationError(
-                f"{name}: {len(bad)} value(s) outside [{low}, {high}], e.g. {bad[:3]}"
-            )
-        return [float(v) for v in values]
-
-    return convert
+def keyword_signature(owner: str) -> inspect.Signature:
+    """The keyword-only signature of ``owner``'s ``__init__`` / ``setParams``."""
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+    for d in declared(owner):
+        default = None if d.default is UNSET else d.default
+        params.append(inspect.Parameter(d.name, inspect.Parameter.KEYWORD_ONLY, default=default))
+    return inspect.Signature(params)
 
 
-def _penalty_factors(value: Any) -> dict[str, float]:
-    """Accept a mapping (or its JSON text) feature name → factor ≥ 0; return a plain dict."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise TypeError(f"penaltyFactors: not a JSON object: {exc}") from exc
-    if not isinstance(value, Mapping):
-        raise TypeError(
-            f"penaltyFactors must be a dict feature name -> factor, got {type(value).__name__}"
-        )
-    out: dict[str, float] = {}
-    bad: list[str] = []
-    for key, factor in value.items():
-        if not isinstance(key, str):
-            raise TypeError(f"penaltyFactors keys must be feature names (str), got {key!r}")
-        try:
-            f = float(factor)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"penaltyFactors[{key!r}] must be a number, got {factor!r}") from exc
-        if not (math.isfinite(f) and f >= 0.0):
-            bad.append(key)
-        out[key] = f
-    if bad:
-        raise ParamValidationError(
-            f"penaltyFactors must be finite and >= 0; {len(bad)} bad: {bad[:5]}"
-        )
-    return out
+def unknown_keywords(owner: str, names: Sequence[str]) -> str | None:
+    """A message naming the keywords ``owner`` does not take (with suggestions), or None."""
+    known = [d.name for d in declared(owner)]
+    bad = [n for n in names if n not in known]
+    if not bad:
+        return None
+    hints = []
+    for n in bad:
+        close = difflib.get_close_matches(n, known, n=1)
+        hints.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"{owner} got unknown parameter(s) {', '.join(hints)}"
 
 
-def _parallelism(value: Any) -> str | int:
-    if isinstance(value, str):
-        if value == "auto":
-            return "auto"
-        if value.strip().isdigit():
-            value = int(value)
-        else:
-            raise ParamValidationError(f"parallelism must be 'auto' or an int >= 1, got {value!r}")
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"parallelism must be 'auto' or an int >= 1, got {value!r}")
-    if int(value) < 1:
-        raise ParamValidationError(f"parallelism must be 'auto' or an int >= 1, got {value}")
-    return int(value)
+class DeclaredKeywords:
+    """Keyword-only ``__init__`` and ``setParams`` for every subclass that has an ``_owner``:
+    the signature, the docs and the unknown-keyword check come from the owner's declarations."""
+
+    _owner: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        owner = getattr(cls, "_owner", None)
+        if owner is None:  # an abstract base of estimators
+            return
+        signature = keyword_signature(owner)
+
+        def __init__(self: DeclaredKeywords, **params: Any) -> None:
+            super(cls, self).__init__()
+            self._setKeywords(params)
+
+        def setParams(self: DeclaredKeywords, **params: Any) -> DeclaredKeywords:  # noqa: N802
+            """Set any of the keyword parameters (``None`` leaves one unchanged)."""
+            return self._setKeywords(params)
+
+        for fn in (__init__, setParams):
+            fn.__signature__ = signature  # type: ignore[attr-defined]
+            fn.__qualname__ = f"{cls.__name__}.{fn.__name__}"
+        __init__.__doc__ = f"Keyword parameters of {owner}:\n\n" + describe(declared(owner))
+        cls.__init__ = __init__  # type: ignore[method-assign]
+        cls.setParams = setParams  # type: ignore[method-assign]
+
+    def _setKeywords(self, params: dict[str, Any]) -> Any:
+        problem = unknown_keywords(self._owner, list(params))
+        if problem is not None:
+            raise TypeError(problem)
+        return self._set(**{k: v for k, v in params.items() if v is not None})
 
 
-# ------------------------------------------------------------------------------------ mixins
-class InputColsParams(HasFeaturesCol, HasInputCols, HasLabelCol, HasWeightCol):
-    """The input columns of every estimator (a vector ``featuresCol`` or numeric ``inputCols``,
-    ``labelCol``, ``weightCol``) and the rules between them."""
+class _ColumnRules:
+    """Rules of the column params, shared by the estimators and the model."""
 
     def _usesInputCols(self) -> bool:
         """True when features come from ``inputCols``, False for the vector ``featuresCol``.
@@ -245,132 +193,84 @@ class InputColsParams(HasFeaturesCol, HasInputCols, HasLabelCol, HasWeightCol):
                 raise ParamValidationError(f"inputCols has duplicate columns: {dupes}")
         return has_input
 
+    def _featureColumns(self) -> list[str]:
+        return list(self.getInputCols()) if self._usesInputCols() else [self.getFeaturesCol()]
+
     def _validateParams(self) -> None:
         """Check the rules that involve several params; single values are checked on set."""
-        uses_input = self._usesInputCols()
+        features = self._featureColumns()
         label = self.getLabelCol()
-        feature_cols = self.getInputCols() if uses_input else [self.getFeaturesCol()]
-        if label in feature_cols:
+        if label in features:
             raise ParamValidationError(f"labelCol {label!r} is also a feature column")
-        if self.isDefined(self.weightCol) and self.getWeightCol():
-            weight = self.getWeightCol()
-            if weight == label or weight in feature_cols:
-                raise ParamValidationError(f"weightCol {weight!r} is also the label or a feature")
+        weight = self.getWeightCol()
+        if weight and (weight == label or weight in features):
+            raise ParamValidationError(f"weightCol {weight!r} is also the label or a feature")
+        for role in ("foldCol", "validationCol"):
+            col = self.getOrDefault(role) if self.hasParam(role) and self.isDefined(role) else None
+            if col and col in {label, weight, *features}:
+                raise ParamValidationError(
+                    f"{role} {col!r} is also the label, weight or a feature column"
+                )
+        owner = getattr(self, "_owner", None)
+        if owner is not None:
+            given = {p.name: v for p, v in self._paramMap.items()}
+            problems = combination_problems(owner, given)
+            if problems:
+                raise ParamValidationError("; ".join(problems))
 
 
-class _LassoSharedParams(
-    InputColsParams,
-    HasPredictionCol,
-    HasStandardization,
-    HasFitIntercept,
-    HasMaxIter,
-    HasTol,
-    HasHandleInvalid,
-):
-    """Params shared by ``Lasso``, ``LassoCV`` and ``LassoModel`` (MLlib names and meanings).
+class LassoModelParams(_ColumnRules, params_mixin(LASSO_MODEL)):
+    """Params a fitted :class:`~lasso_spark.ml.LassoModel` keeps (MLlib names)."""
 
-    ``regParam`` and ``elasticNetParam`` are not here: on the model they are the fitted values
-    (plain floats), on the estimators Params (:class:`_LassoParams`).
-    """
-
-    maxIter: Param[int] = Param(
-        Params._dummy(),
-        "maxIter",
-        "maximum coordinate-descent epochs per regParam (glmnet's maxit), >= 1.",
-        typeConverter=_int_at_least("maxIter", 1),
-    )
-    tol: Param[float] = Param(
-        Params._dummy(),
-        "tol",
-        "convergence tolerance: stop when the duality gap <= tol * weighted variance of the "
-        "label (> 0).",
-        typeConverter=_float_in("tol", 0.0, low_open=True),
-    )
-    handleInvalid: Param[str] = Param(
-        Params._dummy(),
-        "handleInvalid",
-        "rows with null/NaN/infinite label, features or weight, or negative weight: 'error' "
-        "(fail, naming the column and the count of bad rows) or 'skip' (drop and count them).",
-        typeConverter=_choice("handleInvalid", HANDLE_INVALID_OPTIONS),
-    )
-    penaltyFactors: Param[dict[str, float]] = Param(
-        Params._dummy(),
-        "penaltyFactors",
-        "per-feature penalty factors v_j >= 0 as a dict feature name -> factor (0 = never "
-        "penalized, missing names = 1). Used as given (glmnet rescales them to sum to p).",
-        typeConverter=_penalty_factors,
-    )
-    adaptive: Param[bool] = Param(
-        Params._dummy(),
-        "adaptive",
-        "adaptive lasso: penalty factors multiplied by 1/|beta_init|^adaptiveGamma, beta_init "
-        "from OLS (or ridge when ill-posed) on the same statistics (no extra data pass).",
-        typeConverter=TypeConverters.toBoolean,
-    )
-    adaptiveGamma: Param[float] = Param(
-        Params._dummy(),
-        "adaptiveGamma",
-        "exponent gamma > 0 of the adaptive lasso weights.",
-        typeConverter=_float_in("adaptiveGamma", 0.0, low_open=True),
-    )
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self._setDefault(
-            featuresCol="features",
-            labelCol="label",
-            predictionCol="prediction",
-            standardization=True,
-            fitIntercept=True,
-            maxIter=100_000,
-            tol=1e-7,
-            handleInvalid="error",
-            penaltyFactors={},
-            adaptive=False,
-            adaptiveGamma=1.0,
-        )
-
-    # getters for the params pyspark's shared mixins do not have
     def getPenaltyFactors(self) -> dict[str, float]:
         return dict(self.getOrDefault(self.penaltyFactors))
 
-    def getAdaptive(self) -> bool:
-        return bool(self.getOrDefault(self.adaptive))
 
-    def getAdaptiveGamma(self) -> float:
-        return float(self.getOrDefault(self.adaptiveGamma))
+class LassoParams(params_mixin(LASSO, (LassoModelParams,))):
+    """Params of ``Lasso``: the model's plus regParam, elasticNetParam and solverMode."""
+
+    _owner = LASSO
 
 
-class _LassoParams(_LassoSharedParams, HasRegParam, HasElasticNetParam):
-    """Params of the ``Lasso`` estimator: the shared ones plus regParam and elasticNetParam."""
+class LassoCVParams(params_mixin(LASSO_CV, (LassoParams,))):
+    """Params of ``LassoCV``: ``Lasso``'s plus the grid, the folds and the rule."""
 
-    regParam: Param[float] = Param(
-        Params._dummy(),
-        "regParam",
-        "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives the same "
-        "minimizer as LinearRegression(solver='normal').",
-        typeConverter=_float_in("regParam", 0.0),
-    )
-    elasticNetParam: Param[float] = Param(
-        Params._dummy(),
-        "elasticNetParam",
-        "ElasticNet mixing parameter in [0, 1]: 1 = L1 (lasso), 0 = L2 (ridge).",
-        typeConverter=_float_in("elasticNetParam", 0.0, 1.0),
-    )
-    solverMode: Param[str] = Param(
-        Params._dummy(),
-        "solverMode",
-        "'gram' (one pass, full Gram per fold), 'wide' (Gram blocks of working sets plus X'r "
-        "KKT passes; for many features) or 'auto' (wide above 4096 features).",
-        typeConverter=_choice("solverMode", SOLVER_MODES),
-    )
+    _owner = LASSO_CV
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self._setDefault(regParam=0.0, elasticNetParam=1.0, solverMode="auto")
+    def getElasticNetParams(self) -> list[float]:
+        """The elasticNetParam grid: ``elasticNetParams`` if set, else ``[elasticNetParam]``."""
+        if self.isDefined(self.elasticNetParams):
+            return list(self.getOrDefault(self.elasticNetParams))
+        return [self.getElasticNetParam()]
 
-    def getSolverMode(self) -> str:
-        return str(self.getOrDefault(self.solverMode))
+    def getValidationCol(self) -> str | None:
+        if not self.isDefined(self.validationCol):
+            return None
+        return self.getOrDefault(self.validationCol) or None
+
+
+class LogisticModelParams(_ColumnRules, params_mixin(LOGISTIC_MODEL)):
+    """Params a fitted :class:`~lasso_spark.ml.LogisticLassoModel` keeps (MLlib
+    ``LogisticRegression`` names)."""
+
+
+class LogisticParams(params_mixin(LOGISTIC, (LogisticModelParams,))):
+    """Params of ``LogisticLasso``: the model's plus regParam, elasticNetParam and the pass
+    options (regParamsInFlight, cacheInput)."""
+
+    _owner = LOGISTIC
+
+
+class LogisticCVParams(params_mixin(LOGISTIC_CV, (LogisticParams,))):
+    """Params of ``LogisticLassoCV``: ``LogisticLasso``'s plus the grid, the folds, the rule and
+    cvMetric."""
+
+    _owner = LOGISTIC_CV
+
+    def getValidationCol(self) -> str | None:
+        if not self.isDefined(self.validationCol):
+            return None
+        return self.getOrDefault(self.validationCol) or None
 
 
 def resolve_penalty_factors(
@@ -395,150 +295,8 @@ def resolve_penalty_factors(
     return v
 
 
-class _LassoCVParams(_LassoParams, HasSeed):
-    """Params of ``LassoCV`` (and of the models it fits): the grid, the folds, the rule."""
-
-    regParams: Param[list[float]] = Param(
-        Params._dummy(),
-        "regParams",
-        "explicit regParam grid (values >= 0, any order; fitted in decreasing order). When "
-        "unset the grid is numRegParams values log-spaced from the smallest regParam giving "
-        "all-zero coefficients down to regParamMinRatio times it (glmnet's rule).",
-        typeConverter=_float_list("regParams", 0.0),
-    )
-    numRegParams: Param[int] = Param(
-        Params._dummy(),
-        "numRegParams",
-        "number of regParam values in the automatic grid (>= 1).",
-        typeConverter=_int_at_least("numRegParams", 1),
-    )
-    regParamMinRatio: Param[float] = Param(
-        Params._dummy(),
-        "regParamMinRatio",
-        "smallest/largest regParam of the automatic grid, in (0, 1); unset = glmnet's rule "
-        "(1e-4 when rows > features, else 1e-2).",
-        typeConverter=_float_in("regParamMinRatio", 0.0, 1.0, low_open=True, high_open=True),
-    )
-    elasticNetParams: Param[list[float]] = Param(
-        Params._dummy(),
-        "elasticNetParams",
-        "optional elasticNetParam grid, each in [0, 1]; cross-validated jointly with regParam. "
-        "Unset = elasticNetParam only.",
-        typeConverter=_float_list("elasticNetParams", 0.0, 1.0),
-    )
-    numFolds: Param[int] = Param(
-        Params._dummy(),
-        "numFolds",
-        "number of cross-validation folds (>= 2); ignored when foldCol is set.",
-        typeConverter=_int_at_least("numFolds", 2),
-    )
-    foldCol: Param[str] = Param(
-        Params._dummy(),
-        "foldCol",
-        "integer column with user-assigned fold numbers in [0, numFolds); unset = random folds "
-        "from seed.",
-        typeConverter=TypeConverters.toString,
-    )
-    validationCol: Param[str] = Param(
-        Params._dummy(),
-        "validationCol",
-        "boolean column marking validation rows (like MLlib GBT's validationIndicatorCol): "
-        "regParam is selected on the validation MSE of the path fitted on the other rows, "
-        "instead of K folds (still one data pass); the final model is the path on all rows. "
-        "Excludes foldCol and selectionRule='1se'.",
-        typeConverter=TypeConverters.toString,
-    )
-    selectionRule: Param[str] = Param(
-        Params._dummy(),
-        "selectionRule",
-        "how the final regParam is chosen: 'min' (lowest mean CV MSE) or '1se' (largest "
-        "regParam whose mean CV MSE is within one standard error of the minimum, glmnet's "
-        "lambda.1se).",
-        typeConverter=_choice("selectionRule", SELECTION_RULES),
-    )
-    parallelism: Param[str | int] = Param(
-        Params._dummy(),
-        "parallelism",
-        "'auto' or an int >= 1: how many fold x elasticNetParam fits may run as concurrent Spark "
-        "tasks (1 = solve on the driver). 'auto' decides from the number of features and fits.",
-        typeConverter=_parallelism,
-    )
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self._setDefault(
-            numRegParams=100,
-            numFolds=5,
-            selectionRule="min",
-            parallelism="auto",
-        )
-
-    def getRegParams(self) -> list[float] | None:
-        return list(self.getOrDefault(self.regParams)) if self.isDefined(self.regParams) else None
-
-    def getNumRegParams(self) -> int:
-        return int(self.getOrDefault(self.numRegParams))
-
-    def getRegParamMinRatio(self) -> float | None:
-        if not self.isDefined(self.regParamMinRatio):
-            return None
-        return float(self.getOrDefault(self.regParamMinRatio))
-
-    def getElasticNetParams(self) -> list[float]:
-        """The elasticNetParam grid: ``elasticNetParams`` if set, else ``[elasticNetParam]``."""
-        if self.isDefined(self.elasticNetParams):
-            return list(self.getOrDefault(self.elasticNetParams))
-        return [self.getElasticNetParam()]
-
-    def getNumFolds(self) -> int:
-        return int(self.getOrDefault(self.numFolds))
-
-    def getFoldCol(self) -> str | None:
-        return self.getOrDefault(self.foldCol) if self.isDefined(self.foldCol) else None
-
-    def getValidationCol(self) -> str | None:
-        if not self.isDefined(self.validationCol):
-            return None
-        return self.getOrDefault(self.validationCol) or None
-
-    def getSelectionRule(self) -> str:
-        return str(self.getOrDefault(self.selectionRule))
-
-    def getParallelism(self) -> str | int:
-        return self.getOrDefault(self.parallelism)
-
-    def _validateParams(self) -> None:
-        super()._validateParams()
-        fold = self.getFoldCol()
-        if fold is not None:
-            used = {self.getLabelCol(), self.getWeightCol() if self.isDefined(self.weightCol)
-                    else None}
-            used.update(self.getInputCols() if self._usesInputCols() else [self.getFeaturesCol()])
-            if fold in used:
-                raise ParamValidationError(f"foldCol {fold!r} is also the label, weight or a "
-                                           "feature column")
-        valid = self.getValidationCol()
-        if valid is not None:
-            if fold is not None:
-                raise ParamValidationError(
-                    f"set at most one of foldCol ({fold!r}) and validationCol ({valid!r})"
-                )
-            if self.getSelectionRule() == "1se":
-                raise ParamValidationError(
-                    "selectionRule='1se' needs the spread of K fold errors; with validationCol "
-                    "there is one validation error per regParam: use selectionRule='min'"
-                )
-            used = {self.getLabelCol(), self.getWeightCol() if self.isDefined(self.weightCol)
-                    else None}
-            used.update(self.getInputCols() if self._usesInputCols() else [self.getFeaturesCol()])
-            if valid in used:
-                raise ParamValidationError(f"validationCol {valid!r} is also the label, weight "
-                                           "or a feature column")
-
-
-# public forms of the converters, for the params declared in other modules (the logistic
-# estimators) until every parameter has one declaration here
-float_in = _float_in
-int_at_least = _int_at_least
-choice = _choice
-float_list = _float_list
+def describe(decls: Sequence[ParamDecl]) -> str:
+    """A text table of parameters (name, default, doc) for docstrings and ``explainParams``."""
+    rows = [f"{d.name} (default {'unset' if d.default is UNSET else repr(d.default)}): {d.doc}"
+            for d in decls]
+    return "\n".join(rows)

@@ -29,9 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lasso_spark.core.cv import select_min_1se
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["COEF_PREFIX", "CVTable", "LassoSummary", "PathTable", "select_min_1se"]
+__all__ = ["COEF_PREFIX", "CVTable", "LassoSummary", "PathTable"]
 
 COEF_PREFIX = "coef:"
 
@@ -174,30 +176,6 @@ class PathTable:
         )
 
 
-def select_min_1se(
-    mse_mean: np.ndarray,
-    mse_se: np.ndarray,
-    reg_params: np.ndarray,
-    elastic_net_params: np.ndarray,
-) -> tuple[int, int]:
-    """glmnet's choices over a (elasticNetParam, regParam) table.
-
-    ``min``: the lowest mean CV MSE (ties: the larger regParam). ``1se``: at the min's
-    elasticNetParam, the largest regParam whose mean is ≤ min mean + its standard error.
-    NaN means (failed fits) are never chosen.
-    """
-    mean = np.where(np.isfinite(mse_mean), mse_mean, np.inf)
-    if not np.any(np.isfinite(mean)):
-        raise ValueError("no finite cross-validation error to select from")
-    best = float(mean.min())
-    ties = np.flatnonzero(mean == best)
-    i_min = int(ties[np.argmax(reg_params[ties])])
-    bound = best + (mse_se[i_min] if np.isfinite(mse_se[i_min]) else 0.0)
-    same = np.flatnonzero((elastic_net_params == elastic_net_params[i_min]) & (mean <= bound))
-    i_1se = int(same[np.argmax(reg_params[same])])
-    return i_min, i_1se
-
-
 @dataclass(frozen=True)
 class CVTable:
     """Cross-validation results, one row per (elasticNetParam, regParam).
@@ -244,29 +222,29 @@ class CVTable:
         return self.index_min if self.selection_rule == "min" else self.index_1se
 
     @classmethod
-    def from_cv_result(
+    def from_fold_mse(
         cls,
-        result: Any,
-        *,
-        reg_params: Sequence[float] | np.ndarray,
         elastic_net_param: float,
+        reg_params: Sequence[float] | np.ndarray,
         nonzeros: Sequence[int] | np.ndarray,
+        mse_path: np.ndarray,
+        mse_mean: np.ndarray,
+        mse_se: np.ndarray,
         selection_rule: str = "min",
+        validation: bool = False,
     ) -> CVTable:
-        """From the core's ``CVResult`` (mse_path (K, m), mean_mse, se_mse, index_min,
-        index_1se) and the regParam of each alpha; ``nonzeros`` from the full-data path."""
-        folds = np.atleast_2d(_arr(result.mse_path)).T
-        m = folds.shape[0]
+        """The table of one elasticNetParam from the held-out MSE of every fold ``(K, m)`` and
+        its mean and standard error per regParam; min / 1se chosen within it."""
+        regs = _arr(reg_params)
+        mean, se = _arr(mse_mean), _arr(mse_se)
+        i_min, i_1se = select_min_1se(mean, se, regs)
+        if validation:
+            i_1se = i_min
         return cls(
-            elastic_net_params=np.full(m, float(elastic_net_param)),
-            reg_params=_arr(reg_params),
-            nonzeros=nonzeros,
-            mse_mean=result.mean_mse,
-            mse_se=result.se_mse,
-            mse_folds=folds,
-            index_min=int(result.index_min),
-            index_1se=int(result.index_1se),
-            selection_rule=selection_rule,
+            elastic_net_params=np.full(regs.shape[0], float(elastic_net_param)),
+            reg_params=regs, nonzeros=nonzeros, mse_mean=mean, mse_se=se,
+            mse_folds=np.atleast_2d(_arr(mse_path)).T, index_min=i_min, index_1se=i_1se,
+            selection_rule=selection_rule, validation=validation,
         )
 
     @classmethod
@@ -281,6 +259,8 @@ class CVTable:
         }
         i_min, i_1se = select_min_1se(cols["mse_mean"], cols["mse_se"], cols["reg_params"],
                                       cols["elastic_net_params"])
+        if tables[0].validation:
+            i_1se = i_min
         return cls(**cols, index_min=i_min, index_1se=i_1se,
                    selection_rule=selection_rule or tables[0].selection_rule,
                    validation=tables[0].validation)

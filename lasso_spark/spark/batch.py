@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from lasso_spark.core.stats import SuffStats
 from lasso_spark.spark.fold_hash import fold_ids
+from lasso_spark.spark.vectors import vector_entries
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ __all__ = [
     "KIND_SIZE",
     "KIND_RANGE",
     "KIND_BINARY",
+    "OUTPUT_SCHEMA",
+    "current_rss_bytes",
 ]
 
 KIND_NONFINITE = "nonfinite"  # null, NaN or ±inf
@@ -69,30 +72,7 @@ OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
 N_HEAD_COUNTERS = 2  # rows read, rows skipped
 
 
-def vector_wrong_size(
-    is_null: np.ndarray,
-    vtype: np.ndarray,
-    lens: np.ndarray,
-    size: np.ndarray,
-    ilens: np.ndarray,
-    p: int,
-) -> np.ndarray:
-    """Rows of a VectorUDT struct array that are not a vector of size ``p``.
-
-    ``vtype`` is the struct's type (1 dense, 0 sparse, −1 for null), ``lens`` the number of
-    stored values, ``size`` the sparse size and ``ilens`` the number of sparse indices per row.
-    A dense vector must store ``p`` values; a sparse one must have size ``p`` and one index per
-    value. The one rule for training, wide mode and scoring.
-    """
-    is_dense = vtype == 1
-    is_sparse = vtype == 0
-    return ~is_null & (
-        (is_dense & (lens != p))
-        | (is_sparse & ((size != p) | (ilens != lens)))
-        | ~(is_dense | is_sparse)
-    )
-
-_OUTPUT_SCHEMA = pa.schema(
+OUTPUT_SCHEMA = pa.schema(
     [
         ("fold", pa.int32()),
         ("stats", pa.binary()),
@@ -166,7 +146,7 @@ class BatchLayout:
         return N_HEAD_COUNTERS + len(self.counter_keys)
 
 
-def _current_rss_bytes() -> int:
+def current_rss_bytes() -> int:
     """Resident set size of this process now (Linux ``/proc``; 0 where unavailable)."""
     try:
         with open("/proc/self/statm", "rb") as fh:
@@ -252,7 +232,7 @@ class PartitionAccumulator:
         p = layout.n_features
         self.stats: list[SuffStats] = [SuffStats.empty(p) for _ in range(layout.n_stats)]
         self.counts = np.zeros(layout.n_counters, dtype=np.int64)
-        self.peak_rss_bytes = _current_rss_bytes()
+        self.peak_rss_bytes = current_rss_bytes()
         keys = layout.counter_keys
         self._slot = {key: N_HEAD_COUNTERS + i for i, key in enumerate(keys)}
 
@@ -283,7 +263,7 @@ class PartitionAccumulator:
                 pa.array(counts, pa.binary()),
                 pa.array(rss, pa.int64()),
             ],
-            schema=_OUTPUT_SCHEMA,
+            schema=OUTPUT_SCHEMA,
         )
 
     # ------------------------------------------------------------------ one chunk
@@ -328,7 +308,7 @@ class PartitionAccumulator:
             if stop > start:
                 wb = None if w is None else w[start:stop]
                 self._add_block(k, Z[start:stop], wb, pre_bad[start:stop])
-        self.peak_rss_bytes = max(self.peak_rss_bytes, _current_rss_bytes())
+        self.peak_rss_bytes = max(self.peak_rss_bytes, current_rss_bytes())
 
     def _add_block(
         self, k: int, Z: np.ndarray, w: np.ndarray | None, pre_bad: np.ndarray
@@ -396,57 +376,26 @@ class PartitionAccumulator:
 
     # ------------------------------------------------------------------ vectors
     def _dense_from_vectors(self, arr: pa.Array, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``[X | y]`` from a VectorUDT struct array; and the bad-row mask.
-
-        Null vectors count as null/NaN/inf; dense vectors of a length other than ``p``, sparse
-        vectors of another size or with an index outside ``[0, p)`` count as wrong size. Bad
-        rows are left as zeros (and dropped later).
-        """
+        """``[X | y]`` from a VectorUDT struct array (:mod:`lasso_spark.spark.vectors`); and the
+        bad-row mask. Null vectors count as null/NaN/inf, invalid ones as wrong size; bad rows
+        are left as zeros (and dropped later). NaN/inf values are counted with the matrix."""
         lay = self.layout
         p = lay.n_features
         n = len(arr)
         name = lay.feature_columns[0]
-        is_null = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        vtype = np.asarray(pc.fill_null(arr.field("type"), -1).to_numpy(), dtype=np.int64)
-        values = arr.field("values")
-        offs = np.asarray(values.offsets.to_numpy(), dtype=np.int64)
-        lens = np.diff(offs)
-        flat = _float_column(values.values)
-        self._count(name, KIND_NONFINITE, is_null)
-
+        e = vector_entries(arr, p)
+        self._count(name, KIND_NONFINITE, e.is_null)
+        self._count(name, KIND_SIZE, e.wrong)
+        bad = e.bad
         Z = np.zeros((n, p + 1))
-        if not is_null.any() and (vtype == 1).all() and (lens == p).all():
-            Z[:, :p] = flat[offs[0] : offs[0] + n * p].reshape(n, p)
-            Z[:, p] = y
-            return Z, np.zeros(n, dtype=bool)
-
-        size = np.asarray(pc.fill_null(arr.field("size"), -1).to_numpy(), dtype=np.int64)
-        indices = arr.field("indices")
-        ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
-        ilens = np.diff(ioffs)
-        flat_idx = np.asarray(indices.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-        wrong = vector_wrong_size(is_null, vtype, lens, size, ilens, p)
-        is_sparse = vtype == 0
-        # column of every stored value: its position for dense rows, its index for sparse rows
-        row = np.repeat(np.arange(n), lens)
-        start = np.repeat(offs[:-1], lens)
-        pos_in_row = np.arange(offs[0], offs[-1]) - start
-        vals = flat[offs[0] : offs[-1]]
-        good_row = ~(is_null | wrong)
-        sparse_entry = np.repeat(is_sparse & good_row, lens)
-        col = pos_in_row.copy()
-        if sparse_entry.any():
-            idx_pos = np.repeat(ioffs[:-1], lens)[sparse_entry] + pos_in_row[sparse_entry]
-            col[sparse_entry] = flat_idx[idx_pos]
-            out_of_range = sparse_entry & ((col < 0) | (col >= p))
-            if out_of_range.any():
-                wrong[np.unique(row[out_of_range])] = True
-                good_row = ~(is_null | wrong)
-        self._count(name, KIND_SIZE, wrong)
-        keep = np.repeat(good_row, lens)
-        Z[row[keep], col[keep]] = vals[keep]
+        if not bad.any() and e.vals.shape[0] == n * p:
+            # p strictly increasing columns in [0, p) per row: every row stored in order
+            Z[:, :p] = e.vals.reshape(n, p)
+        else:
+            keep = np.repeat(~bad, e.lens)
+            Z[e.row[keep], e.cols[keep]] = e.vals[keep]
         Z[:, p] = y
-        return Z, is_null | wrong
+        return Z, bad
 
 
 def partition_stats(

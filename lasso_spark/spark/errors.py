@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from lasso_spark.core.errors import DataError
+
 __all__ = ["InvalidInputError"]
 
 
-class InvalidInputError(ValueError):
+class InvalidInputError(DataError):
     """The input DataFrame holds rows the statistics cannot use, or no usable rows at all.
 
     ``invalid_counts`` maps each bad column to its number of bad rows (empty when the problem is

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from lasso_spark.spark.batch import BatchLayout
+from lasso_spark.spark.chunks import ChunkReader
 from lasso_spark.spark.inputs import resolve_input
 
 logger = logging.getLogger(__name__)
@@ -19,14 +20,11 @@ logger = logging.getLogger(__name__)
 __all__ = ["assign_folds"]
 
 
-def _fold_batches(
+def fold_batches(
     batches: Iterator[pa.RecordBatch], layout: BatchLayout, n_user: int, name: str
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body: the user's columns as they are, plus the fold of each row
     (null where the row is invalid: the fit skips or rejects it)."""
-    # imported here: importing lasso_spark.spark must not load the wide package (numba)
-    from lasso_spark.wide.chunks import ChunkReader
-
     reader = ChunkReader(layout)
     for batch in batches:
         n = batch.num_rows
@@ -83,5 +81,5 @@ def assign_folds(
     n_user = len(df.columns)
     hidden = [c.alias(f"__lasso_spark_fold_input_{i}") for i, c in enumerate(resolved.columns)]
     schema = T.StructType([*df.schema.fields, T.StructField(output_col, T.IntegerType(), True)])
-    body = partial(_fold_batches, layout=resolved.layout, n_user=n_user, name=output_col)
+    body = partial(fold_batches, layout=resolved.layout, n_user=n_user, name=output_col)
     return df.select("*", *hidden).mapInArrow(body, schema)

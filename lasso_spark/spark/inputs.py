@@ -16,7 +16,7 @@ from lasso_spark.spark.batch import BatchLayout
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ResolvedInput", "resolve_input", "vector_feature_names"]
+__all__ = ["ResolvedInput", "probe_vector_size", "resolve_input", "vector_feature_names"]
 
 HANDLE_INVALID = ("error", "skip")
 #: Rows densified at once are bounded so that one chunk ``[X | y]`` stays near this size.
@@ -76,6 +76,88 @@ def vector_feature_names(field: T.StructField) -> tuple[int | None, list[str] | 
     return size, [named.get(i, f"{field.name}[{i}]") for i in range(size)]
 
 
+def _check_arguments(df: DataFrame, features_col: str | None, input_cols: Sequence[str] | None,
+                     num_folds: int, fold_col: str | None, seed: int, handle_invalid: str
+                     ) -> None:
+    if not isinstance(df, DataFrame) and type(df).__name__ != "DataFrame":
+        raise TypeError(f"df must be a pyspark DataFrame, got {type(df).__name__}")
+    if handle_invalid not in HANDLE_INVALID:
+        raise ValueError(f"handle_invalid must be one of {HANDLE_INVALID}, got {handle_invalid!r}")
+    if isinstance(num_folds, bool) or not isinstance(num_folds, int) or num_folds < 0:
+        raise ValueError(f"num_folds must be a non-negative int, got {num_folds!r}")
+    if num_folds == 1:
+        raise ValueError("num_folds must be 0 (no cross-validation) or at least 2, got 1")
+    if fold_col is not None and num_folds < 2:
+        raise ValueError(f"fold_col {fold_col!r} needs num_folds >= 2 (its values lie in [0, K))")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    if (features_col is None) == (input_cols is None):
+        raise ValueError("pass exactly one of features_col (a vector column) and input_cols")
+
+
+def _other_columns(df: DataFrame, label_col: str, weight_col: str | None,
+                   fold_col: str | None) -> list[str]:
+    """Check the label, weight and fold columns; the names in use besides the features."""
+    _require_numeric(_field(df, label_col, "label"), "label")
+    used = [label_col]
+    if weight_col is not None:
+        _require_numeric(_field(df, weight_col, "weight"), "weight")
+        used.append(weight_col)
+    if fold_col is not None:
+        fold = _field(df, fold_col, "fold")
+        # a boolean column is a 2-fold split: false -> fold 0, true -> fold 1
+        if not isinstance(fold.dataType, (T.IntegralType, T.BooleanType)):
+            raise ValueError(
+                f"fold column {fold_col!r} must be an integer (or boolean) type, "
+                f"got {fold.dataType.simpleString()}"
+            )
+        used.append(fold_col)
+    return used
+
+
+def _numeric_features(df: DataFrame, input_cols: Sequence[str], used: list[str]
+                      ) -> tuple[int, list[str]]:
+    if isinstance(input_cols, str):
+        raise ValueError("input_cols must be a list of column names, not one string")
+    names = list(input_cols)
+    if not names:
+        raise ValueError("input_cols is empty: give at least one feature column")
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:
+        raise ValueError(f"input_cols lists columns more than once: {dup}")
+    for c in names:
+        _require_numeric(_field(df, c, "feature"), "feature")
+    clash = sorted(set(names) & set(used))
+    if clash:
+        raise ValueError(f"columns {clash} are used both as features and as label/weight/fold")
+    return len(names), names
+
+
+def _vector_features(df: DataFrame, features_col: str, used: list[str],
+                     num_features: int | None) -> tuple[int, list[str]]:
+    field = _field(df, features_col, "features")
+    if not _is_vector(field.dataType):
+        raise ValueError(
+            f"features column {features_col!r} must be a pyspark.ml.linalg vector column, "
+            f"got {field.dataType.simpleString()}; use input_cols for numeric columns"
+        )
+    if features_col in used:
+        raise ValueError(f"column {features_col!r} is used both as features and label/weight")
+    size, meta_names = vector_feature_names(field)
+    if num_features is not None:
+        if size is not None and size != num_features:
+            raise ValueError(
+                f"num_features={num_features} disagrees with the ML attribute metadata of "
+                f"{features_col!r} ({size} features)"
+            )
+        size = int(num_features)
+    if size is None:
+        size = probe_vector_size(df, features_col)
+    if size < 1:
+        raise ValueError(f"features column {features_col!r} has vectors of size {size}")
+    return size, meta_names or [f"{features_col}[{i}]" for i in range(size)]
+
+
 def resolve_input(
     df: DataFrame,
     *,
@@ -93,94 +175,24 @@ def resolve_input(
     """Check every argument against the schema and build the projection (no job runs here,
     except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`).
     ``binary_label``: a finite label other than 0 or 1 is an invalid row (classifiers)."""
-    if not isinstance(df, DataFrame) and type(df).__name__ != "DataFrame":
-        raise TypeError(f"df must be a pyspark DataFrame, got {type(df).__name__}")
-    if handle_invalid not in HANDLE_INVALID:
-        raise ValueError(f"handle_invalid must be one of {HANDLE_INVALID}, got {handle_invalid!r}")
-    if isinstance(num_folds, bool) or not isinstance(num_folds, int) or num_folds < 0:
-        raise ValueError(f"num_folds must be a non-negative int, got {num_folds!r}")
-    if num_folds == 1:
-        raise ValueError("num_folds must be 0 (no cross-validation) or at least 2, got 1")
-    if fold_col is not None and num_folds < 2:
-        raise ValueError(f"fold_col {fold_col!r} needs num_folds >= 2 (its values lie in [0, K))")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    if (features_col is None) == (input_cols is None):
-        raise ValueError("pass exactly one of features_col (a vector column) and input_cols")
-
-    label = _field(df, label_col, "label")
-    _require_numeric(label, "label")
-    used = [label_col]
-    if weight_col is not None:
-        _require_numeric(_field(df, weight_col, "weight"), "weight")
-        used.append(weight_col)
-    if fold_col is not None:
-        fold = _field(df, fold_col, "fold")
-        # a boolean column is a 2-fold split: false -> fold 0, true -> fold 1
-        if not isinstance(fold.dataType, (T.IntegralType, T.BooleanType)):
-            raise ValueError(
-                f"fold column {fold_col!r} must be an integer (or boolean) type, "
-                f"got {fold.dataType.simpleString()}"
-            )
-        used.append(fold_col)
-
-    if input_cols is not None:
-        if isinstance(input_cols, str):
-            raise ValueError("input_cols must be a list of column names, not one string")
-        names = list(input_cols)
-        if not names:
-            raise ValueError("input_cols is empty: give at least one feature column")
-        dup = sorted({c for c in names if names.count(c) > 1})
-        if dup:
-            raise ValueError(f"input_cols lists columns more than once: {dup}")
-        for c in names:
-            _require_numeric(_field(df, c, "feature"), "feature")
-        clash = sorted(set(names) & set(used))
-        if clash:
-            raise ValueError(f"columns {clash} are used both as features and as label/weight/fold")
-        feature_exprs = [F.col(c).cast("double") for c in names]
-        vector = False
-        p = len(names)
-        feature_names = names
-        feature_columns = tuple(names)
-    else:
-        field = _field(df, features_col, "features")
-        if not _is_vector(field.dataType):
-            raise ValueError(
-                f"features column {features_col!r} must be a pyspark.ml.linalg vector column, "
-                f"got {field.dataType.simpleString()}; use input_cols for numeric columns"
-            )
-        if features_col in used:
-            raise ValueError(f"column {features_col!r} is used both as features and label/weight")
-        size, meta_names = vector_feature_names(field)
-        if num_features is not None:
-            if size is not None and size != num_features:
-                raise ValueError(
-                    f"num_features={num_features} disagrees with the ML attribute metadata of "
-                    f"{features_col!r} ({size} features)"
-                )
-            size = int(num_features)
-        if size is None:
-            size = _probe_vector_size(df, features_col)
-        if size < 1:
-            raise ValueError(f"features column {features_col!r} has vectors of size {size}")
-        p = size
-        feature_names = meta_names or [f"{features_col}[{i}]" for i in range(p)]
-        feature_exprs = [F.col(features_col)]
-        vector = True
-        feature_columns = (features_col,)
-
-    label_expr = F.col(label_col).cast("double")
+    _check_arguments(df, features_col, input_cols, num_folds, fold_col, seed, handle_invalid)
+    used = _other_columns(df, label_col, weight_col, fold_col)
+    vector = input_cols is None
     if vector:
-        exprs = [*feature_exprs, label_expr]
-    else:  # one array column [x..., y]: far cheaper to hand to Python than p + 1 columns
-        exprs = [F.array(*feature_exprs, label_expr)]
+        p, feature_names = _vector_features(df, features_col, used, num_features)
+        feature_columns: tuple[str, ...] = (features_col,)
+        exprs = [F.col(features_col), F.col(label_col).cast("double")]
+    else:
+        p, feature_names = _numeric_features(df, input_cols, used)
+        feature_columns = tuple(feature_names)
+        # one array column [x..., y]: far cheaper to hand to Python than p + 1 columns
+        exprs = [F.array(*[F.col(c).cast("double") for c in feature_names],
+                         F.col(label_col).cast("double"))]
     if weight_col is not None:
         exprs.append(F.col(weight_col).cast("double"))
     if fold_col is not None:
         exprs.append(F.col(fold_col).cast("long"))
     exprs = [e.alias(f"_c{i}") for i, e in enumerate(exprs)]
-    chunk_rows = max(256, CHUNK_BYTES // (8 * (p + 1)))
     layout = BatchLayout(
         n_features=p,
         feature_columns=feature_columns,
@@ -189,14 +201,14 @@ def resolve_input(
         weight_column=weight_col,
         num_folds=num_folds,
         fold_column=fold_col,
-        chunk_rows=chunk_rows,
+        chunk_rows=max(256, CHUNK_BYTES // (8 * (p + 1))),
         seed=int(seed),
         binary_label=bool(binary_label),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 
 
-def _probe_vector_size(df: DataFrame, features_col: str) -> int:
+def probe_vector_size(df: DataFrame, features_col: str) -> int:
     """Size of the first non-null vector (a one-row job; avoided by metadata or num_features)."""
     logger.info(
         "vector column %r has no ML attribute metadata: probing one row for its size "

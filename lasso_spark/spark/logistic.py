@@ -8,10 +8,10 @@
    one more pass, over the same projection, reads it (without weights it is the row count).
 2. :class:`LogisticPasses` — one ``mapInArrow`` pass per outer iteration of
    :func:`lasso_spark.core.logistic.logistic_path`: every chunk of valid rows
-   (:class:`lasso_spark.wide.chunks.ChunkReader`, which counts and drops invalid rows exactly
+   (:class:`lasso_spark.spark.chunks.ChunkReader`, which counts and drops invalid rows exactly
    as the statistics pass does and hashes the same fold ids) goes through
    :func:`lasso_spark.core.binomial.accumulate_chunk` for all the points in flight; the
-   partitions' float vectors are summed (:func:`lasso_spark.spark.reduce.sum_vector_pass`,
+   partitions' float vectors are summed (:func:`lasso_spark.spark.sums.sum_pass`,
    sliced and summed on the executors when they are large, e.g. many Hessians at large p).
 
 The executor side needs numpy, scipy and pyarrow only.
@@ -29,13 +29,15 @@ import numpy as np
 import pyarrow as pa
 
 from lasso_spark.core.binomial import PassLayout, PassRequest, PassResult, accumulate_chunk
+from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.logistic import BinomialTraining
+from lasso_spark.core.stats import SuffStats
 from lasso_spark.spark.batch import BatchLayout
+from lasso_spark.spark.chunks import Chunk, ChunkReader
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import ResolvedInput, resolve_input
-from lasso_spark.spark.reduce import emit_vector, sum_vector_pass
 from lasso_spark.spark.stats import StatsResult, compute_stats
-from lasso_spark.wide.chunks import Chunk, ChunkReader
+from lasso_spark.spark.sums import emit, sum_pass
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def logistic_pass_body(
     slice_len: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body: this partition's pass sums (:class:`PassLayout`) followed by its
-    invalid-row counters, as one float64 vector (:func:`emit_vector`)."""
+    invalid-row counters, as one float64 vector (:func:`emit`)."""
     size = request.layout().size
     out = np.zeros(size + layout.n_counters)
     reader = ChunkReader(layout, dense=True)
@@ -69,7 +71,7 @@ def logistic_pass_body(
         accumulate_chunk(_dense(ch, layout.n_features), ch.y, ch.w if weighted else None,
                          ch.fold if folds else None, request, out[:size])
     out[size:] = reader.counts
-    yield from emit_vector(out, slice_len)
+    yield from emit(out, slice_len)
 
 
 @dataclass
@@ -104,7 +106,7 @@ class LogisticPasses:
         n = len(self.seconds) + 1
         what = (f"{self.description} {n}: {request.n_points} models in flight, "
                 f"{layout.n_features} features")
-        total = sum_vector_pass(self._proj, body, lay.size + layout.n_counters, what)
+        total = sum_pass(self._proj, body, lay.size + layout.n_counters, what)
         counts = np.rint(total[lay.size :]).astype(np.int64)
         if self.expected_counts is not None:
             got = (int(counts[0]), int(counts[1]))
@@ -139,7 +141,8 @@ class BinomialData:
     n_passes: int
 
 
-def _class_check(stats: StatsResult, label_col: str, splits: Sequence[int]) -> None:
+def _class_check(stats: StatsResult, label_col: str, trains: Sequence[SuffStats],
+                 split_ids: Sequence[int]) -> None:
     """One class only (in all rows or in a CV training set) is a data error, before the path."""
     total = stats.total
     ybar = float(total.mean_y + total.mean_y_lo)
@@ -151,8 +154,7 @@ def _class_check(stats: StatsResult, label_col: str, splits: Sequence[int]) -> N
             f"{total.weight_sum - pos:g}); a logistic model needs both 0 and 1",
             dict(stats.invalid_counts),
         )
-    for k in splits:
-        tr = stats.training(k)
+    for k, tr in zip(split_ids, trains):
         yk = float(tr.mean_y + tr.mean_y_lo)
         if not 0.0 < yk < 1.0:
             raise InvalidInputError(
@@ -187,8 +189,15 @@ def binomial_statistics(
               handle_invalid=handle_invalid, num_features=num_features)
     stats = compute_stats(df, binary_label=True, job_description=job_description, **kw)
     resolved = resolve_input(df, binary_label=True, **kw)
-    splits = [1] if validation else list(range(num_folds))
-    _class_check(stats, label_col, splits)
+    if validation:  # fold 1 (the true rows) held out of two
+        trains, held = validation_split(stats.folds, f"validationCol {fold_col!r}")
+        splits = [1]
+    elif num_folds:
+        trains, held = kfold_splits(stats.folds)
+        splits = list(range(num_folds))
+    else:
+        trains, held, splits = [], [], []
+    _class_check(stats, label_col, trains, splits)
     n_passes = 1
     if weight_col is None:
         sq = np.array([float(s.n_rows) for s in stats.folds])
@@ -202,9 +211,8 @@ def binomial_statistics(
         n_passes += 1
     total = stats.total
     trainings = [BinomialTraining(total, float(sq.sum()))]
-    for k in splits:  # (a validation split is fold 1 held out of two)
-        w2 = float(sq.sum() - sq[k])
-        trainings.append(BinomialTraining(stats.training(k), w2, stats.folds[k], k))
+    for k, tr, ho in zip(splits, trains, held):
+        trainings.append(BinomialTraining(tr, float(sq.sum() - sq[k]), ho, k))
     sd = total.std_x
     return BinomialData(stats, resolved, trainings, total.mean_x + total.mean_x_lo,
                         np.where(sd > 0.0, sd, 1.0), n_passes)

@@ -25,31 +25,19 @@ nothing). Chan's merge with double-double means is exact to rounding whatever th
 1); reducers then hold one or a few fold accumulators each (hash collisions of the keys).
 When ``P`` cannot be known without running a job (Spark Connect, an unknown partitioning under
 adaptive execution), :data:`ASSUMED_PARTITIONS` stands in for it.
-
-Passes whose partition result is a flat float64 vector of known length that simply adds across
-partitions (wide mode's Gram and ``Xᵀr`` passes, the logistic passes) use
-:func:`sum_vector_pass`: small results are collected and summed on the driver; a result above
-:data:`TREE_MIN_BYTES` would make the driver's JVM hold one copy per partition, so it is cut
-into slices of :data:`SLICE_VALUES` keyed by slice id (:func:`emit_vector`), shuffled by that
-id and summed per slice in a second ``mapInArrow`` (streaming: one accumulator per slice); the
-driver then receives each slice's total once: memory ``O(result)`` whatever the number of
-partitions.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import uuid
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 
 from lasso_spark.core.stats import SuffStats
-from lasso_spark.spark.batch import _OUTPUT_SCHEMA, OUTPUT_DDL, _current_rss_bytes
+from lasso_spark.spark.batch import OUTPUT_DDL, OUTPUT_SCHEMA, current_rss_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +45,10 @@ __all__ = [
     "DRIVER_BUDGET_BYTES",
     "MAX_GROUPS",
     "ASSUMED_PARTITIONS",
-    "VECTOR_DDL",
     "choose_groups",
-    "emit_vector",
-    "job_label",
     "merge_partials",
     "num_partitions",
     "reduce_partials",
-    "sum_vector_pass",
-    "vector_records",
 ]
 
 #: the per-partition results are collected as they are while they total at most this
@@ -139,7 +122,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
     """
     acc: dict[int, SuffStats] = {}
     counts: np.ndarray | None = None
-    peak = _current_rss_bytes()
+    peak = current_rss_bytes()
     for rb in batches:
         folds = rb.column(0).to_numpy(zero_copy_only=False)
         stats = rb.column(1)
@@ -154,7 +137,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
                 continue
             s = SuffStats.unpack(np.frombuffer(stats[i].as_buffer(), dtype=np.float64))
             acc[k] = s if k not in acc else acc[k].merge(s)
-        peak = max(peak, _current_rss_bytes())
+        peak = max(peak, current_rss_bytes())
     folds_out, stats_out, counts_out, rss_out = [], [], [], []
     for k in sorted(acc):
         folds_out.append(k)
@@ -175,7 +158,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             pa.array(counts_out, pa.binary()),
             pa.array(rss_out, pa.int64()),
         ],
-        schema=_OUTPUT_SCHEMA,
+        schema=OUTPUT_SCHEMA,
     )
 
 
@@ -194,124 +177,3 @@ def reduce_partials(partials, n_stats: int, groups: int):  # noqa: ANN001, ANN20
         .drop("_reduce_key")
         .mapInArrow(merge_partials, OUTPUT_DDL)
     )
-
-
-# ====================================================================== summed float vectors
-#: Schema of the records of a :func:`sum_vector_pass` body: a kind (slice id) and its bytes.
-VECTOR_DDL = "kind INT, data BINARY"
-_VECTOR_SCHEMA = pa.schema([("kind", pa.int32()), ("data", pa.binary())])
-#: per-partition results larger than this are summed by a shuffle stage before the collect
-TREE_MIN_BYTES = 16 * 1024 * 1024
-#: float64 values per slice in that stage (8 MB)
-SLICE_VALUES = 1 << 20
-#: upper bound on the reducer tasks of that stage
-MAX_REDUCERS = 64
-
-
-@contextlib.contextmanager
-def job_label(spark, description: str) -> Iterator[None]:  # noqa: ANN001 - any session
-    """Label the Spark job(s) run inside the block for the UI.
-
-    ``SparkSession.addTag`` works under classic Spark and Spark Connect; the human-readable job
-    description needs the SparkContext, so it is set (and restored) only in classic sessions.
-    """
-    tag = f"lasso_spark-stats-{uuid.uuid4().hex[:12]}"
-    tagged = False
-    try:
-        spark.addTag(tag)
-        tagged = True
-    except Exception:  # noqa: BLE001 - labelling must never fail a fit
-        logger.debug("SparkSession.addTag unavailable", exc_info=True)
-    sc = None
-    previous = None
-    if not type(spark).__module__.startswith("pyspark.sql.connect"):
-        try:
-            sc = spark.sparkContext
-            previous = sc.getLocalProperty("spark.job.description")
-            sc.setJobDescription(description)
-        except Exception:  # noqa: BLE001
-            sc = None
-    try:
-        yield
-    finally:
-        if sc is not None:
-            sc.setJobDescription(previous)
-        if tagged:
-            with contextlib.suppress(Exception):
-                spark.removeTag(tag)
-
-
-def vector_records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
-    """Records ``(kind, data)`` of :data:`VECTOR_DDL`."""
-    kinds, data = zip(*items) if items else ((), ())
-    return pa.RecordBatch.from_arrays(
-        [pa.array(list(kinds), pa.int32()), pa.array(list(data), pa.binary())],
-        schema=_VECTOR_SCHEMA,
-    )
-
-
-def emit_vector(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
-    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each."""
-    if slice_len <= 0:
-        yield vector_records([(0, payload.tobytes())])
-        return
-    for k, start in enumerate(range(0, payload.shape[0], slice_len)):
-        yield vector_records([(k, payload[start : start + slice_len].tobytes())])
-
-
-def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Reducer of :func:`sum_vector_pass`: the sum of every slice id's vectors here."""
-    acc: dict[int, np.ndarray] = {}
-    for rb in batches:
-        kinds = rb.column(0).to_pylist()
-        data = rb.column(1)
-        for i, k in enumerate(kinds):
-            v = np.frombuffer(data[i].as_py(), dtype=np.float64)
-            if k in acc:
-                acc[k] += v
-            else:
-                acc[k] = v.copy()
-    for k, v in acc.items():
-        yield vector_records([(k, v.tobytes())])
-
-
-def sum_vector_pass(
-    proj,  # noqa: ANN001 - classic or Connect DataFrame
-    body: Callable[..., Iterator[pa.RecordBatch]],
-    n_values: int,
-    description: str,
-) -> np.ndarray:
-    """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc).
-
-    ``body(batches, slice_len=...)`` is a ``mapInArrow`` function yielding
-    :func:`emit_vector`'s records; the input ``proj`` is read once either way.
-    """
-    if n_values * 8 <= TREE_MIN_BYTES:
-        out = proj.mapInArrow(partial(body, slice_len=0), VECTOR_DDL)
-        with job_label(proj.sparkSession, description):
-            rows = out.collect()
-        total = None
-        for r in rows:
-            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
-            total = v.copy() if total is None else total + v
-        if total is None:
-            raise RuntimeError(f"{description}: no partition results")
-        return total
-    n_slices = -(-n_values // SLICE_VALUES)
-    out = (
-        proj.mapInArrow(partial(body, slice_len=SLICE_VALUES), VECTOR_DDL)
-        .repartition(min(n_slices, MAX_REDUCERS), "kind")
-        .mapInArrow(_sum_slices, VECTOR_DDL)
-    )
-    total = np.zeros(n_values)
-    seen = np.zeros(n_slices, dtype=bool)
-    with job_label(proj.sparkSession, description + " (sliced reduction)"):
-        for r in out.collect():
-            k = int(r["kind"])
-            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
-            start = k * SLICE_VALUES
-            total[start : start + v.shape[0]] += v
-            seen[k] = True
-    if not seen.all():
-        raise RuntimeError(f"{description}: {int((~seen).sum())} result slices missing")
-    return total

@@ -1,7 +1,7 @@
 """Executor side of path scoring: Arrow record batches → per-regParam error sums of a partition.
 
-Runs inside ``mapInArrow``; numpy, pyarrow and numba only. Rows are read by the wide mode's
-:class:`lasso_spark.wide.chunks.ChunkReader` (valid rows as CSR chunks — dense rows for numeric
+Runs inside ``mapInArrow``; numpy, scipy.sparse and pyarrow only (no numba). Rows are read by
+:class:`lasso_spark.spark.chunks.ChunkReader` (valid rows as CSR chunks — dense rows for numeric
 columns —, invalid rows counted per ``(column, kind)`` exactly as the statistics pass counts them),
 so scoring drops the same rows a fit would. For a path of ``m`` fits with coefficients ``B``
 ``(m, p)`` (original feature scale) and intercepts ``b0`` ``(m,)``, each slice of valid rows gives
@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from lasso_spark.spark.batch import BatchLayout
-from lasso_spark.wide.chunks import Chunk, ChunkReader
+from lasso_spark.spark.chunks import Chunk, ChunkReader
 
 logger = logging.getLogger(__name__)
 
@@ -149,12 +149,16 @@ class ScoreAccumulator:
             np.subtract(y[:, None], R, out=R)
             R -= self.b0
             return R
-        from lasso_spark.wide.kernels import residuals
+        from scipy.sparse import csr_matrix
 
-        indptr = np.ascontiguousarray(chunk.indptr[start : stop + 1] - e0)
-        R = np.empty((n, self.m))
-        residuals(indptr, np.ascontiguousarray(loc), np.ascontiguousarray(vals),
-                  np.ascontiguousarray(y), self.B_active, self.b0, R)
+        lens = np.diff(chunk.indptr[start : stop + 1])
+        keep = loc >= 0
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(np.repeat(np.arange(n), lens)[keep], minlength=n), out=indptr[1:])
+        Xa = csr_matrix((vals[keep], loc[keep], indptr), shape=(n, a))
+        R = np.asarray(Xa @ self.B_active)
+        np.subtract(y[:, None], R, out=R)
+        R -= self.b0
         return R
 
     def _add_slice(self, chunk: Chunk, start: int, stop: int) -> None:

@@ -25,8 +25,9 @@ import numpy as np
 from pyspark.sql import DataFrame
 
 from lasso_spark.spark.inputs import resolve_input
+from lasso_spark.spark.progress import job_label
 from lasso_spark.spark.score_batch import SCORE_DDL, PathErrorSums, partition_scores
-from lasso_spark.spark.stats import _job_label, check_counts
+from lasso_spark.spark.stats import check_counts
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def score_path(
     pass_df = df.select(*resolved.columns).mapInArrow(
         partial(partition_scores, layout=layout, coef=B, intercepts=b0), SCORE_DDL
     )
-    with _job_label(df.sparkSession, description):
+    with job_label(df.sparkSession, description):
         rows = pass_df.collect()
 
     total = PathErrorSums.empty(m)

@@ -43,9 +43,9 @@ from lasso_spark.spark.batch import (
     partition_stats,
 )
 from lasso_spark.spark.errors import InvalidInputError
-from lasso_spark.spark.inputs import resolve_input
+from lasso_spark.spark.inputs import ResolvedInput, resolve_input
+from lasso_spark.spark.progress import job_label
 from lasso_spark.spark.reduce import choose_groups, num_partitions, reduce_partials
-from lasso_spark.spark.reduce import job_label as _job_label
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +81,6 @@ class StatsResult:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
-
-    def training(self, k: int) -> SuffStats:
-        """Statistics of every fold but ``k`` (the training set of CV split ``k``)."""
-        if not 0 <= k < self.num_folds:
-            raise IndexError(f"fold {k} out of range for {self.num_folds} folds")
-        return merge_all(
-            [s for j, s in enumerate(self.folds) if j != k], n_features=self.n_features
-        )
 
 
 def compute_stats(
@@ -154,34 +146,9 @@ def compute_stats(
     )
     if reduce_groups is not None and (isinstance(reduce_groups, bool) or reduce_groups < 0):
         raise ValueError(f"reduce_groups must be None or an integer >= 0, got {reduce_groups!r}")
-    projected = df.select(*resolved.columns)
-    pass_df = projected.mapInArrow(partial(partition_stats, layout=layout), OUTPUT_DDL)
-    if reduce_groups is None:
-        n_parts = num_partitions(projected)
-        groups = choose_groups(n_parts, layout.n_stats, p)
-        logger.debug("statistics pass: %s partitions -> %d reduce groups", n_parts, groups)
-    else:
-        groups = int(reduce_groups)
-    if groups > 0:
-        pass_df = reduce_partials(pass_df, layout.n_stats, groups)
-        description += f" (executor merge in {groups} groups)"
-    with _job_label(df.sparkSession, description):
-        rows = pass_df.collect()
-
-    packed: list[list[np.ndarray]] = [[] for _ in range(layout.n_stats)]
-    counts = np.zeros(layout.n_counters, dtype=np.int64)
-    peak_rss = 0
-    driver_bytes = 0
-    for row in rows:
-        if row["fold"] < 0:
-            counts += np.frombuffer(bytes(row["counts"]), dtype=np.int64)
-            peak_rss = max(peak_rss, int(row["peak_rss_bytes"] or 0))
-        else:
-            data = bytes(row["stats"])
-            driver_bytes += len(data)
-            packed[row["fold"]].append(np.frombuffer(data, dtype=np.float64))
+    rows, groups = _run_pass(df, resolved, description, reduce_groups)
+    folds, counts, peak_rss, driver_bytes = _gather(rows, layout)
     del rows
-    folds = [merge_all((SuffStats.unpack(v) for v in vs), n_features=p) for vs in packed]
     total = merge_all(folds, n_features=p)
 
     n_read, n_skipped, invalid_counts = check_counts(
@@ -212,6 +179,45 @@ def compute_stats(
         reduce_groups=groups,
         driver_result_bytes=driver_bytes,
     )
+
+
+def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
+              reduce_groups: int | None) -> tuple[list, int]:
+    """The one Spark job: the projection reduced per partition, merged on the executors first
+    when the partials would be large (``groups > 0``); its rows and the group count."""
+    layout = resolved.layout
+    projected = df.select(*resolved.columns)
+    pass_df = projected.mapInArrow(partial(partition_stats, layout=layout), OUTPUT_DDL)
+    if reduce_groups is None:
+        n_parts = num_partitions(projected)
+        groups = choose_groups(n_parts, layout.n_stats, layout.n_features)
+        logger.debug("statistics pass: %s partitions -> %d reduce groups", n_parts, groups)
+    else:
+        groups = int(reduce_groups)
+    if groups > 0:
+        pass_df = reduce_partials(pass_df, layout.n_stats, groups)
+        description += f" (executor merge in {groups} groups)"
+    with job_label(df.sparkSession, description):
+        return pass_df.collect(), groups
+
+
+def _gather(rows: list, layout: BatchLayout) -> tuple[list[SuffStats], np.ndarray, int, int]:
+    """``(per-fold statistics, summed counters, peak worker memory, bytes received)``."""
+    packed: list[list[np.ndarray]] = [[] for _ in range(layout.n_stats)]
+    counts = np.zeros(layout.n_counters, dtype=np.int64)
+    peak_rss = 0
+    driver_bytes = 0
+    for row in rows:
+        if row["fold"] < 0:
+            counts += np.frombuffer(bytes(row["counts"]), dtype=np.int64)
+            peak_rss = max(peak_rss, int(row["peak_rss_bytes"] or 0))
+        else:
+            data = bytes(row["stats"])
+            driver_bytes += len(data)
+            packed[row["fold"]].append(np.frombuffer(data, dtype=np.float64))
+    p = layout.n_features
+    folds = [merge_all((SuffStats.unpack(v) for v in vs), n_features=p) for vs in packed]
+    return folds, counts, peak_rss, driver_bytes
 
 
 def check_counts(

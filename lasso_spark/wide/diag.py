@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lasso_spark.core.stats import merge_means
+from lasso_spark.core.stats import feature_variance, merge_pair, merge_tree
 
 logger = logging.getLogger(__name__)
 
@@ -84,46 +84,22 @@ class DiagStats:
         return int(self.mean_x.shape[0])
 
     def merge(self, other: DiagStats) -> DiagStats:
-        """Statistics of the union of both row sets (Chan's pairwise update)."""
-        if other.n_features != self.n_features:
-            raise ValueError(
-                f"cannot merge statistics of {self.n_features} and {other.n_features} features"
-            )
-        n = self.n_rows + other.n_rows
-        wa, wb = self.weight_sum, other.weight_sum
-        if wb == 0.0:
-            return dataclasses.replace(self, n_rows=n)
-        if wa == 0.0:
-            return dataclasses.replace(other, n_rows=n)
-        W = wa + wb
-        f = wa * wb / W
-        dx, mx, lo_x = merge_means(
-            self.mean_x, self.mean_x_lo, other.mean_x, other.mean_x_lo, wb / W
-        )
-        dy, my, lo_y = merge_means(
-            self.mean_y, self.mean_y_lo, other.mean_y, other.mean_y_lo, wb / W
-        )
-        return DiagStats(
-            n,
-            W,
-            mx,
-            float(my),
-            self.cxx_diag + other.cxx_diag + f * dx * dx,
-            self.cxy + other.cxy + f * dx * dy,
-            self.cyy + other.cyy + f * dy * dy,
-            lo_x,
-            float(lo_y),
-        )
+        """Statistics of the union of both row sets (Chan's pairwise update, on the diagonal)."""
+        return merge_pair(self, other, np.multiply)
+
+    @property
+    def var_y(self) -> float:
+        """Weighted population variance of the label (0 without weight)."""
+        return float(max(self.cyy / self.weight_sum, 0.0)) if self.weight_sum > 0.0 else 0.0
+
+    @property
+    def std_y(self) -> float:
+        return float(np.sqrt(self.var_y))
 
     @property
     def var_x(self) -> np.ndarray:
-        """Population variance per feature; below ``(32 ε |μ|)²`` (a constant column) exactly 0,
-        the rule of :attr:`lasso_spark.core.SuffStats.var_x`."""
-        if self.weight_sum == 0.0:
-            return np.zeros(self.n_features)
-        var = np.maximum(self.cxx_diag, 0.0) / self.weight_sum
-        floor = (32.0 * np.finfo(np.float64).eps * np.abs(self.mean_x)) ** 2
-        return np.where(var <= floor, 0.0, var)
+        """Population variance per feature (:func:`lasso_spark.core.stats.feature_variance`)."""
+        return feature_variance(self.cxx_diag, self.weight_sum, self.mean_x)
 
     @property
     def mean_x_full(self) -> np.ndarray:
@@ -151,12 +127,4 @@ class DiagStats:
 
 def merge_diag(items: Iterable[DiagStats], n_features: int) -> DiagStats:
     """Balanced pairwise merge of many statistics."""
-    out = list(items)
-    if not out:
-        return DiagStats.empty(n_features)
-    while len(out) > 1:
-        nxt = [out[i].merge(out[i + 1]) for i in range(0, len(out) - 1, 2)]
-        if len(out) % 2:
-            nxt.append(out[-1])
-        out = nxt
-    return out[0]
+    return merge_tree(items, lambda: DiagStats.empty(n_features))

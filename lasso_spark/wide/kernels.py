@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from numba import njit
+from lasso_spark.core.jit import cached_jit
 
 logger = logging.getLogger(__name__)
 
 
-@njit(cache=True)
+@cached_jit()
 def sparse_gram(indptr, loc, vals, is_sparse, Dc, dense_index, w, fold, C, s):
     """Working-set Gram products that involve a sparse column.
 
@@ -42,7 +42,7 @@ def sparse_gram(indptr, loc, vals, is_sparse, Dc, dense_index, w, fold, C, s):
                 C[f, a, dense_index[d]] += xa * Dc[i, d]
 
 
-@njit(cache=True)
+@cached_jit()
 def residuals(indptr, loc, vals, y, B, b0, out):
     """``out[i, t] = y_i − b0_t − Σ_e x_e B[loc_e, t]`` over the row's working-set entries."""
     m = indptr.shape[0] - 1
@@ -58,7 +58,7 @@ def residuals(indptr, loc, vals, y, B, b0, out):
                     out[i, t] -= x * B[a, t]
 
 
-@njit(cache=True)
+@cached_jit()
 def xt_r(indptr, cols, vals, WR, acc):
     """``acc[j, t] += Σ_i x_ij WR[i, t]`` (``WR``: weighted residuals, 0 on held-out rows)."""
     m = indptr.shape[0] - 1

@@ -16,10 +16,8 @@ with ``s = Σ w x``; for a feature stored in at most half of the rows ``c² ≤ 
 loses nothing to cancellation. Sparse × dense: ``Σ w x_a d − c_a Σ w d``. All of it is linear
 in the per-partition sums, so partitions are summed and centered on the driver.
 
-Reduction of passes 2 and 3: a partition's result is a flat float64 vector of known length
-(``F·(q+1)²+…`` or ``T·p+T``), summed over partitions by
-:func:`lasso_spark.spark.reduce.sum_vector_pass` (sliced and summed on the executors when it
-is large, so the driver's memory stays ``O(result)`` whatever the number of partitions).
+Passes 2 and 3 return one flat float64 vector per partition, summed over partitions by
+:func:`lasso_spark.spark.sums.sum_pass` (sliced through a shuffle when large).
 """
 
 from __future__ import annotations
@@ -34,11 +32,10 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
-from lasso_spark.spark.batch import BatchLayout, _current_rss_bytes
-from lasso_spark.spark.reduce import VECTOR_DDL, emit_vector, sum_vector_pass, vector_records
-from lasso_spark.spark.stats import _job_label
+from lasso_spark.spark.batch import BatchLayout, current_rss_bytes
+from lasso_spark.spark.chunks import Chunk, ChunkReader
+from lasso_spark.spark.sums import collect_records, emit, records, sum_pass
 from lasso_spark.wide import kernels
-from lasso_spark.wide.chunks import Chunk, ChunkReader
 from lasso_spark.wide.diag import DiagStats, merge_diag
 
 logger = logging.getLogger(__name__)
@@ -57,13 +54,6 @@ class PassLog:
     seconds: float
     n_features: int = 0
     n_models: int = 0
-
-
-def _run(proj: DataFrame, body, description: str) -> list[tuple[int, bytes]]:
-    out = proj.mapInArrow(body, VECTOR_DDL)
-    with _job_label(proj.sparkSession, description):
-        rows = out.collect()
-    return [(int(r["kind"]), bytes(r["data"])) for r in rows]
 
 
 def _fold_count(layout: BatchLayout) -> int:
@@ -110,13 +100,13 @@ def _chunk_diag(ch: Chunk, rows: np.ndarray, p: int) -> tuple[DiagStats, np.ndar
     return DiagStats(m, W, mu, my, cxx, cxy, cyy, lo, lo_y), cnt
 
 
-def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
+def diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterator[pa.RecordBatch]:
     p = layout.n_features
     F = _fold_count(layout)
     reader = ChunkReader(layout)
     acc = [DiagStats.empty(p) for _ in range(F)]
     nnz = np.zeros(p)
-    peak = _current_rss_bytes()
+    peak = current_rss_bytes()
     for ch in reader.chunks(batches):
         for f in range(F):
             rows = ch.fold == f
@@ -124,12 +114,12 @@ def _diag_body(batches: Iterator[pa.RecordBatch], layout: BatchLayout) -> Iterat
                 st, cnt = _chunk_diag(ch, rows, p)
                 acc[f] = acc[f].merge(st)
                 nnz += cnt
-        peak = max(peak, _current_rss_bytes())
+        peak = max(peak, current_rss_bytes())
     items = [(f, acc[f].pack().tobytes()) for f in range(F) if acc[f].n_rows > 0]
     items.append((F, nnz.tobytes()))
     items.append((_KIND_COUNTS, reader.counts.tobytes()))
     items.append((_KIND_RSS, np.array([peak], dtype=np.int64).tobytes()))
-    yield vector_records(items)
+    yield records(items)
 
 
 @dataclass
@@ -145,7 +135,7 @@ class DiagResult:
 def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagResult:
     p = layout.n_features
     F = _fold_count(layout)
-    items = _run(proj, partial(_diag_body, layout=layout), description)
+    items = collect_records(proj, partial(diag_body, layout=layout), description)
     per_fold: list[list[DiagStats]] = [[] for _ in range(F)]
     nnz = np.zeros(p)
     counts = np.zeros(layout.n_counters, dtype=np.int64)
@@ -164,7 +154,7 @@ def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagRes
 
 
 # ====================================================================== pass 2: Gram block
-def _gram_body(
+def gram_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
     index: np.ndarray,
@@ -212,7 +202,7 @@ def _gram_body(
             C[f][np.ix_(dense_index, dense_index)] += Z.T @ Z
     payload = np.concatenate([C.ravel(), s.ravel(), t.ravel(), W])
     del C
-    yield from emit_vector(payload, slice_len)
+    yield from emit(payload, slice_len)
 
 
 def gram_pass(
@@ -228,8 +218,8 @@ def gram_pass(
     F = _fold_count(layout)
     q = index.shape[0]
     n_values = F * (q + 1) * (q + 1) + F * (q + 1) + F * (int(dense.sum()) + 1) + F
-    body = partial(_gram_body, layout=layout, index=index, center=center, dense=dense)
-    total = sum_vector_pass(proj, body, n_values, description)
+    body = partial(gram_body, layout=layout, index=index, center=center, dense=dense)
+    total = sum_pass(proj, body, n_values, description)
     return finish_gram(total, F, center, dense)
 
 
@@ -255,7 +245,7 @@ def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray
 
 
 # ====================================================================== pass 3: Xᵀr
-def _kkt_body(
+def kkt_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
     index: np.ndarray,
@@ -280,7 +270,7 @@ def _kkt_body(
         kernels.xt_r(ch.indptr, ch.cols, ch.vals, R, acc)
     payload = np.concatenate([acc.ravel(), S])
     del acc
-    yield from emit_vector(payload, slice_len)
+    yield from emit(payload, slice_len)
 
 
 def kkt_pass(
@@ -296,9 +286,9 @@ def kkt_pass(
     trained on every row whose fold differs from ``model_fold[t]`` (−1: all rows)."""
     p = layout.n_features
     T = B.shape[1]
-    body = partial(_kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
+    body = partial(kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
                    model_fold=model_fold)
-    total = sum_vector_pass(proj, body, p * T + T, description)
+    total = sum_pass(proj, body, p * T + T, description)
     return total[: p * T].reshape(p, T), total[p * T :]
 
 

@@ -1,9 +1,7 @@
 """Wide-data mode: the elastic-net path and its K-fold CV without ever forming the full Gram.
 
-Same objective, grid and results as :func:`lasso_spark.core.enet_path` / ``cv_path`` (see
-:mod:`lasso_spark.core.path`): with weights ``w``, ``W = Σw`` and standardized features ``x̃``::
-
-    min_{b0, β}  1/(2W) Σ_i w_i (y_i − b0 − x̃_iᵀβ)²  +  α Σ_j v_j ( ρ|β_j| + (1−ρ)/2 β_j² )
+Same problem (:mod:`lasso_spark.core.objective`), grid and results as
+:func:`lasso_spark.core.enet_path` / ``cv_path``.
 
 Algorithm (every pass is one Spark job over the input; CV folds share every pass):
 
@@ -41,19 +39,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyspark.sql import DataFrame
 
-from lasso_spark.core import (
-    CVResult,
-    PathResult,
-    SuffStats,
-    design,
-    enet_path,
-    heldout_mse,
-    merge_all,
-    select_alphas,
+from lasso_spark.core import CVResult, PathResult, SuffStats, design, enet_path, merge_all
+from lasso_spark.core.cv import heldout_mse, select_alphas
+from lasso_spark.core.errors import DataError
+from lasso_spark.core.grid import (
+    alpha_max_from_gradient,
+    decreasing_alphas,
+    default_grid,
 )
+from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.stats import check_counts
 from lasso_spark.wide.diag import DiagStats, merge_diag
+from lasso_spark.wide.models import WideModel, fold_suffstats, full_gap, make_model
 from lasso_spark.wide.passes import PassLog, diag_pass, gram_pass, kkt_pass, timed_pass
 
 logger = logging.getLogger(__name__)
@@ -96,122 +94,318 @@ class WidePathResult:
         return out
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """How segments are cut and working sets grown (see :func:`wide_enet_path`)."""
+
+    block_size: int
+    max_rounds: int
+    max_working_set: int
+    growth: float
+    max_kkt_values: int
+
+
 @dataclass
-class _Model:
-    """One fit sharing the passes: the full data (``fold = -1``) or fold k's training set."""
+class _Run:
+    """The state one wide fit shares across its passes: the projected input, pass 1's
+    statistics, the fits (the full data first, then one per fold), the penalty factors, the
+    solver settings, the pass log and the last Gram block (reused when it covers a working
+    set)."""
 
-    fold: int
-    diag: DiagStats
-    scale: np.ndarray  # σ (or 1) per feature
-    usable: np.ndarray  # features the solver can use
-    center: np.ndarray  # centering of Xᵀr: μ (intercept) or 0
-    yy: float
+    proj: DataFrame
+    layout: object
+    tag: str
+    folds: list[DiagStats]
+    total: DiagStats
+    models: list[WideModel]
+    v: np.ndarray
+    center: np.ndarray
+    dense: np.ndarray
+    solver: dict
+    log: list[PassLog] = field(default_factory=list)
+    gram_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    gram_stats: list[SuffStats] | None = None
+
+    @property
+    def p(self) -> int:
+        return int(self.v.shape[0])
+
+    @property
+    def K(self) -> int:
+        return len(self.models) - 1
+
+    @property
+    def model_fold(self) -> np.ndarray:
+        return np.array([m.fold for m in self.models], dtype=np.int64)
+
+    def fold_stats_for(self, index: np.ndarray) -> list[SuffStats]:
+        """Per-fold statistics on ``index``: a subset of the cached block, or a Gram pass."""
+        if self.gram_stats is not None and np.isin(index, self.gram_index).all():
+            pos = np.searchsorted(self.gram_index, index)
+            return [s.subset(pos) for s in self.gram_stats]
+        c = np.append(self.center[index], self.center[self.p])
+        with timed_pass(self.log, "gram", index.shape[0], max(self.K, 1)):
+            C = gram_pass(self.proj, self.layout, index, c, self.dense[index],
+                          f"lasso_spark wide: Gram block, {index.shape[0]} features, {self.tag}"
+                          f"pass {len(self.log) + 1}")
+        self.gram_index, self.gram_stats = index, fold_suffstats(C, index, c, self.folds)
+        return self.gram_stats
+
+    def training(self, fs: list[SuffStats], m: WideModel) -> SuffStats:
+        """Model ``m``'s training statistics from per-fold ones."""
+        if m.fold < 0:
+            return merge_all(fs) if self.K else fs[0]
+        return merge_all([s for j, s in enumerate(fs) if j != m.fold])
+
+    def solve(self, train: SuffStats, alphas: np.ndarray, rho: float, v_a: np.ndarray
+              ) -> PathResult:
+        return enet_path(train, alphas=alphas, l1_ratio=rho, penalty_factor=v_a, **self.solver)
+
+    def gradients(self, index: np.ndarray, coefs: np.ndarray, b0s: np.ndarray,
+                  fold_of: np.ndarray, n_per_model: int, what: str) -> np.ndarray:
+        """``g (p, T)`` of the ``T`` solutions ``(coefs[:, t] on index, b0s[t])`` (one pass);
+        solution ``t`` belongs to model ``t // n_per_model``."""
+        with timed_pass(self.log, "kkt", self.p, coefs.shape[1]):
+            xtwr, s = kkt_pass(self.proj, self.layout, index, coefs, b0s, fold_of,
+                               f"lasso_spark wide: X'r for {coefs.shape[1]} fits ({what}), "
+                               f"{self.tag}pass {len(self.log) + 1}")
+        g = np.empty((self.p, coefs.shape[1]))
+        for c in range(coefs.shape[1]):
+            g[:, c] = self.models[c // n_per_model].gradient(xtwr[:, c], s[c])
+        return g
 
 
-def _check_v(penalty_factor, p: int) -> np.ndarray:
-    if penalty_factor is None:
-        return np.ones(p)
-    v = np.asarray(penalty_factor, dtype=np.float64)
-    if v.shape != (p,):
-        raise ValueError(f"penalty_factor must have shape ({p},), got {v.shape}")
-    bad = np.isnan(v) | (v < 0)
-    if bad.any():
-        raise ValueError(f"penalty_factor must be >= 0 (inf allowed); {int(bad.sum())} are not")
-    return v
+@dataclass
+class _Path:
+    """The outputs, filled segment by segment down the grid."""
+
+    grid: np.ndarray
+    coef: np.ndarray
+    coef_std: np.ndarray
+    intercept: np.ndarray
+    gaps: np.ndarray  # (models, alphas)
+    n_iter: np.ndarray
+    mse: np.ndarray  # (folds, alphas)
+    ever: np.ndarray  # features non-zero in some accepted solution
+    ws_sizes: list[int] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, grid: np.ndarray, n_models: int, K: int, p: int) -> _Path:
+        m = grid.shape[0]
+        return cls(grid, np.zeros((m, p)), np.zeros((m, p)), np.zeros(m),
+                   np.zeros((n_models, m)), np.zeros(m, dtype=np.int64), np.zeros((K, m)),
+                   np.zeros(p, dtype=bool))
 
 
-def _model(fold: int, d: DiagStats, v: np.ndarray, fit_intercept: bool, standardize: bool):
-    var = d.var_x
-    W = d.weight_sum
-    if standardize:
-        scale = np.sqrt(var)
-        usable = var > 0.0
+@dataclass
+class _Segment:
+    """One accepted segment: ``acc`` alphas certified on working set ``A``."""
+
+    acc: int
+    A: np.ndarray
+    fs: list[SuffStats]
+    results: list[PathResult]
+    g: np.ndarray  # (p, models · alphas of the block)
+    gaps: np.ndarray  # (models, alphas of the block)
+    violators: np.ndarray
+
+
+# -------------------------------------------------------------------------- pass 1
+def _start(df: DataFrame, input_kw: dict, penalty_factor: object, solver: dict) -> tuple:
+    """Pass 1 and the fits: ``(run, feature names, (rows read, skipped, invalid counts),
+    peak worker memory, fold rows)``."""
+    resolved = resolve_input(df, **input_kw)
+    layout = resolved.layout
+    p, K = layout.n_features, input_kw["num_folds"]
+    proj = df.select(*resolved.columns)
+    tag = f"{K} folds, " if K else ""
+    log: list[PassLog] = []
+    with timed_pass(log, "diag", p, max(K, 1)):
+        diag = diag_pass(proj, layout, f"lasso_spark wide: pass 1 statistics, {tag}{p} features")
+    folds = diag.folds
+    total = merge_diag(folds, p)
+    counts = check_counts(diag.counts, layout, input_kw["handle_invalid"], total.n_rows,
+                          total.weight_sum, input_kw["weight_col"])
+    empty = [k for k, f in enumerate(folds) if not f.weight_sum > 0.0] if K else []
+    if empty:
+        raise DataError(f"folds {empty} of {K} have no rows (or zero total weight) among the "
+                        f"{total.n_rows} valid rows; use fewer folds")
+    if callable(penalty_factor):
+        penalty_factor = penalty_factor(list(resolved.feature_names))
+    v = check_penalty_factor(penalty_factor, p)
+    fit_intercept, standardize = solver["fit_intercept"], solver["standardize"]
+    models = [make_model(-1, total, v, fit_intercept, standardize)]
+    for k in range(K):
+        train = merge_diag([f for j, f in enumerate(folds) if j != k], p)
+        models.append(make_model(k, train, v, fit_intercept, standardize))
+    run = _Run(proj, layout, tag, folds, total, models, v,
+               np.append(total.mean_x, total.mean_y), diag.nnz > 0.5 * total.n_rows, solver, log)
+    fold_rows = [f.n_rows for f in folds] if K else []
+    return run, list(resolved.feature_names), counts, diag.peak_worker_rss_bytes, fold_rows
+
+
+def _initial_gradients(run: _Run) -> np.ndarray:
+    """``g (p, models)`` at the start of the path: at β = 0, or, with unpenalized features, at
+    their least-squares fit (one Gram pass and one ``Xᵀr`` pass)."""
+    unpen = run.models[0].usable & (run.v == 0.0)
+    U = np.flatnonzero(unpen)
+    if not U.size:
+        return np.stack([m.initial_gradient(run.solver["fit_intercept"]) for m in run.models],
+                        axis=1)
+    fs = run.fold_stats_for(U)
+    coefs = np.zeros((U.size, len(run.models)))
+    b0s = np.zeros(len(run.models))
+    for t, m in enumerate(run.models):
+        r = run.solve(run.training(fs, m), np.array([1.0]), 1.0, np.zeros(U.size))
+        coefs[:, t], b0s[t] = r.coef[0], r.intercept[0]
+    return run.gradients(U, coefs, b0s, run.model_fold, 1, "unpenalized fit")
+
+
+def _grid(run: _Run, g0: np.ndarray, plan: GridPlan | None, alphas: object, n_alphas: int,
+          alpha_min_ratio: float | None, l1_ratio: float) -> tuple[np.ndarray, float, float]:
+    """``(grid, ρ, alpha_max)`` from the plan, explicit alphas or the automatic grid."""
+    edge = alpha_max_from_gradient(g0[:, 0], run.v, 1.0)  # alpha_max at ρ = 1
+    rho = l1_ratio
+    if plan is not None:
+        grid, rho = plan(run.total, lambda r: edge / float(r))
+        rho = check_l1_ratio(rho)
+        grid = np.asarray(grid, dtype=np.float64).ravel()
+        if grid.size == 0 and run.K:
+            raise ValueError("cross-validation needs at least one alpha")
+        grid = decreasing_alphas(grid) if grid.size else grid
+    elif alphas is None:
+        grid = default_grid(edge / rho, n_alphas, alpha_min_ratio, run.total.n_rows, run.p)
     else:
-        scale = np.ones(d.n_features)
-        usable = var > 0.0 if fit_intercept else (d.cxx_diag + W * d.mean_x**2) > 0.0
-    usable &= np.isfinite(v)
-    yy = d.cyy / W if fit_intercept else (d.cyy + W * d.mean_y**2) / W
-    center = d.mean_x if fit_intercept else np.zeros(d.n_features)
-    return _Model(fold, d, np.where(usable, scale, 1.0), usable, center, float(yy))
+        grid = decreasing_alphas(alphas)
+    return grid, rho, edge / rho
 
 
-def _gradient(m: _Model, xtwr: np.ndarray, s: float) -> np.ndarray:
-    """``g = X̃ᵀW r / W`` from the pass sums ``Xᵀ(w r)`` and ``Σ w r`` (0 where unusable)."""
-    g = (xtwr - m.center * s) / (m.diag.weight_sum * m.scale)
-    return np.where(m.usable, g, 0.0)
+# -------------------------------------------------------------------------- the path
+def _certify(run: _Run, seg_fs: list[SuffStats], results: list[PathResult], g: np.ndarray,
+             need: np.ndarray, A: np.ndarray, block: np.ndarray, rho: float
+             ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Full duality gaps of every model's block solutions, the KKT violators outside ``A``
+    and the first alpha with violations (``len(block)`` when none)."""
+    L = block.shape[0]
+    tol = run.solver["tol"]
+    outside = ~need
+    violators = np.zeros(run.p, dtype=bool)
+    gaps = np.zeros((len(run.models), L))
+    first_bad = L
+    for t, m in enumerate(run.models):
+        d = design(run.training(seg_fs, m), penalty_factor=run.v[A],
+                   fit_intercept=run.solver["fit_intercept"],
+                   standardize=run.solver["standardize"])
+        out_m = outside & m.usable
+        for i in range(L):
+            gc = g[:, t * L + i]
+            gaps[t, i] = full_gap(d, results[t].coef_std[i], gc, out_m, run.v, float(block[i]),
+                                  rho)
+            if gaps[t, i] > tol * m.yy:
+                viol = out_m & (np.abs(gc) > rho * block[i] * run.v)
+                if viol.any():
+                    violators |= viol
+                    first_bad = min(first_bad, i)
+    return gaps, violators, first_bad
 
 
-def _initial_gradient(m: _Model, fit_intercept: bool) -> np.ndarray:
-    d = m.diag
-    mxy = d.cxy if fit_intercept else d.cxy + d.weight_sum * d.mean_x * d.mean_y
-    return np.where(m.usable, mxy / (d.weight_sum * m.scale), 0.0)
+def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
+                   max_rounds: int, where: str) -> _Segment:
+    """Solve every model on the block's working set, certify with one ``Xᵀr`` pass, and grow
+    the working set by the KKT violators until the block's first alpha is certified."""
+    L = block.shape[0]
+    for rnd in range(int(max_rounds) + 1):
+        A = np.flatnonzero(need)
+        fs = run.fold_stats_for(A)
+        results = [run.solve(run.training(fs, m), block, rho, run.v[A]) for m in run.models]
+        coefs = np.concatenate([r.coef.T for r in results], axis=1)  # (|A|, T·L)
+        b0s = np.concatenate([r.intercept for r in results])
+        g = run.gradients(A, coefs, b0s, np.repeat(run.model_fold, L), L, where)
+        gaps, violators, first_bad = _certify(run, fs, results, g, need, A, block, rho)
+        if first_bad > 0:  # alphas before the first violation are certified
+            return _Segment(first_bad, A, fs, results, g, gaps, violators)
+        if rnd == max_rounds:
+            raise RuntimeError(f"wide mode: KKT violations remain at {where} after "
+                               f"{max_rounds} re-solves; raise max_rounds")
+        logger.info("%s: %d KKT violators join the working set of %d", where,
+                    int(violators.sum()), A.size)
+        need = need | violators
+    raise AssertionError("unreachable")
 
 
-def _fold_suffstats(
-    C: np.ndarray, index: np.ndarray, center: np.ndarray, folds: list[DiagStats]
-) -> list[SuffStats]:
-    """Per-fold :class:`SuffStats` on ``index`` from Gram-pass products about ``center``:
-    ``C_own = C − W_f δ δᵀ`` with ``δ`` = fold mean − center (Chan's shift, small δ)."""
-    q = index.shape[0]
-    out = []
-    for f, d in enumerate(folds):
-        if d.weight_sum == 0.0:
-            e = SuffStats.empty(q)
-            out.append(SuffStats(d.n_rows, 0.0, e.mean_x, 0.0, e.cxx, e.cxy, 0.0))
-            continue
-        mean = np.append(d.mean_x[index], d.mean_y)
-        lo = np.append(d.mean_x_lo[index], d.mean_y_lo)
-        delta = (mean - center) + lo
-        Cf = C[f] - d.weight_sum * np.outer(delta, delta)
-        out.append(
-            SuffStats(
-                n_rows=d.n_rows,
-                weight_sum=d.weight_sum,
-                mean_x=mean[:q].copy(),
-                mean_y=float(mean[q]),
-                cxx=np.ascontiguousarray(Cf[:q, :q]),
-                cxy=Cf[:q, q].copy(),
-                cyy=float(d.cyy),
-                mean_x_lo=lo[:q].copy(),
-                mean_y_lo=float(lo[q]),
-            )
-        )
-    return out
+def _accept(run: _Run, out: _Path, seg: _Segment, s0: int) -> None:
+    """Copy the segment's certified alphas into the outputs (and the folds' held-out MSE)."""
+    acc, A, e0 = seg.acc, seg.A, s0 + seg.acc
+    out.ws_sizes.append(int(A.size))
+    r0 = seg.results[0]
+    out.coef[s0:e0, A] = r0.coef[:acc]
+    out.coef_std[s0:e0, A] = r0.coef_std[:acc]
+    out.intercept[s0:e0] = r0.intercept[:acc]
+    out.n_iter[s0:e0] = r0.n_iter[:acc]
+    out.gaps[:, s0:e0] = seg.gaps[:, :acc]
+    for t, m in enumerate(run.models):
+        out.ever[A] |= np.any(seg.results[t].coef[:acc] != 0.0, axis=0)
+        if m.fold >= 0:
+            out.mse[m.fold, s0:e0] = heldout_mse(seg.fs[m.fold], seg.results[t].coef[:acc],
+                                                 seg.results[t].intercept[:acc])
 
 
-def _full_gap(
-    stats: SuffStats,
-    coef_std_a: np.ndarray,
-    g_all: np.ndarray,
-    outside: np.ndarray,
-    v: np.ndarray,
-    v_a: np.ndarray,
-    alpha: float,
-    rho: float,
-    fit_intercept: bool,
-    standardize: bool,
-) -> float:
-    """Duality gap over ALL features (the core's formula, module :mod:`lasso_spark.core._cd`):
-    the working set's terms from its statistics, the dual norm's max also over ``outside``
-    (features not in the working set, β = 0) from the distributed ``g_all``."""
-    d = design(stats, penalty_factor=v_a, fit_intercept=fit_intercept, standardize=standardize)
-    beta = coef_std_a[d.index]
-    g = d.c - d.G @ beta
-    l1, l2 = alpha * rho, alpha * (1.0 - rho)
-    pen = d.v > 0.0
-    dual = float(np.max(np.abs(g - l2 * d.v * beta)[pen] / d.v[pen], initial=0.0))
-    out_pen = outside & (v > 0.0)
-    if out_pen.any():
-        dual = max(dual, float(np.max(np.abs(g_all[out_pen]) / v[out_pen])))
-    kappa = min(1.0, l1 / dual) if dual > 0.0 else 1.0
-    cb = float(d.c @ beta)
-    gb = float(g @ beta)
-    return (
-        0.5 * (1.0 - kappa) ** 2 * (d.yy - cb)
-        - 0.5 * (1.0 + kappa**2) * gb
-        + l1 * float(np.sum(d.v * np.abs(beta)))
-        + 0.5 * l2 * (1.0 + kappa**2) * float(np.sum(d.v * beta * beta))
+def _solve_path(run: _Run, out: _Path, g_prev: np.ndarray, rho: float, a_max: float,
+                lim: _Limits) -> None:
+    """Down the grid in segments (module docstring, steps 2–4)."""
+    grid, p, T0 = out.grid, run.p, len(run.models)
+    n_a = grid.shape[0]
+    unpen = run.models[0].usable & (run.v == 0.0)
+    penalized = np.stack([m.usable for m in run.models]) & (run.v > 0.0)
+    seg_cap = max(1, int(lim.max_kkt_values // (T0 * p)))
+    a_prev = max(a_max, float(grid[0])) if n_a else a_max
+    pending = np.zeros(p, dtype=bool)
+    s0 = 0
+    while s0 < n_a:
+        # strong-rule score of every feature: max over models of |g_j| / (ρ v_j)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(penalized.T, np.abs(g_prev) / (rho * run.v[:, None]), -np.inf)
+        e0 = min(n_a, s0 + int(lim.block_size), s0 + seg_cap)
+        need = _working_set(score.max(1), float(grid[s0]), a_prev, unpen | out.ever | pending,
+                            float(lim.growth), int(lim.max_working_set))
+        seg = _solve_segment(run, grid[s0:e0], need, rho, lim.max_rounds,
+                             f"alphas {s0 + 1}-{e0} of {n_a}")
+        _accept(run, out, seg, s0)
+        g_prev = seg.g[:, seg.acc - 1 :: e0 - s0]
+        a_prev = float(grid[s0 + seg.acc - 1])
+        pending = seg.violators
+        logger.info("wide mode: alphas %d-%d of %d certified on a working set of %d (%d "
+                    "passes so far)", s0 + 1, s0 + seg.acc, n_a, seg.A.size, len(run.log))
+        s0 += seg.acc
+
+
+def _results(run: _Run, out: _Path, rho: float, a_max: float) -> tuple[PathResult,
+                                                                      CVResult | None]:
+    """The core result types of the filled outputs."""
+    tol = run.solver["tol"]
+    tol_abs = np.array([tol * m.yy for m in run.models])
+    converged = out.gaps <= tol_abs[:, None]
+    m0 = run.models[0]
+    full_scale = np.where(m0.usable, m0.scale,
+                          np.sqrt(run.total.var_x) if run.solver["standardize"] else 1.0)
+    fit_intercept = bool(run.solver["fit_intercept"])
+    path = PathResult(
+        alphas=out.grid, coef=out.coef,
+        intercept=out.intercept if fit_intercept else np.zeros(out.grid.shape[0]),
+        dual_gap=out.gaps[0], n_iter=out.n_iter, n_nonzero=np.count_nonzero(out.coef, axis=1),
+        converged=converged[0], coef_std=out.coef_std, alpha_max=a_max, l1_ratio=rho,
+        tol=float(tol), tol_abs=float(tol_abs[0]), penalty_factor=run.v,
+        feature_scale=full_scale, fit_intercept=fit_intercept,
+        standardize=bool(run.solver["standardize"]),
     )
+    if not run.K:
+        return path, None
+    mean, se, i_min, i_1se = select_alphas(out.mse)
+    grid = out.grid
+    cv = CVResult(alphas=grid, mse_path=out.mse, mean_mse=mean, se_mse=se, index_min=i_min,
+                  index_1se=i_1se, alpha_min=float(grid[i_min]), alpha_1se=float(grid[i_1se]),
+                  fold_converged=converged[1:], path=path)
+    return path, cv
 
 
 def wide_enet_path(
@@ -262,251 +456,33 @@ def wide_enet_path(
     which needs the label's standard deviation) are decided after pass 1 without another pass.
     """
     started = time.perf_counter()
-    rho = float(l1_ratio)
-    if not 0.0 < rho <= 1.0:
-        raise ValueError(f"l1_ratio must be in (0, 1], got {l1_ratio}")
+    rho = check_l1_ratio(l1_ratio)
     if not (np.isfinite(tol) and tol > 0.0):
         raise ValueError(f"tol must be a positive number, got {tol}")
     if int(block_size) < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}")
-    resolved = resolve_input(
-        df, features_col=features_col, input_cols=input_cols, label_col=label_col,
-        weight_col=weight_col, num_folds=num_folds, fold_col=fold_col, seed=seed,
-        handle_invalid=handle_invalid, num_features=num_features,
-    )
-    layout = resolved.layout
-    p = layout.n_features
-    proj = df.select(*resolved.columns)
-    log: list[PassLog] = []
-    K = num_folds
-    tag = f"{K} folds, " if K else ""
-
-    # ---------------------------------------------------------------- pass 1
-    with timed_pass(log, "diag", p, max(K, 1)):
-        diag = diag_pass(proj, layout, f"lasso_spark wide: pass 1 statistics, {tag}{p} features")
-    folds = diag.folds
-    total = merge_diag(folds, p)
-    n_read, n_skipped, invalid = check_counts(
-        diag.counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col
-    )
-    if K and any(not f.weight_sum > 0.0 for f in folds):
-        raise ValueError("some folds have no rows (or zero total weight); use fewer folds")
-
-    if callable(penalty_factor):
-        penalty_factor = penalty_factor(list(resolved.feature_names))
-    v = _check_v(penalty_factor, p)
-    models = [_model(-1, total, v, fit_intercept, standardize)]
-    for k in range(K):
-        train = merge_diag([f for j, f in enumerate(folds) if j != k], p)
-        models.append(_model(k, train, v, fit_intercept, standardize))
-    T0 = len(models)
-    model_fold = np.array([m.fold for m in models], dtype=np.int64)
-    center = np.append(total.mean_x, total.mean_y)
-    dense = diag.nnz > 0.5 * total.n_rows
-    F = max(K, 1)
-
-    gram_cache: dict[str, object] = {"index": np.zeros(0, dtype=np.int64), "stats": None}
-
-    def fold_stats_for(index: np.ndarray) -> list[SuffStats]:
-        """Per-fold statistics on ``index``: a subset of the cached Gram, or a Gram pass."""
-        cached = gram_cache["index"]
-        if gram_cache["stats"] is not None and np.isin(index, cached).all():
-            pos = np.searchsorted(cached, index)
-            return [s.subset(pos) for s in gram_cache["stats"]]
-        with timed_pass(log, "gram", index.shape[0], F):
-            C = gram_pass(proj, layout, index, np.append(center[index], center[p]),
-                          dense[index],
-                          f"lasso_spark wide: Gram block, {index.shape[0]} features, {tag}"
-                          f"pass {len(log) + 1}")
-        st = _fold_suffstats(C, index, np.append(center[index], center[p]), folds)
-        gram_cache["index"], gram_cache["stats"] = index, st
-        return st
-
-    def training(fs: list[SuffStats], m: _Model) -> SuffStats:
-        if m.fold < 0:
-            return merge_all(fs) if K else fs[0]
-        return merge_all([s for j, s in enumerate(fs) if j != m.fold])
-
-    def gradients(index, coefs, b0s, fold_of, n_per_model, what) -> np.ndarray:
-        with timed_pass(log, "kkt", p, coefs.shape[1]):
-            xtwr, s = kkt_pass(proj, layout, index, coefs, b0s, fold_of,
-                               f"lasso_spark wide: X'r for {coefs.shape[1]} fits ({what}), "
-                               f"{tag}pass {len(log) + 1}")
-        g = np.empty((p, coefs.shape[1]))
-        for c in range(coefs.shape[1]):
-            g[:, c] = _gradient(models[c // n_per_model], xtwr[:, c], s[c])
-        return g
-
-    # ---------------------------------------------------------------- initial state
-    unpen = models[0].usable & (v == 0.0)
-    U = np.flatnonzero(unpen)
-    if U.size:
-        fs = fold_stats_for(U)
-        coefs = np.zeros((U.size, T0))
-        b0s = np.zeros(T0)
-        for t, m in enumerate(models):
-            r = enet_path(training(fs, m), alphas=[1.0], l1_ratio=rho,
-                          penalty_factor=np.zeros(U.size), fit_intercept=fit_intercept,
-                          standardize=standardize, tol=tol, max_iter=max_iter)
-            coefs[:, t], b0s[t] = r.coef[0], r.intercept[0]
-        g_prev = gradients(U, coefs, b0s, model_fold, 1, "unpenalized fit")
-    else:
-        g_prev = np.stack([_initial_gradient(m, fit_intercept) for m in models], axis=1)
-
-    pen_full = models[0].usable & (v > 0.0)
-    edge = float(np.max(np.abs(g_prev[pen_full, 0]) / v[pen_full])) if pen_full.any() else 0.0
-    if plan is not None:
-        grid, rho = plan(total, lambda r: edge / float(r))
-        rho = float(rho)
-        if not 0.0 < rho <= 1.0:
-            raise ValueError(f"l1_ratio must be in (0, 1], got {rho}")
-        grid = np.asarray(grid, dtype=np.float64).ravel()
-        if grid.size and (~np.isfinite(grid) | (grid <= 0.0)).any():
-            raise ValueError("alphas must be finite and > 0")
-        if grid.size == 0 and K:
-            raise ValueError("cross-validation needs at least one alpha")
-        grid = np.sort(grid)[::-1].copy()
-    a_max = edge / rho
-    if plan is None and alphas is None:
-        ratio = (1e-4 if total.n_rows > p else 1e-2) if alpha_min_ratio is None \
-            else float(alpha_min_ratio)
-        if not 0.0 < ratio < 1.0:
-            raise ValueError(f"alpha_min_ratio must be in (0, 1), got {ratio}")
-        if a_max > 0.0 and np.isfinite(a_max):
-            grid = a_max * np.logspace(0.0, np.log10(ratio), int(n_alphas))
-        else:
-            grid = np.full(int(n_alphas), np.finfo(np.float64).resolution)
-    elif plan is None:
-        grid = np.asarray(alphas, dtype=np.float64).ravel()
-        if (~np.isfinite(grid) | (grid <= 0.0)).any():
-            raise ValueError("alphas must be finite and > 0")
-        grid = np.sort(grid)[::-1].copy()
-    n_a = grid.shape[0]
-
-    # ---------------------------------------------------------------- outputs
-    coef = np.zeros((n_a, p))
-    coef_std = np.zeros((n_a, p))
-    intercept = np.zeros(n_a)
-    gaps = np.zeros((T0, n_a))
-    n_iter = np.zeros(n_a, dtype=np.int64)
-    mse = np.zeros((K, n_a))
-    ever = np.zeros(p, dtype=bool)
-    ws_sizes: list[int] = []
-    tol_abs = np.array([tol * m.yy for m in models])
-
-    a_prev = max(a_max, float(grid[0])) if n_a else a_max
-    penalized = np.stack([m.usable for m in models]) & (v > 0.0)
-    seg_cap = max(1, int(max_kkt_values // (T0 * p)))
-    pending = np.zeros(p, dtype=bool)
-    s0 = 0
-    while s0 < n_a:
-        # strong-rule score of every feature: max over models of |g_j| / (ρ v_j)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score = np.where(penalized.T, np.abs(g_prev) / (rho * v[:, None]), -np.inf).max(1)
-        e0 = min(n_a, s0 + int(block_size), s0 + seg_cap)
-        need = _working_set(score, float(grid[s0]), a_prev, unpen | ever | pending,
-                            float(growth), int(max_working_set))
-        for rnd in range(int(max_rounds) + 1):
-            block = grid[s0:e0]
-            L = block.shape[0]
-            A = np.flatnonzero(need)
-            fs = fold_stats_for(A)
-            results = []
-            for m in models:
-                results.append(enet_path(
-                    training(fs, m), alphas=block, l1_ratio=rho, penalty_factor=v[A],
-                    fit_intercept=fit_intercept, standardize=standardize, tol=tol,
-                    max_iter=max_iter,
-                ))
-            coefs = np.concatenate([r.coef.T for r in results], axis=1)  # (|A|, T0·L)
-            b0s = np.concatenate([r.intercept for r in results])
-            fold_of = np.repeat(model_fold, L)
-            g = gradients(A, coefs, b0s, fold_of, L, f"alphas {s0 + 1}-{e0} of {n_a}")
-            outside = ~need
-            violators = np.zeros(p, dtype=bool)
-            block_gaps = np.zeros((T0, L))
-            first_bad = L
-            for t, m in enumerate(models):
-                st = training(fs, m)
-                for i in range(L):
-                    gc = g[:, t * L + i]
-                    gap = _full_gap(st, results[t].coef_std[i], gc, outside & m.usable, v,
-                                    v[A], float(block[i]), rho, fit_intercept, standardize)
-                    block_gaps[t, i] = gap
-                    if gap > tol_abs[t]:
-                        viol = outside & m.usable & (np.abs(gc) > rho * block[i] * v)
-                        if viol.any():
-                            violators |= viol
-                            first_bad = min(first_bad, i)
-            if first_bad > 0:
-                break  # alphas before the first violation are certified
-            if rnd == max_rounds:
-                raise RuntimeError(
-                    f"wide mode: KKT violations remain at alpha {s0 + 1} after "
-                    f"{max_rounds} re-solves; raise max_rounds"
-                )
-            logger.info("alpha %d: %d KKT violators join the working set of %d", s0 + 1,
-                        int(violators.sum()), A.size)
-            need |= violators
-        acc = first_bad
-        e0 = s0 + acc
-        pending = violators
-        ws_sizes.append(int(A.size))
-        r0 = results[0]
-        coef[s0:e0, A] = r0.coef[:acc]
-        coef_std[s0:e0, A] = r0.coef_std[:acc]
-        intercept[s0:e0] = r0.intercept[:acc]
-        n_iter[s0:e0] = r0.n_iter[:acc]
-        gaps[:, s0:e0] = block_gaps[:, :acc]
-        for t, m in enumerate(models):
-            ever[A] |= np.any(results[t].coef[:acc] != 0.0, axis=0)
-            if m.fold >= 0:
-                mse[m.fold, s0:e0] = heldout_mse(fs[m.fold], results[t].coef[:acc],
-                                                 results[t].intercept[:acc])
-        g_prev = g[:, acc - 1 :: L]
-        a_prev = float(grid[e0 - 1])
-        logger.info("wide mode: alphas %d-%d of %d certified on a working set of %d (%d "
-                    "passes so far)", s0 + 1, e0, n_a, A.size, len(log))
-        s0 = e0
-
-    converged = gaps <= tol_abs[:, None]
-    full_scale = np.where(models[0].usable, models[0].scale,
-                          np.sqrt(total.var_x) if standardize else 1.0)
-    path = PathResult(
-        alphas=grid,
-        coef=coef,
-        intercept=intercept if fit_intercept else np.zeros(n_a),
-        dual_gap=gaps[0],
-        n_iter=n_iter,
-        n_nonzero=np.count_nonzero(coef, axis=1),
-        converged=converged[0],
-        coef_std=coef_std,
-        alpha_max=a_max,
-        l1_ratio=rho,
-        tol=float(tol),
-        tol_abs=float(tol_abs[0]),
-        penalty_factor=v,
-        feature_scale=full_scale,
-        fit_intercept=bool(fit_intercept),
-        standardize=bool(standardize),
-    )
-    cv = None
-    if K:
-        mean, se, i_min, i_1se = select_alphas(mse)
-        cv = CVResult(
-            alphas=grid, mse_path=mse, mean_mse=mean, se_mse=se, index_min=i_min,
-            index_1se=i_1se, alpha_min=float(grid[i_min]), alpha_1se=float(grid[i_1se]),
-            fold_converged=converged[1:], path=path,
-        )
+    input_kw = {"features_col": features_col, "input_cols": input_cols, "label_col": label_col,
+                "weight_col": weight_col, "num_folds": num_folds, "fold_col": fold_col,
+                "seed": seed, "handle_invalid": handle_invalid, "num_features": num_features}
+    solver = {"fit_intercept": fit_intercept, "standardize": standardize, "tol": tol,
+              "max_iter": max_iter}
+    run, names, (n_read, n_skipped, invalid), peak_rss, fold_rows = _start(
+        df, input_kw, penalty_factor, solver)
+    g0 = _initial_gradients(run)
+    grid, rho, a_max = _grid(run, g0, plan, alphas, n_alphas, alpha_min_ratio, rho)
+    out = _Path.empty(grid, len(run.models), run.K, run.p)
+    limits = _Limits(block_size, max_rounds, max_working_set, growth, max_kkt_values)
+    _solve_path(run, out, g0, rho, a_max, limits)
+    path, cv = _results(run, out, rho, a_max)
     elapsed = time.perf_counter() - started
-    logger.info("wide mode: %d alphas x %d fits in %d data passes (%s), %.2fs", n_a, T0,
-                len(log), ", ".join(f"{k}={c}" for k, c in _kinds(log).items()), elapsed)
+    logger.info("wide mode: %d alphas x %d fits in %d data passes (%s), %.2fs", grid.shape[0],
+                len(run.models), len(run.log),
+                ", ".join(f"{k}={c}" for k, c in _kinds(run.log).items()), elapsed)
     return WidePathResult(
-        path=path, cv=cv, feature_names=list(resolved.feature_names), n_passes=len(log),
-        passes=log, working_set_sizes=ws_sizes, n_rows_read=n_read, n_rows_skipped=n_skipped,
-        invalid_counts=invalid, peak_worker_rss_bytes=diag.peak_worker_rss_bytes,
-        elapsed_seconds=elapsed, fold_rows=[f.n_rows for f in folds] if K else [], total=total,
-        driver_peak_bytes=_driver_peak_bytes(),
+        path=path, cv=cv, feature_names=names, n_passes=len(run.log), passes=run.log,
+        working_set_sizes=out.ws_sizes, n_rows_read=n_read, n_rows_skipped=n_skipped,
+        invalid_counts=invalid, peak_worker_rss_bytes=peak_rss, elapsed_seconds=elapsed,
+        fold_rows=fold_rows, total=run.total, driver_peak_bytes=_driver_peak_bytes(),
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lasso_spark.core import SuffStats
+from lasso_spark.core import SuffStats, kfold_splits
 from lasso_spark.spark import InvalidInputError, assign_folds, compute_stats
 
 pytestmark = pytest.mark.spark
@@ -124,7 +124,8 @@ def test_user_fold_column(frame, arrays):
         m = fold == k
         assert r.folds[k].allclose(SuffStats.from_arrays(X[m], y[m], w[m]), rtol=1e-10)
     m = fold != 1
-    assert r.training(1).allclose(SuffStats.from_arrays(X[m], y[m], w[m]), rtol=1e-10)
+    trains, _ = kfold_splits(r.folds)
+    assert trains[1].allclose(SuffStats.from_arrays(X[m], y[m], w[m]), rtol=1e-10)
 
 
 def test_one_job_reads_the_input_once(spark, arrays, tmp_path):
@@ -246,7 +247,10 @@ def test_invalid_rows_error_names_each_column(spark):
     assert "1 row with negative weight in column 'w'" in msg
     assert "'x1'" not in msg and "'label'" not in msg
     assert exc.value.invalid_counts == {"x2": 3, "w": 1}
-    assert isinstance(exc.value, ValueError)
+    # a data problem: the jobs exit 3 ("fix the data"), not 1 ("worth a retry")
+    from lasso_spark.jobs_lib.errors import EXIT_INPUT, exit_code_for
+
+    assert exit_code_for(exc.value) == EXIT_INPUT
 
     r = compute_stats(df, input_cols=["x1", "x2"], weight_col="w", handle_invalid="skip")
     assert r.n_rows_read == 6 and r.n_rows_skipped == 4

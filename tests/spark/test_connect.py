@@ -22,8 +22,11 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 def test_estimators_and_model_on_spark_connect():
     script = Path(__file__).with_name("connect_check.py")
     root = str(Path(__file__).resolve().parents[2])
+    # SPARK_TESTING: pyspark's local Connect server binds an ephemeral port (not 15002), so
+    # test runs on one machine cannot collide
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
-               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+               SPARK_TESTING="1")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

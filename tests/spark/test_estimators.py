@@ -290,18 +290,18 @@ def test_fit_multiple_under_crossvalidator_reads_once_per_fold(data, monkeypatch
     from pyspark.ml.evaluation import RegressionEvaluator
     from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 
-    import lasso_spark.ml.estimators as est_mod
+    import lasso_spark.ml.backends.gram as gram_backend
     from lasso_spark import Lasso
 
     _, df = data
     calls = []
-    real = est_mod._compute_stats
+    real = gram_backend.compute_stats
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(est_mod, "_compute_stats", counting)
+    monkeypatch.setattr(gram_backend, "compute_stats", counting)
 
     class DefaultFitMultipleLasso(Lasso):
         def fitMultiple(self, dataset, paramMaps):  # noqa: N802, N803
@@ -329,7 +329,7 @@ def test_fit_multiple_under_crossvalidator_reads_once_per_fold(data, monkeypatch
 
 
 def test_choose_parallelism_rules():
-    from lasso_spark.ml._parallel import AUTO_MIN_FEATURES, choose_parallelism
+    from lasso_spark.spark.fold_paths import AUTO_MIN_FEATURES, choose_parallelism
 
     big = AUTO_MIN_FEATURES
     assert choose_parallelism("auto", n_features=50, n_fits=10, max_tasks=8) == 1

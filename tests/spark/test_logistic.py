@@ -31,7 +31,9 @@ def frame(spark):
     X, y, w, fold = _data()
     rows = [(*map(float, X[i]), float(y[i]), float(w[i]), int(fold[i])) for i in range(len(y))]
     df = spark.createDataFrame(rows, [*COLS, "y", "w", "fold"]).repartition(3)
-    return VectorAssembler(inputCols=COLS, outputCol="features").transform(df).cache()
+    out = VectorAssembler(inputCols=COLS, outputCol="features").transform(df).cache()
+    out.count()  # materialized: the persisted-RDD counts of the tests see only the fits' own
+    return out
 
 
 @pytest.mark.parametrize("standardization,enp,weighted", [

@@ -96,16 +96,20 @@ def test_lasso_cv_wide_equals_gram(frame):
 
 
 def test_auto_mode_threshold(frame, monkeypatch):
-    import lasso_spark.ml._wide as wide_mod
+    import lasso_spark.ml.backends as backends
+
+    def wide_features(est):  # None for the Gram mode, else the number of features
+        b = backends.choose_backend(backends.request_from_params(est), frame)
+        return None if b.name == "gram" else b.num_features
 
     est = Lasso(weightCol="w", regParam=0.1)
     assert est.getSolverMode() == "auto"
-    assert wide_mod.wide_features(est, frame) is None  # P = 700 <= 4096: Gram mode
-    monkeypatch.setattr(wide_mod, "WIDE_AUTO_MIN_FEATURES", P - 1)
-    assert wide_mod.wide_features(est, frame) == P
-    assert wide_mod.wide_features(est.copy({est.solverMode: "gram"}), frame) is None
+    assert wide_features(est) is None  # P = 700 <= 4096: Gram mode
+    monkeypatch.setattr(backends, "WIDE_AUTO_MIN_FEATURES", P - 1)
+    assert wide_features(est) == P
+    assert wide_features(est.copy({est.solverMode: "gram"})) is None
     cols = Lasso(inputCols=[f"c{i}" for i in range(P)], regParam=0.1)
-    assert wide_mod.wide_features(cols, frame) == P  # inputCols: no job needed
+    assert wide_features(cols) == P  # inputCols: no job needed
 
 
 def test_wide_mode_refuses_what_needs_the_full_gram(frame):
@@ -122,15 +126,15 @@ def test_wide_mode_refuses_what_needs_the_full_gram(frame):
 def test_sliced_reduction_equals_plain_collect(frame, monkeypatch):
     """Gram and X'r results summed by the slice-keyed shuffle stage (forced here with tiny
     slices) equal the plain collect-and-sum."""
-    import lasso_spark.spark.reduce as passes  # the sliced reduction of wide mode's passes
+    import lasso_spark.spark.sums as sums
     from lasso_spark.wide import wide_enet_path
 
     kw = dict(features_col="features", weight_col="w", num_folds=2, seed=3, num_features=P,
               alphas=[0.3, 0.1, 0.04], tol=1e-11)
     plain = wide_enet_path(frame, **kw)
-    monkeypatch.setattr(passes, "TREE_MIN_BYTES", 0)
-    monkeypatch.setattr(passes, "SLICE_VALUES", 4099)  # not a divisor of the result sizes
-    monkeypatch.setattr(passes, "MAX_REDUCERS", 3)
+    monkeypatch.setattr(sums, "TREE_MIN_BYTES", 0)
+    monkeypatch.setattr(sums, "SLICE_VALUES", 4099)  # not a divisor of the result sizes
+    monkeypatch.setattr(sums, "MAX_REDUCERS", 3)
     sliced = wide_enet_path(frame, **kw)
     assert sliced.pass_counts == plain.pass_counts
     assert _rel(sliced.path.coef, plain.path.coef) < 1e-10

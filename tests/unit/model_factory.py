@@ -58,17 +58,11 @@ def make_model(n: int = 120, p: int = 6, m: int = 12, k: int = 4, seed: int = 0,
         pred = res_f.intercept[None, :] + X[te] @ res_f.coef.T
         mse[f] = np.mean((y[te, None] - pred) ** 2, axis=0)
 
-    class CVRes:
-        mse_path = mse
-        mean_mse = mse.mean(0)
-        se_mse = mse.std(0, ddof=1) / np.sqrt(k)
-        index_min = int(np.argmin(mse.mean(0)))
-        index_1se = int(np.flatnonzero(mse.mean(0) <= mse.mean(0).min()
-                                       + (mse.std(0, ddof=1) / np.sqrt(k))[
-                                           int(np.argmin(mse.mean(0)))])[0])
-
-    cv = CVTable.from_cv_result(CVRes, reg_params=alphas, elastic_net_param=1.0,
-                                nonzeros=path.nonzeros, selection_rule="min")
+    mean, se = mse.mean(0), mse.std(0, ddof=1) / np.sqrt(k)
+    cv = CVTable.from_fold_mse(1.0, alphas, path.nonzeros, mse, mean, se, "min")
+    i_min = int(np.argmin(mean))
+    assert (cv.index_min, cv.index_1se) == (i_min, int(np.flatnonzero(
+        mean <= mean.min() + se[i_min])[0]))
     summary = LassoSummary(numRows=n + 3, numRowsSkipped=3, invalidCounts={"label": 3},
                            weightSum=float(n), numFeatures=p, numFolds=k, statsSeconds=1.25,
                            solveSeconds=0.5, extra={"trainingMSE": 0.9})

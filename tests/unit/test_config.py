@@ -230,10 +230,13 @@ def test_logistic_kinds_and_their_params(tmp_path):
     data["model"] = {"kind": "logistic_lasso", "regParam": 0.1, "threshold": 0.7}
     assert validate("fit", data).model.estimator_params() == {"regParam": 0.1, "threshold": 0.7}
     data["model"] = {"kind": "logistic_lasso", "regParam": 0.1, "penaltyFactors": {"x0": 0}}
-    assert any('not valid with kind = "logistic_lasso"' in p for p in problems("fit", data))
+    assert any('model.penaltyFactors only valid with kind = "lasso" or kind = "lasso_cv"' in p
+               for p in problems("fit", data))
     data["model"] = {"kind": "lasso_cv", "cvMetric": "auc"}
-    assert any("model.cvMetric not valid" in p for p in problems("fit", data))
+    assert any('model.cvMetric only valid with kind = "logistic_lasso_cv"' in p
+               for p in problems("fit", data))
     data["model"] = {"kind": "logistic_lasso", "regParam": 0.1, "numFolds": 3}
-    assert any('only valid with kind = "logistic_lasso_cv"' in p for p in problems("fit", data))
+    assert any('model.numFolds only valid with kind = "lasso_cv" or kind = "logistic_lasso_cv"'
+               in p for p in problems("fit", data))
     data["model"] = {"kind": "logistic_lasso_cv", "regParam": 0.1}
     assert any("chosen by cross-validation" in p for p in problems("fit", data))

@@ -9,8 +9,8 @@ import pytest
 
 from lasso_spark.core import SuffStats
 from lasso_spark.spark.batch import BatchLayout, PartitionAccumulator
+from lasso_spark.spark.chunks import ChunkReader
 from lasso_spark.spark.fold_hash import column_keys, fold_ids, fold_ids_csr
-from lasso_spark.wide.chunks import ChunkReader
 from tests.unit.test_batch import _batch, _vectors
 
 M64 = (1 << 64) - 1

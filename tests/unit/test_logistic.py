@@ -14,11 +14,11 @@ from lasso_spark.core.binomial import (
     PassResult,
     accumulate_chunk,
     auc_from_histograms,
+    binomial_duality_gap,
     log_loss,
     numpy_pass,
 )
 from lasso_spark.core.logistic import (
-    binomial_duality_gap,
     logistic_path,
     mllib_sample_std,
     trainings_from_arrays,

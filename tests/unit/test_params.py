@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from lasso_spark.ml.params import (
+    LassoCVParams,
+    LassoParams,
     ParamValidationError,
-    _LassoCVParams,
-    _LassoParams,
     resolve_penalty_factors,
 )
 
 
-class _Est(_LassoCVParams):
+class _Est(LassoCVParams):
     def __init__(self, **kwargs):
         super().__init__()
         self._set(**kwargs)
@@ -35,7 +35,7 @@ def test_defaults_use_mllib_names():
     assert e.getSelectionRule() == "min" and e.getParallelism() == "auto"
     assert not e.isDefined(e.weightCol)
     assert isinstance(e.getSeed(), int)
-    assert issubclass(_Est, _LassoParams)
+    assert issubclass(_Est, LassoParams)
 
 
 @pytest.mark.parametrize("name,value", [

@@ -301,32 +301,30 @@ def test_zero_weight_statistics_rejected():
 
 
 def test_float32_passes_match_float64_solver():
-    """p ≥ 256 uses float32 Gram passes; the certified answer must equal the float64 one."""
-    import lasso_spark.core.path as path_mod
-
+    """p ≥ 256: solver="cd" uses float32 Gram passes; the certified answer must equal the
+    float64 one (and the Newton solver's)."""
     rng = np.random.default_rng(11)
     X = _ar_design(rng, 400, 300, 0.8)
     y = _response(rng, X, k=20)
     s = SuffStats.from_arrays(X, y)
-    res = enet_path(s, n_alphas=15, tol=1e-12)
+    res = enet_path(s, n_alphas=15, tol=1e-12, solver="cd")
     assert res.converged.all()
     # float32 passes cannot reach 1e-12: the solver switched to float64 passes mid-path
-    assert res.solver_counters[7] == 1
-    old = path_mod._solver_flags
-    try:
-        path_mod._solver_flags = 4  # float64 passes only
-        ref = enet_path(s, alphas=res.alphas, tol=1e-12)
-    finally:
-        path_mod._solver_flags = old
+    assert res.diagnostics.float32_switches == 1
+    ref = enet_path(s, alphas=res.alphas, tol=1e-12, solver="cd", float32=False)
+    newton = enet_path(s, alphas=res.alphas, tol=1e-12)
+    assert newton.converged.all() and newton.diagnostics.solver == "newton"
     scale = np.abs(ref.coef_std).max()
     np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
+    np.testing.assert_allclose(newton.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
     Xt, _, _ = standardize(X, np.ones(400))
     yc = y - y.mean()
     w = np.ones(400)
-    for i in (5, 14):
-        gap = duality_gap(Xt, yc, w, res.coef_std[i], res.alphas[i], 1.0)
-        assert abs(gap - res.dual_gap[i]) <= 1e-10 * yc.var()
-        assert gap <= 2e-12 * yc.var()
+    for r in (res, newton):
+        for i in (5, 14):
+            gap = duality_gap(Xt, yc, w, r.coef_std[i], r.alphas[i], 1.0)
+            assert abs(gap - r.dual_gap[i]) <= 1e-10 * yc.var()
+            assert gap <= 2e-12 * yc.var()
 
 
 def test_infinite_penalty_factor_excludes_feature():

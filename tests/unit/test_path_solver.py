@@ -6,14 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import lasso_spark.core.path as path_mod
 from lasso_spark.core import SuffStats, enet_path
 from tests.unit.enet_reference import duality_gap, objective, sk_enet, standardize
 from tests.unit.test_path import _ar_design
 
-# path._solver_flags bits: 1 no Anderson, 2 no extrapolated warm start, 4 no float32 passes,
-# 8 plain cyclic passes instead of block passes
-PLAIN_FLOAT64 = 1 | 2 | 4 | 8
+# the coordinate-descent solver with every fast path off: plain cyclic float64 passes
+PLAIN_FLOAT64 = {"solver": "cd", "anderson": False, "extrapolate": False, "float32": False,
+                 "block_passes": False}
 
 
 def _response(rng, X, k):
@@ -24,12 +23,7 @@ def _response(rng, X, k):
 
 
 def _with_flags(flags, stats, **kw):
-    old = path_mod._solver_flags
-    try:
-        path_mod._solver_flags = flags
-        return enet_path(stats, **kw)
-    finally:
-        path_mod._solver_flags = old
+    return enet_path(stats, **flags, **kw)
 
 
 def _check_rows(X, y, w, res, idx, rho=1.0, v=None, unique=True, tol=None):
@@ -65,22 +59,28 @@ def test_block_float32_path_matches_sklearn_and_plain_solver(corr):
     y = _response(rng, X, 25)
     w = np.ones(n)
     s = SuffStats.from_arrays(X, y)
-    res = enet_path(s, n_alphas=20, alpha_min_ratio=1e-3, tol=1e-12)
+    res = enet_path(s, n_alphas=20, alpha_min_ratio=1e-3, tol=1e-12, solver="cd")
     assert res.converged.all()
     assert res.n_nonzero[-1] > 64  # at least two blocks at the end of the path
-    c = res.solver_counters
-    assert c[1] > 0 and c[5] > 0 and c[9] > 0  # A passes, warm starts, compact appends
+    c = res.diagnostics
+    assert c.active_passes > 0 and c.warm_starts_accepted > 0 and c.compact_gram_features > 0
     ref = _with_flags(PLAIN_FLOAT64, s, alphas=res.alphas, tol=1e-12)
     scale = np.abs(ref.coef_std).max()
     np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
     _check_rows(X, y, w, res, [6, 19])
     # block passes make more progress per pass than plain cyclic ones (deterministic counts)
-    plain = _with_flags(8, s, alphas=res.alphas, tol=1e-12)
+    plain = enet_path(s, alphas=res.alphas, tol=1e-12, solver="cd", block_passes=False)
     assert plain.converged.all()
-    assert res.solver_counters[1] < plain.solver_counters[1]
+    assert res.diagnostics.active_passes < plain.diagnostics.active_passes
+    # the default (Newton) solver gives the same certified path
+    newton = enet_path(s, alphas=res.alphas, tol=1e-12)
+    assert newton.converged.all()
+    np.testing.assert_allclose(newton.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
+    _check_rows(X, y, w, newton, [6, 19])
 
 
-def test_block_passes_on_elastic_net_with_weights_and_penalty_factors():
+@pytest.mark.parametrize("solver", ["newton", "cd"])
+def test_block_passes_on_elastic_net_with_weights_and_penalty_factors(solver):
     rng = np.random.default_rng(23)
     n, p = 300, 280
     X = _ar_design(rng, n, p, 0.8)
@@ -90,7 +90,7 @@ def test_block_passes_on_elastic_net_with_weights_and_penalty_factors():
     v[[3, 150]] = 0.0  # unpenalized, in from the first alpha
     s = SuffStats.from_arrays(X, y, w)
     res = enet_path(s, n_alphas=15, alpha_min_ratio=1e-3, l1_ratio=0.5, penalty_factor=v,
-                    tol=1e-12)
+                    tol=1e-12, solver=solver)
     assert res.converged.all()
     assert np.all(res.coef[:, [3, 150]] != 0.0)
     ref = _with_flags(PLAIN_FLOAT64, s, alphas=res.alphas, l1_ratio=0.5, penalty_factor=v,
@@ -101,13 +101,14 @@ def test_block_passes_on_elastic_net_with_weights_and_penalty_factors():
     _check_rows(X, y, w, res, [4, 14], rho=0.5, v=v, tol=1e-12)
 
 
-def test_block_passes_p_greater_than_n():
+@pytest.mark.parametrize("solver", ["newton", "cd"])
+def test_block_passes_p_greater_than_n(solver):
     """Lasso with p > n: the solution is not unique, the objective is."""
     rng = np.random.default_rng(24)
     X = rng.standard_normal((120, 400))
     y = _response(rng, X, 10)
     w = np.ones(120)
-    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=20, tol=1e-12)
+    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=20, tol=1e-12, solver=solver)
     assert res.converged.all()
     assert res.n_nonzero[-1] > 64
     _check_rows(X, y, w, res, [10, 19], unique=False)
@@ -125,16 +126,17 @@ def test_compact_gram_rebuilt_when_working_set_shrinks():
     s = SuffStats.from_arrays(X, y)
     amax = enet_path(s, n_alphas=1).alpha_max
     alphas = amax * np.array([0.9, 0.3, 0.29, 0.28, 0.05, 0.049])
-    res = enet_path(s, alphas=alphas, tol=1e-12)
+    res = enet_path(s, alphas=alphas, tol=1e-12, solver="cd")
     assert res.converged.all()
-    assert res.solver_counters[8] >= 1  # compact Gram rebuilt
+    assert res.diagnostics.compact_gram_builds >= 1  # compact Gram rebuilt
     ref = _with_flags(PLAIN_FLOAT64, s, alphas=alphas, tol=1e-12)
     np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-6,
                                atol=1e-8 * np.abs(ref.coef_std).max())
     _check_rows(X, y, w, res, [2, 5])
 
 
-def test_sign_changes_along_the_path():
+@pytest.mark.parametrize("solver", ["newton", "cd"])
+def test_sign_changes_along_the_path(solver):
     """Equicorrelated design: coefficients enter, change sign or leave along the path, so the
     extrapolated warm start has to be cut at zero; answers equal scikit-learn's."""
     rng = np.random.default_rng(26)
@@ -143,7 +145,7 @@ def test_sign_changes_along_the_path():
     y = _response(rng, X, 40)
     w = np.ones(n)
     s = SuffStats.from_arrays(X, y)
-    res = enet_path(s, n_alphas=40, alpha_min_ratio=1e-3, tol=1e-12)
+    res = enet_path(s, n_alphas=40, alpha_min_ratio=1e-3, tol=1e-12, solver=solver)
     assert res.converged.all()
     signs = np.sign(res.coef_std)
     left = np.any((signs[:-1] != 0) & (signs[1:] != signs[:-1]))
@@ -154,7 +156,8 @@ def test_sign_changes_along_the_path():
     _check_rows(X, y, w, res, [15, 39])
 
 
-def test_loose_tolerance_gap_bounds_true_suboptimality():
+@pytest.mark.parametrize("solver", ["newton", "cd"])
+def test_loose_tolerance_gap_bounds_true_suboptimality(solver):
     """At the benchmark's tol = 1e-4 (float32 passes, block passes, extrapolated warm starts)
     the reported gap is the true gap and bounds the distance to the optimal objective."""
     rng = np.random.default_rng(27)
@@ -163,7 +166,7 @@ def test_loose_tolerance_gap_bounds_true_suboptimality():
     y = _response(rng, X, 30)
     w = np.ones(n)
     s = SuffStats.from_arrays(X, y)
-    loose = enet_path(s, n_alphas=30, tol=1e-4)
+    loose = enet_path(s, n_alphas=30, tol=1e-4, solver=solver)
     tight = _with_flags(PLAIN_FLOAT64, s, alphas=loose.alphas, tol=1e-13)
     Xt, _, _ = standardize(X, w)
     ybar = y.mean()
@@ -186,9 +189,9 @@ def test_gradient_rebuild_without_scipy_blas(monkeypatch):
     X = _ar_design(rng, 300, 260, 0.7)
     y = _response(rng, X, 20)
     s = SuffStats.from_arrays(X, y)
-    res = enet_path(s, n_alphas=12, tol=1e-12)
+    res = enet_path(s, n_alphas=12, tol=1e-12, solver="cd")
     monkeypatch.setattr(cd, "_dsymv", None)
-    ref = enet_path(s, alphas=res.alphas, tol=1e-12)
+    ref = enet_path(s, alphas=res.alphas, tol=1e-12, solver="cd")
     assert res.converged.all() and ref.converged.all()
     np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-6,
                                atol=1e-9 * np.abs(ref.coef_std).max())

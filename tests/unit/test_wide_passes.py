@@ -7,9 +7,9 @@ import pytest
 
 from lasso_spark.core import SuffStats
 from lasso_spark.spark.batch import KIND_NONFINITE, KIND_SIZE, BatchLayout
-from lasso_spark.wide.chunks import ChunkReader
+from lasso_spark.spark.chunks import ChunkReader
 from lasso_spark.wide.diag import DiagStats, merge_diag
-from lasso_spark.wide.passes import _diag_body, _gram_body, _kkt_body, finish_gram
+from lasso_spark.wide.passes import diag_body, finish_gram, gram_body, kkt_body
 from tests.unit.test_batch import _batch, _vectors
 
 P = 12
@@ -78,7 +78,7 @@ def test_diag_body_per_fold_with_invalid_row(sparse):
                              label_column="y", weight_column="w", num_folds=3, fold_column="f")
     batches = [_batch(X[:200], y[:200], w[:200], fold[:200], None if vec is None else vec[:200]),
                _batch(X[200:], y[200:], w[200:], fold[200:], None if vec is None else vec[200:])]
-    out = _body_out(_diag_body(iter(batches), layout))
+    out = _body_out(diag_body(iter(batches), layout))
     bad = np.zeros(len(y), dtype=bool)
     bad[7] = True
     if sparse:
@@ -124,7 +124,7 @@ def test_gram_body_equals_numpy_centered_products():
     center = np.append(mean_w[index], (w @ y) / w.sum())
     batches = [_batch(None, y[:150], w[:150], fold[:150], vec[:150]),
                _batch(None, y[150:], w[150:], fold[150:], vec[150:])]
-    out = _body_out(_gram_body(iter(batches), layout, index, center, dense))
+    out = _body_out(gram_body(iter(batches), layout, index, center, dense))
     C = finish_gram(np.frombuffer(out[0], dtype=np.float64), 3, center, dense)
     Z = np.column_stack([X[:, index], y]) - center
     for k in range(3):
@@ -142,7 +142,7 @@ def test_kkt_body_equals_numpy_xtwr_with_heldout_rows():
     B = rng.normal(size=(3, 4))
     b0 = rng.normal(size=4)
     model_fold = np.array([-1, 0, 1, 2])
-    out = _body_out(_kkt_body(iter([_batch(None, y, w, fold, vec)]), layout, index, B, b0,
+    out = _body_out(kkt_body(iter([_batch(None, y, w, fold, vec)]), layout, index, B, b0,
                               model_fold))
     v = np.frombuffer(out[0], dtype=np.float64)
     acc, S = v[: P * 4].reshape(P, 4), v[P * 4 :]

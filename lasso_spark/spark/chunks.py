@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lasso_spark.spark.batch import (
     KIND_NONFINITE,
@@ -30,9 +29,9 @@ from lasso_spark.spark.batch import (
     N_HEAD_COUNTERS,
     BatchLayout,
     read_head,
-    vector_wrong_size,
 )
 from lasso_spark.spark.fold_hash import fold_ids, fold_ids_csr
+from lasso_spark.spark.vectors import vector_entries
 
 logger = logging.getLogger(__name__)
 
@@ -172,45 +171,18 @@ class ChunkReader:
     def _vector_entries(
         self, arr: pa.Array
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Entries of a VectorUDT struct array: per-row lengths, columns, values, bad rows."""
-        lay = self.layout
-        p = lay.n_features
+        """Entries of a VectorUDT struct array (:func:`~lasso_spark.spark.vectors.vector_entries`):
+        per-row lengths, columns, values (explicit zeros dropped), bad rows."""
         n = len(arr)
-        name = lay.feature_columns[0]
-        is_null = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        vtype = np.asarray(pc.fill_null(arr.field("type"), -1).to_numpy(), dtype=np.int64)
-        size = np.asarray(pc.fill_null(arr.field("size"), -1).to_numpy(), dtype=np.int64)
-        values = arr.field("values")
-        offs = np.asarray(values.offsets.to_numpy(), dtype=np.int64)
-        lens = np.diff(offs)
-        vals = _floats(values.values)[offs[0] : offs[-1]]
-        indices = arr.field("indices")
-        ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
-        ilens = np.diff(ioffs)
-        wrong = vector_wrong_size(is_null, vtype, lens, size, ilens, p)
-        is_sparse = vtype == 0
-        row = np.repeat(np.arange(n), lens)
-        pos_in_row = np.arange(vals.shape[0]) - np.repeat(offs[:-1] - offs[0], lens)
-        cols = pos_in_row.copy()
-        sparse_entry = np.repeat(is_sparse & ~is_null & ~wrong, lens)
-        if sparse_entry.any():
-            flat_idx = np.asarray(indices.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-            idx_pos = np.repeat(ioffs[:-1], lens)[sparse_entry] + pos_in_row[sparse_entry]
-            cols[sparse_entry] = flat_idx[idx_pos]
-            oob = sparse_entry & ((cols < 0) | (cols >= p))
-            if oob.any():
-                wrong[np.unique(row[oob])] = True
-        nonfinite_entry = ~np.isfinite(vals)
-        nonfinite = is_null.copy()
-        if nonfinite_entry.any():
-            nonfinite[np.unique(row[nonfinite_entry])] = True
-            nonfinite &= ~wrong
+        name = self.layout.feature_columns[0]
+        e = vector_entries(arr, self.layout.n_features)
+        nonfinite = e.is_null | e.nonfinite_rows()
         self._count(name, KIND_NONFINITE, nonfinite)
-        self._count(name, KIND_SIZE, wrong)
+        self._count(name, KIND_SIZE, e.wrong)
         # explicit zeros carry nothing; dropping them keeps dense rows sparse where they are
+        lens, cols, vals = e.lens, e.cols, e.vals
         keep = vals != 0.0
-        bad = nonfinite | wrong
         if not keep.all():
-            lens = np.bincount(row[keep], minlength=n).astype(np.int64)
+            lens = np.bincount(e.row[keep], minlength=n).astype(np.int64)
             cols, vals = cols[keep], vals[keep]
-        return lens, cols, vals, bad
+        return lens, cols, vals, nonfinite | e.wrong

@@ -2,11 +2,8 @@
 
 One *fold fit* is: the training statistics of fold k (the merge of the other folds), the held-out
 statistics of fold k, a decreasing alpha grid and an ``l1_ratio`` (one per elasticNetParam). Its
-result is the held-out weighted MSE along the path,
-
-    MSE_k(α) = [cyy − 2βᵀcxy + βᵀCxxβ + W_k (μy − b0 − μxᵀβ)²] / W_k      (held-out statistics)
-
-computed by the core from statistics alone; the data are never read again.
+result is the held-out weighted MSE along the path, computed exactly from the held-out
+statistics by :func:`lasso_spark.core.cv.heldout_mse`; the data are never read again.
 
 On executors each fit is one row of a small DataFrame carrying the packed statistics
 (``SuffStats.pack()`` float64 bytes, no serialized Python objects); ``mapInArrow`` runs the same
@@ -32,7 +29,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FoldFit",
     "FoldFitResult",
-    "SolverOptions",
     "choose_parallelism",
     "run_fold_fits",
     "solve_fold",
@@ -43,24 +39,6 @@ __all__ = [
 AUTO_MIN_FEATURES = 1000
 
 _RESULT_SCHEMA = "fit_id long, mse binary, n_nonzero binary, converged boolean, seconds double"
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """Solver settings shared by every fold fit (the core's ``enet_path`` keywords)."""
-
-    fit_intercept: bool
-    standardize: bool
-    tol: float
-    max_iter: int
-
-    def as_kwargs(self) -> dict[str, Any]:
-        return {
-            "fit_intercept": self.fit_intercept,
-            "standardize": self.standardize,
-            "tol": self.tol,
-            "max_iter": self.max_iter,
-        }
 
 
 @dataclass(frozen=True)
@@ -92,7 +70,7 @@ def solve_fold(
     alphas: np.ndarray,
     l1_ratio: float,
     penalty_factor: np.ndarray | None,
-    options: SolverOptions,
+    options: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Fit the path on ``train`` and score it on ``heldout``: ``(mse, n_nonzero, converged)``."""
     from lasso_spark.core import enet_path, heldout_mse
@@ -102,14 +80,14 @@ def solve_fold(
         alphas=np.asarray(alphas, dtype=np.float64),
         l1_ratio=float(l1_ratio),
         penalty_factor=penalty_factor,
-        **options.as_kwargs(),
+        **options,
     )
     mse = np.asarray(heldout_mse(heldout, path.coef, path.intercept), dtype=np.float64)
     n_nonzero = np.asarray(path.n_nonzero, dtype=np.int64)
     return mse, n_nonzero, bool(np.all(path.converged))
 
 
-def _solve_timed(fit: FoldFit, options: SolverOptions) -> FoldFitResult:
+def _solve_timed(fit: FoldFit, options: dict[str, Any]) -> FoldFitResult:
     t0 = time.perf_counter()
     mse, nnz, ok = solve_fold(
         fit.train, fit.heldout, fit.alphas, fit.l1_ratio, fit.penalty_factor, options
@@ -157,7 +135,7 @@ def session_max_tasks(spark: Any) -> int | None:
 
 def run_fold_fits(
     fits: Sequence[FoldFit],
-    options: SolverOptions,
+    options: dict[str, Any],
     *,
     spark: Any = None,
     parallelism: int = 1,
@@ -165,11 +143,12 @@ def run_fold_fits(
 ) -> list[FoldFitResult]:
     """Solve every fit, on the driver (``parallelism == 1``) or as ``parallelism`` Spark tasks.
 
-    Results come back in the order of ``fits``.
+    ``options`` are the keywords of :func:`lasso_spark.core.enet_path` besides the grid and the
+    penalty. Results come back in the order of ``fits``.
     """
     if parallelism <= 1 or spark is None or len(fits) <= 1:
         return [_solve_timed(f, options) for f in fits]
-    from lasso_spark.ml._progress import job_description as describe
+    from lasso_spark.spark.progress import job_label
 
     rows = [
         (
@@ -191,9 +170,9 @@ def run_fold_fits(
     df = spark.createDataFrame(rows, schema=schema)
     # one input partition, then round-robin: the fits spread evenly over the tasks
     df = df.coalesce(1).repartition(int(parallelism))
-    task = functools.partial(_arrow_task, options.as_kwargs())
+    task = functools.partial(fold_path_task, dict(options))
     text = job_description or f"lasso_spark: fold paths, {len(fits)} fits"
-    with describe(spark, text):
+    with job_label(spark, text):
         out = df.mapInArrow(task, _RESULT_SCHEMA).collect()
     by_id = {
         int(r["fit_id"]): FoldFitResult(
@@ -211,11 +190,10 @@ def run_fold_fits(
     return [by_id[f.fit_id] for f in fits]
 
 
-def _arrow_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[Any]:
+def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[Any]:
     """Executor side of :func:`run_fold_fits`: packed statistics in, held-out MSE bytes out."""
     import pyarrow as pa
 
-    opts = SolverOptions(**options)
     schema = pa.schema(
         [
             ("fit_id", pa.int64()),
@@ -240,7 +218,7 @@ def _arrow_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[Any
                 l1_ratio=float(cols["l1_ratio"][i]),
                 penalty_factor=None if pf is None else np.frombuffer(pf, dtype=np.float64).copy(),
             )
-            res = _solve_timed(fit, opts)
+            res = _solve_timed(fit, options)
             out["fit_id"].append(res.fit_id)
             out["mse"].append(np.ascontiguousarray(res.mse, dtype=np.float64).tobytes())
             out["n_nonzero"].append(np.ascontiguousarray(res.n_nonzero, dtype=np.int64).tobytes())

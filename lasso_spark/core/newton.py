@@ -1,0 +1,428 @@
+"""Active-set Newton path solver on a Gram matrix, certified by the duality gap.
+
+Problem (per alpha of a decreasing grid; see :mod:`lasso_spark.core.objective`)::
+
+    min_β  ½ yy − cᵀβ + ½ βᵀGβ + Σ_j v_j (l1 |β_j| + ½ l2 β_j²),   l1 = αρ,  l2 = α(1−ρ)
+
+Once the active set ``A`` and the signs ``s`` of the solution are known, the solution is one
+linear solve, ``(G_AA + l2 V_A) β_A = c_A − l1 v_A s_A`` (``V = diag(v)``; ``s_j = 0`` for an
+unpenalized feature). The solver keeps the Cholesky factor of that matrix for the current
+``A`` along the whole path and moves ``A`` with a feature-sign search (the active-set method
+of a quadratic program; Lee, Battle, Raina & Ng, 2006), warm-started from the previous alpha:
+
+1. solve with the current ``(A, s)``: the point ``x``;
+2. if a penalized ``x_j`` has the wrong sign, step from the current point towards ``x`` to the
+   first zero crossing (the objective decreases along that segment: on the orthant of ``s`` it
+   is the quadratic that ``x`` minimizes), drop the features that reach zero, back to 1;
+3. else take ``x`` and compute ``g = c − Gβ`` over ALL features; the KKT violators
+   (``|g_j| > l1 v_j``, ``β_j = 0``) join ``A`` with ``s_j = sign(g_j)``, back to 1; without
+   violators ``β`` is optimal up to rounding and the duality gap over all features certifies it.
+
+Each step costs ``O(|A|²)`` (two triangular solves, BLAS-2) plus ``O(p·|A|)`` for ``g``;
+features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3 ``dtrsm``, then a
+pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens rotations (BLAS
+``drot``, :func:`lasso_spark.core.blas.cholesky_delete`). All of it is BLAS/LAPACK called
+from Python: a path that needs no fallback compiles nothing. A joining feature whose column is
+numerically in the span of ``A``'s (pivot below ``_DEPENDENT`` of its own variance: duplicated
+columns, p > n) is refused and stays at 0. With ``l2 > 0`` the matrix changes with alpha and
+the factor is rebuilt at every alpha (``O(|A|³)``).
+
+Fallback: when the search does not certify an alpha within its step budget (cycling, a refused
+feature that still violates KKT, a gap above ``tol_abs`` after rounding), coordinate descent
+(:func:`lasso_spark.core.kernels.cd_sweep`) on a working set takes over from the current
+point for a few passes, then the search is retried from the support and signs coordinate
+descent found; rounds alternate, with a doubling pass budget, until the gap is certified or
+``max_iter`` is spent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg.blas import dsymv
+from scipy.linalg.lapack import dpstrf
+
+from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
+from lasso_spark.core.objective import gap_from_moments
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CholeskyFactor", "NewtonDiagnostics", "gap_from_gradient", "newton_path"]
+
+#: a joining feature is refused when the variance of its column left after projecting on the
+#: active columns is below this fraction of its own (a condition number of G_AA ~ 1e10)
+_DEPENDENT = 1e-10
+#: a feature outside A violates KKT when |g_j| > l1 v_j (1 + _KKT_SLACK)
+_KKT_SLACK = 1e-12
+#: removing more than this fraction of the factor's features at once refactors from scratch
+_REBUILD_FRACTION = 0.125
+#: joining batches up to this size use BLAS-2 solves per column (OpenBLAS's trsm is slower
+#: than that for a few right-hand sides; measured on bench_solver's machine)
+_TRSV_COLUMNS = 4
+#: steps of the feature-sign search at one alpha before coordinate descent takes over
+_BUDGET = 200
+
+
+@dataclass
+class NewtonDiagnostics:
+    """What the Newton solver did along one path (counts summed over alphas)."""
+
+    newton_steps: int = 0  #: linear solves with the Cholesky factor
+    newton_alphas: int = 0  #: alphas certified by the feature-sign search alone
+    fallback_alphas: int = 0  #: alphas that needed coordinate descent
+    cd_passes: int = 0  #: coordinate-descent passes of the fallback (any working set)
+    gradient_evals: int = 0  #: products ``c − Gβ`` over all features
+    features_added: int = 0  #: features appended to the factor
+    features_removed: int = 0  #: features removed from it (Givens rotations)
+    refactorizations: int = 0  #: factors built from scratch
+    dependent_refused: int = 0  #: joining features refused as linearly dependent
+    steps_by_alpha: list[int] = field(default_factory=list)
+
+
+class CholeskyFactor:
+    """Upper Cholesky factor ``R = buf[:m, :m]`` (a C-ordered buffer with spare capacity, so
+    that appending and removing features copy nothing), ``RᵀR = G[A][:, A] + l2 diag(v[A])``,
+    for the features ``A = idx`` in factor order."""
+
+    def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics) -> None:
+        self.G = G
+        self.v = v
+        self.l2 = 0.0
+        self.idx = np.zeros(0, dtype=np.int64)
+        self.buf = np.zeros((0, 0))
+        self.member = np.zeros(G.shape[0], dtype=bool)
+        self.diag = diag
+
+    @property
+    def m(self) -> int:
+        return int(self.idx.shape[0])
+
+    def _reserve(self, n: int) -> None:
+        if n <= self.buf.shape[0]:
+            return
+        cap = min(self.G.shape[0], max(n, 2 * self.buf.shape[0], 64))
+        grown = np.zeros((cap, cap))
+        m = self.m
+        grown[:m, :m] = self.buf[:m, :m]
+        self.buf = grown
+
+    def add(self, cands: np.ndarray) -> np.ndarray:
+        """Append ``cands`` (not members); returns those refused as numerically dependent."""
+        cands = np.asarray(cands, dtype=np.int64)
+        if cands.size == 0:
+            return cands
+        C = self.G[np.ix_(cands, cands)]
+        C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
+        m = self.m
+        if m:
+            X = np.asfortranarray(self.G[np.ix_(self.idx, cands)])
+            if X.shape[1] <= _TRSV_COLUMNS:  # X = R⁻ᵀ G[A, new]
+                for j in range(X.shape[1]):
+                    trsv_upper(self.buf, m, X[:, j], True)
+            else:
+                trsm_upper_t(self.buf, m, X)
+            S = C - X.T @ X
+        else:
+            X = None
+            S = C
+        d0 = np.diag(C).copy()
+        scale = 1.0 / np.sqrt(d0)
+        St = S * scale[:, None] * scale[None, :]
+        U, piv, rank, _ = dpstrf(St, tol=_DEPENDENT, lower=0)
+        piv = piv.astype(np.int64) - 1
+        acc = piv[:rank]
+        refused = cands[piv[rank:]]
+        k = int(rank)
+        self._reserve(m + k)
+        R = self.buf
+        if m:
+            R[:m, m:m + k] = X[:, acc]
+        R[m:m + k, m:m + k] = np.triu(U[:k, :k]) * np.sqrt(d0[acc])[None, :]
+        R[m:m + k, :m] = 0.0
+        self.idx = np.concatenate([self.idx, cands[acc]])
+        self.member[cands[acc]] = True
+        self.diag.features_added += k
+        self.diag.dependent_refused += int(refused.size)
+        return refused
+
+    def remove(self, features: np.ndarray) -> np.ndarray:
+        """Remove ``features`` (members); returns features refused when this refactors."""
+        drop = self.member[self.idx] & np.isin(self.idx, features)
+        if not drop.any():
+            return np.zeros(0, dtype=np.int64)
+        keep_pos = np.flatnonzero(~drop).astype(np.int64)
+        self.diag.features_removed += int(drop.sum())
+        self.member[self.idx[drop]] = False
+        if drop.sum() > _REBUILD_FRACTION * self.m + 2:
+            return self.reset(self.idx[keep_pos], self.l2)
+        m = self.m
+        for k in np.flatnonzero(drop)[::-1]:  # highest first: lower positions stay valid
+            cholesky_delete(self.buf, m, int(k))
+            m -= 1
+        self.idx = self.idx[keep_pos]
+        return np.zeros(0, dtype=np.int64)
+
+    def reset(self, features: np.ndarray, l2: float) -> np.ndarray:
+        """Factor of ``features`` from scratch at ``l2``; returns the refused ones."""
+        self.member[self.idx] = False
+        self.idx = np.zeros(0, dtype=np.int64)
+        self.l2 = l2
+        self.diag.refactorizations += 1
+        return self.add(np.asarray(features, dtype=np.int64))
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """``(RᵀR)⁻¹ rhs``: two triangular solves (BLAS-2) on the buffer."""
+        x = np.array(rhs, dtype=np.float64)
+        trsv_upper(self.buf, self.m, x, True)
+        trsv_upper(self.buf, self.m, x, False)
+        return x
+
+
+def gap_from_gradient(c: np.ndarray, g: np.ndarray, beta: np.ndarray, v: np.ndarray, yy: float,
+                      l1: float, l2: float) -> float:
+    """The duality gap (:func:`lasso_spark.core.objective.gap_from_moments`) of β from its
+    exact gradient ``g = c − Gβ``, all over the same features; O(p), no product with G."""
+    nz = beta != 0.0
+    b, vb = beta[nz], v[nz]
+    pen = v > 0.0
+    dual = float(np.max(np.abs(g[pen] - l2 * v[pen] * beta[pen]) / v[pen], initial=0.0))
+    return gap_from_moments(float(yy), float(c[nz] @ b), float(g[nz] @ b), l1, l2,
+                            float(vb @ np.abs(b)), float(vb @ (b * b)), dual)
+
+
+class _Problem:
+    """The Gram problem and the kernels' shared state along the path."""
+
+    def __init__(self, G, c, yy, v, diag: NewtonDiagnostics):
+        self.G = G
+        self.c = c
+        self.yy = yy
+        self.v = v
+        self.p = c.shape[0]
+        self.pen = v > 0.0
+        self.gdiag = np.ascontiguousarray(np.diag(G))
+        self.diag = diag
+
+    def gradient(self, beta: np.ndarray) -> np.ndarray:
+        """``g = c − Gβ`` over all features: rows of the non-zeros when few, else BLAS dsymv
+        (one triangle of the symmetric G)."""
+        self.diag.gradient_evals += 1
+        nz = np.flatnonzero(beta)
+        if nz.size == 0:
+            return self.c.copy()
+        if 4 * nz.size > self.p:
+            return self.c - dsymv(1.0, self.G.T, beta)
+        return self.c - beta[nz] @ self.G[nz]
+
+    def violators(self, g, l1, member, exclude=None) -> np.ndarray:
+        viol = self.pen & ~member & (np.abs(g) > l1 * self.v * (1.0 + _KKT_SLACK))
+        if exclude is not None:
+            viol &= ~exclude
+        return np.flatnonzero(viol)
+
+
+def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, budget,
+                         frozen=False):
+    """Steps 1–3 of the module docstring from ``beta`` (supported on the factor's features,
+    signs ``sgn``) at ``l1``; updates ``beta``/``sgn``/``fac`` in place (the objective never
+    increases). ``frozen``: no feature may join (the all-zero region). Returns
+    ``(certifiable, steps, g)`` (``g`` exact for the final β, or None)."""
+    v, c = prob.v, prob.c
+    # when entrants move the wrong way at once (a joint step of several entrants can; a
+    # single entrant at an optimum of A cannot) they leave again, and the next batches of
+    # entrants are half as large (the largest violations first); features refused as
+    # dependent stay out at this alpha
+    refused_here = np.zeros(prob.p, dtype=bool)
+    cap = prob.p
+    batch = prob.p
+    steps = 0
+    while steps < budget:
+        A = fac.idx
+        vA = v[A]
+        sA = sgn[A]
+        x = fac.solve(c[A] - l1 * vA * sA)
+        steps += 1
+        prob.diag.newton_steps += 1
+        wrong = (vA > 0.0) & (x * sA <= 0.0)
+        if wrong.any():
+            cur = beta[A]
+            cw, xw = cur[wrong], x[wrong]
+            denom = cw - xw
+            tj = np.where(denom != 0.0, cw / np.where(denom != 0.0, denom, 1.0), 0.0)
+            tj = np.clip(tj, 0.0, 1.0)
+            t = float(tj.min())
+            new = cur + t * (x - cur)
+            out = np.zeros(A.shape[0], dtype=bool)
+            out[np.flatnonzero(wrong)[tj <= t + 1e-12 * max(t, 1e-300)]] = True
+            new[out] = 0.0
+            beta[A] = new
+            leaving = A[out]
+            stuck = leaving[cur[out] == 0.0]
+            if stuck.size:
+                cap = max(1, batch // 2)
+            sgn[leaving] = 0.0
+            refused = fac.remove(leaving)
+            if refused.size:
+                beta[refused] = 0.0
+                sgn[refused] = 0.0
+                refused_here[refused] = True
+            continue
+        beta[A] = x
+        g = prob.gradient(beta)
+        if frozen:
+            return True, steps, g
+        cand = prob.violators(g, l1, fac.member, refused_here)
+        if cand.size == 0:
+            left = prob.violators(g, l1, fac.member)
+            return left.size == 0, steps, g
+        if cand.size > cap:
+            excess = np.abs(g[cand]) / v[cand]
+            cand = cand[np.argpartition(-excess, cap - 1)[:cap]]
+        batch = cand.size
+        sgn[cand] = np.sign(g[cand])
+        refused = fac.add(cand)
+        if refused.size:
+            sgn[refused] = 0.0
+            refused_here[refused] = True
+    return False, steps, None
+
+
+def _sync_factor(prob: _Problem, fac: CholeskyFactor, beta, sgn) -> None:
+    """Make the factor hold exactly the support of β and the unpenalized features."""
+    want = (beta != 0.0) | ~prob.pen
+    stale = fac.idx[~want[fac.idx]]
+    if stale.size:
+        fac.remove(stale)
+    new = np.flatnonzero(want & ~fac.member)
+    if new.size:
+        refused = fac.add(new)
+        if refused.size:  # coordinate descent put weight on a dependent column: move it off
+            beta[refused] = 0.0
+    sgn[:] = 0.0
+    sgn[fac.idx] = np.sign(beta[fac.idx])
+    sgn[~prob.pen] = 0.0
+
+
+def _cd_round(prob: _Problem, beta, g, l1, l2, tol_abs, budget) -> tuple[int, np.ndarray]:
+    """Coordinate descent from β (``g`` exact) on a working set — support, unpenalized and
+    features with ``|g_j| ≥ ½ l1 v_j`` — grown by the KKT violators of the full problem, for at
+    most ``budget`` passes. Returns ``(passes, g)`` with ``g`` exact for the new β."""
+    from lasso_spark.core.kernels import cd_sweep
+
+    v, c = prob.v, prob.c
+    passes = 0
+    W = np.flatnonzero((beta != 0.0) | ~prob.pen | (np.abs(g) >= 0.5 * l1 * v))
+    while True:
+        Gw = np.ascontiguousarray(prob.G[np.ix_(W, W)])
+        gw = np.ascontiguousarray(g[W])
+        bw = np.ascontiguousarray(beta[W])
+        vw = np.ascontiguousarray(v[W])
+        cw = c[W]
+        dw = np.ascontiguousarray(prob.gdiag[W])
+        every = np.arange(W.shape[0], dtype=np.int64)
+        while passes < budget:
+            moved = cd_sweep(Gw, dw, gw, bw, vw, l1, l2, every, every.shape[0], 1)
+            passes += 1
+            act = np.flatnonzero((bw != 0.0) | (vw == 0.0)).astype(np.int64)
+            for _ in range(8):
+                if passes >= budget:
+                    break
+                cd_sweep(Gw, dw, gw, bw, vw, l1, l2, act, act.shape[0], 1)
+                passes += 1
+                if gap_from_gradient(cw, gw, bw, vw, prob.yy, l1, l2) <= tol_abs:
+                    break
+            if moved == 0.0 or gap_from_gradient(cw, gw, bw, vw, prob.yy, l1, l2) <= tol_abs:
+                break
+        beta[W] = bw
+        prob.diag.cd_passes += passes
+        g = prob.gradient(beta)
+        inW = np.zeros(prob.p, dtype=bool)
+        inW[W] = True
+        viol = prob.violators(g, l1, inW)
+        if viol.size == 0 or passes >= budget:
+            return passes, g
+        W = np.sort(np.concatenate([W, viol]))
+
+
+def newton_path(
+    G: np.ndarray,
+    c: np.ndarray,
+    yy: float,
+    v: np.ndarray,
+    alphas: np.ndarray,
+    rho: float,
+    tol_abs: float,
+    max_iter: int,
+    alpha_zero: float = np.inf,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, NewtonDiagnostics]:
+    """Elastic-net path (module docstring) on ``G`` (C-ordered, exactly symmetric, positive
+    diagonal), ``c``, ``yy``, penalty factors ``v`` (finite, ≥ 0), decreasing ``alphas``.
+    For ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (the caller's exact edge of
+    the all-zero region) and only the unpenalized features are fitted, by least squares.
+    ``max_iter`` bounds Newton steps plus CD passes per alpha.
+
+    Returns ``(coefs (m, p), gaps (m,), n_iter (m,), diagnostics)``."""
+    diag = NewtonDiagnostics()
+    prob = _Problem(G, c, yy, v, diag)
+    p, m = prob.p, alphas.shape[0]
+    coefs = np.zeros((m, p))
+    gaps = np.zeros(m)
+    n_iter = np.zeros(m, dtype=np.int64)
+    fac = CholeskyFactor(G, v, diag)
+    beta = np.zeros(p)
+    sgn = np.zeros(p)
+    l2_first = float(alphas[0]) * (1.0 - rho) if m else 0.0
+    fac.reset(np.flatnonzero(~prob.pen), l2_first)
+    if fac.m:  # unpenalized least squares (v = 0: no ridge term either)
+        beta[fac.idx] = fac.solve(c[fac.idx])
+    for ia in range(m):
+        alpha = float(alphas[ia])
+        l1, l2 = alpha * rho, alpha * (1.0 - rho)
+        if l2 != fac.l2:
+            refused = fac.reset(fac.idx, l2)
+            beta[refused] = 0.0
+            sgn[refused] = 0.0
+        frozen = alpha >= alpha_zero
+        ok, steps, g = _feature_sign_search(prob, fac, beta, sgn, l1, min(max_iter, _BUDGET),
+                                            frozen)
+        used = steps
+        gap = np.inf
+        if ok:
+            gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
+        if gap <= tol_abs:
+            diag.newton_alphas += 1
+        else:
+            diag.fallback_alphas += 1
+            if g is None:
+                g = prob.gradient(beta)
+            budget = 16
+            while used < max_iter:
+                passes, g = _cd_round(prob, beta, g, l1, l2, tol_abs,
+                                      min(budget, max_iter - used))
+                used += passes
+                budget *= 2
+                _sync_factor(prob, fac, beta, sgn)
+                if fac.l2 != l2:
+                    fac.reset(fac.idx, l2)
+                gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
+                if gap <= tol_abs or used >= max_iter:
+                    break
+                trial = beta.copy()
+                tsgn = sgn.copy()
+                ok, steps, gt = _feature_sign_search(prob, fac, trial, tsgn, l1,
+                                                     max_iter - used)
+                used += steps
+                if ok:
+                    gap_t = gap_from_gradient(c, gt, trial, v, yy, l1, l2)
+                    if gap_t < gap:
+                        beta[:], sgn[:], g, gap = trial, tsgn, gt, gap_t
+                if gap <= tol_abs:
+                    break
+                _sync_factor(prob, fac, beta, sgn)
+        coefs[ia] = beta
+        gaps[ia] = gap
+        n_iter[ia] = used
+        diag.steps_by_alpha.append(int(used))
+    return coefs, gaps, n_iter, diag

@@ -1,0 +1,124 @@
+"""Sums of per-partition float64 vectors, for passes whose partitions' results add up.
+
+A pass body (a ``mapInArrow`` function) yields its partition's result as records
+``(kind INT, data BINARY)`` (:func:`records`, :func:`emit`). :func:`sum_pass` runs it and returns
+the sum over partitions of a flat float64 result of known length: wide mode's Gram blocks and
+``Xᵀr`` products, and any multi-pass method (IRLS for logistic models) whose per-pass
+quantities are sums over rows.
+
+Small results are collected and summed on the
+driver. A result above :data:`TREE_MIN_BYTES` would make the driver's JVM hold one copy per
+partition (the ``OutOfMemoryError`` of a plain ``collect``), so it is cut into slices of
+:data:`SLICE_VALUES` keyed by slice id, shuffled by that id and summed per slice in a second
+``mapInArrow`` (streaming: one accumulator per slice); the driver then receives each slice's
+total once: memory ``O(result)`` whatever the number of partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from functools import partial
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql import DataFrame
+
+from lasso_spark.spark.progress import job_label
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_REDUCERS",
+    "OUTPUT_DDL",
+    "SLICE_VALUES",
+    "TREE_MIN_BYTES",
+    "collect_records",
+    "emit",
+    "records",
+    "sum_pass",
+]
+
+OUTPUT_DDL = "kind INT, data BINARY"
+_SCHEMA = pa.schema([("kind", pa.int32()), ("data", pa.binary())])
+#: per-partition results larger than this are summed by a shuffle stage before the collect
+TREE_MIN_BYTES = 16 * 1024 * 1024
+#: float64 values per slice in that stage (8 MB)
+SLICE_VALUES = 1 << 20
+#: upper bound on the reducer tasks of that stage
+MAX_REDUCERS = 64
+
+
+def records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
+    """One Arrow batch of ``(kind, data)`` records."""
+    kinds, data = zip(*items) if items else ((), ())
+    return pa.RecordBatch.from_arrays(
+        [pa.array(list(kinds), pa.int32()), pa.array(list(data), pa.binary())], schema=_SCHEMA
+    )
+
+
+def collect_records(proj: DataFrame, body: Callable, description: str
+                    ) -> list[tuple[int, bytes]]:
+    """Run ``body`` on every partition of ``proj`` and collect its records (one Spark job)."""
+    out = proj.mapInArrow(body, OUTPUT_DDL)
+    with job_label(proj.sparkSession, description):
+        rows = out.collect()
+    return [(int(r["kind"]), bytes(r["data"])) for r in rows]
+
+
+def emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
+    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each."""
+    if slice_len <= 0:
+        yield records([(0, payload.tobytes())])
+        return
+    for k, start in enumerate(range(0, payload.shape[0], slice_len)):
+        yield records([(k, payload[start : start + slice_len].tobytes())])
+
+
+def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Reducer of :func:`sum_pass`: the sum of every slice id's vectors in this partition."""
+    acc: dict[int, np.ndarray] = {}
+    for rb in batches:
+        kinds = rb.column(0).to_pylist()
+        data = rb.column(1)
+        for i, k in enumerate(kinds):
+            v = np.frombuffer(data[i].as_py(), dtype=np.float64)
+            if k in acc:
+                acc[k] += v
+            else:
+                acc[k] = v.copy()
+    for k, v in acc.items():
+        yield records([(k, v.tobytes())])
+
+
+def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str) -> np.ndarray:
+    """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc).
+
+    ``body(batches, slice_len=…)`` must yield its result through :func:`emit`.
+    """
+    if n_values * 8 <= TREE_MIN_BYTES:
+        total = None
+        for _, data in collect_records(proj, partial(body, slice_len=0), description):
+            v = np.frombuffer(data, dtype=np.float64)
+            total = v.copy() if total is None else total + v
+        if total is None:
+            raise RuntimeError(f"{description}: no partition results")
+        return total
+    n_slices = -(-n_values // SLICE_VALUES)
+    out = (
+        proj.mapInArrow(partial(body, slice_len=SLICE_VALUES), OUTPUT_DDL)
+        .repartition(min(n_slices, MAX_REDUCERS), "kind")
+        .mapInArrow(_sum_slices, OUTPUT_DDL)
+    )
+    total = np.zeros(n_values)
+    seen = np.zeros(n_slices, dtype=bool)
+    with job_label(proj.sparkSession, description + " (sliced reduction)"):
+        for r in out.collect():
+            k = int(r["kind"])
+            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
+            start = k * SLICE_VALUES
+            total[start : start + v.shape[0]] += v
+            seen[k] = True
+    if not seen.all():
+        raise RuntimeError(f"{description}: {int((~seen).sum())} result slices missing")
+    return total

@@ -1,0 +1,204 @@
+"""The active-set Newton solver (the default of enet_path): exactness on the hard designs of
+issue 12 against scikit-learn and the coordinate-descent solver, rank-deficient problems, the
+CD fallback, the Cholesky factor's up/downdates, and the public duality gap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lasso_spark.core.newton as newton_mod
+from lasso_spark.core import SuffStats, enet_path
+from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
+from lasso_spark.core.newton import CholeskyFactor, NewtonDiagnostics
+from lasso_spark.core.objective import duality_gap
+from tests.unit.enet_reference import duality_gap as rows_gap
+from tests.unit.enet_reference import objective, sk_enet, standardize
+
+
+def _factors(rng, n, p, k=3):
+    """A few strong common factors + noise (75% of each column's variance common)."""
+    F = rng.standard_normal((n, k))
+    L = rng.standard_normal((p, k))
+    L *= np.sqrt(3.0 / (L * L).sum(axis=1, keepdims=True))
+    return F @ L.T + rng.standard_normal((n, p))
+
+
+def _response(rng, X, k):
+    beta = np.zeros(X.shape[1])
+    idx = rng.choice(X.shape[1], k, replace=False)
+    beta[idx] = rng.uniform(0.5, 2, k) * rng.choice([-1, 1], k)
+    return X @ beta + rng.standard_normal(X.shape[0]) * 0.5
+
+
+def _check(X, y, w, res, idx, rho=1.0, v=None, unique=True, fit_intercept=True):
+    Xt, _, _ = standardize(X, w, center=fit_intercept)
+    ybar = (w @ y) / w.sum() if fit_intercept else 0.0
+    yc = y - ybar
+    scale_y = (w @ yc**2) / w.sum()
+    for i in idx:
+        a = res.alphas[i]
+        beta = res.coef_std[i]
+        gap = rows_gap(Xt, yc, w, beta, a, rho, v)
+        assert abs(gap - res.dual_gap[i]) <= 1e-10 * scale_y + 1e-6 * abs(gap)
+        assert gap <= res.tol * scale_y * (1 + 1e-6)
+        if v is not None:
+            continue  # scikit-learn has no penalty factors: compared with solver="cd" instead
+        b0_sk, beta_sk = sk_enet(Xt, y, w, a, rho, fit_intercept=fit_intercept)
+        obj = objective(Xt, y, w, ybar, beta, a, rho, v)
+        obj_sk = objective(Xt, y, w, b0_sk, beta_sk, a, rho, v)
+        assert abs(obj - obj_sk) <= 1e-9 * obj_sk, (i, obj, obj_sk)
+        if unique:
+            scale = np.max(np.abs(beta_sk))
+            np.testing.assert_allclose(beta, beta_sk, rtol=1e-6, atol=1e-6 * scale)
+
+
+def test_few_common_factors_at_n_over_p_2_5_matches_sklearn_and_cd():
+    """Issue 12's design: a few strong common factors + noise, n/p = 2.5, 100 alphas to 1e-4
+    alpha_max (the dense end is ill-conditioned); every alpha certified by Newton steps."""
+    rng = np.random.default_rng(31)
+    n, p = 400, 160
+    X = _factors(rng, n, p)
+    y = _response(rng, X, 12)
+    w = np.ones(n)
+    s = SuffStats.from_arrays(X, y)
+    res = enet_path(s, tol=1e-10)
+    assert res.converged.all() and res.n_alphas == 100
+    assert res.n_nonzero[-1] > 0.9 * p  # the dense end is reached
+    d = res.diagnostics
+    assert d.solver == "newton" and d.newton_steps > 0 and d.features_added >= res.n_nonzero[-1]
+    ref = enet_path(s, alphas=res.alphas, tol=1e-12, solver="cd")
+    scale = np.abs(ref.coef_std).max()
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
+    _check(X, y, w, res, [10, 40, 70, 99])
+
+
+def test_equicorrelated_elastic_net_with_weights_penalty_factors_no_intercept():
+    rng = np.random.default_rng(32)
+    n, p = 250, 100
+    X = 0.8 * rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, p))
+    y = _response(rng, X, 10) + 3.0
+    w = rng.uniform(0.3, 2.0, n)
+    v = rng.uniform(0.5, 2.0, p)
+    v[[2, 50]] = 0.0
+    s = SuffStats.from_arrays(X, y, w)
+    res = enet_path(s, n_alphas=30, l1_ratio=0.7, penalty_factor=v, fit_intercept=False,
+                    tol=1e-12)
+    assert res.converged.all()
+    assert np.all(res.coef[:, [2, 50]] != 0.0)
+    assert res.diagnostics.refactorizations >= 30  # l2 > 0: the factor changes with alpha
+    ref = enet_path(s, alphas=res.alphas, l1_ratio=0.7, penalty_factor=v, fit_intercept=False,
+                    tol=1e-12, solver="cd")
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5,
+                               atol=1e-7 * np.abs(ref.coef_std).max())
+    _check(X, y, w, res, [5, 29], rho=0.7, v=v, fit_intercept=False)
+
+
+def test_exact_duplicate_columns_are_refused_not_broken():
+    """Duplicated columns make G_AA singular: the second copy is refused by the pivoted
+    factor and stays at 0; the objective equals scikit-learn's."""
+    rng = np.random.default_rng(33)
+    n = 200
+    Z = _factors(rng, n, 40)
+    X = np.hstack([Z, Z[:, :10]])  # columns 40..49 duplicate 0..9
+    y = _response(rng, Z, 8)
+    w = np.ones(n)
+    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=40, tol=1e-10)
+    assert res.converged.all()
+    assert res.diagnostics.dependent_refused > 0
+    _check(X, y, w, res, [20, 39], unique=False)
+
+
+def test_p_greater_than_n():
+    rng = np.random.default_rng(34)
+    n, p = 80, 200
+    X = _factors(rng, n, p)
+    y = _response(rng, X, 6)
+    w = np.ones(n)
+    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=30, tol=1e-10)
+    assert res.converged.all()
+    assert res.n_nonzero[-1] < n
+    _check(X, y, w, res, [15, 29], unique=False)
+
+
+def test_coordinate_descent_fallback(monkeypatch):
+    """With a step budget too small for the feature-sign search, alphas fall back to
+    coordinate descent (then Newton again): same certified answers."""
+    rng = np.random.default_rng(35)
+    X = _factors(rng, 300, 120)
+    y = _response(rng, X, 10)
+    s = SuffStats.from_arrays(X, y)
+    ref = enet_path(s, n_alphas=25, tol=1e-11)
+    monkeypatch.setattr(newton_mod, "_BUDGET", 1)
+    res = enet_path(s, alphas=ref.alphas, tol=1e-11)
+    assert res.converged.all()
+    assert res.diagnostics.fallback_alphas > 0 and res.diagnostics.cd_passes > 0
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5,
+                               atol=1e-7 * np.abs(ref.coef_std).max())
+
+
+def test_cholesky_factor_add_remove_and_refuse():
+    rng = np.random.default_rng(36)
+    A = rng.standard_normal((60, 30))
+    A[:, 29] = A[:, 3] - 2 * A[:, 7]  # dependent column
+    G = np.ascontiguousarray(A.T @ A / 60)
+    v = np.ones(30)
+    f = CholeskyFactor(G, v, NewtonDiagnostics())
+    assert f.add(np.arange(10)).size == 0
+    assert list(f.add(np.array([29, 12, 20]))) == [29]  # 29 is in the span of 3 and 7
+    f.remove(np.array([4, 12, 0]))
+    f.add(np.array([25, 26]))
+    idx = f.idx
+    R = f.buf[: f.m, : f.m]
+    np.testing.assert_allclose(R.T @ R, G[np.ix_(idx, idx)], atol=1e-12)
+    assert np.allclose(np.tril(R, -1), 0.0)
+    b = rng.standard_normal(f.m)
+    np.testing.assert_allclose(G[np.ix_(idx, idx)] @ f.solve(b), b, atol=1e-10)
+
+
+def test_triangular_blas_on_a_buffer_block():
+    rng = np.random.default_rng(37)
+    m, cap = 40, 64
+    B = rng.standard_normal((m + 5, m))
+    M = B.T @ B
+    buf = np.zeros((cap, cap))
+    buf[:m, :m] = np.linalg.cholesky(M).T
+    x = rng.standard_normal(m)
+    y = x.copy()
+    trsv_upper(buf, m, y, True)
+    trsv_upper(buf, m, y, False)
+    np.testing.assert_allclose(M @ y, x, atol=1e-9)
+    X = np.asfortranarray(rng.standard_normal((m, 3)))
+    Y = X.copy(order="F")
+    trsm_upper_t(buf, m, Y)
+    np.testing.assert_allclose(buf[:m, :m].T @ Y, X, atol=1e-10)
+    keep = list(range(m))
+    for k in (0, 17, m - 3):
+        cholesky_delete(buf, len(keep), k)
+        keep.pop(k)
+    R = buf[: len(keep), : len(keep)]
+    np.testing.assert_allclose(R.T @ R, M[np.ix_(keep, keep)], atol=1e-9)
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+def test_public_duality_gap_equals_the_rows_gap_and_the_paths(rho):
+    rng = np.random.default_rng(38)
+    n, p = 150, 40
+    X = _factors(rng, n, p)
+    y = _response(rng, X, 5)
+    w = np.ones(n)
+    v = rng.uniform(0.5, 2.0, p)
+    s = SuffStats.from_arrays(X, y)
+    res = enet_path(s, n_alphas=10, l1_ratio=rho, penalty_factor=v, tol=1e-6)
+    Xt, _, _ = standardize(X, w)
+    yc = y - y.mean()
+    G, c, yy = Xt.T @ Xt / n, Xt.T @ yc / n, yc @ yc / n
+    for i in (3, 9):
+        a, beta = res.alphas[i], res.coef_std[i]
+        gap = duality_gap(G, c, yy, beta, v, a, rho)
+        assert abs(gap - rows_gap(Xt, yc, w, beta, a, rho, v)) <= 1e-12 * yy
+        assert abs(gap - res.dual_gap[i]) <= 1e-12 * yy
+        # a feature outside the problem with a larger |g_j| / v_j raises the gap
+        g = c - G @ beta
+        big = 2.0 * float(np.max(np.abs(g - a * (1 - rho) * v * beta) / v))
+        assert duality_gap(G, c, yy, beta, v, a, rho, outside_dual_norm=big) > gap
