@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pyspark.ml import Model
 from pyspark.ml.linalg import DenseVector
 from pyspark.ml.util import DefaultParamsReader, MLReadable, MLReader, MLWritable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from lasso_spark.ml.fitted import FittedPathModel
 from lasso_spark.ml.logistic_tables import LogisticCVTable, LogisticPathTable
 from lasso_spark.ml.params import LogisticModelParams
 from lasso_spark.ml.persistence import LassoModelWriter
@@ -45,8 +45,8 @@ _DATA_SCHEMA = (
 )
 
 
-class LogisticLassoModel(Model, LogisticModelParams, MLReadable["LogisticLassoModel"],
-                         MLWritable):
+class LogisticLassoModel(Model, FittedPathModel, LogisticModelParams,
+                         MLReadable["LogisticLassoModel"], MLWritable):
     """A fitted logistic elastic-net model (see the module docstring)."""
 
     def __init__(
@@ -94,79 +94,16 @@ class LogisticLassoModel(Model, LogisticModelParams, MLReadable["LogisticLassoMo
                    elasticNetParam=path.elastic_net_param, path=path, cv=cv, summary=summary,
                    featureStd=featureStd)
 
-    # ------------------------------------------------------------------ attributes
-    @property
-    def coefficients(self) -> DenseVector:
-        """Coefficients on the original feature scale (like MLlib's)."""
-        return DenseVector(self._coef.copy())
-
-    @property
-    def intercept(self) -> float:
-        return self._intercept
-
+    # ------------------------- attributes (the others: lasso_spark.ml.fitted.FittedPathModel)
     @property
     def numClasses(self) -> int:
         return 2
-
-    @property
-    def regParam(self) -> float:  # type: ignore[override]
-        return self._reg_param
-
-    @property
-    def elasticNetParam(self) -> float:  # type: ignore[override]
-        return self._elastic_net_param
-
-    def getRegParam(self) -> float:
-        return self._reg_param
-
-    def getElasticNetParam(self) -> float:
-        return self._elastic_net_param
-
-    @property
-    def featureNames(self) -> list[str]:
-        return list(self._feature_names)
-
-    @property
-    def numFeatures(self) -> int:
-        return int(self._coef.shape[0])
 
     @property
     def featureStd(self) -> np.ndarray | None:
         """The scale of each feature in the penalty: MLlib's weighted sample standard deviation
         of the training rows (1 with ``standardization = false``; 0 for constant features)."""
         return None if self._feature_std is None else self._feature_std.copy()
-
-    @property
-    def numNonzeros(self) -> int:
-        return int(np.count_nonzero(self._coef))
-
-    @property
-    def pathTable(self) -> LogisticPathTable | None:
-        return self._path
-
-    @property
-    def cvTable(self) -> LogisticCVTable | None:
-        return self._cv
-
-    @property
-    def path(self) -> pd.DataFrame | None:
-        """One row per regParam; coefficient columns ``coef:<feature>``."""
-        return None if self._path is None else self._path.to_pandas(self._feature_names)
-
-    @property
-    def cvResults(self) -> pd.DataFrame | None:
-        """regParam, nonzeros and per CV metric its mean, standard error and fold values."""
-        return None if self._cv is None else self._cv.to_pandas()
-
-    @property
-    def hasSummary(self) -> bool:
-        return self._summary is not None
-
-    @property
-    def summary(self) -> LassoSummary:
-        if self._summary is None:
-            raise RuntimeError("no summary available for this LogisticLassoModel")
-        return self._summary
 
     def _path_rows(self, elasticNetParam: float | None = None) -> np.ndarray:
         """Rows of the path in increasing regParam (what the path plot draws)."""
