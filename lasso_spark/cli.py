@@ -6,7 +6,8 @@
 The console script starts an embedded Spark session (``[spark] master`` or ``local[*]``); under
 spark-submit the session is spark-submit's. Configs are validated before Spark starts.
 
-Exit codes: 0 success, 1 other failure, 2 bad config or command line, 3 bad input data.
+Exit codes: 0 success, 1 a failure a retry may fix, 2 bad config or command line (including an
+output that exists or would overlap an input), 3 bad input data or a damaged model.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from lasso_spark.jobs_lib.errors import (
     EXIT_FAILURE,
     EXIT_OK,
     ConfigError,
-    JobError,
     exit_code_for,
+    one_line,
 )
 
 logger = logging.getLogger("lasso_spark.cli")
@@ -43,7 +44,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog or "lasso-spark",
         description="Lasso / elastic-net paths with K-fold CV on Spark, from one pass.",
-        epilog="exit codes: 0 success, 1 failure, 2 bad config/usage, 3 bad input data",
+        epilog="exit codes: 0 success, 1 failure worth a retry, 2 bad config/usage (incl. an "
+               "output that exists or overlaps an input), 3 bad input data or damaged model",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
@@ -63,7 +65,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--check", action="store_true",
-            help="validate the config, print it resolved as JSON, and exit without Spark",
+            help="validate the config, check input, output and model paths, print the config "
+                 "resolved (defaults filled in) as JSON, and exit without starting Spark",
         )
         p.add_argument(
             "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -83,12 +86,61 @@ def setup_logging(level: str) -> None:
         root.addHandler(handler)
     logging.getLogger("lasso_spark").setLevel(level)
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    # pyspark logs every failed query with its Java stack trace; the job reports it in one line
+    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.CRITICAL)
 
 
-def _preflight(command: str, cfg: Any, schemeless_is_local: bool) -> None:
-    """Checks that need no Spark: plotting dependency, existing local output."""
+def job_paths(command: str, cfg: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]],
+                                              list[tuple[str, str]]]:
+    """``(outputs, inputs, tables)`` of a job as ``(config key, path)`` pairs."""
+    from lasso_spark.jobs_lib.paths import input_paths
+
+    inputs: list[tuple[str, str]] = []
+    tables: list[tuple[str, str]] = []
+    inp = getattr(cfg, "input", None)
+    if inp is not None:
+        inputs, tables = input_paths(inp)
+    if command == "score":
+        inputs.append(("model.path", cfg.model.path))
+    if command == "demo":
+        from lasso_spark.jobs_lib.demo import demo_configs
+
+        gen, fit = demo_configs(cfg)
+        outputs = [("output (data)", gen.output.path), ("output (fit)", fit.output.path)]
+    else:
+        outputs = [("output.path", cfg.output.path)]
+    return outputs, inputs, tables
+
+
+def _output_modes(command: str, cfg: Any) -> list[tuple[str, str, str]]:
+    if command == "demo":
+        return []  # the demo always replaces its own two directories
+    return [("output.path", cfg.output.path, cfg.output.mode)]
+
+
+def _preflight(command: str, cfg: Any, schemeless_is_local: bool,
+               config_file: str | None) -> list[str]:
+    """Every check that needs no Spark, in the order of severity; returns what was checked.
+
+    Outputs must not overlap what the job reads (inputs, model, the config file), must be
+    creatable, and must not exist unless ``mode = "overwrite"``; a local model must be intact.
+    """
+    from lasso_spark.jobs_lib.paths import check_outputs_writable, check_paths, is_local
     from lasso_spark.jobs_lib.staging import LocalFS, StagedOutput
 
+    done: list[str] = []
+    outputs, inputs, tables = job_paths(command, cfg)
+    protected = [*inputs, *([("--config", config_file)] if config_file else [])]
+    check_paths(outputs, protected, schemeless_is_local=schemeless_is_local)
+    done.append(f"outputs {[p for _, p in outputs]} overlap none of {[p for _, p in protected]}")
+    check_outputs_writable(outputs, schemeless_is_local=schemeless_is_local)
+    for key, path, mode in _output_modes(command, cfg):
+        if is_local(path, schemeless_is_local):
+            StagedOutput(LocalFS(), path, mode, key=key).check_target()
+            done.append(f"{key} {path}: can be created"
+                        + (" (replaced if it exists)" if mode == "overwrite" else
+                           " (does not exist yet)"))
     plots = (isinstance(cfg, FitConfig) and cfg.output.plots) or (
         isinstance(cfg, DemoConfig) and cfg.plots
     )
@@ -97,10 +149,16 @@ def _preflight(command: str, cfg: Any, schemeless_is_local: bool) -> None:
         raise ConfigError(
             f"{key} = true needs matplotlib: pip install 'lasso_spark[plots]', or set {key} = false"
         )
-    out = getattr(cfg, "output", None)
-    path = getattr(out, "path", None)
-    if path and schemeless_is_local and "://" not in path:
-        StagedOutput(LocalFS(), path, out.mode).check_target()
+    if command == "score" and is_local(cfg.model.path, schemeless_is_local):
+        from lasso_spark.jobs_lib.score import local_model_info
+
+        info = local_model_info(cfg.model.path)
+        done.append(f"model.path {cfg.model.path}: a LassoModel with {info['numFeatures']} "
+                    f"features, format {info['formatVersion']}, files intact")
+    for key, path in inputs:
+        if is_local(path, schemeless_is_local):
+            done.append(f"{key} {path}: exists")
+    return done
 
 
 def _run(command: str, cfg: Any, spark: Any) -> Any:
@@ -127,6 +185,8 @@ def main(
     """Entry point of the console script and of ``jobs/*.py``; returns the exit code.
 
     ``spark``: an existing session to run on (tests); otherwise one is built and stopped here.
+    Every failure is one line on stderr naming the key, column or path (the traceback only at
+    ``--log-level DEBUG``) and an exit code from :func:`lasso_spark.jobs_lib.errors.exit_code_for`.
     """
     parser = build_parser(prog)
     try:
@@ -145,12 +205,18 @@ def main(
             overrides.append(f"output={json.dumps(args.output)}")
         cfg = load_config(
             args.command, args.config, overrides,
-            check_paths=not args.check, schemeless_is_local=schemeless_is_local,
+            check_paths=True, schemeless_is_local=schemeless_is_local,
         )
+        checked = _preflight(args.command, cfg, schemeless_is_local, args.config)
         if args.check:
-            print(json.dumps(cfg.model_dump(mode="json", by_alias=True), indent=2))
+            from lasso_spark.jobs_lib.resolved import resolved_config
+
+            for line in checked:
+                logger.info("check: %s", line)
+            print(json.dumps(resolved_config(args.command, cfg,
+                                             under_spark_submit=not schemeless_is_local),
+                             indent=2))
             return EXIT_OK
-        _preflight(args.command, cfg, schemeless_is_local)
         if spark is None:
             spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master)
             own_session = True
@@ -160,10 +226,10 @@ def main(
         return EXIT_OK
     except Exception as exc:  # every failure becomes an exit code an orchestrator can use
         code = exit_code_for(exc)
-        if code == EXIT_FAILURE and not isinstance(exc, JobError):
-            logger.exception("%s failed", args.command)
-        else:
-            logger.error("%s", exc)
+        hint = "" if args.log_level == "DEBUG" else " (--log-level DEBUG shows the traceback)"
+        logger.error("%s failed (exit %d): %s%s", args.command, code, one_line(exc),
+                     hint if code == EXIT_FAILURE else "")
+        logger.debug("traceback of the failure", exc_info=True)
         return code
     finally:
         if own_session and spark is not None:

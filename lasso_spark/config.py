@@ -76,6 +76,8 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _GLOB_CHARS = set("*?[{")
 
 Scalar = str | int | float | bool
+#: a path or a name: never empty
+Name = Annotated[str, Field(min_length=1)]
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
 
@@ -102,6 +104,8 @@ class InputConfig(_Section):
             raise ValueError("set exactly one of input.path or input.table")
         if isinstance(self.path, list) and not self.path:
             raise ValueError("input.path must not be an empty list")
+        if any(not p.strip() for p in self.paths()) or self.table == "":
+            raise ValueError("input.path / input.table must not be empty")
         return self
 
     def paths(self) -> list[str]:
@@ -225,32 +229,42 @@ ModelConfig = create_model(
 class OutputConfig(_Section):
     """``[output]`` of a fit: directory of results, refused if it exists unless overwrite."""
 
-    path: str
+    path: Name
     mode: Literal["error", "overwrite"] = "error"
     plots: bool = True
+    #: also write ``mllib_model/``: the model in Spark MLlib's format (``LassoModel.saveMLlib``)
+    mllib_model: bool = False
 
 
 class ScoreOutputConfig(_Section):
-    """``[output]`` of a score job: the predictions dataset."""
+    """``[output]`` of a score job: the predictions dataset (``_summary.json`` inside it)."""
 
-    path: str
+    path: Name
     format: Literal["parquet", "csv", "orc", "json"] = "parquet"
     mode: Literal["error", "overwrite"] = "error"
     options: dict[str, Scalar] = Field(default_factory=dict)
     partitions: PositiveInt | None = None
     #: input columns copied next to the prediction; omitted = every input column
     passthrough: list[str] | None = None
+    #: an input column named like the prediction column: replaced when true, else an error
+    replace_prediction: bool = False
 
 
 class ScoreModelConfig(_Section):
-    """``[model]`` of a score job: a saved model, or a fit job's output directory."""
+    """``[model]`` of a score job: a saved model, or a fit job's output directory.
 
-    path: str
-    prediction_col: str | None = None
+    ``handle_invalid``: rows with a null, NaN or infinite feature (or a vector of another size):
+    ``"error"`` (the job fails, naming the columns and counts), ``"skip"`` (not written) or
+    ``"keep"`` (written with a null prediction); counted in ``_summary.json`` either way.
+    """
+
+    path: Name
+    prediction_col: Name | None = None
+    handle_invalid: Literal["error", "skip", "keep"] = "error"
 
 
 class GenerateOutputConfig(_Section):
-    path: str
+    path: Name
     mode: Literal["error", "overwrite"] = "error"
 
 
@@ -306,6 +320,31 @@ class FitConfig(_Section):
     model: ModelConfig
     output: OutputConfig
     spark: SparkConfig = Field(default_factory=SparkConfig)
+
+    @model_validator(mode="after")
+    def _columns_vs_model(self) -> FitConfig:
+        """The CV split columns are never features, label, weight or id."""
+        c = self.columns
+        roles = {c.label: "columns.label", **({c.weight: "columns.weight"} if c.weight else {}),
+                 **{i: "columns.id" for i in c.id},
+                 **({c.vector: "columns.vector"} if c.vector else {}),
+                 **{f: "columns.features" for f in c.features or []}}
+        for key in ("foldCol", "validationCol"):
+            name = getattr(self.model, key)
+            if name is not None and name in roles:
+                raise ValueError(f"model.{key} {name!r} is also {roles[name]}")
+        for name in c.exclude:
+            if name == c.label or name == c.weight:
+                raise ValueError(f"columns.exclude lists {name!r}, the "
+                                 f"{'label' if name == c.label else 'weight'} column")
+        if c.weight is not None and (c.weight == c.label or c.weight in c.id):
+            raise ValueError(f"columns.weight {c.weight!r} is also the label or an id column")
+        if c.label in c.id:
+            raise ValueError(f"columns.id lists the label column {c.label!r}")
+        if self.output.mllib_model and self.model.kind not in ("lasso", "lasso_cv"):
+            raise ValueError(f'output.mllib_model writes an MLlib LinearRegressionModel: only '
+                             f'with kind = "lasso" or "lasso_cv", not "{self.model.kind}"')
+        return self
 
 
 class ScoreConfig(_Section):
@@ -486,7 +525,9 @@ def is_local_path(path: str) -> bool:
 
 
 def _strip_file_scheme(path: str) -> str:
-    return re.sub(r"^file:(//)?", "", path) if path.lower().startswith("file:") else path
+    from lasso_spark.jobs_lib.paths import local_path
+
+    return local_path(path)
 
 
 def local_exists(path: str) -> bool:

@@ -29,12 +29,18 @@ def _pyplot() -> Any:
     return plt
 
 
-def _axes(ax: Any) -> tuple[Any, Any]:
+def _axes(ax: Any, figsize: tuple[float, float] = (10.0, 5.0)) -> tuple[Any, Any]:
     if ax is not None:
         return ax.figure, ax
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return fig, ax
+
+
+def _legend_outside(ax: Any, **kwargs: Any) -> Any:
+    """A legend to the right of ``ax``, outside the plotting area, so it never covers data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                     fontsize="small", **kwargs)
 
 
 def plot_path(
@@ -47,11 +53,13 @@ def plot_path(
     is ever non-zero; number of non-zeros on a top axis; the model's regParam as a vertical line.
     The features kept at the model's regParam (the path point nearest it), up to
     ``max_labels`` of them by |standardized coefficient|, get distinct colours and legend
-    entries; the other lines are drawn thin and grey."""
+    entries; the other lines are drawn thin and grey. The legend sits outside the axes."""
     table = model.pathTable
     if table is None:
         raise ValueError("this model has no path to plot")
     plt = _pyplot()
+    from matplotlib.lines import Line2D
+
     rows = model._path_rows(elastic_net_param)
     reg = table.reg_params[rows]
     if np.any(reg <= 0):
@@ -66,9 +74,9 @@ def plot_path(
     labelled = kept[np.argsort(-size[kept], kind="stable")][:max_labels].tolist()
     colours = plt.get_cmap("tab20" if len(labelled) > 10 else "tab10")
     names = model.featureNames
-    for j in ever:
-        if j not in labelled:
-            ax.plot(reg, coef[:, j], lw=0.8, color="0.75", zorder=1)
+    others = [j for j in ever if j not in labelled]
+    for j in others:
+        ax.plot(reg, coef[:, j], lw=0.8, color="0.75", zorder=1)
     for rank, j in enumerate(labelled):
         ax.plot(reg, coef[:, j], lw=1.4, color=colours(rank % colours.N), label=names[j],
                 zorder=2)
@@ -77,7 +85,7 @@ def plot_path(
     ax.axvline(model.regParam, color="k", ls="--", lw=1.0,
                label=f"chosen regParam = {model.regParam:.4g}")
     ax.set_xlabel("regParam (log scale)")
-    ax.set_ylabel("coefficient")
+    ax.set_ylabel("coefficient (original scale)")
     enp = table.elastic_net_params[rows[0]]
     ax.set_title(f"Regularization path (elasticNetParam = {enp:g})")
     top = ax.twiny()
@@ -89,45 +97,115 @@ def plot_path(
     top.set_xticklabels([str(int(nz[t])) for t in ticks])
     top.minorticks_off()
     top.set_xlabel("non-zero coefficients")
-    if labelled:
-        ax.legend(fontsize="small", loc="best")
+    handles, labels = ax.get_legend_handles_labels()
+    if others:  # a proxy entry: the grey lines themselves stay unlabelled
+        handles.append(Line2D([], [], lw=0.8, color="0.75"))
+        labels.append(f"{len(others)} other feature{'s' if len(others) > 1 else ''}")
+    title = f"{len(kept)} non-zero at the choice"
+    if len(labelled) < len(kept):
+        title += f"\n(the {len(labelled)} largest named)"
+    _legend_outside(ax, handles=handles, labels=labels, title=title, title_fontsize="small")
     return fig
 
 
+def cv_zoom_ylim(mean: np.ndarray, se: np.ndarray, i_min: int, i_1se: int) -> tuple[float, float]:
+    """A y-range for the CV curve that shows the min and 1se points with their ±1 s.e. bars
+    large enough to compare: from the lowest bar to a margin above the two points' bars, or
+    the whole curve when that is no wider."""
+    se = np.where(np.isfinite(se), se, 0.0)
+    finite = np.isfinite(mean)
+    low = float(np.min((mean - se)[finite]))
+    high_all = float(np.max((mean + se)[finite]))
+    top = max(mean[i_min] + se[i_min], mean[i_1se] + se[i_1se])
+    h = top - low
+    if not h > 0.0 or high_all - low <= 4.0 * h:
+        pad = 0.05 * max(high_all - low, abs(high_all) * 1e-9, 1e-300)
+        return low - pad, high_all + pad
+    return low - 0.15 * h, top + 1.5 * h
+
+
 def plot_cv(model: LassoModel, ax: Any = None) -> Any:
-    """Mean CV MSE (or a logistic model's CV metric) against regParam (log axis) with ±1
-    standard-error bars for the chosen elasticNetParam; vertical lines at the min and 1se
-    regParams."""
+    """Mean CV MSE against regParam (log axis) with ±1 standard-error bars for the chosen
+    elasticNetParam; vertical lines at the min and 1se regParams, the chosen one solid and
+    marked; the y-range zoomed to show the min-to-1se gap (:func:`cv_zoom_ylim`), with the whole
+    curve in a second panel below when zoomed (only when ``ax`` is not given). The legend sits
+    outside the axes."""
     cv = model.cvTable
     if cv is None:
         raise ValueError("this model has no cross-validation results (fit it with LassoCV)")
-    _pyplot()
+    plt = _pyplot()
     enp = cv.elastic_net_params[cv.index_chosen]
     rows = np.flatnonzero(cv.elastic_net_params == enp)
     rows = rows[np.argsort(cv.reg_params[rows])]
-    fig, ax = _axes(ax)
-    r_min, r_1se = cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se]
-    # a logistic CV table names its metric; a linear one holds MSEs
+    # a logistic CV table names its metric (deviance, auc, misclassification); a linear one
+    # holds MSEs
     metric = getattr(cv, "metric", None)
-    mean = cv.mean[metric] if metric else cv.mse_mean
-    se = cv.se[metric] if metric else cv.mse_se
-    short, long_name = (metric, metric) if metric else ("MSE", "mean squared error")
+    short = metric or "MSE"
+    reg = cv.reg_params[rows]
+    mean = (cv.mean[metric] if metric else cv.mse_mean)[rows]
+    se = (cv.se[metric] if metric else cv.mse_se)[rows]
+    i_min = int(np.flatnonzero(rows == cv.index_min)[0]) if cv.index_min in rows else 0
+    i_1se = int(np.flatnonzero(rows == cv.index_1se)[0]) if cv.index_1se in rows else i_min
+    chosen_rule = "min" if cv.validation else cv.selection_rule
+    ylim = cv_zoom_ylim(mean, np.zeros_like(se) if cv.validation else se, i_min, i_1se)
+    zoomed = ylim[1] < float(np.nanmax(mean + np.nan_to_num(se)))
+    overview = None
+    if ax is None:
+        if zoomed:
+            fig, (ax, overview) = plt.subplots(
+                2, 1, figsize=(10.0, 6.5), sharex=True, layout="constrained",
+                gridspec_kw={"height_ratios": [3.0, 1.2]})
+        else:
+            fig, ax = _axes(None)
+    else:
+        fig = ax.figure
+    r_min, r_1se = cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se]
     if cv.validation:  # one validation split: no standard error, no 1se
-        ax.plot(cv.reg_params[rows], mean[rows], "o-", ms=3, color="tab:red",
-                label=f"validation {short}")
+        ax.plot(reg, mean, "o-", ms=3, color="tab:red", label=f"validation {short}")
         title = f"validation set (elasticNetParam = {enp:g})"
     else:
-        ax.errorbar(cv.reg_params[rows], mean[rows], yerr=se[rows], fmt="o",
-                    ms=3, color="tab:red", ecolor="0.6", elinewidth=0.8, capsize=2,
-                    label=f"mean CV {short} ± 1 s.e.")
+        ax.errorbar(reg, mean, yerr=se, fmt="o", ms=3.5, color="tab:red", ecolor="0.3",
+                    elinewidth=1.0, capsize=2.5, label=f"mean CV {short} ± 1 s.e.", zorder=3)
         title = (f"{cv.n_folds}-fold cross-validation (elasticNetParam = {enp:g}, "
                  f"rule: {cv.selection_rule})")
     ax.set_xscale("log")
-    ax.axvline(r_min, color="k", ls="--", lw=1.0, label=f"min: {r_min:.4g}")
+    styles = {True: {"ls": "-", "lw": 1.8}, False: {"ls": "--", "lw": 1.0}}
+    ax.axvline(r_min, color="k", label=f"min: {r_min:.4g}", **styles[chosen_rule == "min"])
     if not cv.validation:
-        ax.axvline(r_1se, color="tab:blue", ls=":", lw=1.2, label=f"1se: {r_1se:.4g}")
-    ax.set_xlabel("regParam (log scale)")
-    ax.set_ylabel(long_name)
+        ax.axvline(r_1se, color="tab:blue", label=f"1se: {r_1se:.4g}",
+                   **styles[chosen_rule == "1se"])
+        bound = mean[i_min] + se[i_min]
+        ax.axhline(bound, color="0.5", ls=":", lw=1.0,
+                   label=f"min + 1 s.e. = {bound:.5g}")
+    i_chosen = i_min if chosen_rule == "min" else i_1se
+    ax.plot([reg[i_chosen]], [mean[i_chosen]], marker="o", ms=11, mfc="none", mew=2.0,
+            color="tab:green", ls="none", zorder=4,
+            label=(f"chosen ({chosen_rule} rule): {short} {mean[i_chosen]:.5g}"
+                   + ("" if cv.validation else f" ± {se[i_chosen]:.2g}")))
+    # r_min <= r_1se: "min" to the left of its line, "1se" to the right, so they never overlap
+    for r, name, dx, ha in ((r_min, "min", -3, "right"), (r_1se, "1se", 3, "left")):
+        if cv.validation and name == "1se":
+            continue
+        ax.annotate(name + (" (chosen)" if name == chosen_rule else ""),
+                    xy=(r, 1.0), xycoords=("data", "axes fraction"), xytext=(dx, -4),
+                    textcoords="offset points", ha=ha, va="top", fontsize="small",
+                    fontweight="bold" if name == chosen_rule else "normal",
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.8})
+    ax.set_ylim(*ylim)
+    ax.set_ylabel((metric or "mean squared error") + (" (zoomed)" if zoomed else ""))
     ax.set_title(title)
-    ax.legend(fontsize="small", loc="best")
+    if overview is None:
+        ax.set_xlabel("regParam (log scale)")
+    else:
+        overview.plot(reg, mean, "-", color="tab:red", lw=1.2)
+        overview.axhspan(ylim[0], ylim[1], facecolor="tab:blue", alpha=0.3,
+                         edgecolor="tab:blue", lw=0.8, label="y-range of the panel above")
+        overview.axvline(r_min, color="k", **styles[chosen_rule == "min"])
+        if not cv.validation:
+            overview.axvline(r_1se, color="tab:blue", **styles[chosen_rule == "1se"])
+        overview.set_xlabel("regParam (log scale)")
+        overview.set_ylabel("whole curve")
+        _legend_outside(overview)
+    _legend_outside(ax)
     return fig

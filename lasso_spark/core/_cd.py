@@ -582,6 +582,11 @@ def cd_path(
     passes, A passes, Anderson attempts, Anderson accepted, gradient rebuilds, warm-start
     predictions accepted, certifications, switches from float32 to float64, compact Gram
     (re)builds, features copied into the compact Gram.
+
+    Why one long function: it is the compiled loop over alphas; its per-path state (the
+    gradient, the compact Gram, Anderson's history, the float32 switch) lives in the kernel's
+    locals, and the phases that can stand alone are already kernels of their own
+    (``_block_sweep``, ``_active_phase``, ``_gap``).
     """
     anderson = (flags & 1) == 0
     B = _BLOCK if (flags & 8) == 0 else 0

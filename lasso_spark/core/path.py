@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lasso_spark.core import kernels as _kernels  # numba loaded; nothing compiled at import
 from lasso_spark.core.grid import alpha_max_of_design, decreasing_alphas, default_grid
 from lasso_spark.core.newton import newton_path
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
@@ -134,7 +133,9 @@ def warmup(solver: str = "newton") -> float:
     of its fallback, the one kernel it may need)."""
     t0 = time.perf_counter()
     if solver == "newton":
-        _kernels.cd_sweep.compiled()
+        from lasso_spark.core.kernels import cd_sweep  # numba loads here, not at import
+
+        cd_sweep.compiled()
         return time.perf_counter() - t0
     if solver != "cd":
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")

@@ -8,13 +8,14 @@ The jobs are written against this contract::
     model.coefficients (DenseVector), model.intercept, model.regParam, model.elasticNetParam,
     model.featureNames, model.path / model.cvResults (pandas; cvResults None for Lasso),
     model.summary.asDict(), model.plotPath() / model.plotCV() (matplotlib Figures),
-    model.save(path), LassoModel.load(path), model.transform(df)
+    model.save(path), LassoModel.load(path), model.transform(df), model.saveMLlib(path)
 
-and invalid data raising ``lasso_spark.spark.InvalidInputError`` (a ValueError). The logistic
-kinds (``LogisticLasso``, ``LogisticLassoCV``, ``LogisticLassoModel``) follow the same contract;
-their CV table has ``<metric>Mean`` / ``<metric>StdErr`` columns instead of the MSE's and their
-``transform`` adds ``probability`` (a vector) next to ``prediction``. If the estimator API
-changes, this module is the one to adapt.
+and data problems raising ``lasso_spark.spark.DataError`` (``InvalidInputError`` for bad rows),
+bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. The
+logistic kinds (``LogisticLasso``, ``LogisticLassoCV``, ``LogisticLassoModel``) follow the same
+contract; their CV table has ``<metric>Mean`` / ``<metric>StdErr`` columns instead of the MSE's
+and the score job writes the probability of label 1 next to the predicted label. If the
+estimator API changes, this module is the one to adapt.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 def build_estimator(kind: str, params: dict[str, Any]) -> Any:
-    """The estimator of ``kind`` built with ``params`` (MLlib names)."""
+    """The estimator of ``kind`` (``Lasso``, ``LassoCV``, ``LogisticLasso``,
+    ``LogisticLassoCV``) built with ``params`` (MLlib names)."""
     from lasso_spark.ml import Lasso, LassoCV, LogisticLasso, LogisticLassoCV
 
     cls = {"lasso": Lasso, "lasso_cv": LassoCV, "logistic_lasso": LogisticLasso,
@@ -39,14 +41,9 @@ def build_estimator(kind: str, params: dict[str, Any]) -> Any:
 
 def load_model(path: str) -> Any:
     """A saved ``LassoModel`` or ``LogisticLassoModel`` (the class its metadata names)."""
-    from pyspark.ml.util import DefaultParamsReader
-    from pyspark.sql import SparkSession
-
     from lasso_spark.ml import LassoModel, LogisticLassoModel
 
-    spark = SparkSession.getActiveSession()
-    meta = DefaultParamsReader.loadMetadata(path, spark) if spark is not None else {}
-    if str(meta.get("class", "")).endswith("LogisticLassoModel"):
+    if LogisticLassoModel.is_saved_at(path):
         return LogisticLassoModel.load(path)
     return LassoModel.load(path)
 
@@ -55,32 +52,50 @@ def is_classifier(model: Any) -> bool:
     return model.hasParam("probabilityCol")
 
 
-def score_columns(model: Any) -> list[Any]:
-    """The columns a score job writes after ``model.transform``: the prediction, and for a
+def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str,
+                  replace_prediction: bool) -> None:
+    """Set what the score job asks of ``model.transform``."""
+    if prediction_col:
+        model.setPredictionCol(prediction_col)
+    if is_classifier(model):  # the score job applies handle_invalid itself (valid column)
+        return
+    model.setHandleInvalid(handle_invalid)
+    model.setReplacePredictionCol(replace_prediction)
+
+
+def save_mllib(model: Any, path: str) -> str:
+    """The model in Spark MLlib's format; returns the MLlib class written."""
+    return str(model.saveMLlib(path))
+
+
+def scoring_frame(model: Any, df: Any) -> tuple[Any, Any, Any, dict[str, Any], list[str]]:
+    """``(frame, prediction, valid, aggregate counts, helper columns)`` of ``model`` on ``df``
+    (schema checked, no job): ``frame`` is ``df`` with helper columns the other Columns read
+    (each costly part computed once per row); drop the helpers before writing."""
+    frame, checks, helpers = model.scoringFrame(df)
+    return frame, checks.value, checks.valid, model.invalidCountColumns(df, checks), helpers
+
+
+def output_columns(model: Any, value: Any, valid: Any, pred: str) -> list[Any]:
+    """The columns a score job writes besides the pass-through ones, from
+    :func:`scoring_frame`'s ``value`` (null where not ``valid``): the prediction, and for a
     classifier first the probability of label 1 (a double, under the probability column's
-    name, so that every output format can hold it)."""
-    from pyspark.ml.functions import vector_to_array
+    name, so that every output format can hold it) and the label at the threshold."""
     from pyspark.sql import functions as F
 
-    pred = F.col(prediction_col(model))
+    if not is_classifier(model):
+        return [F.when(valid, value).alias(pred)]
+    prob = F.when(valid, 1.0 / (1.0 + F.exp(-value)))
+    name = str(model.getOrDefault(model.getParam("probabilityCol")))
+    label = F.when(prob > F.lit(float(model.getThreshold())), 1.0).otherwise(0.0)
+    return [prob.alias(name), F.when(valid, label).alias(pred)]
+
+
+def output_names(model: Any, pred: str) -> list[str]:
+    """Names of the columns :func:`output_columns` writes."""
     if not is_classifier(model):
         return [pred]
-    name = str(model.getOrDefault(model.getParam("probabilityCol")))
-    return [vector_to_array(F.col(name))[1].alias(name), pred]
-
-
-def is_invalid_input(exc: BaseException) -> bool:
-    """True for lasso_spark's invalid-input error, raised on the driver or inside a Spark task."""
-    from lasso_spark.spark import InvalidInputError
-
-    if isinstance(exc, InvalidInputError):
-        return True
-    try:
-        from pyspark.errors import PythonException
-    except ImportError:  # pragma: no cover
-        return False
-    # Raised on an executor, the error reaches the driver as a PythonException carrying its text.
-    return isinstance(exc, PythonException) and "InvalidInputError" in str(exc)
+    return [str(model.getOrDefault(model.getParam("probabilityCol"))), pred]
 
 
 def model_input_columns(model: Any) -> list[str]:
@@ -93,8 +108,9 @@ def model_input_columns(model: Any) -> list[str]:
     return []
 
 
-def set_prediction_col(model: Any, name: str) -> None:
-    model.set(model.getParam("predictionCol"), name)
+def model_uses_input_cols(model: Any) -> bool:
+    """True when ``model`` scores numeric ``inputCols`` (False: a vector ``featuresCol``)."""
+    return bool(model.isSet(model.getParam("inputCols")))
 
 
 def prediction_col(model: Any) -> str:
@@ -119,15 +135,7 @@ def rows_used_skipped(model: Any) -> tuple[int | None, int | None]:
     return int(model.summary.numRowsUsed), int(model.summary.numRowsSkipped)
 
 
-def output_names(model: Any) -> list[str]:
-    """Names of the columns :func:`score_columns` writes."""
-    names = [prediction_col(model)]
-    if is_classifier(model):
-        names.insert(0, str(model.getOrDefault(model.getParam("probabilityCol"))))
-    return names
-
-
-def cv_error_at_choice(model: Any) -> dict[str, Any] | None:
+def cv_error_at_choice(model: Any) -> dict[str, float] | None:
     """Mean and standard error of the CV MSE at the model's (regParam, elasticNetParam); for a
     classifier ``{regParam, metric, mean, stdErr}`` of its CV metric."""
     cv = model.cvResults

@@ -97,6 +97,9 @@ def run_demo(cfg: DemoConfig, spark: Any) -> str:
     summary = run_fit(fit, spark)
     truth = truth_for(**cfg.data.model_dump())
     coef_df = spark.read.parquet(os.path.join(fit.output.path, "coefficients.parquet")).toPandas()
-    coef = dict(zip(coef_df["feature"], coef_df["coefficient"].astype(float)))
+    names = list(coef_df["feature"])
+    if fit.columns.vector:  # named features[j]; the generator packs x0..x{p-1} in that order
+        names = list(truth.feature_names)
+    coef = dict(zip(names, coef_df["coefficient"].astype(float)))
     logger.debug("demo summary: %s", json.dumps(summary))
     return format_report(summary, truth, coef, os.path.abspath(cfg.output))

@@ -3,12 +3,14 @@
 Output directory (``output.path``)::
 
     model/                  LassoModel.save (loadable with LassoModel.load)
+    mllib_model/            LassoModel.saveMLlib: Spark MLlib's format (output.mllib_model = true)
     coefficients.parquet    feature: string, coefficient: double, standardizedCoefficient: double
     path.parquet            model.path (one row per regParam [× elasticNetParam])
     cv.parquet              model.cvResults (kind = "lasso_cv" only)
     plots/path.png          model.plotPath()            (output.plots = true)
     plots/cv.png            model.plotCV()              (output.plots = true, lasso_cv only)
-    summary.json            see :func:`build_summary`
+    summary.json            see :func:`build_summary` (and ``columns``: which columns were
+                            features, how they were chosen, why the others were not)
     _SUCCESS                written last, then the directory is moved into place
 """
 
@@ -18,6 +20,7 @@ import io
 import json
 import logging
 import platform
+import re
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -25,10 +28,13 @@ from typing import Any
 from lasso_spark.config import FitConfig
 from lasso_spark.jobs_lib import contract
 from lasso_spark.jobs_lib.dataio import (
+    ResolvedColumns,
     check_remote_paths,
     read_input,
     resolve_columns,
 )
+from lasso_spark.jobs_lib.errors import ConfigError
+from lasso_spark.jobs_lib.paths import check_paths, input_paths
 from lasso_spark.jobs_lib.staging import StagedOutput, filesystem_for
 
 logger = logging.getLogger(__name__)
@@ -93,55 +99,96 @@ def build_summary(
     }
 
 
+def check_penalty_factors(cfg: FitConfig, cols: ResolvedColumns, schema: Any) -> None:
+    """``model.penaltyFactors`` keys must name features (checked before the data pass)."""
+    factors = cfg.model.penaltyFactors or {}
+    if not factors:
+        return
+    if cols.features is not None:
+        known = set(cols.features)
+        unknown = [k for k in factors if k not in known]
+        shown = cols.features
+    else:
+        from lasso_spark.spark.inputs import vector_feature_names
+
+        _, names = vector_feature_names(schema[cols.vector])
+        pattern = re.compile(re.escape(str(cols.vector)) + r"\[\d+\]")
+        unknown = [k for k in factors
+                   if not (names is not None and k in names) and not pattern.fullmatch(k)]
+        shown = names or [f"{cols.vector}[0]", f"{cols.vector}[1]", "..."]
+    if unknown:
+        raise ConfigError(
+            f"model.penaltyFactors: {len(unknown)} key(s) name no feature: {unknown[:5]}; "
+            f"features are {list(shown)[:10]}{'...' if len(shown) > 10 else ''}"
+        )
+
+
 def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
-    """Run the fit job on ``spark``; returns the summary written to ``summary.json``."""
+    """Run the fit job on ``spark``; returns the summary written to ``summary.json``.
+
+    Before anything is read: the output must not overlap the input (whatever the mode), the
+    input must exist, the output must be creatable (its staging directory is created first)
+    and must not exist unless ``mode = "overwrite"``; the columns and ``penaltyFactors`` are
+    checked against the schema before the data pass.
+    """
     started, t0 = _now(), time.perf_counter()
+    inputs, tables = input_paths(cfg.input)
+    outputs = [("output.path", cfg.output.path)]
+
+    def guard() -> None:
+        check_paths(outputs, inputs, tables=tables, spark=spark)
+
+    guard()
     check_remote_paths(spark, cfg.input)
     fs = filesystem_for(cfg.output.path, spark)
-    staged = StagedOutput(fs, cfg.output.path, cfg.output.mode)
-    staged.check_target()  # fail before reading any data
+    with StagedOutput(fs, cfg.output.path, cfg.output.mode, guard=guard) as staged:
+        df = read_input(spark, cfg.input)
+        split_cols = tuple((f"model.{k}", getattr(cfg.model, k))
+                           for k in ("foldCol", "validationCol") if getattr(cfg.model, k))
+        cols = resolve_columns(df.schema, cfg.columns, split_cols)
+        check_penalty_factors(cfg, cols, df.schema)
+        params = {**cols.estimator_params(), **cfg.model.estimator_params()}
+        shown = {k: v for k, v in params.items() if k != "inputCols"}
+        logger.info("fitting %s on %s with %s", cfg.model.kind,
+                    f"{len(cols.features)} feature columns" if cols.features else cols.vector,
+                    shown)
+        estimator = contract.build_estimator(cfg.model.kind, params)
 
-    df = read_input(spark, cfg.input)
-    split_cols = tuple(c for c in (cfg.model.foldCol, cfg.model.validationCol) if c)
-    cols = resolve_columns(df.schema, cfg.columns, split_cols)
-    params = {**cols.estimator_params(), **cfg.model.estimator_params()}
-    shown = {k: v for k, v in params.items() if k != "inputCols"}
-    logger.info("fitting %s on %s with %s", cfg.model.kind,
-                f"{len(cols.features)} feature columns" if cols.features else cols.vector, shown)
-    estimator = contract.build_estimator(cfg.model.kind, params)
+        t_fit = time.perf_counter()
+        model = estimator.fit(df)
+        timings = {"fit": time.perf_counter() - t_fit}
+        logger.info("fit done in %.1f s: regParam=%g", timings["fit"], model.regParam)
 
-    t_fit = time.perf_counter()
-    model = estimator.fit(df)
-    timings = {"fit": time.perf_counter() - t_fit}
-    logger.info("fit done in %.1f s: regParam=%g", timings["fit"], model.regParam)
+        std = contract.feature_std(model)
 
-    std = contract.feature_std(model)
-
-    t_write = time.perf_counter()
-    with staged:
+        t_write = time.perf_counter()
         model.save(staged.fs.spark_uri(staged.path("model")))
         _write_table(spark, coefficients_table(model, std), fs.spark_uri(staged.path(
             "coefficients.parquet")))
         _write_table(spark, model.path, fs.spark_uri(staged.path("path.parquet")))
-        outputs = ["model", "coefficients.parquet", "path.parquet"]
+        outputs_written = ["model", "coefficients.parquet", "path.parquet"]
+        if cfg.output.mllib_model:
+            contract.save_mllib(model, fs.spark_uri(staged.path("mllib_model")))
+            outputs_written.append("mllib_model")
         cv = getattr(model, "cvResults", None)
         if cv is not None:
             _write_table(spark, cv, fs.spark_uri(staged.path("cv.parquet")))
-            outputs.append("cv.parquet")
+            outputs_written.append("cv.parquet")
         if cfg.output.plots:
             fs.write_bytes(staged.path("plots", "path.png"), _png(model.plotPath()))
-            outputs.append("plots/path.png")
+            outputs_written.append("plots/path.png")
             if cv is not None:
                 fs.write_bytes(staged.path("plots", "cv.png"), _png(model.plotCV()))
-                outputs.append("plots/cv.png")
+                outputs_written.append("plots/cv.png")
         timings["write"] = time.perf_counter() - t_write
         timings["total"] = time.perf_counter() - t0
         summary = build_summary(cfg, model, spark, timings, {
             "startedAt": started,
             "finishedAt": _now(),
             "output": cfg.output.path,
-            "outputs": [*outputs, "summary.json", "_SUCCESS"],
+            "outputs": [*outputs_written, "summary.json", "_SUCCESS"],
             "features": cols.features if cols.features is not None else cols.vector,
+            "columns": cols.report(),
         })
         fs.write_bytes(staged.path("summary.json"), json.dumps(summary, indent=2).encode())
         staged.write_success()

@@ -15,6 +15,7 @@ from typing import Any
 
 from lasso_spark.config import GenerateConfig
 from lasso_spark.datagen import generate, truth_for
+from lasso_spark.jobs_lib.paths import check_paths
 from lasso_spark.jobs_lib.staging import StagedOutput, filesystem_for
 
 logger = logging.getLogger(__name__)
@@ -29,12 +30,16 @@ def _write_truth(staged: StagedOutput, text: str) -> None:
 
 def run_generate(cfg: GenerateConfig, spark: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
+
+    def guard() -> None:  # no inputs, but never a root, the working or the home directory
+        check_paths([("output.path", cfg.output.path)], [], spark=spark)
+
     fs = filesystem_for(cfg.output.path, spark)
-    staged = StagedOutput(fs, cfg.output.path, cfg.output.mode)
+    staged = StagedOutput(fs, cfg.output.path, cfg.output.mode, guard=guard)
     params = cfg.data.model_dump()
-    df = generate(spark, **params)
-    truth = truth_for(**params)
     with staged:
+        df = generate(spark, **params)
+        truth = truth_for(**params)
         df.write.mode("error").parquet(fs.spark_uri(staged.path(DATA_DIR)))
         _write_truth(staged, truth.to_json())
         staged.write_success()

@@ -6,6 +6,13 @@ which renames the staging directory onto the final path (moving a previous outpu
 when ``mode = "overwrite"``, deleting it after). Any exception inside the ``with`` block deletes
 the staging directory and leaves the final path untouched.
 
+Nothing but the job's own directories is ever deleted: the staging and the moved-aside
+directories get fresh unique names (an existing one is an error, never reused), a rename never
+lands inside an existing directory, symbolic links are removed as links (their targets are
+never followed), and the ``guard`` a job passes (:func:`lasso_spark.jobs_lib.paths.check_paths`:
+the output must not overlap an input) runs when the staging directory is created and again just
+before the previous output is moved aside, so an input can not be deleted in any order of events.
+
 Local paths use the standard library (``os.replace``); other filesystems go through Hadoop's
 ``FileSystem`` API via the session's JVM gateway. On object stores (s3a, gs) a rename is a copy,
 so the final move is not atomic there; readers should wait for ``_SUCCESS``.
@@ -16,13 +23,20 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
-import re
 import shutil
 import uuid
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from lasso_spark.jobs_lib.errors import OutputExistsError
+from lasso_spark.jobs_lib.errors import (
+    ConfigError,
+    OutputExistsError,
+    OutputNotWritableError,
+    one_line,
+)
+from lasso_spark.jobs_lib.paths import local_path
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +51,11 @@ class FileSystem(Protocol):
     def write_bytes(self, path: str, data: bytes) -> None: ...
     def read_bytes(self, path: str) -> bytes: ...
     def spark_uri(self, path: str) -> str: ...
+    def normalize(self, path: str) -> str: ...
 
 
 def _local(path: str) -> str:
-    return re.sub(r"^file:(//)?", "", path) if path.startswith("file:") else path
+    return local_path(path)
 
 
 class LocalFS:
@@ -51,6 +66,10 @@ class LocalFS:
 
     def mkdirs(self, path: str) -> None:
         os.makedirs(_local(path), exist_ok=True)
+
+    def normalize(self, path: str) -> str:
+        """Absolute, ``..`` removed, symbolic links kept (the job operates on the link)."""
+        return os.path.abspath(_local(path))
 
     def delete(self, path: str) -> None:
         p = _local(path)
@@ -119,6 +138,13 @@ class HadoopFS:
     def spark_uri(self, path: str) -> str:
         return str(self._fs.makeQualified(self._p(path)).toString())
 
+    def glob_matches(self, pattern: str) -> bool:
+        found = self._fs.globStatus(self._p(pattern))
+        return found is not None and len(found) > 0
+
+    def normalize(self, path: str) -> str:
+        return self.spark_uri(path)
+
 
 def filesystem_for(path: str, spark: Any | None = None) -> FileSystem:
     """LocalFS when ``path`` resolves to the local filesystem, else a HadoopFS.
@@ -133,31 +159,42 @@ def filesystem_for(path: str, spark: Any | None = None) -> FileSystem:
     return LocalFS() if scheme == "file" else hfs
 
 
-def _split(path: str) -> tuple[str, str]:
+def _split(path: str, key: str = "output.path") -> tuple[str, str]:
     stripped = path.rstrip("/")
     parent, name = posixpath.split(stripped)
-    if not name:
-        raise ValueError(f"output path {path!r} has no final component")
+    uri = urlsplit(path)
+    uri_root = bool(uri.scheme) and len(uri.scheme) > 1 and uri.path.strip("/") == ""
+    if not name or name in (".", "..") or stripped.endswith(":") or uri_root:
+        raise ConfigError(f"{key}: output path {path!r} has no final component")
     return parent, name
 
 
 class StagedOutput:
-    """Context manager around a staging directory for the output at ``final``."""
+    """Context manager around a staging directory for the output at ``final``.
 
-    def __init__(self, fs: FileSystem, final: str, mode: str = "error", key: str = "output.path"):
+    ``guard`` (no arguments) raises when the output must not be written — the job's check that
+    the output does not overlap what it reads; it runs on entry and before the commit.
+    """
+
+    def __init__(self, fs: FileSystem, final: str, mode: str = "error", key: str = "output.path",
+                 guard: Callable[[], None] | None = None):
         if mode not in ("error", "overwrite"):
             raise ValueError(f"mode must be 'error' or 'overwrite', got {mode!r}")
         self.fs = fs
-        self.final = final.rstrip("/")
+        _split(final, key)  # a root or an empty path is refused before anything is normalized
+        self.final = fs.normalize(final).rstrip("/") if hasattr(fs, "normalize") else (
+            final.rstrip("/"))
         self.mode = mode
         self.key = key
-        parent, name = _split(self.final)
+        self.guard = guard
+        parent, name = _split(self.final, key)
         token = uuid.uuid4().hex[:12]
         self.staging = posixpath.join(parent, f".{name}._staging-{token}") if parent else (
             f".{name}._staging-{token}"
         )
         self._old = self.staging.replace("._staging-", "._replaced-")
         self.committed = False
+        self._created = False
 
     @property
     def uri(self) -> str:
@@ -175,8 +212,18 @@ class StagedOutput:
             )
 
     def __enter__(self) -> StagedOutput:
+        if self.guard is not None:
+            self.guard()
         self.check_target()
-        self.fs.mkdirs(self.staging)
+        if self.fs.exists(self.staging):  # never reuse (and later delete) what is there
+            raise OutputNotWritableError(f"{self.key}: staging directory {self.staging} exists")
+        try:
+            self.fs.mkdirs(self.staging)
+        except Exception as exc:  # noqa: BLE001 - OSError locally, a Java error through Hadoop
+            raise OutputNotWritableError(
+                f"{self.key}: cannot create {self.staging} next to {self.final}: {one_line(exc)}"
+            ) from None
+        self._created = True
         logger.info("staging output in %s", self.staging)
         return self
 
@@ -186,16 +233,24 @@ class StagedOutput:
     def commit(self, source: str | None = None) -> None:
         """Move the staging directory (or ``source``, a directory inside it) onto the final path,
         moving a previous output aside first and deleting it after."""
+        if self.guard is not None:
+            self.guard()
         self.check_target()
         src = self.staging if source is None else source
+        if not (src == self.staging or src.startswith(self.staging.rstrip("/") + "/")):
+            raise ValueError(f"commit source {src} is not inside {self.staging}")
         replaced = False
         if self.fs.exists(self.final):
+            if self.fs.exists(self._old):
+                raise OutputNotWritableError(f"{self.key}: {self._old} exists; not replacing")
             self.fs.rename(self.final, self._old)
             replaced = True
         try:
+            if self.fs.exists(self.final):  # appeared meanwhile: a rename would land inside it
+                raise OutputExistsError(f"{self.key}: {self.final} appeared while committing")
             self.fs.rename(src, self.final)
         except BaseException:
-            if replaced:  # put the previous output back
+            if replaced and not self.fs.exists(self.final):  # put the previous output back
                 self.fs.rename(self._old, self.final)
             raise
         self.committed = True
@@ -211,7 +266,7 @@ class StagedOutput:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self.committed:
+        if not self.committed and self._created:
             try:
                 self.fs.delete(self.staging)
             except Exception:  # never mask the original error

@@ -14,9 +14,11 @@ loading runs no stored code.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,14 +26,20 @@ import numpy as np
 from pyspark.ml import Model
 from pyspark.ml.linalg import DenseVector
 from pyspark.ml.util import DefaultParamsReader, MLReadable, MLReader, MLWritable
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lasso_spark.core.errors import DataError
 from lasso_spark.ml.fitted import FittedPathModel
 from lasso_spark.ml.logistic_tables import LogisticCVTable, LogisticPathTable
-from lasso_spark.ml.params import LogisticModelParams
+from lasso_spark.ml.params import LogisticModelParams, ParamValidationError
 from lasso_spark.ml.persistence import LassoModelWriter
-from lasso_spark.ml.predict import linear_expr
+from lasso_spark.ml.predict import (
+    ScoringColumns,
+    invalid_count_columns,
+    scoring_columns,
+    staged_scoring,
+)
 from lasso_spark.ml.tables import LassoSummary
 
 logger = logging.getLogger(__name__)
@@ -112,9 +120,47 @@ class LogisticLassoModel(Model, FittedPathModel, LogisticModelParams,
         return np.argsort(self._path.reg_params, kind="stable")
 
     # ------------------------------------------------------------------ scoring
+    def _feature_kwargs(self, dataset: DataFrame | None) -> dict[str, Any]:
+        """The feature columns as :mod:`lasso_spark.ml.predict` takes them, checked against
+        ``dataset``'s schema when given (before any job)."""
+        if self._usesInputCols():
+            cols = self.getInputCols()
+            if len(cols) != self.numFeatures:
+                raise ParamValidationError(
+                    f"inputCols has {len(cols)} columns; the model has {self.numFeatures} features"
+                )
+            missing = [] if dataset is None else [c for c in cols if c not in dataset.columns]
+            if missing:
+                raise DataError(f"{len(missing)} input column(s) missing from the DataFrame: "
+                                f"{missing[:10]}")
+            return {"input_cols": cols}
+        col = self.getFeaturesCol()
+        if dataset is None:
+            return {"features_col": col}
+        if col not in dataset.columns:
+            raise DataError(f"featuresCol {col!r} is not a column of the DataFrame")
+        return {"features_col": col, "features_type": dataset.schema[col].dataType}
+
     def marginExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
-        """The margin ``b0 + xᵀβ`` (log-odds of label 1) as a Spark Column expression."""
-        return linear_expr(self, dataset)
+        """The margin ``b0 + xᵀβ`` (log-odds of label 1) as a Spark Column expression (null for
+        a row with a null, NaN or infinite feature)."""
+        checks = scoring_columns(self._coef, self._intercept, **self._feature_kwargs(dataset))
+        return F.when(checks.valid, checks.value)
+
+    def scoringFrame(self, dataset: DataFrame) -> tuple[DataFrame, ScoringColumns, list[str]]:
+        """``dataset`` with helper columns holding the features array and the margin (each
+        computed once per row), the checks over them and the helper names to drop after use
+        (what the score job builds on; the margin is ``checks.value``)."""
+        tag = f"logit_{self.uid}".replace("-", "_")
+        return staged_scoring(dataset, self._coef, self._intercept, tag=tag,
+                              **self._feature_kwargs(dataset))
+
+    def invalidCountColumns(self, dataset: DataFrame,
+                            checks: ScoringColumns | None = None) -> dict[str, Column]:
+        """Aggregate Columns counting the rows that cannot be scored, per column and problem."""
+        kw = self._feature_kwargs(dataset)
+        checks = checks or scoring_columns(self._coef, self._intercept, **kw)
+        return invalid_count_columns(checks, num_features=self.numFeatures, **kw)
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         from pyspark.ml.functions import array_to_vector
@@ -180,6 +226,11 @@ class LogisticLassoModel(Model, FittedPathModel, LogisticModelParams,
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ persistence
+    @classmethod
+    def is_saved_at(cls, path: str) -> bool:
+        """Whether ``path`` holds a saved ``LogisticLassoModel`` (its metadata's class)."""
+        return (saved_model_class(path) or "").endswith(".LogisticLassoModel")
+
     def write(self):  # noqa: ANN201
         return LogisticLassoModelWriter(self)
 
@@ -209,7 +260,32 @@ class LogisticLassoModelWriter(LassoModelWriter):
             "cv": None if m.cvTable is None else m.cvTable.meta(),
             "summary": m.summary.asDict() if m.hasSummary else None,
         }}
-        self.save_metadata(path, extra)
+        record = {
+            "class": f"{type(m).__module__}.{type(m).__name__}",
+            "timestamp": int(round(time.time() * 1000)),
+            "sparkVersion": str(self.sparkSession.version), "uid": m.uid,
+            "paramMap": {p.name: v for p, v in m._paramMap.items()},
+            "defaultParamMap": {p.name: v for p, v in m._defaultParamMap.items()},
+            **extra,
+        }
+        # written last: the model is complete once metadata/ exists (classic and Connect)
+        mode = "overwrite" if self.shouldOverwrite else "error"
+        self.sparkSession.createDataFrame([(json.dumps(record, separators=(",", ":")),)],
+                                          schema="value STRING") \
+            .coalesce(1).write.mode(mode).text(os.path.join(path, "metadata"))
+
+
+def saved_model_class(path: str) -> str | None:
+    """The class a saved model's ``metadata/`` names (None when it cannot be read)."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        return None
+    try:
+        return str(DefaultParamsReader.loadMetadata(path, spark).get("class", ""))
+    except Exception:  # noqa: BLE001 - the caller's loader reports what is wrong
+        return None
 
 
 class LogisticLassoModelReader(MLReader["LogisticLassoModel"]):

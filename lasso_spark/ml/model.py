@@ -4,8 +4,14 @@ The model minimizes the problem of :mod:`lasso_spark.core.objective` (MLlib's pa
 it by :mod:`lasso_spark.ml.mapping`). ``coefficients`` and ``intercept`` are on the original
 feature scale. ``path`` holds the fit at every regParam (and elasticNetParam) of the grid,
 ``cvResults`` the cross-validation table when the model comes from ``LassoCV``. ``transform``
-is one Spark SQL expression (no Python UDF).
-Persistence: :mod:`lasso_spark.ml.persistence` (metadata JSON + Parquet, no code on load).
+is one Spark SQL expression (no Python UDF) and validates like fitting: the feature columns'
+types are checked before any job, and rows with a null, NaN or infinite feature (or a vector of
+another size) follow ``handleInvalid`` — ``"error"`` (default: the task fails naming the
+column), ``"skip"`` (dropped) or ``"keep"`` (null prediction); :meth:`LassoModel.invalidCounts`
+counts them per column in one job. An existing prediction column is refused unless
+``replacePredictionCol`` is set.
+Persistence: :mod:`lasso_spark.ml.persistence` (metadata JSON + Parquet, no code on load,
+verified on load).
 """
 
 from __future__ import annotations
@@ -18,25 +24,61 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pyspark.ml import Model
-from pyspark.ml.linalg import DenseVector
+from pyspark.ml.linalg import DenseVector, VectorUDT
+from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.util import MLReadable, MLWritable
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from lasso_spark.ml.fitted import FittedPathModel
-from lasso_spark.ml.params import LassoModelParams
-from lasso_spark.ml.predict import linear_expr
+from lasso_spark.core.errors import DataError
+from lasso_spark.ml.params import LassoModelParams, ParamValidationError
+from lasso_spark.ml.predict import (
+    ScoringColumns,
+    invalid_count_columns,
+    scoring_columns,
+    staged_scoring,
+)
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LassoModel"]
+__all__ = ["TRANSFORM_HANDLE_INVALID", "LassoModel"]
+
+#: what ``transform`` does with a row it cannot score (the estimators take "error" / "skip")
+TRANSFORM_HANDLE_INVALID = ("error", "skip", "keep")
 
 
-class LassoModel(Model, FittedPathModel, LassoModelParams, MLReadable["LassoModel"], MLWritable):
+def _transform_handle_invalid(value: Any) -> str:
+    v = TypeConverters.toString(value)
+    if v not in TRANSFORM_HANDLE_INVALID:
+        raise ParamValidationError(
+            f"handleInvalid must be one of {list(TRANSFORM_HANDLE_INVALID)}, got {v!r}"
+        )
+    return v
+
+
+class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
     """A fitted Lasso / elastic-net model (see the module docstring).
 
     Build it with :meth:`fromPath` (what the estimators call) or directly from arrays.
     """
+
+    handleInvalid: Param[str] = Param(
+        Params._dummy(),
+        "handleInvalid",
+        "rows whose features are null, NaN or infinite (or a vector of another size): 'error' "
+        "(the job fails naming the column), 'skip' (dropped) or 'keep' (null prediction). "
+        "Inherited from the estimator (which takes 'error' or 'skip').",
+        typeConverter=_transform_handle_invalid,
+    )
+    replacePredictionCol: Param[bool] = Param(
+        Params._dummy(),
+        "replacePredictionCol",
+        "when the DataFrame already has a column named predictionCol: False (default) refuses "
+        "to transform it, like MLlib; True replaces that column.",
+        typeConverter=TypeConverters.toBoolean,
+    )
 
     def __init__(
         self,
@@ -52,6 +94,7 @@ class LassoModel(Model, FittedPathModel, LassoModelParams, MLReadable["LassoMode
         featureStd: Sequence[float] | np.ndarray | None = None,
     ) -> None:
         super().__init__()
+        self._setDefault(replacePredictionCol=False)
         coef = np.asarray([] if coefficients is None else coefficients, dtype=np.float64)
         if coef.ndim != 1:
             raise ValueError(f"coefficients must be 1-d, got shape {coef.shape}")
@@ -105,11 +148,75 @@ class LassoModel(Model, FittedPathModel, LassoModelParams, MLReadable["LassoMode
             featureStd=featureStd,
         )
 
-    # ------------------ public attributes (the others: lasso_spark.ml.fitted.FittedPathModel)
+    # ------------------------------------------------------------------ public attributes
+    @property
+    def coefficients(self) -> DenseVector:
+        """Coefficients on the original feature scale (like MLlib's)."""
+        return DenseVector(self._coef.copy())
+
+    @property
+    def intercept(self) -> float:
+        return self._intercept
+
+    @property
+    def regParam(self) -> float:  # type: ignore[override]
+        """The regParam of this model (chosen by CV for LassoCV)."""
+        return self._reg_param
+
+    @property
+    def elasticNetParam(self) -> float:  # type: ignore[override]
+        return self._elastic_net_param
+
+    def getRegParam(self) -> float:
+        return self._reg_param
+
+    def getElasticNetParam(self) -> float:
+        return self._elastic_net_param
+
+    @property
+    def featureNames(self) -> list[str]:
+        return list(self._feature_names)
+
+    @property
+    def numFeatures(self) -> int:
+        return int(self._coef.shape[0])
+
     @property
     def featureStd(self) -> np.ndarray | None:
         """Weighted population standard deviation of each feature in the training data."""
         return None if self._feature_std is None else self._feature_std.copy()
+
+    @property
+    def numNonzeros(self) -> int:
+        return int(np.count_nonzero(self._coef))
+
+    @property
+    def pathTable(self) -> PathTable | None:
+        return self._path
+
+    @property
+    def cvTable(self) -> CVTable | None:
+        return self._cv
+
+    @property
+    def path(self) -> pd.DataFrame | None:
+        """One row per (elasticNetParam, regParam); coefficient columns ``coef:<feature>``."""
+        return None if self._path is None else self._path.to_pandas(self._feature_names)
+
+    @property
+    def cvResults(self) -> pd.DataFrame | None:
+        """regParam, elasticNetParam, nonzeros, mseMean, mseStdErr, mseFold0..; None without CV."""
+        return None if self._cv is None else self._cv.to_pandas()
+
+    @property
+    def hasSummary(self) -> bool:
+        return self._summary is not None
+
+    @property
+    def summary(self) -> LassoSummary:
+        if self._summary is None:
+            raise RuntimeError("no summary available for this LassoModel")
+        return self._summary
 
     # ------------------------------------------------------------------ the path
     def _path_rows(self, elasticNetParam: float | None) -> np.ndarray:
@@ -159,13 +266,129 @@ class LassoModel(Model, FittedPathModel, LassoModelParams, MLReadable["LassoMode
     def setPredictionCol(self, value: str) -> LassoModel:
         return self._set(predictionCol=value)
 
+    def setHandleInvalid(self, value: str) -> LassoModel:
+        return self._set(handleInvalid=value)
+
+    def setReplacePredictionCol(self, value: bool) -> LassoModel:
+        return self._set(replacePredictionCol=value)
+
+    def getReplacePredictionCol(self) -> bool:
+        return bool(self.getOrDefault(self.replacePredictionCol))
+
     # ------------------------------------------------------------------ scoring
-    def predictionExpr(self, dataset: DataFrame | None = None):  # noqa: ANN201
-        """The prediction as a Spark Column expression (usable in ``select``/SQL)."""
-        return linear_expr(self, dataset)
+    def _features_type(self, dataset: DataFrame | None) -> T.DataType | None:
+        """Check the feature columns against ``dataset``'s schema (before any job); the
+        type of the features column (None for numeric input columns or without a dataset)."""
+        if self._usesInputCols():
+            cols = self.getInputCols()
+            if len(cols) != self.numFeatures:
+                raise ParamValidationError(
+                    f"inputCols has {len(cols)} columns; the model has {self.numFeatures} features"
+                )
+            if dataset is None:
+                return None
+            fields = {f.name: f.dataType for f in dataset.schema.fields}
+            missing = [c for c in cols if c not in fields]
+            if missing:
+                raise DataError(
+                    f"{len(missing)} input column(s) missing from the DataFrame: {missing[:10]}"
+                )
+            wrong = [(c, fields[c]) for c in cols if not isinstance(fields[c], T.NumericType)]
+            if wrong:
+                shown = ", ".join(f"{c!r} is {t.simpleString()}" for c, t in wrong[:5])
+                raise DataError(
+                    f"LassoModel: {len(wrong)} input column(s) are not numeric: {shown}; cast "
+                    "them to a numeric type first"
+                )
+            return None
+        col = self.getFeaturesCol()
+        if dataset is None:
+            return None
+        fields = {f.name: f.dataType for f in dataset.schema.fields}
+        if col not in fields:
+            raise DataError(f"featuresCol {col!r} is not a column of the DataFrame")
+        dtype = fields[col]
+        is_array = isinstance(dtype, T.ArrayType) and isinstance(dtype.elementType,
+                                                                 T.NumericType)
+        if not (isinstance(dtype, VectorUDT) or is_array):
+            raise DataError(
+                f"LassoModel: featuresCol {col!r} is {dtype.simpleString()}; expected a "
+                "pyspark.ml vector or an array of numbers (or set inputCols to numeric columns)"
+            )
+        return dtype
+
+    def scoringColumns(self, dataset: DataFrame | None = None) -> ScoringColumns:
+        """The prediction, whether each row is valid, and what is wrong with invalid rows, as
+        Spark Columns (checked against ``dataset``'s schema when given)."""
+        dtype = self._features_type(dataset)
+        if self._usesInputCols():
+            return scoring_columns(self._coef, self._intercept, input_cols=self.getInputCols())
+        return scoring_columns(self._coef, self._intercept, features_col=self.getFeaturesCol(),
+                               features_type=dtype)
+
+    def scoringFrame(self, dataset: DataFrame) -> tuple[DataFrame, ScoringColumns, list[str]]:
+        """``dataset`` with helper columns holding the features array and the prediction (each
+        computed once per row), the checks over them, and the helper names to drop after use:
+        what ``transform``, :meth:`invalidCounts` and the score job build on."""
+        dtype = self._features_type(dataset)
+        tag = f"lasso_{self.uid}".replace("-", "_")
+        if self._usesInputCols():
+            return staged_scoring(dataset, self._coef, self._intercept, tag=tag,
+                                  input_cols=self.getInputCols())
+        return staged_scoring(dataset, self._coef, self._intercept, tag=tag,
+                              features_col=self.getFeaturesCol(), features_type=dtype)
+
+    def _prediction(self, checks: ScoringColumns) -> Column:
+        """The prediction column under ``handleInvalid`` (``"skip"`` / ``"keep"``: null)."""
+        if self.getHandleInvalid() != "error":
+            return F.when(checks.valid, checks.value)
+        message = F.concat(
+            F.lit("LassoModel: cannot score a row: "), checks.reason,
+            F.lit(" (handleInvalid='error'; 'skip' drops such rows, 'keep' gives them a null "
+                  "prediction, model.invalidCounts(df) counts them per column)"),
+        )
+        return F.when(checks.valid, checks.value).otherwise(F.raise_error(message).cast("double"))
+
+    def predictionExpr(self, dataset: DataFrame | None = None) -> Column:
+        """The prediction as one Spark Column expression (usable in ``select``/SQL), following
+        ``handleInvalid`` for invalid rows: ``"error"`` raises naming the column, ``"keep"``
+        and ``"skip"`` give null. ``transform`` computes the same faster (its costly parts
+        once per row, see :meth:`scoringFrame`) and drops the rows under ``"skip"``."""
+        return self._prediction(self.scoringColumns(dataset))
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
-        return dataset.withColumn(self.getPredictionCol(), self.predictionExpr(dataset))
+        pred = self.getPredictionCol()
+        if pred in dataset.columns and not self.getReplacePredictionCol():
+            raise DataError(
+                f"LassoModel: the DataFrame already has a column {pred!r}; set predictionCol to "
+                "another name, drop the column, or setReplacePredictionCol(True)"
+            )
+        staged, checks, helpers = self.scoringFrame(dataset)
+        if self.getHandleInvalid() == "skip":
+            staged = staged.where(checks.valid)
+        return staged.withColumn(pred, self._prediction(checks)).drop(*helpers)
+
+    def invalidCounts(self, dataset: DataFrame) -> dict[str, int]:
+        """Rows ``transform`` could not score, per column and problem, from one aggregate job:
+        ``{"rows": n, "invalid": k, "<column>": bad rows, ...}`` (zero counts left out except
+        ``rows`` and ``invalid``)."""
+        staged, checks, _ = self.scoringFrame(dataset)
+        cols = self.invalidCountColumns(dataset, checks)
+        row = staged.agg(*[c.alias(f"c{i}") for i, c in enumerate(cols.values())]).first()
+        counts = {name: int(row[i] or 0) for i, name in enumerate(cols)}
+        return {k: v for k, v in counts.items() if v or k in ("rows", "invalid")}
+
+    def invalidCountColumns(self, dataset: DataFrame,
+                            checks: ScoringColumns | None = None) -> dict[str, Column]:
+        """The aggregate Columns behind :meth:`invalidCounts` (for ``DataFrame.observe`` on the
+        frame of :meth:`scoringFrame`, whose ``checks`` they use)."""
+        dtype = self._features_type(dataset)
+        checks = checks or self.scoringColumns(dataset)
+        if self._usesInputCols():
+            return invalid_count_columns(checks, input_cols=self.getInputCols(),
+                                         num_features=self.numFeatures)
+        return invalid_count_columns(checks, features_col=self.getFeaturesCol(),
+                                     features_type=dtype, num_features=self.numFeatures)
 
     def predict(self, features: Sequence[float] | np.ndarray) -> float:
         """Prediction for one feature vector (driver side), like MLlib's ``predict``."""
@@ -229,6 +452,35 @@ class LassoModel(Model, FittedPathModel, LassoModelParams, MLReadable["LassoMode
         from lasso_spark.ml.persistence import LassoModelReader
 
         return LassoModelReader(cls)
+
+    # ------------------------------------------------------------------ MLlib export
+    def saveMLlib(self, path: str, overwrite: bool = False, pipeline: bool | None = None,
+                  featuresCol: str | None = None) -> str:
+        """Write this model in Spark MLlib's own format (loadable by JVM pipelines); returns the
+        MLlib class written: a ``LinearRegressionModel`` for a ``featuresCol`` model, a
+        ``PipelineModel`` (VectorAssembler → LinearRegressionModel) for an ``inputCols`` model
+        (``pipeline=True``/``False`` forces one). See :mod:`lasso_spark.ml.export`."""
+        from lasso_spark.ml.export import save_mllib
+
+        return save_mllib(self, path, overwrite=overwrite, pipeline=pipeline,
+                          featuresCol=featuresCol)
+
+    def toMLlib(self, tmpDir: str | None = None, featuresCol: str | None = None) -> Any:
+        """A native ``pyspark.ml.regression.LinearRegressionModel`` with this model's
+        coefficients and intercept (works on Spark Connect). An ``inputCols`` model's MLlib
+        twin reads a vector column ``featuresCol`` (default ``"features"``) assembled from
+        ``getInputCols()`` in that order — or use :meth:`toMLlibPipeline`. On a cluster pass
+        ``tmpDir`` on a shared filesystem. See :mod:`lasso_spark.ml.export`."""
+        from lasso_spark.ml.export import to_mllib
+
+        return to_mllib(self, tmpDir=tmpDir, featuresCol=featuresCol)
+
+    def toMLlibPipeline(self, tmpDir: str | None = None, featuresCol: str | None = None) -> Any:
+        """A ``pyspark.ml.PipelineModel`` that scores the same DataFrame as this model
+        (VectorAssembler → LinearRegressionModel for ``inputCols``)."""
+        from lasso_spark.ml.export import to_mllib_pipeline
+
+        return to_mllib_pipeline(self, tmpDir=tmpDir, featuresCol=featuresCol)
 
     # ------------------------------------------------------------------ plots
     def plotPath(self, ax: Any = None, elasticNetParam: float | None = None,

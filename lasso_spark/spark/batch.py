@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from lasso_spark.core.stats import SuffStats
 from lasso_spark.spark.fold_hash import fold_ids
-from lasso_spark.spark.vectors import vector_entries
+from lasso_spark.spark.vectors import MAX_ABS_VALUE, unusable, vector_entries
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
 
 #: Counter slots before the per-(column, kind) invalid counts.
 N_HEAD_COUNTERS = 2  # rows read, rows skipped
+
 
 
 OUTPUT_SCHEMA = pa.schema(
@@ -201,7 +202,7 @@ def read_head(
     else:
         src = packed_rows(batch.column(0), p + 1)  # [X | y], read-only when zero-copy
         y = src[:, p]
-    bad = ~np.isfinite(y)
+    bad = unusable(y)
     count(layout.label_column, KIND_NONFINITE, bad)
     if layout.binary_label:
         not_binary = ~bad & (y != 0.0) & (y != 1.0)
@@ -210,7 +211,7 @@ def read_head(
     w = None
     if layout.weight_pos is not None:
         w = _float_column(batch.column(layout.weight_pos))
-        nonfinite = ~np.isfinite(w)
+        nonfinite = unusable(w)
         negative = np.less(w, 0.0, where=~nonfinite, out=np.zeros(n, dtype=bool))
         count(layout.weight_column, KIND_NONFINITE, nonfinite)
         count(layout.weight_column, KIND_NEGATIVE, negative)
@@ -320,11 +321,13 @@ class PartitionAccumulator:
         m = Z.shape[0]
         dirty = k < 0 or bool(pre_bad.any())
         col_sum = None
-        if not dirty:
-            col_sum = Z.sum(axis=0) if w is None else w @ Z
-            dirty = not np.isfinite(col_sum).all()
+        if not dirty:  # bounded values (NaN fails both tests) cannot overflow a column sum
+            dirty = not (Z.max(initial=0.0) <= MAX_ABS_VALUE
+                         and Z.min(initial=0.0) >= -MAX_ABS_VALUE)
+            if not dirty:
+                col_sum = Z.sum(axis=0) if w is None else w @ Z
         if dirty:
-            nonfinite = ~np.isfinite(Z)
+            nonfinite = unusable(Z)
             if lay.vector:
                 self._count(lay.feature_columns[0], KIND_NONFINITE, nonfinite[:, :p].any(axis=1))
             else:

@@ -31,7 +31,7 @@ from lasso_spark.spark.batch import (
     read_head,
 )
 from lasso_spark.spark.fold_hash import fold_ids, fold_ids_csr
-from lasso_spark.spark.vectors import vector_entries
+from lasso_spark.spark.vectors import unusable, vector_entries
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class ChunkReader:
 
     def _nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
         """Rows of ``X`` with a null/NaN/inf feature, counted per feature column."""
-        nonfinite = ~np.isfinite(X)
+        nonfinite = unusable(X)
         if not nonfinite.any():
             return np.zeros(X.shape[0], dtype=bool)
         per_col = np.count_nonzero(nonfinite, axis=0)
@@ -163,7 +163,7 @@ class ChunkReader:
         n = X.shape[0]
         bad = self._nonfinite_rows(X)
         if bad.any():
-            X = np.where(np.isfinite(X), X, 0.0)
+            X = np.where(unusable(X), 0.0, X)
         rows, cols = np.nonzero(X)
         lens = np.bincount(rows, minlength=n).astype(np.int64)
         return lens, cols.astype(np.int64), X[rows, cols], bad

@@ -30,6 +30,7 @@ from functools import partial
 import numpy as np
 from pyspark.sql import DataFrame
 
+from lasso_spark.core.errors import DataError
 from lasso_spark.core.stats import SuffStats, merge_all
 from lasso_spark.spark.batch import (
     KIND_BINARY,
@@ -154,6 +155,7 @@ def compute_stats(
     n_read, n_skipped, invalid_counts = check_counts(
         counts, layout, handle_invalid, total.n_rows, total.weight_sum, weight_col
     )
+    check_finite(total, resolved.feature_names, label_col)
     for k, s in enumerate(folds if num_folds else []):
         if s.n_rows == 0:
             logger.warning("fold %d of %d has no valid rows", k, num_folds)
@@ -178,6 +180,23 @@ def compute_stats(
         peak_worker_rss_bytes=peak_rss,
         reduce_groups=groups,
         driver_result_bytes=driver_bytes,
+    )
+
+
+def check_finite(total: SuffStats, feature_names: Sequence[str], label_col: str) -> None:
+    """Statistics that overflowed float64 (every value bounded, but their squares summed over
+    many rows too large): a :class:`DataError` naming the columns, never a failure later."""
+    if total.n_rows == 0:
+        return
+    x_bad = ~(np.isfinite(np.diagonal(total.cxx)) & np.isfinite(total.mean_x))
+    y_bad = not (np.isfinite(total.cyy) and np.isfinite(total.mean_y))
+    if not (x_bad.any() or y_bad or not np.isfinite(total.cxy).all()):
+        return
+    names = [n for n, b in zip(feature_names, x_bad) if b] + ([label_col] if y_bad else [])
+    names = names or list(feature_names)
+    raise DataError(
+        f"the sums of squares of column(s) {names[:10]} over {total.n_rows} rows overflow "
+        "float64: rescale them (values must stay far below 1e154)"
     )
 
 

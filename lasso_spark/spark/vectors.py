@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["VectorEntries", "vector_entries", "vector_wrong_size"]
+__all__ = ["MAX_ABS_VALUE", "VectorEntries", "unusable", "vector_entries", "vector_wrong_size"]
 
 
 def vector_wrong_size(
@@ -49,6 +49,16 @@ def vector_wrong_size(
     )
 
 
+#: largest usable magnitude: the square of a larger value overflows float64, so it is invalid
+#: input, counted with null/NaN/inf (the statistics hold squares and products)
+MAX_ABS_VALUE = float(np.sqrt(np.finfo(np.float64).max))
+
+
+def unusable(values: np.ndarray) -> np.ndarray:
+    """Mask of null (NaN here), NaN, ±inf and overflowing (``|x| > MAX_ABS_VALUE``) values."""
+    return ~(np.abs(values) <= MAX_ABS_VALUE)
+
+
 @dataclass
 class VectorEntries:
     """Every stored entry of a batch's vectors: entry ``e`` is ``vals[e]`` at column
@@ -69,9 +79,9 @@ class VectorEntries:
         return self.is_null | self.wrong
 
     def nonfinite_rows(self) -> np.ndarray:
-        """Valid rows with a NaN or infinite stored value."""
+        """Valid rows with a NaN, infinite or overflowing stored value."""
         out = np.zeros(self.lens.shape[0], dtype=bool)
-        hit = ~np.isfinite(self.vals)
+        hit = unusable(self.vals)
         if hit.any():
             out[np.unique(self.row[hit])] = True
         return out & ~self.bad

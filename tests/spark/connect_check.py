@@ -40,6 +40,7 @@ def main() -> None:
     again = np.array([r.prediction for r in loaded.transform(df).orderBy("id").collect()])
     np.testing.assert_array_equal(again, got)
     check_estimators(spark)
+    check_mllib_export(spark, model, X, got)
     check_logistic(spark)
     spark.stop()
     print("OK")
@@ -77,6 +78,34 @@ def check_estimators(spark) -> None:
     from lasso_spark.ml import LassoModel
 
     assert LassoModel.load(target).cvResults.equals(cv.cvResults)
+
+
+def check_mllib_export(spark, model, X, expected) -> None:
+    """toMLlib / toMLlibPipeline / saveMLlib on Connect: MLlib's own loaders, same predictions."""
+    from pyspark.ml import PipelineModel
+    from pyspark.ml.linalg import Vectors
+    from pyspark.ml.regression import LinearRegressionModel
+
+    vec = spark.createDataFrame([(i, Vectors.dense(X[i].tolist())) for i in range(10)],
+                                ["id", "features"])
+    lr = model.toMLlib()
+    assert isinstance(lr, LinearRegressionModel), type(lr)
+    np.testing.assert_array_equal(lr.coefficients.toArray(), model.coefficients.toArray())
+    assert lr.intercept == model.intercept
+    got = np.array([r.prediction for r in lr.transform(vec).orderBy("id").collect()])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    target = os.path.join(tempfile.mkdtemp(), "mllib")
+    assert model.saveMLlib(target).endswith("LinearRegressionModel")
+    model.saveMLlib(target, overwrite=True)
+    again = LinearRegressionModel.load(target)
+    np.testing.assert_array_equal(again.coefficients.toArray(), model.coefficients.toArray())
+    cols = model.featureNames
+    columns = spark.createDataFrame([(i, *map(float, X[i])) for i in range(10)], ["id", *cols])
+    by_cols = model.copy().setInputCols(cols)
+    pipe = by_cols.toMLlibPipeline()
+    assert isinstance(pipe, PipelineModel) and len(pipe.stages) == 2, pipe.stages
+    got = np.array([r.prediction for r in pipe.transform(columns).orderBy("id").collect()])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def check_logistic(spark) -> None:

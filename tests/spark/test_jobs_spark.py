@@ -81,14 +81,21 @@ def test_resolve_columns(spark):
     df = spark.createDataFrame(
         [(1, 2.0, 3, "a", 1.0, 0.5)], "id long, x0 double, x1 int, s string, y double, w double"
     )
-    cols = resolve_columns(df.schema, ColumnsConfig(label="y", weight="w", id=["id"]))
+    # a non-numeric column is never dropped silently by the automatic selection
+    with pytest.raises(InputDataError, match="column 's' is string, not numeric"):
+        resolve_columns(df.schema, ColumnsConfig(label="y", weight="w", id=["id"]))
+    cols = resolve_columns(df.schema, ColumnsConfig(label="y", weight="w", id=["id"],
+                                                    exclude=["s"]))
     assert cols.features == ["x0", "x1"]
+    assert cols.report()["notFeatures"] == {"id": "columns.id", "s": "columns.exclude",
+                                            "y": "columns.label", "w": "columns.weight"}
     assert cols.estimator_params() == {"labelCol": "y", "weightCol": "w",
                                        "inputCols": ["x0", "x1"]}
-    cols = resolve_columns(df.schema, ColumnsConfig(label="y", exclude=["x1"]))
+    cols = resolve_columns(df.schema, ColumnsConfig(label="y", exclude=["x1", "s"]))
     assert cols.features == ["id", "x0", "w"]
     # a fold column (model.foldCol) is never a feature
-    cols = resolve_columns(df.schema, ColumnsConfig(label="y", weight="w", id=["id"]), ("x1",))
+    cols = resolve_columns(df.schema, ColumnsConfig(label="y", weight="w", id=["id"],
+                                                    exclude=["s"]), ("x1",))
     assert cols.features == ["x0"]
     with pytest.raises(InputDataError) as info:
         resolve_columns(df.schema, ColumnsConfig(label="label", weight="s",

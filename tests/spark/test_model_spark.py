@@ -58,7 +58,8 @@ def test_transform_vector_null_and_wrong_size(spark, fitted):
     model, X, _ = fitted
     schema = StructType([StructField("id", IntegerType()), StructField("features", VectorUDT())])
     df = spark.createDataFrame([(0, Vectors.dense(X[0].tolist())), (1, None)], schema)
-    got = _predictions(model.transform(df))
+    # handleInvalid="keep": a null vector gets a null prediction (the default raises)
+    got = _predictions(model.copy().setHandleInvalid("keep").transform(df))
     assert got[1] is None
     assert got[0] == pytest.approx(model.predict(X[0]), rel=1e-12)
     bad = spark.createDataFrame([(0, Vectors.dense([1.0, 2.0]))], schema)
@@ -70,7 +71,7 @@ def test_transform_input_cols_nulls_and_missing(spark, fitted):
     model, X, _ = fitted
     names = model.featureNames
     m = model.copy()
-    m.setInputCols(names).setPredictionCol("yhat")
+    m.setInputCols(names).setPredictionCol("yhat").setHandleInvalid("keep")
     pdf_rows = [(i, *map(float, X[i])) for i in range(5)]
     coef = model.coefficients.toArray()
     zero_j = int(np.flatnonzero(coef == 0)[0])

@@ -3,6 +3,8 @@ data, CV table from a brute-force K-fold loop. Shared by unit and Spark tests.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from sklearn.linear_model import lasso_path
 
@@ -70,3 +72,33 @@ def make_model(n: int = 120, p: int = 6, m: int = 12, k: int = 4, seed: int = 0,
                                 featureNames=names or [f"f{j}" for j in range(p)],
                                 cv=cv, summary=summary, featureStd=sd)
     return model, X, y
+
+
+def write_local_model(target: Path) -> None:
+    """A saved LassoModel as LassoModelWriter lays it out, written without Spark (pyarrow)."""
+    import hashlib
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lasso_spark.ml.persistence import metadata_record
+
+    model = LassoModel([0.5, 0.0], 1.0, featureNames=["x0", "x1"], regParam=0.1)
+    tables = {
+        "data": pa.table({"featureNames": [model.featureNames], "coefficients": [[0.5, 0.0]],
+                          "intercept": [1.0], "featureStd": pa.array([None],
+                                                                     pa.list_(pa.float64()))}),
+        "path": pa.table({"idx": pa.array([], pa.int32())}),
+        "cv": pa.table({"idx": pa.array([], pa.int32())}),
+    }
+    record = metadata_record(model, "4.0")
+    files = {}
+    for sub, table in tables.items():
+        (target / sub).mkdir(parents=True)
+        pq.write_table(table, target / sub / "part-00000.parquet")
+        data = (target / sub / "part-00000.parquet").read_bytes()
+        files[f"{sub}/part-00000.parquet"] = hashlib.sha256(data).hexdigest()
+    record["lassoSpark"]["files"] = files
+    (target / "metadata").mkdir()
+    (target / "metadata" / "part-00000").write_text(json.dumps(record))

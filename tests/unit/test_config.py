@@ -240,3 +240,7 @@ def test_logistic_kinds_and_their_params(tmp_path):
                in p for p in problems("fit", data))
     data["model"] = {"kind": "logistic_lasso_cv", "regParam": 0.1}
     assert any("chosen by cross-validation" in p for p in problems("fit", data))
+    data["model"] = {"kind": "logistic_lasso", "regParam": 0.1}
+    data["output"] = {**data["output"], "mllib_model": True}
+    assert any("output.mllib_model writes an MLlib LinearRegressionModel" in p
+               for p in problems("fit", data))

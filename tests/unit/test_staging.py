@@ -116,3 +116,75 @@ def test_bad_mode_and_path():
         StagedOutput(LocalFS(), "/tmp/x", "append")
     with pytest.raises(ValueError, match="final component"):
         StagedOutput(LocalFS(), "/")
+
+
+def test_guard_runs_on_entry_and_again_before_an_overwrite(tmp_path):
+    """An input that becomes the output while the job runs is never moved aside or deleted."""
+    from lasso_spark.jobs_lib.errors import OutputOverlapError
+    from lasso_spark.jobs_lib.paths import check_paths
+
+    final = tmp_path / "out"
+    final.mkdir()
+    (final / "old").write_text("previous output")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "rows.csv").write_text("x\n1\n")
+    calls = []
+
+    def guard():
+        calls.append(1)
+        # the output must not overlap what the job reads: inputs under tmp_path/link*
+        check_paths([("output.path", str(final))], [("input.path", str(tmp_path / "link*"))])
+
+    with pytest.raises(OutputOverlapError):
+        with StagedOutput(LocalFS(), str(final), "overwrite", guard=guard) as staged:
+            write_all(staged)
+            os.symlink(final, tmp_path / "link")  # the output is now (also) an input
+            staged.commit()
+    assert len(calls) == 2
+    assert (final / "old").read_text() == "previous output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "link", "out"]
+
+
+def test_never_reuses_or_deletes_what_is_at_the_staging_path(tmp_path, monkeypatch):
+    from lasso_spark.jobs_lib.errors import OutputNotWritableError
+
+    staged = StagedOutput(LocalFS(), str(tmp_path / "out"))
+    os.makedirs(staged.staging)
+    (tmp_path / os.path.basename(staged.staging) / "keep").write_text("not ours")
+    with pytest.raises(OutputNotWritableError, match="exists"):
+        with staged:
+            pass
+    assert (tmp_path / os.path.basename(staged.staging) / "keep").read_text() == "not ours"
+
+
+def test_commit_source_must_be_inside_staging(tmp_path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    with pytest.raises(ValueError, match="not inside"):
+        with StagedOutput(LocalFS(), str(tmp_path / "out")) as staged:
+            staged.commit(source=str(other))
+    assert other.exists() and not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_is_a_config_error(tmp_path):
+    from lasso_spark.jobs_lib.errors import OutputNotWritableError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputNotWritableError, match="cannot create") as info:
+        with StagedOutput(LocalFS(), str(tmp_path / "file" / "out")):
+            pass
+    assert info.value.exit_code == EXIT_CONFIG
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_symlinked_output_is_replaced_as_a_link(tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "keep").write_text("the link's target is never deleted")
+    os.symlink(target, tmp_path / "out")
+    with StagedOutput(LocalFS(), str(tmp_path / "out"), "overwrite") as staged:
+        write_all(staged)
+        staged.commit()
+    assert (target / "keep").exists()
+    assert not os.path.islink(tmp_path / "out") and (tmp_path / "out" / "_SUCCESS").exists()
