@@ -39,11 +39,11 @@ def build_estimator(kind: str, params: dict[str, Any]) -> Any:
     return cls(**params)
 
 
-def load_model(path: str) -> Any:
+def load_model(path: str, spark: Any = None) -> Any:
     """A saved ``LassoModel`` or ``LogisticLassoModel`` (the class its metadata names)."""
     from lasso_spark.ml import LassoModel, LogisticLassoModel
 
-    if LogisticLassoModel.is_saved_at(path):
+    if LogisticLassoModel.is_saved_at(path, spark):
         return LogisticLassoModel.load(path)
     return LassoModel.load(path)
 

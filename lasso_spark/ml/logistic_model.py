@@ -227,9 +227,9 @@ class LogisticLassoModel(Model, FittedPathModel, LogisticModelParams,
 
     # ------------------------------------------------------------------ persistence
     @classmethod
-    def is_saved_at(cls, path: str) -> bool:
+    def is_saved_at(cls, path: str, spark: Any = None) -> bool:
         """Whether ``path`` holds a saved ``LogisticLassoModel`` (its metadata's class)."""
-        return (saved_model_class(path) or "").endswith(".LogisticLassoModel")
+        return (saved_model_class(path, spark) or "").endswith(".LogisticLassoModel")
 
     def write(self):  # noqa: ANN201
         return LogisticLassoModelWriter(self)
@@ -275,16 +275,17 @@ class LogisticLassoModelWriter(LassoModelWriter):
             .coalesce(1).write.mode(mode).text(os.path.join(path, "metadata"))
 
 
-def saved_model_class(path: str) -> str | None:
+def saved_model_class(path: str, spark: Any = None) -> str | None:
     """The class a saved model's ``metadata/`` names (None when it cannot be read)."""
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.getActiveSession()
+    spark = spark or SparkSession.getActiveSession()
     if spark is None:
         return None
     try:
         return str(DefaultParamsReader.loadMetadata(path, spark).get("class", ""))
     except Exception:  # noqa: BLE001 - the caller's loader reports what is wrong
+        logger.debug("no readable metadata at %s", path, exc_info=True)
         return None
 
 
