@@ -153,7 +153,8 @@ def _preflight(command: str, cfg: Any, schemeless_is_local: bool,
         from lasso_spark.jobs_lib.score import local_model_info
 
         info = local_model_info(cfg.model.path)
-        done.append(f"model.path {cfg.model.path}: a LassoModel with {info['numFeatures']} "
+        done.append(f"model.path {cfg.model.path}: a {info.get('modelClass', 'LassoModel')} "
+                    f"with {info['numFeatures']} "
                     f"features, format {info['formatVersion']}, files intact")
     for key, path in inputs:
         if is_local(path, schemeless_is_local):

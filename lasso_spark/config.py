@@ -37,6 +37,8 @@ from lasso_spark.paramspec import (
     DECLARATIONS,
     LASSO,
     LASSO_CV,
+    LOGISTIC,
+    LOGISTIC_CV,
     UNSET,
     ParamDecl,
     combination_problems,
@@ -147,7 +149,10 @@ class ColumnsConfig(_Section):
 
 
 #: ``model.kind`` → the estimator whose parameters the ``[model]`` section takes
-MODEL_KINDS: dict[str, str] = {"lasso": LASSO, "lasso_cv": LASSO_CV}
+MODEL_KINDS: dict[str, str] = {"lasso": LASSO, "lasso_cv": LASSO_CV,
+                               "logistic_lasso": LOGISTIC, "logistic_lasso_cv": LOGISTIC_CV}
+#: kinds that fit one regParam, which the config must therefore give
+_SINGLE_FIT_KINDS = ("lasso", "logistic_lasso")
 
 
 def _checked(convert: Any) -> AfterValidator:
@@ -192,15 +197,16 @@ class _ModelBase(_Section):
             raise ValueError(
                 f'{", ".join("model." + k for k in wrong)} only valid with {where}'
             )
-        if self.kind == "lasso" and "regParam" not in given:
-            raise ValueError('model.regParam is required with kind = "lasso"')
+        if self.kind in _SINGLE_FIT_KINDS and "regParam" not in given:
+            raise ValueError(f'model.regParam is required with kind = "{self.kind}"')
         problems = combination_problems(owner, given, key=lambda name: f"model.{name}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     def estimator_params(self) -> dict[str, Any]:
-        """Keyword arguments for ``Lasso`` / ``LassoCV``: every key that was set, MLlib names."""
+        """Keyword arguments for the estimator of ``kind`` (``Lasso``, ``LassoCV``,
+        ``LogisticLasso``, ``LogisticLassoCV``): every key that was set, MLlib names."""
         return self.model_dump(exclude_none=True, exclude={"kind"})
 
     def resolved_params(self) -> dict[str, Any]:
@@ -335,6 +341,9 @@ class FitConfig(_Section):
             raise ValueError(f"columns.weight {c.weight!r} is also the label or an id column")
         if c.label in c.id:
             raise ValueError(f"columns.id lists the label column {c.label!r}")
+        if self.output.mllib_model and self.model.kind not in ("lasso", "lasso_cv"):
+            raise ValueError(f'output.mllib_model writes an MLlib LinearRegressionModel: only '
+                             f'with kind = "lasso" or "lasso_cv", not "{self.model.kind}"')
         return self
 
 
@@ -352,7 +361,8 @@ class GenerateConfig(_Section):
 
 
 class DemoModelConfig(ModelConfig):  # type: ignore[misc, valid-type]
-    kind: Literal[tuple(MODEL_KINDS)] = "lasso_cv"  # type: ignore[valid-type]
+    #: the demo's data are a regression problem: the linear kinds only
+    kind: Literal["lasso", "lasso_cv"] = "lasso_cv"
 
 
 def _demo_data() -> GenerateParams:

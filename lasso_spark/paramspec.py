@@ -1,6 +1,7 @@
 """One declaration per estimator parameter: the single source of names, defaults, checks and docs.
 
-Every parameter of ``Lasso``, ``LassoCV`` and ``LassoModel`` is declared once here as a
+Every parameter of ``Lasso``, ``LassoCV``, ``LassoModel`` and of the binomial family's
+``LogisticLasso``, ``LogisticLassoCV``, ``LogisticLassoModel`` is declared once here as a
 :class:`ParamDecl` — MLlib's name, the converter that checks and normalizes a value, the
 default, the documentation, which classes own it, its type in a TOML config and the core
 keyword it feeds. From these declarations:
@@ -12,7 +13,13 @@ keyword it feeds. From these declarations:
 * the backends read the solver keywords through :func:`core_keywords`.
 
 Rules that involve several parameters are :func:`combination_problems`, shared by the
-estimators' ``_validateParams`` and the config the same way. This module imports neither pyspark
+estimators' ``_validateParams`` and the config the same way.
+
+A name means one thing per owner: where the two families give a name a different meaning
+(``maxIter``, ``tol``: coordinate-descent epochs and a least-squares duality gap for ``Lasso``,
+outer Newton passes and a logistic duality gap for ``LogisticLasso``) there is one declaration
+per family, with the same converter and config type (:func:`family_variant`), so the one
+``[model]`` key checks its values the same way for every kind. This module imports neither pyspark
 nor numba: configs are validated before Spark starts.
 """
 
@@ -34,6 +41,9 @@ __all__ = [
     "LASSO",
     "LASSO_CV",
     "LASSO_MODEL",
+    "LOGISTIC",
+    "LOGISTIC_CV",
+    "LOGISTIC_MODEL",
     "UNSET",
     "ParamDecl",
     "ParamValidationError",
@@ -41,20 +51,30 @@ __all__ = [
     "core_keywords",
     "declared",
     "default_values",
+    "family_variant",
 ]
 
 LASSO, LASSO_CV, LASSO_MODEL = "Lasso", "LassoCV", "LassoModel"
-_ALL = frozenset({LASSO, LASSO_CV, LASSO_MODEL})
+LOGISTIC, LOGISTIC_CV, LOGISTIC_MODEL = "LogisticLasso", "LogisticLassoCV", "LogisticLassoModel"
+_LINEAR = frozenset({LASSO, LASSO_CV, LASSO_MODEL})
+_BINOMIAL = frozenset({LOGISTIC, LOGISTIC_CV, LOGISTIC_MODEL})
+_ALL = _LINEAR | _BINOMIAL
 _ESTIMATORS = frozenset({LASSO, LASSO_CV})
+_BINOMIAL_ESTIMATORS = frozenset({LOGISTIC, LOGISTIC_CV})
 _CV = frozenset({LASSO_CV})
+#: the cross-validating owners: ``regParam`` is chosen, a grid and a split are given
+CV_OWNERS = frozenset({LASSO_CV, LOGISTIC_CV})
 
-#: ``LassoCV``'s default ``seed``: CRC-32 of "LassoCV", the same in every process (pyspark's
-#: ``HasSeed`` default hashes the class name with Python's per-process salted ``hash``)
+#: ``LassoCV``'s (and ``LogisticLassoCV``'s) default ``seed``: CRC-32 of "LassoCV", the same in
+#: every process (pyspark's ``HasSeed`` default hashes the class name with Python's per-process
+#: salted ``hash``); both estimators hash the same folds by default
 DEFAULT_SEED = zlib.crc32(b"LassoCV")
 
 HANDLE_INVALID_OPTIONS = ("error", "skip")
 SELECTION_RULES = ("min", "1se")
 SOLVER_MODES = ("auto", "gram", "wide")
+#: ``cvMetric`` of ``LogisticLassoCV``: glmnet's ``type.measure`` for the binomial family
+CV_METRIC_OPTIONS = ("deviance", "auc", "misclassification")
 
 
 class ParamValidationError(ValueError):
@@ -317,6 +337,18 @@ def _p(name: str, doc: str, converter: Callable[[Any], Any], default: Any = UNSE
     return ParamDecl(name, doc, converter, default, owners, config_type, core)
 
 
+def family_variant(base: ParamDecl, owners: frozenset[str], doc: str, default: Any) -> ParamDecl:
+    """``base``'s parameter as another family means it: its own owners, doc and default; the
+    same converter and config type (so the config key checks values the same way); no core
+    keyword (that family's backend maps it)."""
+    return ParamDecl(base.name, doc, base.converter, default, owners, base.config_type, None)
+
+
+_MAX_ITER = _p("maxIter", "maximum coordinate-descent epochs per regParam (glmnet's maxit), "
+               ">= 1.", to_int("maxIter", 1), 100_000, _LINEAR, int, "max_iter")
+_TOL = _p("tol", "convergence tolerance: stop when the duality gap <= tol * weighted variance of "
+          "the label (> 0).", to_float("tol", 0.0, low_open=True), 1e-7, _LINEAR, float, "tol")
+
 DECLARATIONS: tuple[ParamDecl, ...] = (
     # -------------------------------------------------- columns (set in a config's [columns])
     _p("featuresCol", "features column: a pyspark.ml vector column (dense or sparse); the "
@@ -329,93 +361,109 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
     _p("predictionCol", "prediction column the model's transform adds.",
        to_str("predictionCol"), "prediction"),
     # -------------------------------------------------- what is solved (shared with the model)
-    _p("standardization", "standardize the features (weighted population std) before "
-       "penalizing; coefficients are always reported on the original scale.",
+    _p("standardization", "standardize the features before penalizing (Lasso: weighted "
+       "population std, glmnet's; LogisticLasso: weighted sample std, MLlib "
+       "LogisticRegression's); coefficients are always reported on the original scale.",
        to_bool("standardization"), True, config_type=bool, core="standardize"),
     _p("fitIntercept", "fit an (unpenalized) intercept.", to_bool("fitIntercept"), True,
        config_type=bool, core="fit_intercept"),
-    _p("maxIter", "maximum coordinate-descent epochs per regParam (glmnet's maxit), >= 1.",
-       to_int("maxIter", 1), 100_000, config_type=int, core="max_iter"),
-    _p("tol", "convergence tolerance: stop when the duality gap <= tol * weighted variance of "
-       "the label (> 0).", to_float("tol", 0.0, low_open=True), 1e-7, config_type=float,
-       core="tol"),
+    _MAX_ITER,
+    family_variant(_MAX_ITER, _BINOMIAL, "maximum outer (proximal Newton) iterations per "
+                   "regParam, >= 1; each is one data pass shared by every model and regParam in "
+                   "flight (MLlib: L-BFGS / OWL-QN iterations).", 100),
+    _TOL,
+    family_variant(_TOL, _BINOMIAL, "convergence tolerance (> 0): a regParam is done when the "
+                   "certified duality gap of the logistic objective is <= tol times the null "
+                   "model's objective (regParam = 0: the largest gradient entry <= tol). MLlib: "
+                   "the relative change of the loss.", 1e-6),
     _p("handleInvalid", "rows with null/NaN/infinite label, features or weight, or negative "
-       "weight: 'error' (fail, naming the column and the count of bad rows) or 'skip' (drop and "
-       "count them).", to_choice("handleInvalid", HANDLE_INVALID_OPTIONS), "error",
-       config_type=str),
+       "weight (classifiers: also a label other than 0 or 1): 'error' (fail, naming the column "
+       "and the count of bad rows) or 'skip' (drop and count them).",
+       to_choice("handleInvalid", HANDLE_INVALID_OPTIONS), "error", config_type=str),
+    _p("probabilityCol", "column of the model's class probabilities (a vector [P(0), P(1)], "
+       "MLlib's).", to_str("probabilityCol"), "probability", _BINOMIAL),
+    _p("rawPredictionCol", "column of the model's raw prediction (a vector [-margin, margin], "
+       "MLlib's).", to_str("rawPredictionCol"), "rawPrediction", _BINOMIAL),
+    _p("threshold", "threshold in [0, 1]: the prediction is 1 when the probability of label 1 "
+       "is above it.", to_float("threshold", 0.0, 1.0), 0.5, _BINOMIAL, float),
     _p("penaltyFactors", "per-feature penalty factors v_j >= 0 as a dict feature name -> factor "
        "(0 = never penalized, missing names = 1). Used as given (glmnet rescales them to sum to "
-       "p).", to_penalty_factors, {}, config_type=dict[str, float], core="penalty_factor"),
+       "p).", to_penalty_factors, {}, _LINEAR, dict[str, float], "penalty_factor"),
     _p("adaptive", "adaptive lasso: penalty factors multiplied by 1/|beta_init|^adaptiveGamma, "
        "beta_init from OLS (or ridge when ill-posed) on the same statistics (no extra data "
-       "pass).", to_bool("adaptive"), False, config_type=bool),
+       "pass).", to_bool("adaptive"), False, _LINEAR, bool),
     _p("adaptiveGamma", "exponent gamma > 0 of the adaptive lasso weights.",
-       to_float("adaptiveGamma", 0.0, low_open=True), 1.0, config_type=float),
+       to_float("adaptiveGamma", 0.0, low_open=True), 1.0, _LINEAR, float),
     _p("lowerBoundsOnCoefficients", "lower bounds on the coefficients (MLlib's name), on the "
        "original feature scale: one value for all or one per feature (-inf = none); each <= 0 "
        "(glmnet's lower.limits). Gram mode only.", to_bounds("lowerBoundsOnCoefficients", -1),
-       config_type=float | list[float]),
+       owners=_LINEAR, config_type=float | list[float]),
     _p("upperBoundsOnCoefficients", "upper bounds on the coefficients (MLlib's name), on the "
        "original feature scale: one value for all or one per feature (inf = none); each >= 0 "
        "(glmnet's upper.limits). Gram mode only.", to_bounds("upperBoundsOnCoefficients", 1),
-       config_type=float | list[float]),
+       owners=_LINEAR, config_type=float | list[float]),
     _p("positive", "constrain every coefficient to be >= 0 (scikit-learn's positive=True; "
        "the same as lowerBoundsOnCoefficients=0). Gram mode only.", to_bool("positive"), False,
-       config_type=bool),
+       owners=_LINEAR, config_type=bool),
     _p("featureGroups", "group lasso: a list of groups of feature names (or vector slot "
        "indices), each entering or leaving the model together with penalty "
        "alpha * v_g * sqrt(|g|) * ||beta_g||_2 (elasticNetParam mixes it with the ridge part, "
        "as adelie's group elastic net); features in no group are their own group. 'auto': "
        "one group per source column of the vector column's ML attribute metadata "
        "(OneHotEncoder / VectorAssembler), numeric slots alone. Gram mode only.",
-       to_feature_groups, config_type=list[list[str | int]] | str),
+       to_feature_groups, owners=_LINEAR, config_type=list[list[str | int]] | str),
     _p("relax", "relaxed lasso (glmnet's relax=TRUE): on each regParam's active set an "
        "unpenalized least-squares refit from the same statistics (no extra pass); the fit is "
        "gamma * lasso + (1 - gamma) * refit. LassoCV chooses (gamma, regParam) from the folds' "
        "held-out error; Lasso needs one relaxGammas value. Not with bounds or featureGroups; "
-       "Gram mode only.", to_bool("relax"), False, config_type=bool),
+       "Gram mode only.", to_bool("relax"), False, owners=_LINEAR, config_type=bool),
     _p("relaxGammas", "the gammas in [0, 1] of the relaxed lasso (glmnet's default); gamma = 1 "
        "(the lasso) is always included in LassoCV's table.",
        to_float_list("relaxGammas", 0.0, 1.0), [0.0, 0.25, 0.5, 0.75, 1.0],
-       config_type=list[float]),
+       owners=_LINEAR, config_type=list[float]),
     # -------------------------------------------------- estimators
     _p("regParam", "regularization parameter (>= 0), MLlib's: with elasticNetParam it gives "
-       "the same minimizer as LinearRegression(solver='normal'). LassoCV chooses it by "
-       "cross-validation (set regParams or numRegParams there instead).",
-       to_float("regParam", 0.0), 0.0, _ESTIMATORS, float),
+       "the same minimizer as LinearRegression(solver='normal') (LogisticLasso: "
+       "LogisticRegression). The CV estimators choose it by cross-validation (set regParams or "
+       "numRegParams there instead).",
+       to_float("regParam", 0.0), 0.0, _ESTIMATORS | _BINOMIAL_ESTIMATORS, float),
     _p("elasticNetParam", "ElasticNet mixing parameter in [0, 1]: 1 = L1 (lasso), 0 = L2 "
-       "(ridge).", to_float("elasticNetParam", 0.0, 1.0), 1.0, _ESTIMATORS, float),
+       "(ridge).", to_float("elasticNetParam", 0.0, 1.0), 1.0,
+       _ESTIMATORS | _BINOMIAL_ESTIMATORS, float),
     _p("solverMode", "'gram' (one pass, full Gram per fold), 'wide' (Gram blocks of working "
        "sets plus X'r KKT passes; for many features) or 'auto' (wide above 4096 features).",
        to_choice("solverMode", SOLVER_MODES), "auto", _ESTIMATORS, str),
     # -------------------------------------------------- cross-validation
     _p("regParams", "explicit regParam grid (values > 0, any order; fitted in decreasing "
-       "order). When unset the grid is numRegParams values log-spaced from the smallest "
-       "regParam giving all-zero coefficients down to regParamMinRatio times it (glmnet's "
-       "rule).", to_float_list("regParams", 0.0, low_open=True), UNSET, _CV, list[float]),
+       "order, to its end). When unset the grid is numRegParams values log-spaced from the "
+       "smallest regParam giving all-zero coefficients down to regParamMinRatio times it "
+       "(glmnet's rule; LogisticLassoCV's automatic path may end early where glmnet's does).",
+       to_float_list("regParams", 0.0, low_open=True), UNSET, CV_OWNERS, list[float]),
     _p("numRegParams", "number of regParam values in the automatic grid (>= 1).",
-       to_int("numRegParams", 1), 100, _CV, int),
+       to_int("numRegParams", 1), 100, CV_OWNERS, int),
     _p("regParamMinRatio", "smallest/largest regParam of the automatic grid, in (0, 1); unset "
        "= glmnet's rule (1e-4 when rows > features, else 1e-2).",
-       to_float("regParamMinRatio", 0.0, 1.0, low_open=True, high_open=True), UNSET, _CV,
-       float),
+       to_float("regParamMinRatio", 0.0, 1.0, low_open=True, high_open=True), UNSET,
+       CV_OWNERS, float),
     _p("elasticNetParams", "optional elasticNetParam grid, each in [0, 1]; cross-validated "
        "jointly with regParam. Unset = elasticNetParam only.",
        to_float_list("elasticNetParams", 0.0, 1.0), UNSET, _CV, list[float]),
     _p("numFolds", "number of cross-validation folds (>= 2); ignored when foldCol is set.",
-       to_int("numFolds", 2), 5, _CV, int),
+       to_int("numFolds", 2), 5, CV_OWNERS, int),
     _p("foldCol", "integer column with user-assigned fold numbers in [0, numFolds); unset = "
-       "folds hashed from each row's values and seed.", to_str("foldCol"), UNSET, _CV, str),
+       "folds hashed from each row's values and seed.", to_str("foldCol"), UNSET, CV_OWNERS,
+       str),
     _p("validationCol", "boolean column marking validation rows (like MLlib GBT's "
-       "validationIndicatorCol): regParam is selected on the validation MSE of the path fitted "
-       "on the other rows, instead of K folds (still one data pass); the final model is the "
-       "path on all rows. Excludes foldCol and selectionRule='1se'.",
-       to_str("validationCol"), UNSET, _CV, str),
+       "validationIndicatorCol): regParam is selected on the validation error (MSE; "
+       "LogisticLassoCV: cvMetric) of the path fitted on the other rows, instead of K folds "
+       "(the same passes); the final model is the path on all rows. Excludes foldCol and "
+       "selectionRule='1se'.", to_str("validationCol"), UNSET, CV_OWNERS, str),
     _p("seed", "seed of the hashed fold assignment (the same folds on any partitioning).",
-       to_int("seed"), DEFAULT_SEED, _CV, int),
-    _p("selectionRule", "how the final regParam is chosen: 'min' (lowest mean CV MSE) or '1se' "
-       "(largest regParam whose mean CV MSE is within one standard error of the minimum, "
-       "glmnet's lambda.1se).", to_choice("selectionRule", SELECTION_RULES), "min", _CV, str),
+       to_int("seed"), DEFAULT_SEED, CV_OWNERS, int),
+    _p("selectionRule", "how the final regParam is chosen: 'min' (best mean CV error: MSE; "
+       "LogisticLassoCV: cvMetric) or '1se' (largest regParam whose mean CV error is within one "
+       "standard error of the best, glmnet's lambda.1se).",
+       to_choice("selectionRule", SELECTION_RULES), "min", CV_OWNERS, str),
     _p("parallelism", "'auto' or an int >= 1: how many fold x elasticNetParam fits may run as "
        "concurrent Spark tasks (1 = solve on the driver). 'auto' decides from the measured "
        "cost of the fits.", to_parallelism, "auto", _CV, int | str),
@@ -439,9 +487,18 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "statistics (numBuckets x (p^2 + 3p + 5) doubles; x numFolds with foldCol or "
        "validationCol) exceed this many MiB: every statistics task and the driver hold them.",
        to_float("maxBucketMemoryMB", 0.0, low_open=True), 1024.0, _CV, float),
+    # -------------------------------------------------- binomial family (LogisticLasso*)
+    _p("regParamsInFlight", "how many consecutive regParams of each model advance in the same "
+       "data pass (>= 1): more means fewer passes and more work per pass.",
+       to_int("regParamsInFlight", 1), 12, _BINOMIAL_ESTIMATORS, int),
+    _p("cacheInput", "cache the input's used columns (MEMORY_AND_DISK) for the fit's passes "
+       "and release them after: the first pass then reads the input, the others the cache (as "
+       "MLlib LogisticRegression does with an uncached input).", to_bool("cacheInput"), False,
+       _BINOMIAL_ESTIMATORS, bool),
+    _p("cvMetric", "cross-validation metric, as glmnet's type.measure: 'deviance', 'auc' or "
+       "'misclassification' (at threshold).", to_choice("cvMetric", CV_METRIC_OPTIONS),
+       "deviance", frozenset({LOGISTIC_CV}), str),
 )
-
-_BY_NAME = {d.name: d for d in DECLARATIONS}
 
 
 def declared(owner: str) -> tuple[ParamDecl, ...]:
@@ -488,9 +545,9 @@ def combination_problems(
     if value.get("positive") and "lowerBoundsOnCoefficients" in given:
         out.append(f"give either {key('positive')}=True or {key('lowerBoundsOnCoefficients')}, "
                    "not both")
-    if owner == LASSO_CV:
+    if owner in CV_OWNERS:
         if "regParam" in given:
-            out.append(f"{key('regParam')} is chosen by cross-validation in LassoCV; give a grid "
+            out.append(f"{key('regParam')} is chosen by cross-validation in {owner}; give a grid "
                        f"with {key('regParams')} or {key('numRegParams')} instead")
         if "regParams" in given and ({"numRegParams", "regParamMinRatio"} & set(given)):
             out.append(f"give either {key('regParams')} or "

@@ -148,11 +148,19 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
         raise ValueError("this model has no cross-validation results (fit it with LassoCV)")
     plt = _pyplot()
     enp = cv.elastic_net_params[cv.index_chosen]
-    gamma = cv.relax_gammas[cv.index_chosen]
-    rows = np.flatnonzero((cv.elastic_net_params == enp) & (cv.relax_gammas == gamma))
+    gammas = getattr(cv, "relax_gammas", None)  # the relaxed lasso's (linear CV tables)
+    gamma = 1.0 if gammas is None else gammas[cv.index_chosen]
+    rows = np.flatnonzero((cv.elastic_net_params == enp)
+                          & (True if gammas is None else gammas == gamma))
     rows = rows[np.argsort(cv.reg_params[rows])]
-    reg, mean, se = cv.reg_params[rows], cv.mse_mean[rows], cv.mse_se[rows]
-    tag = f", relaxGamma = {gamma:g}" if cv.relaxed else ""
+    # a logistic CV table names its metric (deviance, auc, misclassification); a linear one
+    # holds MSEs
+    metric = getattr(cv, "metric", None)
+    short = metric or "MSE"
+    reg = cv.reg_params[rows]
+    mean = (cv.mean[metric] if metric else cv.mse_mean)[rows]
+    se = (cv.se[metric] if metric else cv.mse_se)[rows]
+    tag = f", relaxGamma = {gamma:g}" if gammas is not None and cv.relaxed else ""
     i_min = int(np.flatnonzero(rows == cv.index_min)[0]) if cv.index_min in rows else 0
     i_1se = int(np.flatnonzero(rows == cv.index_1se)[0]) if cv.index_1se in rows else i_min
     chosen_rule = "min" if cv.validation else cv.selection_rule
@@ -170,12 +178,14 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
         fig = ax.figure
     r_min, r_1se = cv.reg_params[cv.index_min], cv.reg_params[cv.index_1se]
     if cv.validation:  # one validation split: no standard error, no 1se
-        ax.plot(reg, mean, "o-", ms=3, color="tab:red", label="validation MSE")
+        ax.plot(reg, mean, "o-", ms=3, color="tab:red", label=f"validation {short}")
         title = f"validation set (elasticNetParam = {enp:g})"
     else:
         ax.errorbar(reg, mean, yerr=se, fmt="o", ms=3.5, color="tab:red", ecolor="0.3",
-                    elinewidth=1.0, capsize=2.5, label="mean CV MSE ± 1 s.e." + tag, zorder=3)
-        for other in sorted(set(cv.relax_gammas.tolist()) - {gamma}, reverse=True):
+                    elinewidth=1.0, capsize=2.5, label=f"mean CV {short} ± 1 s.e." + tag,
+                    zorder=3)
+        others = set() if gammas is None else set(gammas.tolist()) - {gamma}
+        for other in sorted(others, reverse=True):
             o = np.flatnonzero((cv.elastic_net_params == enp) & (cv.relax_gammas == other))
             o = o[np.argsort(cv.reg_params[o])]
             ax.errorbar(cv.reg_params[o], cv.mse_mean[o], yerr=cv.mse_se[o], fmt="o-", ms=2,
@@ -195,7 +205,7 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
     i_chosen = i_min if chosen_rule == "min" else i_1se
     ax.plot([reg[i_chosen]], [mean[i_chosen]], marker="o", ms=11, mfc="none", mew=2.0,
             color="tab:green", ls="none", zorder=4,
-            label=(f"chosen ({chosen_rule} rule): MSE {mean[i_chosen]:.5g}"
+            label=(f"chosen ({chosen_rule} rule): {short} {mean[i_chosen]:.5g}"
                    + ("" if cv.validation else f" ± {se[i_chosen]:.2g}")))
     # r_min <= r_1se: "min" to the left of its line, "1se" to the right, so they never overlap
     for r, name, dx, ha in ((r_min, "min", -3, "right"), (r_1se, "1se", 3, "left")):
@@ -208,7 +218,7 @@ def plot_cv(model: LassoModel, ax: Any = None) -> Any:
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                           "alpha": 0.8})
     ax.set_ylim(*ylim)
-    ax.set_ylabel("mean squared error" + (" (zoomed)" if zoomed else ""))
+    ax.set_ylabel((metric or "mean squared error") + (" (zoomed)" if zoomed else ""))
     ax.set_title(title)
     if overview is None:
         ax.set_xlabel("regParam (log scale)")

@@ -42,7 +42,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["duality_gap", "gap_from_moments", "primal_objective"]
+__all__ = ["duality_gap", "elastic_net_penalty", "gap_from_moments", "primal_objective"]
 
 
 def gap_from_moments(
@@ -103,6 +103,16 @@ def duality_gap(
     )
 
 
+def elastic_net_penalty(beta: np.ndarray, alpha: float, l1_ratio: float,
+                        v: np.ndarray | None = None) -> float:
+    """The penalty ``α Σ_j v_j (ρ|β_j| + (1−ρ)/2 β_j²)`` (``v`` all ones when ``None``), of
+    every family (the binomial objective of :mod:`lasso_spark.core.binomial` uses it too)."""
+    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    if v is None:
+        return l1 * float(np.abs(beta).sum()) + 0.5 * l2 * float(beta @ beta)
+    return float(np.sum(v * (l1 * np.abs(beta) + 0.5 * l2 * beta * beta)))
+
+
 def primal_objective(
     G: np.ndarray,
     c: np.ndarray,
@@ -113,6 +123,5 @@ def primal_objective(
     l1_ratio: float,
 ) -> float:
     """``P(β)`` of the module docstring (the objective on the standardized scale)."""
-    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
     smooth = 0.5 * float(yy) - float(c @ beta) + 0.5 * float(beta @ (G @ beta))
-    return smooth + float(np.sum(v * (l1 * np.abs(beta) + 0.5 * l2 * beta * beta)))
+    return smooth + elastic_net_penalty(beta, alpha, l1_ratio, v)

@@ -11,7 +11,10 @@ The jobs are written against this contract::
     model.save(path), LassoModel.load(path), model.transform(df), model.saveMLlib(path)
 
 and data problems raising ``lasso_spark.spark.DataError`` (``InvalidInputError`` for bad rows),
-bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. If the
+bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. The
+logistic kinds (``LogisticLasso``, ``LogisticLassoCV``, ``LogisticLassoModel``) follow the same
+contract; their CV table has ``<metric>Mean`` / ``<metric>StdErr`` columns instead of the MSE's
+and the score job writes the probability of label 1 next to the predicted label. If the
 estimator API changes, this module is the one to adapt.
 """
 
@@ -27,17 +30,26 @@ logger = logging.getLogger(__name__)
 
 
 def build_estimator(kind: str, params: dict[str, Any]) -> Any:
-    """``Lasso(**params)`` or ``LassoCV(**params)``; ``params`` use MLlib names."""
-    from lasso_spark.ml import Lasso, LassoCV
+    """The estimator of ``kind`` (``Lasso``, ``LassoCV``, ``LogisticLasso``,
+    ``LogisticLassoCV``) built with ``params`` (MLlib names)."""
+    from lasso_spark.ml import Lasso, LassoCV, LogisticLasso, LogisticLassoCV
 
-    cls = {"lasso": Lasso, "lasso_cv": LassoCV}[kind]
+    cls = {"lasso": Lasso, "lasso_cv": LassoCV, "logistic_lasso": LogisticLasso,
+           "logistic_lasso_cv": LogisticLassoCV}[kind]
     return cls(**params)
 
 
-def load_model(path: str) -> Any:
-    from lasso_spark.ml import LassoModel
+def load_model(path: str, spark: Any = None) -> Any:
+    """A saved ``LassoModel`` or ``LogisticLassoModel`` (the class its metadata names)."""
+    from lasso_spark.ml import LassoModel, LogisticLassoModel
 
+    if LogisticLassoModel.is_saved_at(path, spark):
+        return LogisticLassoModel.load(path)
     return LassoModel.load(path)
+
+
+def is_classifier(model: Any) -> bool:
+    return model.hasParam("probabilityCol")
 
 
 def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str,
@@ -45,6 +57,8 @@ def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str
     """Set what the score job asks of ``model.transform``."""
     if prediction_col:
         model.setPredictionCol(prediction_col)
+    if is_classifier(model):  # the score job applies handle_invalid itself (valid column)
+        return
     model.setHandleInvalid(handle_invalid)
     model.setReplacePredictionCol(replace_prediction)
 
@@ -60,6 +74,28 @@ def scoring_frame(model: Any, df: Any) -> tuple[Any, Any, Any, dict[str, Any], l
     (each costly part computed once per row); drop the helpers before writing."""
     frame, checks, helpers = model.scoringFrame(df)
     return frame, checks.value, checks.valid, model.invalidCountColumns(df, checks), helpers
+
+
+def output_columns(model: Any, value: Any, valid: Any, pred: str) -> list[Any]:
+    """The columns a score job writes besides the pass-through ones, from
+    :func:`scoring_frame`'s ``value`` (null where not ``valid``): the prediction, and for a
+    classifier first the probability of label 1 (a double, under the probability column's
+    name, so that every output format can hold it) and the label at the threshold."""
+    from pyspark.sql import functions as F
+
+    if not is_classifier(model):
+        return [F.when(valid, value).alias(pred)]
+    prob = F.when(valid, 1.0 / (1.0 + F.exp(-value)))
+    name = str(model.getOrDefault(model.getParam("probabilityCol")))
+    label = F.when(prob > F.lit(float(model.getThreshold())), 1.0).otherwise(0.0)
+    return [prob.alias(name), F.when(valid, label).alias(pred)]
+
+
+def output_names(model: Any, pred: str) -> list[str]:
+    """Names of the columns :func:`output_columns` writes."""
+    if not is_classifier(model):
+        return [pred]
+    return [str(model.getOrDefault(model.getParam("probabilityCol"))), pred]
 
 
 def model_input_columns(model: Any) -> list[str]:
@@ -100,10 +136,20 @@ def rows_used_skipped(model: Any) -> tuple[int | None, int | None]:
 
 
 def cv_error_at_choice(model: Any) -> dict[str, float] | None:
-    """Mean and standard error of the CV MSE at the model's (regParam, elasticNetParam)."""
+    """Mean and standard error of the CV MSE at the model's (regParam, elasticNetParam); for a
+    classifier ``{regParam, metric, mean, stdErr}`` of its CV metric."""
     cv = model.cvResults
     if cv is None or len(cv) == 0:
         return None
+    if is_classifier(model):
+        i = model.cvTable.index_chosen
+        name = model.cvTable.metric
+        out = {"regParam": float(cv["regParam"].iloc[i]), "metric": name,
+               "mean": float(cv[f"{name}Mean"].iloc[i])}
+        se = float(cv[f"{name}StdErr"].iloc[i])
+        if not math.isnan(se):
+            out["stdErr"] = se
+        return out
     rows = cv[(cv["elasticNetParam"] - float(model.elasticNetParam)).abs() <= 1e-12]
     rel = (rows["regParam"] - float(model.regParam)).abs() / max(abs(float(model.regParam)), 1e-300)
     best = rows.loc[rel.idxmin()]

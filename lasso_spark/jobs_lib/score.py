@@ -58,7 +58,35 @@ def local_model_info(path: str) -> dict[str, Any]:
     nested = os.path.join(root, "model")
     if os.path.isfile(os.path.join(root, "summary.json")) and os.path.isdir(nested):
         root = nested
+    logistic = _local_logistic_metadata(root)
+    if logistic is not None:
+        return logistic
     return inspect_local_model(root)
+
+
+def _local_logistic_metadata(root: str) -> dict[str, Any] | None:
+    """The ``lassoSpark`` section of a saved ``LogisticLassoModel`` (None for another model;
+    its loader checks the files when the job reads it)."""
+    meta_dir = os.path.join(root, "metadata")
+    if not os.path.isdir(meta_dir):
+        return None
+    for name in sorted(os.listdir(meta_dir)):
+        if name.startswith(("_", ".")):
+            continue
+        with open(os.path.join(meta_dir, name), encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    meta = json.loads(line)
+                except json.JSONDecodeError:
+                    return None
+                if not str(meta.get("class", "")).endswith(".LogisticLassoModel"):
+                    return None
+                info = meta.get("lassoSpark") or {}
+                return {**info, "modelClass": "LogisticLassoModel",
+                        "paramMap": meta.get("paramMap", {})}
+    return None
 
 
 def _java_root(exc: BaseException) -> tuple[str, str, str] | None:
@@ -124,7 +152,6 @@ def _describe_counts(raw: dict[str, int]) -> dict[str, int]:
 def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
     """Score ``cfg.input`` with the saved model; write prediction + pass-through columns."""
     from pyspark.sql import Observation
-    from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
     inputs, tables = input_paths(cfg.input)
@@ -140,7 +167,7 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
     fs = filesystem_for(cfg.output.path, spark)
     handle = cfg.model.handle_invalid
     with StagedOutput(fs, cfg.output.path, cfg.output.mode, guard=guard) as staged:
-        model = contract.load_model(model_path)
+        model = contract.load_model(model_path, spark)
         contract.scoring_model(model, prediction_col=cfg.model.prediction_col,
                                handle_invalid=handle,
                                replace_prediction=cfg.output.replace_prediction)
@@ -166,7 +193,8 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
                 df = df.drop(pred)
         if problems:
             raise InputDataError("cannot score:\n" + "\n".join(f"  - {p}" for p in problems))
-        passthrough = [c for c in passthrough if c != pred]
+        written = contract.output_names(model, pred)  # a classifier's probability too
+        passthrough = [c for c in passthrough if c not in written]
 
         frame, value, valid, counters, _ = contract.scoring_frame(model, df)  # no job yet
         obs = Observation("lasso_spark_score")
@@ -174,7 +202,7 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
                                  counters["invalid"].alias("invalid"))
         if handle == "skip":
             observed = observed.where(valid)
-        out = observed.select(*passthrough, F.when(valid, value).alias(pred))
+        out = observed.select(*passthrough, *contract.output_columns(model, value, valid, pred))
         if cfg.output.partitions:
             out = out.repartition(cfg.output.partitions)
         options = {k: str(v).lower() if isinstance(v, bool) else str(v)
@@ -200,6 +228,7 @@ def run_score(cfg: ScoreConfig, spark: Any) -> dict[str, Any]:
         elapsed = time.perf_counter() - t0
         summary = _summary(cfg, model_path, pred, passthrough, n_read, n_invalid, per_column,
                            elapsed, spark)
+        summary["columns"] = [*passthrough, *written]
         fs.write_bytes(posixpath.join(staged.path("predictions"), SUMMARY_FILE),
                        json.dumps(summary, indent=2).encode())
         # The dataset itself (Spark's parts, its _SUCCESS last) becomes the output directory.

@@ -3,10 +3,14 @@
 The estimators (``Lasso``, ``LassoCV``) turn their Params into a fit request for a backend
 (:mod:`lasso_spark.ml.backends`) and build ``LassoModel`` from its outcome (a ``PathTable`` and,
 for CV, a ``CVTable``). The MLlib → core parameter map is :func:`mllib_to_core`.
+``LogisticLasso`` / ``LogisticLassoCV`` (binomial family) fit ``LogisticLassoModel`` through
+the logistic backend.
 """
 
 from lasso_spark.core.cv import select_min_1se
 from lasso_spark.ml.estimators import Lasso, LassoCV
+from lasso_spark.ml.logistic import LogisticLasso, LogisticLassoCV
+from lasso_spark.ml.logistic_model import LogisticLassoModel
 from lasso_spark.ml.mapping import CorePenalty, equivalents, mllib_to_core, reg_params_from_alphas
 from lasso_spark.ml.model import LassoModel
 from lasso_spark.ml.params import ParamValidationError, resolve_penalty_factors
@@ -19,6 +23,9 @@ __all__ = [
     "LassoCV",
     "LassoModel",
     "LassoSummary",
+    "LogisticLasso",
+    "LogisticLassoCV",
+    "LogisticLassoModel",
     "ParamValidationError",
     "PathTable",
     "equivalents",

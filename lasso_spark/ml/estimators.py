@@ -25,14 +25,7 @@ from lasso_spark.ml.backends import Backend, FitOutcome, FitRequest, choose_back
 from lasso_spark.ml.backends.groups import resolve_auto_groups
 from lasso_spark.ml.backends.request import request_from_params
 from lasso_spark.ml.model import LassoModel
-from lasso_spark.ml.params import (
-    LassoCVParams,
-    LassoParams,
-    describe,
-    keyword_signature,
-    unknown_keywords,
-)
-from lasso_spark.paramspec import declared
+from lasso_spark.ml.params import DeclaredKeywords, LassoCVParams, LassoParams
 
 logger = logging.getLogger(__name__)
 
@@ -59,37 +52,10 @@ class _SharedPasses:
                                              spark=self.dataset.sparkSession)
 
 
-class _LassoEstimator(Estimator, DefaultParamsReadable, DefaultParamsWritable):
-    """What ``Lasso`` and ``LassoCV`` share: keyword construction from the declarations, the
-    fit through a backend and a ``fitMultiple`` that shares statistics passes."""
-
-    _owner: str
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        owner = cls._owner
-        signature = keyword_signature(owner)
-
-        def __init__(self: _LassoEstimator, **params: Any) -> None:
-            super(cls, self).__init__()
-            self._setKeywords(params)
-
-        def setParams(self: _LassoEstimator, **params: Any) -> _LassoEstimator:  # noqa: N802
-            """Set any of the keyword parameters (``None`` leaves one unchanged)."""
-            return self._setKeywords(params)
-
-        for fn in (__init__, setParams):
-            fn.__signature__ = signature  # type: ignore[attr-defined]
-            fn.__qualname__ = f"{cls.__name__}.{fn.__name__}"
-        __init__.__doc__ = f"Keyword parameters of {owner}:\n\n" + describe(declared(owner))
-        cls.__init__ = __init__  # type: ignore[method-assign]
-        cls.setParams = setParams  # type: ignore[method-assign]
-
-    def _setKeywords(self, params: dict[str, Any]) -> Any:
-        problem = unknown_keywords(self._owner, list(params))
-        if problem is not None:
-            raise TypeError(problem)
-        return self._set(**{k: v for k, v in params.items() if v is not None})
+class _LassoEstimator(DeclaredKeywords, Estimator, DefaultParamsReadable, DefaultParamsWritable):
+    """What ``Lasso`` and ``LassoCV`` share: keyword construction from the declarations
+    (:class:`~lasso_spark.ml.params.DeclaredKeywords`), the fit through a backend and a
+    ``fitMultiple`` that shares statistics passes."""
 
     # --------------------------------------------------------------------------- fitting
     def _fit(self, dataset: Any) -> LassoModel:

@@ -32,6 +32,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lasso_spark.core.errors import DataError
+from lasso_spark.ml.fitted import FittedPathModel
 from lasso_spark.ml.params import LassoModelParams, ParamValidationError
 from lasso_spark.ml.predict import (
     ScoringColumns,
@@ -59,7 +60,7 @@ def _transform_handle_invalid(value: Any) -> str:
     return v
 
 
-class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
+class LassoModel(Model, FittedPathModel, LassoModelParams, MLReadable["LassoModel"], MLWritable):
     """A fitted Lasso / elastic-net model (see the module docstring).
 
     Build it with :meth:`fromPath` (what the estimators call) or directly from arrays.
@@ -155,34 +156,7 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
             stability=stability,
         )
 
-    # ------------------------------------------------------------------ public attributes
-    @property
-    def coefficients(self) -> DenseVector:
-        """Coefficients on the original feature scale (like MLlib's)."""
-        return DenseVector(self._coef.copy())
-
-    @property
-    def intercept(self) -> float:
-        return self._intercept
-
-    @property
-    def regParam(self) -> float:  # type: ignore[override]
-        """The regParam of this model (chosen by CV for LassoCV)."""
-        return self._reg_param
-
-    @property
-    def elasticNetParam(self) -> float:  # type: ignore[override]
-        return self._elastic_net_param
-
-    def getRegParam(self) -> float:
-        return self._reg_param
-
-    def getElasticNetParam(self) -> float:
-        return self._elastic_net_param
-
-    @property
-    def featureNames(self) -> list[str]:
-        return list(self._feature_names)
+    # ------------------ public attributes (the others: lasso_spark.ml.fitted.FittedPathModel)
 
     @property
     def featureGroupIndices(self) -> list[list[int]] | None:
@@ -226,36 +200,11 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
             return 1.0
         return float(self._summary.extra.get("relaxGamma", 1.0))
 
-    @property
-    def numFeatures(self) -> int:
-        return int(self._coef.shape[0])
 
     @property
     def featureStd(self) -> np.ndarray | None:
         """Weighted population standard deviation of each feature in the training data."""
         return None if self._feature_std is None else self._feature_std.copy()
-
-    @property
-    def numNonzeros(self) -> int:
-        return int(np.count_nonzero(self._coef))
-
-    @property
-    def pathTable(self) -> PathTable | None:
-        return self._path
-
-    @property
-    def cvTable(self) -> CVTable | None:
-        return self._cv
-
-    @property
-    def path(self) -> pd.DataFrame | None:
-        """One row per (elasticNetParam, regParam); coefficient columns ``coef:<feature>``."""
-        return None if self._path is None else self._path.to_pandas(self._feature_names)
-
-    @property
-    def cvResults(self) -> pd.DataFrame | None:
-        """regParam, elasticNetParam, nonzeros, mseMean, mseStdErr, mseFold0..; None without CV."""
-        return None if self._cv is None else self._cv.to_pandas()
 
     # ------------------------------------------------------------------ stability selection
     @property
@@ -299,16 +248,6 @@ class LassoModel(Model, LassoModelParams, MLReadable["LassoModel"], MLWritable):
         return plot_stability(self.stabilitySelection(threshold, regParam),
                               self._require_stability(), self._feature_names, ax=ax,
                               max_labels=maxLabels)
-
-    @property
-    def hasSummary(self) -> bool:
-        return self._summary is not None
-
-    @property
-    def summary(self) -> LassoSummary:
-        if self._summary is None:
-            raise RuntimeError("no summary available for this LassoModel")
-        return self._summary
 
     # ------------------------------------------------------------------ the path
     def _path_rows(self, elasticNetParam: float | None) -> np.ndarray:

@@ -1,10 +1,13 @@
-"""pyspark.ml Params of ``Lasso``, ``LassoCV`` and ``LassoModel``, built from the declarations.
+"""pyspark.ml Params of the estimators and models, built from the declarations.
 
 Every parameter is declared once in :mod:`lasso_spark.paramspec` (MLlib's name, checks, default,
 doc, owners). :func:`params_mixin` turns the declarations of one owner into a ``Params`` mixin
 with a ``Param`` per declaration (its converter as ``typeConverter``), ``get<Name>`` and
 ``set<Name>`` methods and the defaults. The mixins nest as the estimators do:
-:class:`LassoModelParams` (what a model keeps) ⊂ :class:`LassoParams` ⊂ :class:`LassoCVParams`.
+:class:`LassoModelParams` (what a model keeps) ⊂ :class:`LassoParams` ⊂ :class:`LassoCVParams`,
+and for the binomial family :class:`LogisticModelParams` ⊂ :class:`LogisticParams` ⊂
+:class:`LogisticCVParams`. :class:`DeclaredKeywords` gives an estimator the keyword
+``__init__`` / ``setParams`` of its owner's declarations.
 The map from MLlib's parameters to the core's ``(alpha, l1_ratio)`` is
 :mod:`lasso_spark.ml.mapping`; the parameter names of scikit-learn and glmnet are in the README.
 
@@ -35,6 +38,9 @@ from lasso_spark.paramspec import (
     LASSO,
     LASSO_CV,
     LASSO_MODEL,
+    LOGISTIC,
+    LOGISTIC_CV,
+    LOGISTIC_MODEL,
     UNSET,
     ParamDecl,
     ParamValidationError,
@@ -45,9 +51,13 @@ from lasso_spark.paramspec import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DeclaredKeywords",
     "LassoCVParams",
     "LassoModelParams",
     "LassoParams",
+    "LogisticCVParams",
+    "LogisticModelParams",
+    "LogisticParams",
     "ParamValidationError",
     "describe",
     "keyword_signature",
@@ -124,6 +134,41 @@ def unknown_keywords(owner: str, names: Sequence[str]) -> str | None:
     return f"{owner} got unknown parameter(s) {', '.join(hints)}"
 
 
+class DeclaredKeywords:
+    """Keyword-only ``__init__`` and ``setParams`` for every subclass that has an ``_owner``:
+    the signature, the docs and the unknown-keyword check come from the owner's declarations."""
+
+    _owner: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        owner = getattr(cls, "_owner", None)
+        if owner is None:  # an abstract base of estimators
+            return
+        signature = keyword_signature(owner)
+
+        def __init__(self: DeclaredKeywords, **params: Any) -> None:
+            super(cls, self).__init__()
+            self._setKeywords(params)
+
+        def setParams(self: DeclaredKeywords, **params: Any) -> DeclaredKeywords:  # noqa: N802
+            """Set any of the keyword parameters (``None`` leaves one unchanged)."""
+            return self._setKeywords(params)
+
+        for fn in (__init__, setParams):
+            fn.__signature__ = signature  # type: ignore[attr-defined]
+            fn.__qualname__ = f"{cls.__name__}.{fn.__name__}"
+        __init__.__doc__ = f"Keyword parameters of {owner}:\n\n" + describe(declared(owner))
+        cls.__init__ = __init__  # type: ignore[method-assign]
+        cls.setParams = setParams  # type: ignore[method-assign]
+
+    def _setKeywords(self, params: dict[str, Any]) -> Any:
+        problem = unknown_keywords(self._owner, list(params))
+        if problem is not None:
+            raise TypeError(problem)
+        return self._set(**{k: v for k, v in params.items() if v is not None})
+
+
 class _ColumnRules:
     """Rules of the column params, shared by the estimators and the model."""
 
@@ -197,6 +242,30 @@ class LassoCVParams(params_mixin(LASSO_CV, (LassoParams,))):
         if self.isDefined(self.elasticNetParams):
             return list(self.getOrDefault(self.elasticNetParams))
         return [self.getElasticNetParam()]
+
+    def getValidationCol(self) -> str | None:
+        if not self.isDefined(self.validationCol):
+            return None
+        return self.getOrDefault(self.validationCol) or None
+
+
+class LogisticModelParams(_ColumnRules, params_mixin(LOGISTIC_MODEL)):
+    """Params a fitted :class:`~lasso_spark.ml.LogisticLassoModel` keeps (MLlib
+    ``LogisticRegression`` names)."""
+
+
+class LogisticParams(params_mixin(LOGISTIC, (LogisticModelParams,))):
+    """Params of ``LogisticLasso``: the model's plus regParam, elasticNetParam and the pass
+    options (regParamsInFlight, cacheInput)."""
+
+    _owner = LOGISTIC
+
+
+class LogisticCVParams(params_mixin(LOGISTIC_CV, (LogisticParams,))):
+    """Params of ``LogisticLassoCV``: ``LogisticLasso``'s plus the grid, the folds, the rule and
+    cvMetric."""
+
+    _owner = LOGISTIC_CV
 
     def getValidationCol(self) -> str | None:
         if not self.isDefined(self.validationCol):

@@ -56,6 +56,7 @@ __all__ = [
     "KIND_NEGATIVE",
     "KIND_SIZE",
     "KIND_RANGE",
+    "KIND_BINARY",
     "OUTPUT_SCHEMA",
     "current_rss_bytes",
 ]
@@ -64,6 +65,7 @@ KIND_NONFINITE = "nonfinite"  # null, NaN or ±inf
 KIND_NEGATIVE = "negative"  # negative weight
 KIND_SIZE = "size"  # vector of the wrong size (or a malformed sparse vector)
 KIND_RANGE = "range"  # fold id null or outside [0, K)
+KIND_BINARY = "binary"  # a finite label other than 0 or 1 (classifiers: BatchLayout.binary_label)
 
 #: Schema of the records a partition emits (Spark DDL).
 OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
@@ -100,6 +102,8 @@ class BatchLayout:
     dividing ``B``) the cell is the bucket and fold ``k`` is the union of the buckets
     ``b ≡ k (mod K)`` — the very folds of a pass without buckets, since ``h mod K =
     (h mod B) mod K``; with a fold column the cell is ``fold · B + bucket``.
+    ``binary_label`` (classifiers) makes a finite label other than 0 or 1 an invalid row of
+    its own kind.
     """
 
     n_features: int
@@ -111,6 +115,7 @@ class BatchLayout:
     fold_column: str | None = None
     chunk_rows: int = 8192
     seed: int = 0
+    binary_label: bool = False
     num_buckets: int = 0
 
     def __post_init__(self) -> None:
@@ -165,6 +170,8 @@ class BatchLayout:
         if self.vector:
             keys.append((self.feature_columns[0], KIND_SIZE))
         keys.append((self.label_column, KIND_NONFINITE))
+        if self.binary_label:
+            keys.append((self.label_column, KIND_BINARY))
         if self.weight_column is not None:
             keys += [(self.weight_column, KIND_NONFINITE), (self.weight_column, KIND_NEGATIVE)]
         if self.fold_column is not None:
@@ -233,6 +240,10 @@ def read_head(
         y = src[:, p]
     bad = unusable(y)
     count(layout.label_column, KIND_NONFINITE, bad)
+    if layout.binary_label:
+        not_binary = ~bad & (y != 0.0) & (y != 1.0)
+        count(layout.label_column, KIND_BINARY, not_binary)
+        bad |= not_binary
     w = None
     if layout.weight_pos is not None:
         w = _float_column(batch.column(layout.weight_pos))

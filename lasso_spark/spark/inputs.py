@@ -177,9 +177,11 @@ def resolve_input(
     handle_invalid: str,
     num_features: int | None,
     num_buckets: int = 0,
+    binary_label: bool = False,
 ) -> ResolvedInput:
     """Check every argument against the schema and build the projection (no job runs here,
-    except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`)."""
+    except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`).
+    ``binary_label``: a finite label other than 0 or 1 is an invalid row (classifiers)."""
     _check_arguments(df, features_col, input_cols, num_folds, fold_col, seed, handle_invalid,
                      num_buckets)
     used = _other_columns(df, label_col, weight_col, fold_col)
@@ -210,6 +212,7 @@ def resolve_input(
         chunk_rows=max(256, CHUNK_BYTES // (8 * (p + 1))),
         seed=int(seed),
         num_buckets=int(num_buckets),
+        binary_label=bool(binary_label),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 

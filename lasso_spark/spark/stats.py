@@ -39,6 +39,7 @@ from lasso_spark.core.errors import DataError
 from lasso_spark.core.stability import DEFAULT_BUCKET_MEMORY_BYTES, check_bucket_memory
 from lasso_spark.core.stats import SuffStats, merge_all
 from lasso_spark.spark.batch import (
+    KIND_BINARY,
     KIND_NEGATIVE,
     KIND_NONFINITE,
     KIND_RANGE,
@@ -108,6 +109,7 @@ def compute_stats(
     reduce_groups: int | None = None,
     num_buckets: int = 0,
     bucket_memory_limit: int | None = None,
+    binary_label: bool = False,
 ) -> StatsResult:
     """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
 
@@ -156,6 +158,7 @@ def compute_stats(
         handle_invalid=handle_invalid,
         num_features=num_features,
         num_buckets=num_buckets,
+        binary_label=binary_label,
     )
     layout = resolved.layout
     p = layout.n_features
@@ -333,6 +336,7 @@ def _invalid_message(
         KIND_NEGATIVE: "negative weight",
         KIND_SIZE: f"wrong vector size (expected {layout.n_features}) or malformed vector",
         KIND_RANGE: f"fold id null or outside [0, {layout.num_folds})",
+        KIND_BINARY: "a label other than 0 or 1",
     }
     parts = []
     for (column, kind), c in by_key.items():

@@ -41,6 +41,7 @@ def main() -> None:
     np.testing.assert_array_equal(again, got)
     check_estimators(spark)
     check_mllib_export(spark, model, X, got)
+    check_logistic(spark)
     spark.stop()
     print("OK")
 
@@ -105,6 +106,34 @@ def check_mllib_export(spark, model, X, expected) -> None:
     assert isinstance(pipe, PipelineModel) and len(pipe.stages) == 2, pipe.stages
     got = np.array([r.prediction for r in pipe.transform(columns).orderBy("id").collect()])
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def check_logistic(spark) -> None:
+    """LogisticLassoCV fits on Connect (its passes are mapInArrow jobs), equals the core run on
+    the same rows and folds, transforms with MLlib's columns, saves and loads."""
+    from lasso_spark.core.binomial import numpy_pass
+    from lasso_spark.core.logistic import logistic_path, trainings_from_arrays
+    from lasso_spark.ml import LogisticLassoCV, LogisticLassoModel
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((300, 3))
+    y = (rng.uniform(size=300) < 1 / (1 + np.exp(-(X @ [1.5, 0.0, -1.0])))).astype(float)
+    fold = np.arange(300) % 3
+    cols = [f"x{j}" for j in range(3)]
+    df = spark.createDataFrame([(*map(float, X[i]), float(y[i]), int(fold[i]))
+                                for i in range(300)], [*cols, "label", "fold"])
+    model = LogisticLassoCV(inputCols=cols, foldCol="fold", numFolds=3, numRegParams=10).fit(df)
+    ref = logistic_path(trainings_from_arrays(X, y, None, fold, 3), numpy_pass(X, y, None, fold),
+                        num_folds=3, n_reg_params=10)
+    i = model.cvTable.index_chosen
+    np.testing.assert_allclose(model.coefficients.toArray(), ref.paths[0].coef[i], atol=1e-7)
+    rows = model.transform(df).select("probability", "prediction").collect()
+    p = 1 / (1 + np.exp(-(model.intercept + X @ model.coefficients.toArray())))
+    np.testing.assert_allclose([r.probability[1] for r in rows], p, rtol=1e-10)
+    target = os.path.join(tempfile.mkdtemp(), "logistic")
+    model.save(target)
+    model.write().overwrite().save(target)
+    assert LogisticLassoModel.load(target).cvResults.equals(model.cvResults)
 
 
 if __name__ == "__main__":

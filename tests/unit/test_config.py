@@ -19,8 +19,8 @@ from lasso_spark.jobs_lib.errors import EXIT_CONFIG, ConfigError
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 KIND_OF = {"fit_lasso_cv": "fit", "fit_lasso": "fit", "fit_stability": "fit", "score": "score",
-           "generate": "generate",
-           "demo": "demo", "demo_small": "demo"}
+           "generate": "generate", "demo": "demo", "demo_small": "demo",
+           "fit_logistic_lasso_cv": "fit"}
 
 
 def base_fit(tmp_path: Path) -> dict:
@@ -220,3 +220,28 @@ def test_demo_defaults_and_generate_consistency():
     assert cfg.model.kind == "lasso_cv" and cfg.data.n_informative <= cfg.data.n_features
     with pytest.raises(ConfigError, match="n_informative"):
         load_config("demo", None, ["data.n_informative=40"])
+
+
+def test_logistic_kinds_and_their_params(tmp_path):
+    data = base_fit(tmp_path)
+    data["model"] = {"kind": "logistic_lasso_cv", "numFolds": 3, "cvMetric": "auc",
+                     "threshold": 0.3}
+    cfg = validate("fit", data)
+    assert cfg.model.estimator_params() == {"numFolds": 3, "cvMetric": "auc", "threshold": 0.3}
+    data["model"] = {"kind": "logistic_lasso", "regParam": 0.1, "threshold": 0.7}
+    assert validate("fit", data).model.estimator_params() == {"regParam": 0.1, "threshold": 0.7}
+    data["model"] = {"kind": "logistic_lasso", "regParam": 0.1, "penaltyFactors": {"x0": 0}}
+    assert any('model.penaltyFactors only valid with kind = "lasso" or kind = "lasso_cv"' in p
+               for p in problems("fit", data))
+    data["model"] = {"kind": "lasso_cv", "cvMetric": "auc"}
+    assert any('model.cvMetric only valid with kind = "logistic_lasso_cv"' in p
+               for p in problems("fit", data))
+    data["model"] = {"kind": "logistic_lasso", "regParam": 0.1, "numFolds": 3}
+    assert any('model.numFolds only valid with kind = "lasso_cv" or kind = "logistic_lasso_cv"'
+               in p for p in problems("fit", data))
+    data["model"] = {"kind": "logistic_lasso_cv", "regParam": 0.1}
+    assert any("chosen by cross-validation" in p for p in problems("fit", data))
+    data["model"] = {"kind": "logistic_lasso", "regParam": 0.1}
+    data["output"] = {**data["output"], "mllib_model": True}
+    assert any("output.mllib_model writes an MLlib LinearRegressionModel" in p
+               for p in problems("fit", data))

@@ -18,6 +18,12 @@ def test_statistics_kernel_does_not_load_numba():
         "False")
 
 
+def test_logistic_pass_kernel_loads_neither_numba_nor_pyspark():
+    code = ("import sys; import lasso_spark.core.binomial; "
+            "print('numba' in sys.modules, 'pyspark' in sys.modules)")
+    assert run(code) == "False False"
+
+
 def test_core_does_not_load_pyspark():
     code = ("import sys; import lasso_spark.core as c; c.enet_path; c.cv_path; "
             "c.adaptive_penalty_factors; print('pyspark' in sys.modules)")

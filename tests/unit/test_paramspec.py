@@ -8,20 +8,22 @@ import pytest
 from lasso_spark.config import MODEL_KINDS, ModelConfig
 from lasso_spark.paramspec import DECLARATIONS, UNSET, declared
 
-COLUMN_PARAMS = {"featuresCol", "inputCols", "labelCol", "weightCol", "predictionCol"}
+COLUMN_PARAMS = {"featuresCol", "inputCols", "labelCol", "weightCol", "predictionCol",
+                 "probabilityCol", "rawPredictionCol"}
 CANDIDATES = [0, 1, 2, 5, -1, 0.0, 0.5, 1.0, 1.5, 1e-9, -0.1, float("inf"), True, False,
               "auto", "4", "min", "1se", "error", "skip", "gram", "wide", "x", [0.1, 0.01],
               [0.0, 0.1], [0.5, 2.0], [], {"a": 0.0, "b": 2.0}, {"a": -1.0}, None]
 
 
 def _estimator(owner):
-    from lasso_spark import Lasso, LassoCV
+    from lasso_spark import Lasso, LassoCV, LogisticLasso, LogisticLassoCV
 
-    return {"Lasso": Lasso, "LassoCV": LassoCV}[owner]()
+    return {"Lasso": Lasso, "LassoCV": LassoCV, "LogisticLasso": LogisticLasso,
+            "LogisticLassoCV": LogisticLassoCV}[owner]()
 
 
 def _required(kind):
-    return {"regParam": 0.1} if kind == "lasso" else {}
+    return {"regParam": 0.1} if kind in ("lasso", "logistic_lasso") else {}
 
 
 @pytest.mark.parametrize("kind", sorted(MODEL_KINDS))
@@ -83,12 +85,34 @@ def test_every_declared_default_passes_its_own_check():
             assert d.converter(d.default) == d.default, d.name
 
 
+def test_a_name_declared_twice_is_one_config_key_with_one_check():
+    """The families' own maxIter / tol: disjoint owners, the same converter and config type (the
+    one [model] key checks them alike), each owner's own default."""
+    by_name = {}
+    for d in DECLARATIONS:
+        by_name.setdefault(d.name, []).append(d)
+    twice = {n: ds for n, ds in by_name.items() if len(ds) > 1}
+    assert set(twice) == {"maxIter", "tol"}
+    for ds in twice.values():
+        owners = [o for d in ds for o in d.owners]
+        assert len(owners) == len(set(owners))
+        assert len({id(d.converter) for d in ds}) == 1
+        assert len({d.config_type for d in ds}) == 1
+    from lasso_spark import LassoCV, LogisticLassoCV
+
+    assert (LassoCV().getMaxIter(), LogisticLassoCV().getMaxIter()) == (100_000, 100)
+    assert (LassoCV().getTol(), LogisticLassoCV().getTol()) == (1e-7, 1e-6)
+    cfg = ModelConfig.model_validate({"kind": "logistic_lasso_cv"})
+    assert cfg.resolved_params()["maxIter"] == 100 and cfg.resolved_params()["tol"] == 1e-6
+
+
 def test_estimator_keywords_are_the_declarations():
     import inspect
 
-    from lasso_spark import Lasso, LassoCV
+    from lasso_spark import Lasso, LassoCV, LogisticLasso, LogisticLassoCV
 
-    for cls, owner in ((Lasso, "Lasso"), (LassoCV, "LassoCV")):
+    for cls, owner in ((Lasso, "Lasso"), (LassoCV, "LassoCV"), (LogisticLasso, "LogisticLasso"),
+                       (LogisticLassoCV, "LogisticLassoCV")):
         names = list(inspect.signature(cls.__init__).parameters)[1:]
         assert names == [d.name for d in declared(owner)]
         assert list(inspect.signature(cls.setParams).parameters)[1:] == names

@@ -7,9 +7,11 @@
 * :mod:`.gram` — one statistics pass, every path solved on the ``p × p`` Gram (the default up to
   ``WIDE_AUTO_MIN_FEATURES`` features);
 * :mod:`.wide` — per-feature statistics, Gram blocks of working sets and ``Xᵀr`` passes over all
-  features (for many features).
+  features (for many features);
+* :mod:`.logistic` — the binomial family (``FitRequest.family == "binomial"``): a statistics
+  pass, then one pass per proximal-Newton iteration for every model in flight.
 
-A new family (e.g. logistic) or solver plugs in here as another module with the same
+A new family or solver plugs in here as another module with the same
 ``fit(dataset, request) -> FitOutcome`` function. Backends import Spark only inside their
 passes; the shared planning steps are :mod:`.plan`.
 """
@@ -82,7 +84,9 @@ def _num_features(request: FitRequest, dataset: Any) -> int | None:
 
 def choose_backend(request: FitRequest, dataset: Any) -> Backend:
     """The backend of ``request.solver.mode``: ``"gram"``, ``"wide"`` or ``"auto"`` (wide above
-    :data:`WIDE_AUTO_MIN_FEATURES` features)."""
+    :data:`WIDE_AUTO_MIN_FEATURES` features); :mod:`.logistic` for ``family="binomial"``."""
+    if request.family == "binomial":
+        return Backend("logistic")
     mode = request.solver.mode
     if mode == "gram":
         return Backend("gram")

@@ -23,6 +23,7 @@ from lasso_spark.paramspec import ParamValidationError, core_keywords
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BinomialSpec",
     "FitRequest",
     "GridSpec",
     "InputSpec",
@@ -30,6 +31,7 @@ __all__ = [
     "SolverSpec",
     "SplitSpec",
     "StabilitySpec",
+    "binomial_request_from_params",
     "request_from_params",
 ]
 
@@ -172,6 +174,18 @@ class StabilitySpec:
 
 
 @dataclass(frozen=True)
+class BinomialSpec:
+    """What only the binomial family asks: the class ``threshold`` (misclassification), how many
+    regParams of each model advance per pass (``in_flight``), the CV metric (glmnet's
+    ``type.measure``) and whether to cache the used input columns for the passes."""
+
+    threshold: float = 0.5
+    in_flight: int = 12
+    cv_metric: str = "deviance"
+    cache_input: bool = False
+
+
+@dataclass(frozen=True)
 class FitRequest:
     """Everything a backend needs to fit one estimator's model (module docstring)."""
 
@@ -183,6 +197,7 @@ class FitRequest:
     selection_rule: str = "min"
     family: str = "gaussian"
     stability: StabilitySpec | None = None
+    binomial: BinomialSpec | None = None
 
     def stats_key(self) -> tuple:
         """What decides the statistics pass: requests with equal keys can share one pass."""
@@ -201,16 +216,36 @@ def _frozen_groups(value: Any) -> Any:
     return tuple(tuple(g) for g in value) if isinstance(value, list) else value
 
 
-def request_from_params(est: Any) -> FitRequest:
-    """The :class:`FitRequest` of an estimator's Params (``Lasso`` or ``LassoCV``)."""
+def _input_spec(est: Any) -> InputSpec:
     uses_input = est._usesInputCols()
-    inputs = InputSpec(
+    return InputSpec(
         features_col=None if uses_input else est.getFeaturesCol(),
         input_cols=tuple(est.getInputCols()) if uses_input else None,
         label_col=est.getLabelCol(),
         weight_col=est.getWeightCol() or None,
         handle_invalid=est.getHandleInvalid(),
     )
+
+
+def _grid_and_split(est: Any) -> tuple[GridSpec, SplitSpec]:
+    """One target regParam without CV params; else the grid and the split of the CV params."""
+    if not est.hasParam("numFolds"):  # a single fit at regParam
+        return GridSpec(reg_param=est.getRegParam()), SplitSpec()
+    regs = est.getRegParams()
+    grid = GridSpec(reg_params=None if regs is None else tuple(regs),
+                    num_reg_params=est.getNumRegParams(), min_ratio=est.getRegParamMinRatio())
+    if est.getValidationCol() is not None:
+        split = SplitSpec("validation", 2, est.getValidationCol(), est.getSeed())
+    elif est.getFoldCol() is not None:
+        split = SplitSpec("fold_col", est.getNumFolds(), est.getFoldCol(), est.getSeed())
+    else:
+        split = SplitSpec("hash", est.getNumFolds(), None, est.getSeed())
+    return grid, split
+
+
+def request_from_params(est: Any) -> FitRequest:
+    """The :class:`FitRequest` of an estimator's Params (``Lasso`` or ``LassoCV``)."""
+    inputs = _input_spec(est)
     solver = SolverSpec(**core_keywords(lambda name: est.getOrDefault(name)),
                         mode=est.getSolverMode(),
                         parallelism=est.getParallelism() if est.hasParam("parallelism") else 1)
@@ -227,28 +262,19 @@ def request_from_params(est: Any) -> FitRequest:
         relax=est.getRelax(),
         relax_gammas=tuple(est.getRelaxGammas()),
     )
-    if not est.hasParam("numFolds"):  # a single fit at regParam
-        return FitRequest(inputs, SplitSpec(), GridSpec(reg_param=est.getRegParam()), penalty,
-                          solver)
-    regs = est.getRegParams()
-    grid = GridSpec(reg_params=None if regs is None else tuple(regs),
-                    num_reg_params=est.getNumRegParams(), min_ratio=est.getRegParamMinRatio())
-    if est.getValidationCol() is not None:
-        split = SplitSpec("validation", 2, est.getValidationCol(), est.getSeed())
-    elif est.getFoldCol() is not None:
-        split = SplitSpec("fold_col", est.getNumFolds(), est.getFoldCol(), est.getSeed())
-    else:
-        split = SplitSpec("hash", est.getNumFolds(), None, est.getSeed())
+    grid, split = _grid_and_split(est)
+    rule = est.getSelectionRule() if split.cross_validated else "min"
     stability = _stability_spec(est, split)
     if stability is not None:
         split = replace(split, num_buckets=stability.num_buckets)
-    return FitRequest(inputs, split, grid, penalty, solver, est.getSelectionRule(),
-                      stability=stability)
+    return FitRequest(inputs, split, grid, penalty, solver, rule, stability=stability)
 
 
 def _stability_spec(est: Any, split: SplitSpec) -> StabilitySpec | None:
     """The stability selection of ``LassoCV``'s Params (``None`` when ``numSubsamples`` is 0);
     the automatic bucket count is a multiple of hashed folds."""
+    if not est.hasParam("numSubsamples"):
+        return None
     pairs = est.getNumSubsamples()
     if not pairs:
         return None
@@ -261,3 +287,22 @@ def _stability_spec(est: Any, split: SplitSpec) -> StabilitySpec | None:
         raise ParamValidationError(str(exc)) from None
     return StabilitySpec(pairs, buckets, est.getStabilityThreshold(),
                          round(est.getMaxBucketMemoryMB() * 1024 * 1024), split.seed)
+
+
+def binomial_request_from_params(est: Any) -> FitRequest:
+    """The :class:`FitRequest` (``family="binomial"``) of ``LogisticLasso`` /
+    ``LogisticLassoCV`` Params: the same input, split and grid specs; ``maxIter`` / ``tol`` are
+    the outer iterations and the logistic duality-gap target (the binomial declarations)."""
+    grid, split = _grid_and_split(est)
+    solver = SolverSpec(fit_intercept=est.getFitIntercept(), standardize=est.getStandardization(),
+                        tol=est.getTol(), max_iter=est.getMaxIter(), mode="logistic",
+                        parallelism=1)
+    binomial = BinomialSpec(
+        threshold=est.getThreshold(), in_flight=est.getRegParamsInFlight(),
+        cv_metric=est.getCvMetric() if est.hasParam("cvMetric") else "deviance",
+        cache_input=est.getCacheInput(),
+    )
+    rule = est.getSelectionRule() if split.cross_validated else "min"
+    return FitRequest(_input_spec(est), split, grid,
+                      PenaltySpec(elastic_net_params=(est.getElasticNetParam(),)), solver, rule,
+                      family="binomial", binomial=binomial)

@@ -1,0 +1,180 @@
+"""LogisticLasso / LogisticLassoCV on Spark: MLlib's coefficients, the core's CV on the same
+folds, MLlib's output columns and evaluators, bad labels, persistence, Pipeline, CrossValidator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.spark
+
+P = 5
+COLS = [f"x{j}" for j in range(P)]
+
+
+def _data(n: int = 1200, seed: int = 0):
+    """Correlated features (one common factor), unequal scales and means, unequal weights."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 1))
+    X = 0.6 * f + rng.normal(size=(n, P))
+    X = X * rng.uniform(0.5, 3.0, P) + rng.normal(size=P) * 4.0
+    eta = 0.4 + ((X - X.mean(0)) / X.std(0)) @ np.array([1.0, -0.7, 0.0, 0.4, 0.0])
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    return X, y, w, np.arange(n) % 3
+
+
+@pytest.fixture(scope="module")
+def frame(spark):
+    from pyspark.ml.feature import VectorAssembler
+
+    X, y, w, fold = _data()
+    rows = [(*map(float, X[i]), float(y[i]), float(w[i]), int(fold[i])) for i in range(len(y))]
+    df = spark.createDataFrame(rows, [*COLS, "y", "w", "fold"]).repartition(3)
+    out = VectorAssembler(inputCols=COLS, outputCol="features").transform(df).cache()
+    out.count()  # materialized: the persisted-RDD counts of the tests see only the fits' own
+    return out
+
+
+@pytest.mark.parametrize("standardization,enp,weighted", [
+    (True, 1.0, True), (False, 1.0, False), (True, 0.5, False), (False, 0.5, True),
+])
+def test_same_coefficients_as_mllib(frame, standardization, enp, weighted):
+    from pyspark.ml.classification import LogisticRegression
+
+    from lasso_spark import LogisticLasso
+
+    kw = dict(featuresCol="features", labelCol="y", regParam=0.03, elasticNetParam=enp,
+              standardization=standardization)
+    if weighted:
+        kw["weightCol"] = "w"
+    persisted = frame.sparkSession.sparkContext._jsc.getPersistentRDDs().size()
+    # cacheInput (one case): the passes read a cache of the used columns, released after
+    model = LogisticLasso(cacheInput=weighted and standardization, **kw).fit(frame)
+    assert frame.sparkSession.sparkContext._jsc.getPersistentRDDs().size() == persisted
+    ref = LogisticRegression(tol=1e-12, maxIter=2000, **kw).fit(frame)
+    a, b = model.coefficients.toArray(), ref.coefficients.toArray()
+    assert np.abs(a - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
+    assert model.intercept == pytest.approx(ref.intercept, abs=1e-4)
+    assert np.count_nonzero(a) == np.count_nonzero(np.abs(b) > 1e-8)
+    s = model.summary.asDict()
+    assert s["converged"] and s["numDataPasses"] == 1 + int(weighted) + s["logisticPasses"]
+    assert model.path["regParam"].iloc[-1] == 0.03  # the warm path ends at the regParam
+
+
+@pytest.fixture(scope="module")
+def cv_model(frame):
+    from lasso_spark import LogisticLassoCV
+
+    est = LogisticLassoCV(inputCols=COLS, labelCol="y", weightCol="w", foldCol="fold",
+                          numFolds=3, numRegParams=25, cvMetric="auc", selectionRule="1se")
+    return est.fit(frame)
+
+
+def test_cv_equals_core_on_the_same_folds_and_mllib_columns(frame, cv_model):
+    from pyspark.ml.evaluation import (
+        BinaryClassificationEvaluator,
+        MulticlassClassificationEvaluator,
+    )
+
+    from lasso_spark.core.binomial import numpy_pass
+    from lasso_spark.core.logistic import logistic_path, trainings_from_arrays
+
+    X, y, w, fold = _data()
+    model = cv_model.copy()
+    ref = logistic_path(trainings_from_arrays(X, y, w, fold, 3), numpy_pass(X, y, w, fold),
+                        num_folds=3, n_reg_params=25, auc_bins=2048)
+    cv = model.cvResults
+    np.testing.assert_allclose(cv["regParam"], ref.paths[0].reg_params, rtol=1e-10)
+    dev = np.stack([p.heldout_deviance for p in ref.paths[1:]], axis=1)
+    np.testing.assert_allclose(cv[["devianceFold0", "devianceFold1", "devianceFold2"]], dev,
+                               rtol=1e-7)
+    auc = np.stack([p.heldout_auc for p in ref.paths[1:]], axis=1).mean(axis=1)
+    np.testing.assert_allclose(cv["aucMean"], auc, atol=1e-9)
+    i = model.cvTable.index_1se
+    assert model.regParam == cv["regParam"].iloc[i] and model.regParam >= cv["regParam"].iloc[
+        model.cvTable.index_min]
+    np.testing.assert_allclose(model.coefficients.toArray(), ref.paths[0].coef[i], atol=1e-7)
+    s = model.summary.asDict()
+    assert s["numFolds"] == 3 and s["numDataPasses"] <= 30 and s["cvMetric"] == "auc"
+
+    out = model.transform(frame)
+    rows = out.select("rawPrediction", "probability", "prediction").collect()
+    m = model.intercept + X @ model.coefficients.toArray()
+    got = np.array([r.rawPrediction[1] for r in rows])
+    order = np.argsort(got)  # repartition shuffled the rows: compare as multisets
+    np.testing.assert_allclose(got[order], np.sort(m), rtol=1e-10)
+    pr = np.array([r.probability.toArray() for r in rows])
+    np.testing.assert_allclose(pr.sum(axis=1), 1.0)
+    np.testing.assert_array_equal([r.prediction for r in rows], (pr[:, 1] > 0.5).astype(float))
+    area = BinaryClassificationEvaluator(labelCol="y").evaluate(out)
+    acc = MulticlassClassificationEvaluator(labelCol="y", metricName="accuracy").evaluate(out)
+    from sklearn.metrics import roc_auc_score
+
+    assert area == pytest.approx(roc_auc_score(y, m), abs=1e-9)
+    assert acc == pytest.approx(np.mean((m > 0) == (y > 0.5)), abs=1e-12)
+    model.setThreshold(0.9)
+    high = model.transform(frame).where("prediction = 1.0").count()
+    assert high == int(np.sum(1 / (1 + np.exp(-m)) > 0.9))
+
+
+def test_bad_labels_one_class_and_skip(spark, frame):
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LogisticLasso
+    from lasso_spark.spark.errors import InvalidInputError
+
+    # label 3 on fold 0's positive rows: invalid rows, named with their count
+    bad = frame.withColumn("y2", F.when((F.col("fold") == 0) & (F.col("y") == 1), 3.0)
+                           .otherwise(F.col("y")))
+    with pytest.raises(InvalidInputError, match=r"rows with a label other than 0 or 1 in column "
+                                                "'y2'") as exc:
+        LogisticLasso(inputCols=COLS, labelCol="y2", regParam=0.1).fit(bad)
+    n3 = int(bad.where("y2 = 3").count())
+    assert n3 > 0 and exc.value.invalid_counts == {"y2": n3} and f"{n3} rows" in str(exc.value)
+    model = LogisticLasso(inputCols=COLS, labelCol="y2", regParam=0.1,
+                          handleInvalid="skip").fit(bad)
+    assert model.summary.numRowsSkipped == n3
+    assert model.summary.numRowsUsed == frame.count() - n3
+    # one class only: a clear error before any logistic pass (and after skipping, too)
+    with pytest.raises(InvalidInputError, match="has one class only"):
+        LogisticLasso(inputCols=COLS, labelCol="y", regParam=0.1).fit(frame.where("y = 1"))
+    two = frame.withColumn("y2", F.when(F.col("y") == 1, 2.0).otherwise(0.0))
+    with pytest.raises(InvalidInputError, match="has one class only"):
+        LogisticLasso(inputCols=COLS, labelCol="y2", handleInvalid="skip").fit(two)
+
+
+def test_save_load_pipeline_and_cross_validator(frame, cv_model, tmp_path):
+    from pyspark.ml import Pipeline, PipelineModel
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+
+    from lasso_spark import LogisticLasso, LogisticLassoModel
+
+    model = cv_model
+    path = str(tmp_path / "m")
+    model.save(path)
+    loaded = LogisticLassoModel.load(path)
+    assert loaded.path.equals(model.path) and loaded.cvResults.equals(model.cvResults)
+    assert loaded.regParam == model.regParam and loaded.summary.asDict() == model.summary.asDict()
+    a = [r.probability[1] for r in loaded.transform(frame).collect()]
+    b = [r.probability[1] for r in model.transform(frame).collect()]
+    np.testing.assert_array_equal(a, b)
+
+    pipe = Pipeline(stages=[LogisticLasso(featuresCol="features", labelCol="y", regParam=0.05)])
+    pm = pipe.fit(frame)
+    pm.save(str(tmp_path / "pipe"))
+    again = PipelineModel.load(str(tmp_path / "pipe"))
+    np.testing.assert_array_equal(again.stages[0].coefficients, pm.stages[0].coefficients)
+
+    lr = LogisticLasso(featuresCol="features", labelCol="y")
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.2, 0.05]).build()
+    # fitMultiple solves both regParams along one path: the same as separate fits, and the
+    # same passes serve both models
+    shared = dict(lr.fitMultiple(frame, grid))
+    np.testing.assert_allclose(shared[1].coefficients, pm.stages[0].coefficients, atol=1e-7)
+    assert shared[0].summary.asDict() == shared[1].summary.asDict()
+    assert shared[0].regParam == 0.2 and shared[0].path["regParam"].min() == 0.2
+    cvm = CrossValidator(estimator=lr, estimatorParamMaps=grid, numFolds=2, seed=1,
+                         evaluator=BinaryClassificationEvaluator(labelCol="y")).fit(frame)
+    assert cvm.bestModel.regParam in (0.2, 0.05) and len(cvm.avgMetrics) == 2
