@@ -17,13 +17,17 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["resolved_config"]
 
-#: [model] keys of a fit whose default needs the data
+#: [model] keys of a fit whose default needs the data, or is "no constraint", described
 _DATA_DEPENDENT = {
     "regParamMinRatio": "auto: 1e-4 when rows > features, else 1e-2 (glmnet's rule)",
     "parallelism": None,  # has a default ("auto")
     "numBuckets": (f"auto: the smallest even multiple of numFolds that is >= "
                    f"{DEFAULT_MIN_BUCKETS} ({default_num_buckets(5)} for 5 folds); used only "
                    "when numSubsamples > 0"),
+    # unset means "no constraint", described rather than printed as null
+    "lowerBoundsOnCoefficients": "none: every coefficient unbounded below (-inf)",
+    "upperBoundsOnCoefficients": "none: every coefficient unbounded above (inf)",
+    "featureGroups": "none: every feature its own group (the plain lasso penalty)",
 }
 
 
