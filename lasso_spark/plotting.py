@@ -73,7 +73,8 @@ def plot_path(
     std = model.featureStd if model.featureStd is not None else np.ones(model.numFeatures)
     names = model.featureNames
     ylabel = "coefficient (original scale)"
-    blocks = model.featureBlocks()
+    # group lasso: one line per group norm (a LogisticLassoModel has no groups)
+    blocks = model.featureBlocks() if hasattr(model, "featureBlocks") else None
     if blocks is not None:
         coef = np.column_stack([np.linalg.norm(coef[:, b] * std[b], axis=1) for b in blocks])
         names = [names[b[0]] if len(b) == 1 else f"{names[b[0]]} … ({len(b)} features)"
