@@ -5,7 +5,7 @@ intercept and penalty-factor semantics and the duality-gap stopping rule are sta
 decreasing alpha grid with warm starts, on the standardized Gram of
 :func:`lasso_spark.core.quadratic.design`: by active-set Newton steps on an updated Cholesky
 factor (:mod:`lasso_spark.core.newton`, the default) or by the coordinate-descent kernels of
-:mod:`lasso_spark.core._cd` (``solver="cd"``).
+:mod:`lasso_spark.core.cd` (``solver="cd"``).
 The default grid is :func:`lasso_spark.core.grid.alpha_grid`'s.
 """
 
@@ -45,7 +45,7 @@ class PathDiagnostics:
     """What the solver did along one path, by name (counts summed over the alphas).
 
     ``solver``: ``"newton"`` (active-set Newton, :mod:`lasso_spark.core.newton`) or ``"cd"``
-    (coordinate descent, :mod:`lasso_spark.core._cd`). Newton: ``newton_steps`` linear solves
+    (coordinate descent, :mod:`lasso_spark.core.cd`). Newton: ``newton_steps`` linear solves
     with the Cholesky factor, ``newton_alphas`` alphas certified by them alone,
     ``fallback_alphas`` alphas that needed coordinate descent (``cd_passes`` passes),
     ``features_added`` / ``features_removed`` factor up/downdates, ``refactorizations``,
@@ -81,7 +81,7 @@ class PathDiagnostics:
 
     @classmethod
     def from_cd_counters(cls, counters: np.ndarray) -> PathDiagnostics:
-        """From the ``counters`` array of :func:`lasso_spark.core._cd.cd_path`."""
+        """From the ``counters`` array of :func:`lasso_spark.core.cd.cd_path`."""
         c = [int(x) for x in counters]
         return cls(
             solver="cd", violator_passes=c[0], active_passes=c[1], cd_passes=c[0] + c[1],
@@ -140,14 +140,14 @@ def warmup(solver: str = "newton") -> float:
         return time.perf_counter() - t0
     if solver != "cd":
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    from lasso_spark.core import _cd
+    from lasso_spark.core import cd
 
     G = np.array([[1.0, 0.5], [0.5, 1.0]])
     c = np.array([0.3, -0.2])
     alphas = np.array([0.2, 0.1])
     coefs = np.zeros((2, 2))
     for G32 in (G.astype(np.float32), np.zeros((0, 0), np.float32)):
-        _cd.cd_path(G, G32, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
+        cd.cd_path(G, G32, c, 1.0, np.ones(2), alphas, 1.0, 1.0, 1e-10, 100, np.zeros(2),
                     np.zeros(0, dtype=np.int64), np.zeros((0, 0)), coefs, np.zeros(2),
                     np.zeros(2, dtype=np.int64), 0, np.zeros(10, dtype=np.int64))
     return time.perf_counter() - t0
@@ -189,7 +189,7 @@ def enet_path(
 
     ``solver``: ``"newton"`` (default) — active-set Newton steps on a Cholesky factor updated
     along the path, coordinate descent as fallback (:mod:`lasso_spark.core.newton`); ``"cd"`` —
-    Gram coordinate descent (:mod:`lasso_spark.core._cd`), whose switches are the remaining
+    Gram coordinate descent (:mod:`lasso_spark.core.cd`), whose switches are the remaining
     keywords (for ablation and comparison): ``anderson`` extrapolation of the iterates,
     ``extrapolate`` the warm start linearly in alpha, ``float32`` passes on a float32 copy of
     the Gram (None: from 256 features on), ``block_passes`` (else plain cyclic passes).
@@ -248,14 +248,14 @@ def enet_path(
         )
         logger.debug("newton_path %s", diagnostics)
     elif q > 0 and m > 0:
-        from lasso_spark.core import _cd
+        from lasso_spark.core import cd
 
         counters = np.zeros(10, dtype=np.int64)
         U = np.flatnonzero(d.v == 0.0).astype(np.int64)
         Ginv = np.ascontiguousarray(np.linalg.pinv(d.G[np.ix_(U, U)], hermitian=True))
         flags, low = _cd_flags(anderson, extrapolate, float32, block_passes, q)
         G32 = d.G.astype(np.float32) if low else np.zeros((0, 0), np.float32)
-        _cd.cd_path(d.G, G32, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter),
+        cd.cd_path(d.G, G32, d.c, d.yy, d.v, grid, rho, alpha_zero, tol_abs, int(max_iter),
                     beta0, U, Ginv, coefs_r, gaps, n_iter, flags, counters)
         diagnostics = PathDiagnostics.from_cd_counters(counters)
         logger.debug("cd_path %s", diagnostics)

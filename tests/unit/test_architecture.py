@@ -120,7 +120,7 @@ def test_no_import_cycles_at_module_level():
 
 def test_no_private_name_imported_from_another_module():
     """``from lasso_spark.m import _x``: never for a name of another module; a private
-    submodule (``lasso_spark.core._cd``) only from inside its own package."""
+    submodule (``lasso_spark.core._x``) only from inside its own package."""
     bad = []
     for name, path in MODULES.items():
         for mod, names, _ in _imports(path):

@@ -183,7 +183,7 @@ def test_loose_tolerance_gap_bounds_true_suboptimality(solver):
 
 def test_gradient_rebuild_without_scipy_blas(monkeypatch):
     """scipy is optional: without its dsymv the gradient rebuilds use a gemv; same answers."""
-    import lasso_spark.core._cd as cd
+    import lasso_spark.core.cd as cd
 
     rng = np.random.default_rng(28)
     X = _ar_design(rng, 300, 260, 0.7)
