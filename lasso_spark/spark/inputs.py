@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.ml.linalg import VectorUDT
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -44,6 +43,10 @@ def _field(df: DataFrame, name: str, role: str) -> T.StructField:
 
 
 def _is_vector(dtype: T.DataType) -> bool:
+    # imported here: ``pyspark.ml`` loads pandas and every ML module (≈ 1 s in a new Python
+    # worker), and the executor-side modules importing this one never call it
+    from pyspark.ml.linalg import VectorUDT
+
     return isinstance(dtype, VectorUDT)
 
 

@@ -144,6 +144,21 @@ def test_spark_and_wide_packages_load_no_numba_on_import():
     assert _run(code) == "False"
 
 
+#: modules whose functions run inside Python workers (mapInArrow bodies and what they call)
+EXECUTOR_MODULES = ("lasso_spark.spark.batch", "lasso_spark.spark.folds",
+                    "lasso_spark.spark.fold_paths", "lasso_spark.spark.score_batch",
+                    "lasso_spark.spark.sums", "lasso_spark.spark.stats",
+                    "lasso_spark.spark.logistic", "lasso_spark.wide.passes")
+
+
+def test_executor_modules_load_neither_pandas_nor_pyspark_ml():
+    """A new Python worker imports the module of the function it unpickles: ``pyspark.ml``
+    (which loads pandas and every ML module, ≈ 1 s) must not come with it."""
+    code = ("import sys; import " + ", ".join(EXECUTOR_MODULES) + "\n"
+            "print(sorted(m for m in ('pandas', 'pyspark.ml') if m in sys.modules))")
+    assert _run(code) == "[]"
+
+
 EXECUTOR = """
 import sys
 import numpy as np
@@ -179,7 +194,8 @@ def test_lazy_package_names_are_not_shadowed_by_submodules():
     """A submodule named like a lazy name (``core/design.py`` beside ``core.design``) would
     replace the name by the module once imported."""
     code = ("import importlib, types, pkgutil, lasso_spark.core as c, lasso_spark.wide as w\n"
-            "for pkg in (c, w):\n"
+            "import lasso_spark.spark as s\n"
+            "for pkg in (c, w, s):\n"
             "    for m in pkgutil.iter_modules(pkg.__path__):\n"
             "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
             "    bad = [n for n in pkg._LAZY if isinstance(getattr(pkg, n), types.ModuleType)]\n"
