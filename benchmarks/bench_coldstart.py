@@ -21,6 +21,7 @@ after the imports) and ``warm`` (the same fit again). The figures:
 
     python benchmarks/bench_coldstart.py                 # everything (a few minutes)
     python benchmarks/bench_coldstart.py --skip-spark    # enet_path scenarios only
+    python benchmarks/bench_coldstart.py --only-spark    # LassoCV scenarios only
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ def _pair(code: str, args: list[str], env_for, user: str | None = None,
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-spark", action="store_true")
+    ap.add_argument("--only-spark", action="store_true",
+                    help="only the LassoCV scenarios (skips the solver's, among them the "
+                         "minutes-long numba compile of solver='cd')")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
     load = os.getloadavg()[0]
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, dict, dict]] = []
     with tempfile.TemporaryDirectory(prefix="bench_coldstart_") as tmp:
         tmp_p = Path(tmp)
-        for solver in ("newton", "cd"):
+        for solver in () if args.only_spark else ("newton", "cd"):
             cache = tmp_p / f"cache_{solver}"
             rows.append((f"enet_path solver={solver}", *_pair(
                 _ENET, [solver], lambda c=cache: _base_env(NUMBA_CACHE_DIR=str(c)))))
@@ -148,10 +152,13 @@ def main(argv: list[str] | None = None) -> None:
         zdir.mkdir()
         z = _zip_package(zdir)
         xdg = tmp_p / "xdg_zip"
-        rows.append(("enet_path from a zip", *_pair(
-            _ENET, ["newton"], lambda: _base_env(PYTHONPATH=str(z), XDG_CACHE_HOME=str(xdg)),
-            cwd=str(zdir))))
-        if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv"):
+        if not args.only_spark:
+            rows.append(("enet_path from a zip", *_pair(
+                _ENET, ["newton"], lambda: _base_env(PYTHONPATH=str(z), XDG_CACHE_HOME=str(xdg)),
+                cwd=str(zdir))))
+        if args.only_spark:
+            pass
+        elif hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv"):
             ro = tmp_p / "readonly"
             shutil.copytree(ROOT / "lasso_spark", ro / "lasso_spark",
                             ignore=shutil.ignore_patterns("__pycache__"))

@@ -58,7 +58,19 @@ def recovery_report(truth_coef: list[float], names: list[str], coef: dict[str, f
     }
 
 
-def format_report(summary: dict[str, Any], truth: Any, coef: dict[str, float], root: str) -> str:
+def timing_line(generated: dict[str, Any], summary: dict[str, Any]) -> str:
+    """Where the demo's time went: the generate job, the fit (statistics pass, solve) and the
+    fit job's outputs (model, tables, plots)."""
+    t, m = summary.get("timings", {}), summary.get("modelSummary", {})
+    inner = ", ".join(f"{label} {m[key]:.1f} s" for key, label in (
+        ("statsSeconds", "statistics pass"), ("solveSeconds", "solve")) if m.get(key) is not None)
+    gen = generated.get("seconds", 0.0)
+    line = f"  time     generate {gen:.1f} s, fit {t.get('fit', 0.0):.1f} s"
+    return line + (f" ({inner})" if inner else "") + f", outputs {t.get('write', 0.0):.1f} s"
+
+
+def format_report(summary: dict[str, Any], truth: Any, coef: dict[str, float], root: str,
+                  generated: dict[str, Any] | None = None) -> str:
     rep = recovery_report(truth.coefficients, truth.feature_names, coef)
     lines = [
         "",
@@ -88,12 +100,14 @@ def format_report(summary: dict[str, Any], truth: Any, coef: dict[str, float], r
     ]
     if summary["config"]["output"]["plots"]:
         lines.append(f"  plots    {os.path.join(root, 'fit', 'plots')}/path.png, cv.png")
+    if generated is not None:
+        lines.append(timing_line(generated, summary))
     return "\n".join(lines)
 
 
 def run_demo(cfg: DemoConfig, spark: Any) -> str:
     gen, fit = demo_configs(cfg)
-    run_generate(gen, spark)
+    generated = run_generate(gen, spark)
     summary = run_fit(fit, spark)
     truth = truth_for(**cfg.data.model_dump())
     coef_df = spark.read.parquet(os.path.join(fit.output.path, "coefficients.parquet")).toPandas()
@@ -102,4 +116,4 @@ def run_demo(cfg: DemoConfig, spark: Any) -> str:
         names = list(truth.feature_names)
     coef = dict(zip(names, coef_df["coefficient"].astype(float)))
     logger.debug("demo summary: %s", json.dumps(summary))
-    return format_report(summary, truth, coef, os.path.abspath(cfg.output))
+    return format_report(summary, truth, coef, os.path.abspath(cfg.output), generated)

@@ -27,3 +27,10 @@ def test_demo_small_with_a_vector_column_reports_recovery(spark, tmp_path, capsy
     line = next(ln for ln in report.splitlines() if ln.strip().startswith("recovered"))
     assert f"{len(support)}/{len(support)}: {', '.join(support)}" in line
     assert "features[" not in report
+    # where the time went, from the generate job's and the fit's own measurements
+    summary = json.loads((out / "fit" / "summary.json").read_text())
+    timing = next(ln for ln in report.splitlines() if ln.strip().startswith("time"))
+    assert f"fit {summary['timings']['fit']:.1f} s" in timing
+    assert f"statistics pass {summary['modelSummary']['statsSeconds']:.1f} s" in timing
+    assert f"outputs {summary['timings']['write']:.1f} s" in timing
+    assert "generate " in timing
