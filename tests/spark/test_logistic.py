@@ -178,3 +178,34 @@ def test_save_load_pipeline_and_cross_validator(frame, cv_model, tmp_path):
     cvm = CrossValidator(estimator=lr, estimatorParamMaps=grid, numFolds=2, seed=1,
                          evaluator=BinaryClassificationEvaluator(labelCol="y")).fit(frame)
     assert cvm.bestModel.regParam in (0.2, 0.05) and len(cvm.avgMetrics) == 2
+
+
+def test_cross_validators_with_binary_evaluator_after_a_fit(frame):
+    """A lasso_spark fit leaves the session serializable: ``CrossValidator`` with
+    ``BinaryClassificationEvaluator`` over a Pipeline of ``LogisticLasso`` and then, in the same
+    session, over MLlib's ``LogisticRegression`` (whose model's transform closure carries its
+    training summary, which holds the SparkSession). Before lasso_spark stopped calling the
+    classic ``SparkSession.addTag``, the second failed with ``Task not serializable``
+    (``SparkSession.threadUuid``). Same folds (seed), same regParams: the same mean AUCs."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+
+    from lasso_spark import LogisticLasso, LogisticLassoModel
+
+    regs = [0.05, 0.01]
+    ours = LogisticLasso(featuresCol="features", labelCol="y", tol=1e-9)
+    cv_kw = dict(evaluator=BinaryClassificationEvaluator(labelCol="y"), numFolds=2, seed=3,
+                 parallelism=2)
+    a = CrossValidator(estimator=Pipeline(stages=[ours]),
+                       estimatorParamMaps=ParamGridBuilder().addGrid(ours.regParam, regs).build(),
+                       **cv_kw).fit(frame)
+    assert isinstance(a.bestModel.stages[0], LogisticLassoModel)
+    lr = LogisticRegression(featuresCol="features", labelCol="y", elasticNetParam=1.0,
+                            tol=1e-10, maxIter=1000)
+    b = CrossValidator(estimator=lr,
+                       estimatorParamMaps=ParamGridBuilder().addGrid(lr.regParam, regs).build(),
+                       **cv_kw).fit(frame)
+    assert len(a.avgMetrics) == len(b.avgMetrics) == 2 and min(a.avgMetrics) > 0.6
+    np.testing.assert_allclose(a.avgMetrics, b.avgMetrics, atol=1e-4)
