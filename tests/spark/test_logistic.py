@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.saved_model_edits import drop_crc, edit_meta, to_format_1
+
 pytestmark = pytest.mark.spark
 
 P = 5
@@ -211,24 +213,6 @@ def test_cross_validators_with_binary_evaluator_after_a_fit(frame):
     np.testing.assert_allclose(a.avgMetrics, b.avgMetrics, atol=1e-4)
 
 
-def _meta_file(model):
-    return next(p for p in (model / "metadata").iterdir() if p.name.startswith("part-"))
-
-
-def _drop_crc(model):
-    for p in model.rglob(".*.crc"):
-        p.unlink()
-
-
-def _edit_meta(model, change):
-    import json
-
-    m = _meta_file(model)
-    record = json.loads(m.read_text())
-    change(record)
-    m.write_text(json.dumps(record))
-
-
 def _damage_part(model, sub):
     """Flip one byte in the middle of the part's Parquet file (its size unchanged)."""
     f = next(p for p in (model / sub).iterdir() if p.name.endswith(".parquet"))
@@ -246,10 +230,10 @@ _LOGISTIC_DAMAGE = {
     "file added": (lambda m: (m / "path" / "part-99999.parquet").write_bytes(
         next(p for p in (m / "path").iterdir() if p.name.endswith(".parquet")).read_bytes()),
         "not written by the save"),
-    "regParam edited": (lambda m: _edit_meta(
+    "regParam edited": (lambda m: edit_meta(
         m, lambda r: r["lassoSpark"].__setitem__("regParam", 1.0)),
         "metadata/ values do not match the checksum"),
-    "cv choice edited": (lambda m: _edit_meta(
+    "cv choice edited": (lambda m: edit_meta(
         m, lambda r: r["lassoSpark"]["cv"].__setitem__("indexMin", 0)),
         "metadata/ values do not match the checksum"),
     "metadata missing": (lambda m: __import__("shutil").rmtree(m / "metadata"),
@@ -276,7 +260,7 @@ def test_logistic_model_checksums_catch_damage(cv_model, tmp_path):
     for name, (change, fragment) in _LOGISTIC_DAMAGE.items():
         model = tmp_path / name.replace(" ", "_")
         shutil.copytree(saved, model)
-        _drop_crc(model)  # past Hadoop's own .crc check: the model's checksums must catch it
+        drop_crc(model)  # past Hadoop's own .crc check: the model's checksums must catch it
         change(model)
         with pytest.raises(ModelLoadError,
                            match=f"model at {model} is damaged: .*{re.escape(fragment)}"):
@@ -287,12 +271,6 @@ def test_logistic_model_checksums_catch_damage(cv_model, tmp_path):
 
     old = tmp_path / "format1"
     shutil.copytree(saved, old)
-    _drop_crc(old)
-
-    def to_v1(r):
-        for key in ("files", "checksums"):
-            r["lassoSpark"].pop(key)
-        r["lassoSpark"]["formatVersion"] = 1
-
-    _edit_meta(old, to_v1)
+    drop_crc(old)
+    edit_meta(old, to_format_1)
     assert LogisticLassoModel.load(str(old)).cvResults.equals(cv_model.cvResults)
