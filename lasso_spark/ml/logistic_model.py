@@ -338,20 +338,20 @@ class LogisticLassoModelReader(MLReader["LogisticLassoModel"]):
         names, coef, intercept, std = data_row(
             path, part_rows(path, "data", parts["data"] or {}, _columns(_DATA_SCHEMA)), p)
         try:
-            table = None
-            if info["hasPath"]:
-                rows = part_rows(path, "path", parts["path"] or {},
-                                 _columns(LogisticPathTable.ROW_SCHEMA))
+            def table_rows(sub: str, flag: str, schema: str) -> list[tuple] | None:
+                """The rows of part ``sub`` when the metadata's ``flag`` says it has any."""
+                if not info[flag]:
+                    return None
+                rows = part_rows(path, sub, parts[sub] or {}, _columns(schema))
                 if not rows:
-                    raise ModelLoadError(path, "path/ is empty but metadata/ says hasPath")
-                table = LogisticPathTable.from_rows(rows, p, float(info["elasticNetParam"]))
-            cv = None
-            if info["hasCV"]:
-                rows = part_rows(path, "cv", parts["cv"] or {},
-                                 _columns(LogisticCVTable.ROW_SCHEMA))
-                if not rows:
-                    raise ModelLoadError(path, "cv/ is empty but metadata/ says hasCV")
-                cv = LogisticCVTable.from_rows(rows, info["cv"])
+                    raise ModelLoadError(path, f"{sub}/ is empty but metadata/ says {flag}")
+                return rows
+
+            rows = table_rows("path", "hasPath", LogisticPathTable.ROW_SCHEMA)
+            table = (None if rows is None
+                     else LogisticPathTable.from_rows(rows, p, float(info["elasticNetParam"])))
+            rows = table_rows("cv", "hasCV", LogisticCVTable.ROW_SCHEMA)
+            cv = None if rows is None else LogisticCVTable.from_rows(rows, info["cv"])
             summary = (None if info.get("summary") is None
                        else LassoSummary.fromDict(info["summary"]))
             model = self.cls(coef, intercept, featureNames=names,
