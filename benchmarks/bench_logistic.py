@@ -20,6 +20,7 @@ Designs (``--design``): ``factors`` (3 common factors + noise, the default), ``e
     python benchmarks/bench_logistic.py                         # the full 1M × 50 run
     python benchmarks/bench_logistic.py --quick                 # 100k × 20
     python benchmarks/bench_logistic.py --skip-crossvalidator   # A and B only
+    python benchmarks/bench_logistic.py --in-flight 24          # 24 regParams per model per pass
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-crossvalidator", action="store_true")
     ap.add_argument("--skip-cached", action="store_true", help="skip A' (cacheInput=True)")
     ap.add_argument("--quick", action="store_true", help="100k rows × 20 features")
+    ap.add_argument("--in-flight", type=int, default=None,
+                    help="A's regParamsInFlight (default: the estimator's, 12)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args(argv)
     if args.quick:
@@ -165,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
 
     est = LogisticLassoCV(inputCols=cols, labelCol="y", numFolds=args.folds,
                           numRegParams=args.reg_params)
+    if args.in_flight is not None:
+        est.setRegParamsInFlight(args.in_flight)
     t_a, model, reads_a = _timed(lambda: est.fit(df), meter, args.repeats)
     s = model.summary.asDict()
     out["lasso_spark"] = {"seconds": t_a, "inputReads": reads_a / n, "passes": s["numDataPasses"],

@@ -58,35 +58,7 @@ def local_model_info(path: str) -> dict[str, Any]:
     nested = os.path.join(root, "model")
     if os.path.isfile(os.path.join(root, "summary.json")) and os.path.isdir(nested):
         root = nested
-    logistic = _local_logistic_metadata(root)
-    if logistic is not None:
-        return logistic
     return inspect_local_model(root)
-
-
-def _local_logistic_metadata(root: str) -> dict[str, Any] | None:
-    """The ``lassoSpark`` section of a saved ``LogisticLassoModel`` (None for another model;
-    its loader checks the files when the job reads it)."""
-    meta_dir = os.path.join(root, "metadata")
-    if not os.path.isdir(meta_dir):
-        return None
-    for name in sorted(os.listdir(meta_dir)):
-        if name.startswith(("_", ".")):
-            continue
-        with open(os.path.join(meta_dir, name), encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                try:
-                    meta = json.loads(line)
-                except json.JSONDecodeError:
-                    return None
-                if not str(meta.get("class", "")).endswith(".LogisticLassoModel"):
-                    return None
-                info = meta.get("lassoSpark") or {}
-                return {**info, "modelClass": "LogisticLassoModel",
-                        "paramMap": meta.get("paramMap", {})}
-    return None
 
 
 def _java_root(exc: BaseException) -> tuple[str, str, str] | None:

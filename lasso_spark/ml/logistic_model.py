@@ -8,8 +8,10 @@ Python UDF): ``rawPrediction`` = dense vector ``[−m, m]`` with the margin ``m 
 column (as in MLlib). A null input gives null outputs.
 
 Persistence: metadata JSON (pyspark.ml's format plus a ``lassoSpark`` block) and Parquet data,
-written by the same writer machinery as ``LassoModel`` (:mod:`lasso_spark.ml.persistence`);
-loading runs no stored code.
+written and verified by the same code as ``LassoModel`` (:mod:`lasso_spark.ml.persistence`):
+the metadata records the SHA-256 of every data file and of the values, and loading checks them
+(an edited, truncated, deleted or added file raises ``ModelLoadError``; format-1 models, saved
+before the checksums, load with the structural checks); loading runs no stored code.
 """
 
 from __future__ import annotations
@@ -33,7 +35,17 @@ from lasso_spark.core.errors import DataError
 from lasso_spark.ml.fitted import FittedPathModel
 from lasso_spark.ml.logistic_tables import LogisticCVTable, LogisticPathTable
 from lasso_spark.ml.params import LogisticModelParams, ParamValidationError
-from lasso_spark.ml.persistence import LassoModelWriter
+from lasso_spark.ml.persistence import (
+    LassoModelWriter,
+    ModelLoadError,
+    base_checksums,
+    data_row,
+    part_rows,
+    read_verified_parts,
+    rows_checksum,
+    verify_value_checksums,
+    write_metadata_last,
+)
 from lasso_spark.ml.predict import (
     ScoringColumns,
     invalid_count_columns,
@@ -46,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["LogisticLassoModel"]
 
-FORMAT_VERSION = 1
+#: 2: per-file SHA-256 and value checksums in the metadata (as LassoModel's); 1: without
+FORMAT_VERSION = 2
 _DATA_SCHEMA = (
     "featureNames ARRAY<STRING>, coefficients ARRAY<DOUBLE>, intercept DOUBLE, "
     "featureStd ARRAY<DOUBLE>"
@@ -241,7 +254,8 @@ class LogisticLassoModel(Model, FittedPathModel, LogisticModelParams,
 
 class LogisticLassoModelWriter(LassoModelWriter):
     """Writes a :class:`LogisticLassoModel`: ``data/``, ``path/``, ``cv/`` Parquet, then
-    ``metadata/`` (so an incomplete directory refuses to load)."""
+    ``metadata/`` with the SHA-256 of every data file and of the values (the checks of
+    :mod:`lasso_spark.ml.persistence`, which ``LassoModel`` uses too)."""
 
     def saveImpl(self, path: str) -> None:
         m = self.instance
@@ -253,26 +267,40 @@ class LogisticLassoModelWriter(LassoModelWriter):
                     LogisticPathTable.ROW_SCHEMA, os.path.join(path, "path"))
         self._write([] if m.cvTable is None else m.cvTable.to_rows(),
                     LogisticCVTable.ROW_SCHEMA, os.path.join(path, "cv"))
-        extra = {"lassoSpark": {
-            "formatVersion": FORMAT_VERSION, "model": "logistic", "numFeatures": m.numFeatures,
-            "regParam": m.regParam, "elasticNetParam": m.elasticNetParam,
-            "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
-            "cv": None if m.cvTable is None else m.cvTable.meta(),
-            "summary": m.summary.asDict() if m.hasSummary else None,
-        }}
         record = {
             "class": f"{type(m).__module__}.{type(m).__name__}",
             "timestamp": int(round(time.time() * 1000)),
             "sparkVersion": str(self.sparkSession.version), "uid": m.uid,
             "paramMap": {p.name: v for p, v in m._paramMap.items()},
             "defaultParamMap": {p.name: v for p, v in m._defaultParamMap.items()},
-            **extra,
+            "lassoSpark": {
+                "formatVersion": FORMAT_VERSION, "model": "logistic",
+                "numFeatures": m.numFeatures, "regParam": m.regParam,
+                "elasticNetParam": m.elasticNetParam, "hasPath": m.pathTable is not None,
+                "hasCV": m.cvTable is not None,
+                "cv": None if m.cvTable is None else m.cvTable.meta(),
+                "summary": m.summary.asDict() if m.hasSummary else None,
+            },
         }
-        # written last: the model is complete once metadata/ exists (classic and Connect)
-        mode = "overwrite" if self.shouldOverwrite else "error"
-        self.sparkSession.createDataFrame([(json.dumps(record, separators=(",", ":")),)],
-                                          schema="value STRING") \
-            .coalesce(1).write.mode(mode).text(os.path.join(path, "metadata"))
+        record = json.loads(json.dumps(record))  # exactly what the reader will see
+        record["lassoSpark"]["checksums"] = _value_checksums(m, record)
+        write_metadata_last(self, path, record)
+
+
+def _value_checksums(model: LogisticLassoModel, metadata: dict[str, Any]) -> dict[str, str]:
+    """SHA-256 of the model's values, part by part (data and metadata as ``LassoModel``'s;
+    the tables as the rows they are written as)."""
+    out = base_checksums(model, metadata)
+    if model.pathTable is not None:
+        out["path"] = rows_checksum(model.pathTable.to_rows())
+    if model.cvTable is not None:
+        out["cv"] = rows_checksum(model.cvTable.to_rows(), model.cvTable.meta())
+    return out
+
+
+def _columns(schema: str) -> tuple[str, ...]:
+    """Column names of a ``"name TYPE, …"`` schema."""
+    return tuple(part.split()[0] for part in schema.split(", "))
 
 
 def saved_model_class(path: str, spark: Any = None) -> str | None:
@@ -297,34 +325,44 @@ class LogisticLassoModelReader(MLReader["LogisticLassoModel"]):
         self.cls = cls
 
     def load(self, path: str) -> LogisticLassoModel:
-        spark = self.sparkSession
-        metadata = DefaultParamsReader.loadMetadata(path, spark)
-        info = metadata.get("lassoSpark") or {}
+        meta, info, parts = read_verified_parts(
+            self.sparkSession, path, (f"{self.cls.__module__}.{self.cls.__name__}",))
         if info.get("model") != "logistic":
-            raise ValueError(f"{path} holds a {metadata.get('class')}, not a LogisticLassoModel")
-        if int(info["formatVersion"]) > FORMAT_VERSION:
-            raise ValueError(f"{path} was saved in format {info['formatVersion']}; this "
-                             f"lasso_spark reads up to {FORMAT_VERSION}")
+            raise ModelLoadError(path, f"metadata/ lassoSpark.model is {info.get('model')!r}, "
+                                       "not 'logistic'")
+        if info["formatVersion"] > FORMAT_VERSION:
+            raise ModelLoadError(path, f"saved in format {info['formatVersion']}; this "
+                                       f"lasso_spark reads logistic models up to format "
+                                       f"{FORMAT_VERSION}: upgrade lasso_spark", damaged=False)
         p = int(info["numFeatures"])
-        rows = spark.read.parquet(os.path.join(path, "data")).collect()
-        if len(rows) != 1:
-            raise ValueError(f"{path}/data has {len(rows)} rows, expected 1")
-        row = rows[0]
-        table = None
-        if info["hasPath"]:
-            prow = [tuple(r) for r in spark.read.parquet(os.path.join(path, "path")).collect()]
-            table = LogisticPathTable.from_rows(prow, p, float(info["elasticNetParam"]))
-        cv = None
-        if info["hasCV"]:
-            crow = [tuple(r) for r in spark.read.parquet(os.path.join(path, "cv")).collect()]
-            cv = LogisticCVTable.from_rows(crow, info["cv"])
-        summary = None if info.get("summary") is None else LassoSummary.fromDict(info["summary"])
-        model = self.cls(
-            np.asarray(row["coefficients"], dtype=np.float64), float(row["intercept"]),
-            featureNames=list(row["featureNames"]), regParam=float(info["regParam"]),
-            elasticNetParam=float(info["elasticNetParam"]), path=table, cv=cv, summary=summary,
-            featureStd=None if row["featureStd"] is None else list(row["featureStd"]),
-        )
-        model._resetUid(metadata["uid"])
-        DefaultParamsReader.getAndSetParams(model, metadata)
+        names, coef, intercept, std = data_row(
+            path, part_rows(path, "data", parts["data"] or {}, _columns(_DATA_SCHEMA)), p)
+        try:
+            def table_rows(sub: str, flag: str, schema: str) -> list[tuple] | None:
+                """The rows of part ``sub`` when the metadata's ``flag`` says it has any."""
+                if not info[flag]:
+                    return None
+                rows = part_rows(path, sub, parts[sub] or {}, _columns(schema))
+                if not rows:
+                    raise ModelLoadError(path, f"{sub}/ is empty but metadata/ says {flag}")
+                return rows
+
+            rows = table_rows("path", "hasPath", LogisticPathTable.ROW_SCHEMA)
+            table = (None if rows is None
+                     else LogisticPathTable.from_rows(rows, p, float(info["elasticNetParam"])))
+            rows = table_rows("cv", "hasCV", LogisticCVTable.ROW_SCHEMA)
+            cv = None if rows is None else LogisticCVTable.from_rows(rows, info["cv"])
+            summary = (None if info.get("summary") is None
+                       else LassoSummary.fromDict(info["summary"]))
+            model = self.cls(coef, intercept, featureNames=names,
+                             regParam=float(info["regParam"]),
+                             elasticNetParam=float(info["elasticNetParam"]), path=table, cv=cv,
+                             summary=summary, featureStd=std)
+            model._resetUid(meta["uid"])
+            DefaultParamsReader.getAndSetParams(model, meta)
+        except ModelLoadError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise ModelLoadError(path, f"the saved values are inconsistent: {exc}") from None
+        verify_value_checksums(path, info, lambda: _value_checksums(model, meta))
         return model

@@ -38,7 +38,7 @@ import logging
 import math
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,7 +57,14 @@ __all__ = [
     "LassoModelReader",
     "LassoModelWriter",
     "ModelLoadError",
+    "base_checksums",
+    "data_row",
     "inspect_local_model",
+    "part_rows",
+    "read_verified_parts",
+    "rows_checksum",
+    "verify_value_checksums",
+    "write_metadata_last",
 ]
 
 #: 3: format 2 + the optional stability/ part (written only by models that have one; the others
@@ -66,6 +73,8 @@ FORMAT_VERSION = 3
 #: the format of a model without stability selection
 _BASE_FORMAT = 2
 MODEL_CLASS = "lasso_spark.ml.model.LassoModel"
+#: the class the logistic model's metadata names (its reader: lasso_spark.ml.logistic_model)
+LOGISTIC_MODEL_CLASS = "lasso_spark.ml.logistic_model.LogisticLassoModel"
 _DATA_SCHEMA = (
     "featureNames ARRAY<STRING>, coefficients ARRAY<DOUBLE>, intercept DOUBLE, "
     "featureStd ARRAY<DOUBLE>"
@@ -123,17 +132,30 @@ def _text(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _value_checksums(model: LassoModel, metadata: Mapping[str, Any]) -> dict[str, str]:
-    """SHA-256 of the model's values, part by part (what the files must decode to)."""
+def base_checksums(model: Any, metadata: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 of the parts every lasso_spark model has: ``data`` (feature names,
+    coefficients, intercept, featureStd) and ``metadata`` (class, params and the
+    ``lassoSpark`` section without its checksums)."""
     std = model.featureStd
-    out = {
-        "data": _sha(_text(model.featureNames), _f8(model._coef), _f8([model.intercept]),
-                     b"none" if std is None else _f8(std)),
+    return {
+        "data": _sha(_text(model.featureNames), _f8(model.coefficients.toArray()),
+                     _f8([model.intercept]), b"none" if std is None else _f8(std)),
         "metadata": _sha(_text({k: metadata.get(k) for k in ("class", "paramMap",
                                                              "defaultParamMap")}),
                          _text({k: v for k, v in metadata["lassoSpark"].items()
                                 if k not in ("checksums", "files")})),
     }
+
+
+def rows_checksum(rows: list[tuple], meta: Any = None) -> str:
+    """SHA-256 of a table part's rows (as ``to_rows`` gives them, in any order) and its
+    metadata: what the part's Parquet must decode to."""
+    return _sha(*sorted(_text(list(r)) for r in rows), _text(meta))
+
+
+def _value_checksums(model: LassoModel, metadata: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 of the model's values, part by part (what the files must decode to)."""
+    out = base_checksums(model, metadata)
     t = model.pathTable
     if t is not None:
         out["path"] = _sha(_f8(t.elastic_net_params), _f8(t.reg_params), _f8(t.alphas),
@@ -269,16 +291,22 @@ class LassoModelWriter(MLWriter):
             self._write(m.stabilityTable.to_rows(), StabilityTable.ROW_SCHEMA,
                         os.path.join(path, "stability"))
         record = metadata_record(m, str(self.sparkSession.version))
-        files = _Files(self.sparkSession, path, path)
-        record["lassoSpark"]["files"] = {
-            name: digest for sub in _parts_of(record["lassoSpark"])
-            for name, digest in files.file_hashes(sub).items()
-        }
-        mode = "overwrite" if self.shouldOverwrite else "error"
-        self.sparkSession.createDataFrame([(json.dumps(record, separators=(",", ":")),)],
-                                          schema="value STRING") \
-            .coalesce(1).write.mode(mode).text(os.path.join(path, "metadata"))
+        write_metadata_last(self, path, record)
         logger.info("saved LassoModel %s (%d features) to %s", m.uid, m.numFeatures, path)
+
+
+def write_metadata_last(writer: MLWriter, path: str, record: dict[str, Any]) -> None:
+    """Record the SHA-256 of every data file of the parts ``record`` announces, then write
+    ``metadata/`` (last: a directory without it is an unfinished save and refuses to load)."""
+    files = _Files(writer.sparkSession, path, path)
+    record["lassoSpark"]["files"] = {
+        name: digest for sub in _parts_of(record["lassoSpark"])
+        for name, digest in files.file_hashes(sub).items()
+    }
+    mode = "overwrite" if writer.shouldOverwrite else "error"
+    writer.sparkSession.createDataFrame([(json.dumps(record, separators=(",", ":")),)],
+                                        schema="value STRING") \
+        .coalesce(1).write.mode(mode).text(os.path.join(path, "metadata"))
 
 
 def metadata_record(model: LassoModel, spark_version: str) -> dict[str, Any]:
@@ -332,11 +360,14 @@ def _parse_metadata(path: str, files: Mapping[str, bytes] | None) -> dict[str, A
     return meta
 
 
-def _check_metadata(path: str, meta: Mapping[str, Any], expected_class: str) -> dict[str, Any]:
-    """The ``lassoSpark`` section, checked key by key (ModelLoadError naming the key)."""
+def _check_metadata(path: str, meta: Mapping[str, Any], accepted: tuple[str, ...]
+                    ) -> dict[str, Any]:
+    """The ``lassoSpark`` section, checked key by key (ModelLoadError naming the key);
+    ``accepted`` the classes the metadata may name."""
     cls = meta.get("class")
-    if cls not in (expected_class, MODEL_CLASS):
-        raise ModelLoadError(path, f"metadata/ describes a {cls!r}, not a lasso_spark LassoModel")
+    if cls not in accepted:
+        names = " or ".join(c.rsplit(".", 1)[-1] for c in accepted)
+        raise ModelLoadError(path, f"metadata/ describes a {cls!r}, not a lasso_spark {names}")
     info = meta.get("lassoSpark")
     if not isinstance(info, dict):
         raise ModelLoadError(path, "metadata/ has no 'lassoSpark' section (saved by another "
@@ -420,8 +451,10 @@ def _check_files(path: str, info: Mapping[str, Any], parts: Mapping[str, dict[st
             raise ModelLoadError(path, f"{name} {what} (edited, truncated or corrupted)")
 
 
-def _rows(path: str, sub: str, files: Mapping[str, bytes]) -> list[tuple]:
-    """Rows of a part's Parquet files, in the written column order, checked by name."""
+def part_rows(path: str, sub: str, files: Mapping[str, bytes],
+              columns: tuple[str, ...] | None = None) -> list[tuple]:
+    """Rows of a part's Parquet files, in the written column order, checked by name
+    (``columns``: the part's columns, default the LassoModel part's)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -434,8 +467,8 @@ def _rows(path: str, sub: str, files: Mapping[str, bytes]) -> list[tuple]:
                                        f"({str(exc).splitlines()[0][:200]})") from None
     if not tables:
         return []
-    want = _COLUMNS[sub]
-    extra = _OPTIONAL_COLUMNS.get(sub, ())
+    want = _COLUMNS[sub] if columns is None else tuple(columns)
+    extra = _OPTIONAL_COLUMNS.get(sub, ()) if columns is None else ()
     if extra and tuple(tables[0].column_names) == want + extra:
         want = want + extra
     for name, t in zip(sorted(files), tables):
@@ -447,7 +480,7 @@ def _rows(path: str, sub: str, files: Mapping[str, bytes]) -> list[tuple]:
     return list(zip(*cols))
 
 
-def _data_row(path: str, rows: list[tuple], p: int) -> tuple[list[str], np.ndarray, float,
+def data_row(path: str, rows: list[tuple], p: int) -> tuple[list[str], np.ndarray, float,
                                                              np.ndarray | None]:
     if len(rows) != 1:
         raise ModelLoadError(path, f"data/ has {len(rows)} rows, expected 1")
@@ -473,6 +506,38 @@ def _data_row(path: str, rows: list[tuple], p: int) -> tuple[list[str], np.ndarr
     return list(names), values, float(intercept), std_arr
 
 
+def read_verified_parts(spark: Any, path: str, accepted: tuple[str, ...]
+                        ) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, bytes]]]:
+    """``(metadata, its lassoSpark section, part → file name → bytes)`` of the model at
+    ``path``: the metadata checked key by key (``accepted``: the classes it may name), every
+    part present and every data file equal to the SHA-256 recorded at save time."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, got {type(path).__name__}")
+    files = _Files(spark, path, path)
+    meta = _parse_metadata(path, files.read_dir("metadata"))
+    info = _check_metadata(path, meta, accepted)
+    parts = {sub: files.read_dir(sub) for sub in _parts_of(info)}
+    _check_files(path, info, parts)
+    return meta, info, parts  # type: ignore[return-value]
+
+
+def verify_value_checksums(path: str, info: Mapping[str, Any],
+                           actual: Callable[[], Mapping[str, str]]) -> None:
+    """The loaded model's value checksums (``actual()``) against those recorded at save time;
+    a format-1 model (none recorded) passes with its structural checks."""
+    recorded = info.get("checksums")
+    if recorded is None:
+        logger.info("model at %s is format 1 (no checksums): loaded with structural checks",
+                    path)
+        return
+    values = actual()
+    for part in ("metadata", *_parts_of(info)):
+        if recorded.get(part) != values.get(part):
+            where = "metadata/" if part == "metadata" else f"{part}/"
+            raise ModelLoadError(path, f"{where} values do not match the checksum recorded at "
+                                       "save time (edited after the save)")
+
+
 class LassoModelReader(MLReader["LassoModel"]):
     """Reads what :class:`LassoModelWriter` wrote; runs no stored code; verifies everything."""
 
@@ -483,32 +548,20 @@ class LassoModelReader(MLReader["LassoModel"]):
     def load(self, path: str) -> LassoModel:
         if not isinstance(path, str):
             raise TypeError(f"path must be a str, got {type(path).__name__}")
-        files = _Files(self.sparkSession, path, path)
-        meta = _parse_metadata(path, files.read_dir("metadata"))
-        info = _check_metadata(path, meta, f"{self.cls.__module__}.{self.cls.__name__}")
-        parts = {sub: files.read_dir(sub) for sub in _parts_of(info)}
-        _check_files(path, info, parts)
+        meta, info, parts = read_verified_parts(
+            self.sparkSession, path, (f"{self.cls.__module__}.{self.cls.__name__}", MODEL_CLASS))
         model = self._build(path, meta, info, parts)
-        recorded = info.get("checksums")
-        if recorded is not None:
-            actual = _value_checksums(model, meta)
-            for part in ("metadata", *_parts_of(info)):
-                if recorded.get(part) != actual.get(part):
-                    where = "metadata/" if part == "metadata" else f"{part}/"
-                    raise ModelLoadError(path, f"{where} values do not match the checksum "
-                                               "recorded at save time (edited after the save)")
-        else:
-            logger.info("model at %s is format 1 (no checksums): loaded with structural checks",
-                        path)
+        verify_value_checksums(path, info, lambda: _value_checksums(model, meta))
         return model
 
     def _build(self, path: str, meta: Mapping[str, Any], info: Mapping[str, Any],
                parts: Mapping[str, dict[str, bytes] | None]) -> LassoModel:
         p = int(info["numFeatures"])
-        names, coef, intercept, std = _data_row(path, _rows(path, "data", parts["data"] or {}), p)
+        rows = part_rows(path, "data", parts["data"] or {})
+        names, coef, intercept, std = data_row(path, rows, p)
         path_table = None
         if info["hasPath"]:
-            rows = _rows(path, "path", parts["path"] or {})
+            rows = part_rows(path, "path", parts["path"] or {})
             if not rows:
                 raise ModelLoadError(path, "path/ is empty but metadata/ says hasPath")
             bad = [r[0] for r in rows if r[10] is None or len(r[10]) != p]
@@ -522,7 +575,7 @@ class LassoModelReader(MLReader["LassoModel"]):
                 raise ModelLoadError(path, f"path/ is inconsistent: {exc}") from None
         cv_table = None
         if info["hasCV"]:
-            rows = _rows(path, "cv", parts["cv"] or {})
+            rows = part_rows(path, "cv", parts["cv"] or {})
             k = info["cv"]["numFolds"]
             if not rows:
                 raise ModelLoadError(path, "cv/ is empty but metadata/ says hasCV")
@@ -566,7 +619,7 @@ def _stability_table(path: str, info: Mapping[str, Any],
     """The stability selection a model saved (``hasStability``), checked row by row."""
     if not info.get("hasStability"):
         return None
-    rows = _rows(path, "stability", parts.get("stability") or {})
+    rows = part_rows(path, "stability", parts.get("stability") or {})
     if not rows:
         raise ModelLoadError(path, "stability/ is empty but metadata/ says hasStability")
     try:
@@ -577,8 +630,9 @@ def _stability_table(path: str, info: Mapping[str, Any],
 
 def inspect_local_model(path: str) -> dict[str, Any]:
     """Spark-free check of a model directory on the local filesystem (``--check``): the
-    metadata, and every data file against its recorded SHA-256. Returns the ``lassoSpark``
-    section with ``paramMap`` added; raises :class:`ModelLoadError`."""
+    metadata, and every data file against its recorded SHA-256 (a ``LassoModel`` or a
+    ``LogisticLassoModel``). Returns the ``lassoSpark`` section with ``modelClass`` (the short
+    class name), ``paramMap`` and ``defaultParamMap`` added; raises :class:`ModelLoadError`."""
 
     def read(sub: str) -> dict[str, bytes] | None:
         where = os.path.join(path, sub)
@@ -594,6 +648,7 @@ def inspect_local_model(path: str) -> dict[str, Any]:
         return out
 
     meta = _parse_metadata(path, read("metadata"))
-    info = _check_metadata(path, meta, MODEL_CLASS)
+    info = _check_metadata(path, meta, (MODEL_CLASS, LOGISTIC_MODEL_CLASS))
     _check_files(path, info, {sub: read(sub) for sub in _parts_of(info)})
-    return {**info, "paramMap": meta["paramMap"], "defaultParamMap": meta["defaultParamMap"]}
+    return {**info, "modelClass": str(meta["class"]).rsplit(".", 1)[-1],
+            "paramMap": meta["paramMap"], "defaultParamMap": meta["defaultParamMap"]}

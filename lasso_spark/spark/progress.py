@@ -1,8 +1,16 @@
 """Label the Spark jobs lasso_spark starts, so the Spark UI says which pass is running.
 
-One helper for every pass (statistics, wide-mode passes, scoring, fold paths): a session tag
-(``SparkSession.addTag``, classic and Spark Connect) and, in classic sessions, the job
-description shown in the UI, restored afterwards. Labelling never fails a fit.
+One helper for every pass (statistics, wide-mode passes, scoring, fold paths): a job tag and,
+in classic sessions, the job description shown in the UI, restored afterwards. Labelling never
+fails a fit.
+
+The tag is the SparkContext's (``SparkContext.addJobTag``) in classic sessions and the
+session's (``SparkSession.addTag``) on Spark Connect only: a classic ``SparkSession.addTag``
+creates the session's ``threadUuid`` thread-local, its one non-transient field that cannot be
+serialized, and from then on every task whose closure reaches the session fails with
+``Task not serializable`` — e.g. MLlib's ``LogisticRegressionModel.transform`` (its training
+summary holds the session) inside ``BinaryClassificationEvaluator``, so a ``CrossValidator``
+over MLlib's ``LogisticRegression`` after any lasso_spark fit in the same session.
 """
 
 from __future__ import annotations
@@ -24,12 +32,6 @@ _DESCRIPTION = "spark.job.description"
 def job_label(spark: Any, description: str) -> Iterator[None]:
     """Label the Spark jobs started inside the block with ``description``."""
     tag = f"lasso_spark-{uuid.uuid4().hex[:12]}"
-    tagged = False
-    try:
-        spark.addTag(tag)
-        tagged = True
-    except Exception:  # noqa: BLE001 - labelling must never fail a fit
-        logger.debug("SparkSession.addTag unavailable", exc_info=True)
     sc = None
     previous = None
     if not type(spark).__module__.startswith("pyspark.sql.connect"):
@@ -37,8 +39,17 @@ def job_label(spark: Any, description: str) -> Iterator[None]:
             sc = spark.sparkContext
             previous = sc.getLocalProperty(_DESCRIPTION)
             sc.setLocalProperty(_DESCRIPTION, description)
-        except Exception:  # noqa: BLE001 - no SparkContext (Connect): the tag is the label
+        except Exception:  # noqa: BLE001 - no SparkContext: the session's tag is the label
             sc = None
+    # classic: the SparkContext's tag, never SparkSession.addTag (module docstring)
+    holder, add, remove = ((sc, "addJobTag", "removeJobTag") if sc is not None
+                           else (spark, "addTag", "removeTag"))
+    tagged = False
+    try:
+        getattr(holder, add)(tag)
+        tagged = True
+    except Exception:  # noqa: BLE001 - labelling must never fail a fit
+        logger.debug("%s.%s unavailable", type(holder).__name__, add, exc_info=True)
     try:
         yield
     finally:
@@ -46,4 +57,4 @@ def job_label(spark: Any, description: str) -> Iterator[None]:
             sc.setLocalProperty(_DESCRIPTION, previous)  # type: ignore[arg-type]
         if tagged:
             with contextlib.suppress(Exception):
-                spark.removeTag(tag)
+                getattr(holder, remove)(tag)

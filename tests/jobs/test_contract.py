@@ -25,6 +25,7 @@ import pytest
 
 from lasso_spark.cli import main
 from lasso_spark.jobs_lib.errors import EXIT_CONFIG, EXIT_INPUT, EXIT_OK
+from tests.saved_model_edits import drop_crc, edit_meta, meta_file, to_format_1
 
 pytestmark = [pytest.mark.spark, pytest.mark.jobs]
 
@@ -482,22 +483,6 @@ def test_input_and_config_problems(spark, caplog, base, tmp_path, case, code_exp
 
 
 # ============================================================ 4. damaged models exit 3
-def meta_file(model: Path) -> Path:
-    return next(p for p in (model / "metadata").iterdir() if p.name.startswith("part-"))
-
-
-def edit_meta(model: Path, change) -> None:
-    m = meta_file(model)
-    record = json.loads(m.read_text())
-    change(record)
-    m.write_text(json.dumps(record))
-
-
-def drop_crc(model: Path) -> None:
-    for p in model.rglob(".*.crc"):
-        p.unlink()
-
-
 def data_part(model: Path, sub: str = "data") -> Path:
     return next(p for p in (model / sub).iterdir() if p.name.endswith(".parquet"))
 
@@ -579,13 +564,7 @@ def test_format_1_model_still_loads(spark, caplog, base, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(base["fit"] / "model", model)
     drop_crc(model)
-
-    def to_v1(r):
-        for key in ("files", "checksums"):
-            r["lassoSpark"].pop(key)
-        r["lassoSpark"]["formatVersion"] = 1
-
-    edit_meta(model, to_v1)
+    edit_meta(model, to_format_1)
     f = score_toml(tmp_path / "s.toml", model, base["data"], tmp_path / "pred")
     assert run(spark, caplog, ["score", "-c", f])[0] == EXIT_OK
     assert "format 1 (no checksums)" in caplog.text
