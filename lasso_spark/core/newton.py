@@ -122,7 +122,9 @@ class CholeskyFactor:
         C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
         m = self.m
         if m:
-            X = np.asfortranarray(self.G[np.ix_(self.idx, cands)])
+            # G[A, new] gathered along G's contiguous rows (G is symmetric): the transpose of
+            # a C-ordered (k, m) gather is the Fortran-ordered (m, k) block the solves need
+            X = self.G[cands[:, None], self.idx[None, :]].T
             if X.shape[1] <= _TRSV_COLUMNS:  # X = R⁻ᵀ G[A, new]
                 for j in range(X.shape[1]):
                     trsv_upper(self.buf, m, X[:, j], True)
