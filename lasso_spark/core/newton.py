@@ -191,12 +191,16 @@ def gap_from_gradient(c: np.ndarray, g: np.ndarray, beta: np.ndarray, v: np.ndar
                       l1: float, l2: float) -> float:
     """The duality gap (:func:`lasso_spark.core.objective.gap_from_moments`) of β from its
     exact gradient ``g = c − Gβ``, all over the same features; O(p), no product with G."""
-    nz = beta != 0.0
-    b, vb = beta[nz], v[nz]
-    pen = v > 0.0
-    dual = float(np.max(np.abs(g[pen] - l2 * v[pen] * beta[pen]) / v[pen], initial=0.0))
-    return gap_from_moments(float(yy), float(c[nz] @ b), float(g[nz] @ b), l1, l2,
-                            float(vb @ np.abs(b)), float(vb @ (b * b)), dual)
+    # full-length products (the zeros of β add nothing): no masked copies
+    r = g - l2 * v * beta if l2 else g
+    if bool(np.all(v > 0.0)):
+        dual = float(np.max(np.abs(r) / v, initial=0.0))
+    else:
+        pen = v > 0.0
+        dual = float(np.max(np.abs(r[pen]) / v[pen], initial=0.0))
+    vb = v * beta
+    return gap_from_moments(float(yy), float(c @ beta), float(g @ beta), l1, l2,
+                            float(np.abs(vb).sum()), float(vb @ beta), dual)
 
 
 class _Problem:
