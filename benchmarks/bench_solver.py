@@ -29,6 +29,7 @@ P_ref`` against ours at ``tol=1e-12``; ``conv`` counts alphas whose own converge
     python -m benchmarks.bench_solver --p 1000 2000 4000 --repeats 1
     python -m benchmarks.bench_solver --families factors --p 2000 --anchors sklearn
     python -m benchmarks.bench_solver --p 20 50 100 200 --anchors --cd --repeats 5   # small p
+    python -m benchmarks.bench_solver --lassocv --p 30 50 --ratio 800 --repeats 3   # LassoCV
 
 ``--cd`` adds ``solver="cd"`` (the numba coordinate-descent kernels, compiled or loaded from the
 cache before any timing) at tol 1e-7 beside the default Newton solver.
@@ -242,6 +243,25 @@ def bench(kind: str, p: int, args) -> dict:
     return row
 
 
+def bench_cv(kind: str, p: int, args) -> str:
+    """``cv_path`` (5 fold paths + the full path, 100 alphas, tol 1e-7: LassoCV's solves on
+    statistics) on ``n = ratio · p`` rows of ``kind``, Newton (default) vs ``solver="cd"``."""
+    from lasso_spark.core import cv_path
+
+    n = int(round(args.ratio * p))
+    X, y = make_design(kind, n, p, seed=p)
+    fold = np.arange(n) % 5
+    folds = [SuffStats.from_arrays(X[fold == k], y[fold == k]) for k in range(5)]
+    out = {}
+    for solver in ("newton", "cd"):
+        out[solver], res = _cpu(lambda s=solver: cv_path(folds, tol=1e-7, solver=s),
+                                args.repeats)
+        out[solver + "_conv"] = int(res.fold_converged.sum() + res.path.converged.sum())
+    return (f"{kind:>9} {p:>5} n={n:<6} | LassoCV solves: newton {out['newton']:.4f} s "
+            f"({out['newton_conv']}/600 conv), cd {out['cd']:.4f} s ({out['cd_conv']}/600), "
+            f"newton/cd {out['newton'] / out['cd']:.2f}x")
+
+
 def _fmt(row: dict, key: str, width: int = 8) -> str:
     return f"{row[key]:>{width}.3f}" if key in row else f"{'-':>{width}}"
 
@@ -270,10 +290,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cd", action="store_true",
                     help="also time solver='cd' (numba coordinate descent, compiled or loaded "
                          "from the cache before timing) at tol 1e-7")
+    ap.add_argument("--lassocv", action="store_true",
+                    help="instead: LassoCV's solves (cv_path, 5 folds + full, 100 alphas), "
+                         "Newton vs solver='cd', per family and p")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args(argv)
 
-    compile_s = warmup() + (warmup("cd") if args.cd else 0.0)
+    compile_s = warmup() + (warmup("cd") if args.cd or args.lassocv else 0.0)
+    if args.lassocv:
+        print(f"numba compile / cache load {compile_s:.2f} s (not timed); CPU s best of "
+              f"{args.repeats}; load {os.getloadavg()[0]:.1f}")
+        for p in args.p:
+            for kind in args.families:
+                print(bench_cv(kind, p, args), flush=True)
+        return
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"numba compile / cache load: {compile_s:.2f} s (once per process, not timed); "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; load {load:.1f}")
