@@ -104,8 +104,9 @@ class PathResult:
     ``coef`` is on the original feature scale, ``coef_std`` on the standardized scale the
     penalty applies to. ``dual_gap`` is the certified duality gap in objective units,
     ``converged`` says ``dual_gap ≤ tol_abs = tol · yy``. ``n_iter`` counts, per alpha, the
-    solver's steps: Newton solves plus coordinate-descent passes (``solver="newton"``), or
-    passes over the KKT violators or the active set (``solver="cd"``). ``alpha_max`` is the
+    solver's steps: Newton solves plus coordinate-descent passes (``solver="newton"``; 1 for an
+    alpha the homotopy certified), or passes over the KKT violators or the active set
+    (``solver="cd"``). ``alpha_max`` is the
     exact edge of the all-zero region; ``diagnostics`` says what the solver did
     (:class:`PathDiagnostics`).
     """

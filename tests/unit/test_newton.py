@@ -73,13 +73,19 @@ def test_few_common_factors_at_n_over_p_2_5_matches_sklearn_and_cd():
     _check(X, y, w, res, [10, 40, 70, 99])
 
 
+def _equicorrelated_weighted(rng, n, p, k):
+    """Equicorrelated columns, a label with an offset, row weights and penalty factors."""
+    X = 0.8 * rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, p))
+    y = _response(rng, X, k) + 3.0
+    w = rng.uniform(0.3, 2.0, n)
+    v = rng.uniform(0.5, 2.0, p)
+    return X, y, w, v
+
+
 def test_equicorrelated_elastic_net_with_weights_penalty_factors_no_intercept():
     rng = np.random.default_rng(32)
     n, p = 250, 100
-    X = 0.8 * rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, p))
-    y = _response(rng, X, 10) + 3.0
-    w = rng.uniform(0.3, 2.0, n)
-    v = rng.uniform(0.5, 2.0, p)
+    X, y, w, v = _equicorrelated_weighted(rng, n, p, 10)
     v[[2, 50]] = 0.0
     s = SuffStats.from_arrays(X, y, w)
     res = enet_path(s, n_alphas=30, l1_ratio=0.7, penalty_factor=v, fit_intercept=False,
@@ -229,10 +235,7 @@ def test_homotopy_certifies_small_lasso_paths_like_the_search_sklearn_and_cd():
 def test_homotopy_with_weights_unpenalized_features_no_intercept():
     rng = np.random.default_rng(39)
     n, p = 250, 60
-    X = 0.8 * rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, p))
-    y = _response(rng, X, 8) + 3.0
-    w = rng.uniform(0.2, 3.0, n)
-    v = rng.uniform(0.5, 2.0, p)
+    X, y, w, v = _equicorrelated_weighted(rng, n, p, 8)
     v[[2, 17]] = 0.0  # never penalized
     s = SuffStats.from_arrays(X, y, w)
     for fit_intercept in (True, False):
