@@ -28,6 +28,11 @@ P_ref`` against ours at ``tol=1e-12``; ``conv`` counts alphas whose own converge
     python -m benchmarks.bench_solver                                   # all families, p = 1000
     python -m benchmarks.bench_solver --p 1000 2000 4000 --repeats 1
     python -m benchmarks.bench_solver --families factors --p 2000 --anchors sklearn
+    python -m benchmarks.bench_solver --p 20 50 100 200 --anchors --cd --repeats 5   # small p
+    python -m benchmarks.bench_solver --lassocv --p 30 50 --ratio 800 --repeats 3   # LassoCV
+
+``--cd`` adds ``solver="cd"`` (the numba coordinate-descent kernels, compiled or loaded from the
+cache before any timing) at tol 1e-7 beside the default Newton solver.
 """
 
 from __future__ import annotations
@@ -128,13 +133,13 @@ def _cpu(fn, repeats: int):
     return best, out
 
 
-def run_ours(stats, tol: float, repeats: int, alphas=None):
+def run_ours(stats, tol: float, repeats: int, alphas=None, solver: str = "newton"):
     def fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if alphas is None:
-                return enet_path(stats, n_alphas=100, tol=tol)
-            return enet_path(stats, alphas=alphas, tol=tol)
+                return enet_path(stats, n_alphas=100, tol=tol, solver=solver)
+            return enet_path(stats, alphas=alphas, tol=tol, solver=solver)
 
     return _cpu(fit, repeats)
 
@@ -212,7 +217,11 @@ def bench(kind: str, p: int, args) -> dict:
            "ours10_conv": int(r10.converged.sum()), "ours10_excess": excess(r10.coef_std),
            "ref_conv": int(ref.converged.sum()), "nnz_end": int(r7.n_nonzero[-1]),
            "fallback_alphas": r7.diagnostics.fallback_alphas,
-           "newton_steps": r7.diagnostics.newton_steps, "notes": []}
+           "newton_steps": r7.diagnostics.newton_steps,
+           "homotopy_alphas": r7.diagnostics.homotopy_alphas, "notes": []}
+    if args.cd:
+        tcd, rcd = run_ours(stats, 1e-7, args.repeats, alphas, solver="cd")
+        row.update(cd=tcd, cd_conv=int(rcd.converged.sum()), cd_excess=excess(rcd.coef_std))
     if "sklearn" in args.anchors:
         sk = run_sklearn(X, yc, Gn, Xy, alphas, 1e-7, args.repeats, args.sk_max_iter)
         if sk is None:
@@ -232,6 +241,25 @@ def bench(kind: str, p: int, args) -> dict:
             if res is not None:
                 row.update(adelie=res[0], adelie_excess=excess(res[1]))
     return row
+
+
+def bench_cv(kind: str, p: int, args) -> str:
+    """``cv_path`` (5 fold paths + the full path, 100 alphas, tol 1e-7: LassoCV's solves on
+    statistics) on ``n = ratio · p`` rows of ``kind``, Newton (default) vs ``solver="cd"``."""
+    from lasso_spark.core import cv_path
+
+    n = int(round(args.ratio * p))
+    X, y = make_design(kind, n, p, seed=p)
+    fold = np.arange(n) % 5
+    folds = [SuffStats.from_arrays(X[fold == k], y[fold == k]) for k in range(5)]
+    out = {}
+    for solver in ("newton", "cd"):
+        out[solver], res = _cpu(lambda s=solver: cv_path(folds, tol=1e-7, solver=s),
+                                args.repeats)
+        out[solver + "_conv"] = int(res.fold_converged.sum() + res.path.converged.sum())
+    return (f"{kind:>9} {p:>5} n={n:<6} | LassoCV solves: newton {out['newton']:.4f} s "
+            f"({out['newton_conv']}/600 conv), cd {out['cd']:.4f} s ({out['cd_conv']}/600), "
+            f"newton/cd {out['newton'] / out['cd']:.2f}x")
 
 
 def _fmt(row: dict, key: str, width: int = 8) -> str:
@@ -259,10 +287,23 @@ def main(argv: list[str] | None = None) -> None:
                     choices=["sklearn", "glmnet", "adelie"])
     ap.add_argument("--sk-max-iter", type=int, default=1000, help="scikit-learn's default: 1000")
     ap.add_argument("--adelie-python", default=os.environ.get("ADELIE_PYTHON", ADELIE_PYTHON))
+    ap.add_argument("--cd", action="store_true",
+                    help="also time solver='cd' (numba coordinate descent, compiled or loaded "
+                         "from the cache before timing) at tol 1e-7")
+    ap.add_argument("--lassocv", action="store_true",
+                    help="instead: LassoCV's solves (cv_path, 5 folds + full, 100 alphas), "
+                         "Newton vs solver='cd', per family and p")
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args(argv)
 
-    compile_s = warmup()
+    compile_s = warmup() + (warmup("cd") if args.cd or args.lassocv else 0.0)
+    if args.lassocv:
+        print(f"numba compile / cache load {compile_s:.2f} s (not timed); CPU s best of "
+              f"{args.repeats}; load {os.getloadavg()[0]:.1f}")
+        for p in args.p:
+            for kind in args.families:
+                print(bench_cv(kind, p, args), flush=True)
+        return
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"numba compile / cache load: {compile_s:.2f} s (once per process, not timed); "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; load {load:.1f}")
@@ -288,7 +329,10 @@ def main(argv: list[str] | None = None) -> None:
                   f"{r.get('sk_conv', '-'):>4} {_ex(r, 'sk_excess')} {ratio('sk')} | "
                   f"{_fmt(r, 'glmnet')} {_ex(r, 'glmnet_excess')} {ratio('glmnet')} | "
                   f"{_fmt(r, 'adelie')} {_ex(r, 'adelie_excess')} {ratio('adelie')} | "
-                  f"{r['nnz_end']:>5} {r['fallback_alphas']:>3}", flush=True)
+                  f"{r['nnz_end']:>5} {r['fallback_alphas']:>3}"
+                  + (f" | cd {r['cd']:.4f} ({r['cd_conv']}) newton/cd "
+                     f"{r['ours7'] / r['cd']:.2f}x; homotopy alphas {r['homotopy_alphas']}"
+                     if 'cd' in r else ""), flush=True)
     print("anchors: " + "; ".join(sorted(notes)))
     print("conv: alphas whose duality gap met the tolerance (ours 1e-7 / scikit-learn); fb: "
           "alphas where the Newton solver fell back to coordinate descent")

@@ -45,6 +45,7 @@ from scipy.linalg.blas import dsymv
 from scipy.linalg.lapack import dpstrf
 
 from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
+from lasso_spark.core.homotopy import DEPENDENT_PIVOT, homotopy_lasso_path
 from lasso_spark.core.objective import gap_from_moments
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["CholeskyFactor", "NewtonDiagnostics", "gap_from_gradient", "newton_path"]
 
 #: a joining feature is refused when the variance of its column left after projecting on the
-#: active columns is below this fraction of its own (a condition number of G_AA ~ 1e10)
-_DEPENDENT = 1e-10
+#: active columns is below this fraction of its own
+_DEPENDENT = DEPENDENT_PIVOT
 #: a feature outside A violates KKT when |g_j| > l1 v_j (1 + _KKT_SLACK)
 _KKT_SLACK = 1e-12
 #: removing more than this fraction of the factor's features at once refactors from scratch
@@ -63,6 +64,8 @@ _REBUILD_FRACTION = 0.125
 _TRSV_COLUMNS = 4
 #: steps of the feature-sign search at one alpha before coordinate descent takes over
 _BUDGET = 200
+#: the homotopy gives up after this many events per feature (cycling at degenerate points)
+_HOMOTOPY_EVENTS = 8
 
 
 @dataclass
@@ -78,6 +81,8 @@ class NewtonDiagnostics:
     features_removed: int = 0  #: features removed from it (Givens rotations)
     refactorizations: int = 0  #: factors built from scratch
     dependent_refused: int = 0  #: joining features refused as linearly dependent
+    homotopy_alphas: int = 0  #: alphas certified by the homotopy (small problems, lasso)
+    homotopy_events: int = 0  #: features joining or leaving along the homotopy
     steps_by_alpha: list[int] = field(default_factory=list)
 
 
@@ -117,7 +122,9 @@ class CholeskyFactor:
         C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
         m = self.m
         if m:
-            X = np.asfortranarray(self.G[np.ix_(self.idx, cands)])
+            # G[A, new] gathered along G's contiguous rows (G is symmetric): the transpose of
+            # a C-ordered (k, m) gather is the Fortran-ordered (m, k) block the solves need
+            X = self.G[cands[:, None], self.idx[None, :]].T
             if X.shape[1] <= _TRSV_COLUMNS:  # X = R⁻ᵀ G[A, new]
                 for j in range(X.shape[1]):
                     trsv_upper(self.buf, m, X[:, j], True)
@@ -184,12 +191,16 @@ def gap_from_gradient(c: np.ndarray, g: np.ndarray, beta: np.ndarray, v: np.ndar
                       l1: float, l2: float) -> float:
     """The duality gap (:func:`lasso_spark.core.objective.gap_from_moments`) of β from its
     exact gradient ``g = c − Gβ``, all over the same features; O(p), no product with G."""
-    nz = beta != 0.0
-    b, vb = beta[nz], v[nz]
-    pen = v > 0.0
-    dual = float(np.max(np.abs(g[pen] - l2 * v[pen] * beta[pen]) / v[pen], initial=0.0))
-    return gap_from_moments(float(yy), float(c[nz] @ b), float(g[nz] @ b), l1, l2,
-                            float(vb @ np.abs(b)), float(vb @ (b * b)), dual)
+    # full-length products (the zeros of β add nothing): no masked copies
+    r = g - l2 * v * beta if l2 else g
+    if bool(np.all(v > 0.0)):
+        dual = float(np.max(np.abs(r) / v, initial=0.0))
+    else:
+        pen = v > 0.0
+        dual = float(np.max(np.abs(r[pen]) / v[pen], initial=0.0))
+    vb = v * beta
+    return gap_from_moments(float(yy), float(c @ beta), float(g @ beta), l1, l2,
+                            float(np.abs(vb).sum()), float(vb @ beta), dual)
 
 
 class _Problem:
@@ -356,12 +367,16 @@ def newton_path(
     tol_abs: float,
     max_iter: int,
     alpha_zero: float = np.inf,
+    homotopy_max_p: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, NewtonDiagnostics]:
     """Elastic-net path (module docstring) on ``G`` (C-ordered, exactly symmetric, positive
     diagonal), ``c``, ``yy``, penalty factors ``v`` (finite, ≥ 0), decreasing ``alphas``.
     For ``alpha ≥ alpha_zero`` every penalized coefficient is 0 (the caller's exact edge of
     the all-zero region) and only the unpenalized features are fitted, by least squares.
-    ``max_iter`` bounds Newton steps plus CD passes per alpha.
+    ``max_iter`` bounds Newton steps plus CD passes per alpha. A lasso (``rho = 1``) on at most
+    ``homotopy_max_p`` features is first solved by homotopy
+    (:func:`lasso_spark.core.homotopy.homotopy_lasso_path`); the search below takes over from
+    the first alpha it did not certify.
 
     Returns ``(coefs (m, p), gaps (m,), n_iter (m,), diagnostics)``."""
     diag = NewtonDiagnostics()
@@ -377,7 +392,22 @@ def newton_path(
     fac.reset(np.flatnonzero(~prob.pen), l2_first)
     if fac.m:  # unpenalized least squares (v = 0: no ridge term either)
         beta[fac.idx] = fac.solve(c[fac.idx])
-    for ia in range(m):
+    start = 0
+    if rho == 1.0 and m and p <= homotopy_max_p:
+        hc, hg, events, refused = homotopy_lasso_path(G, c, yy, v, alphas, alpha_zero, tol_abs,
+                                             _HOMOTOPY_EVENTS * p)
+        start = hg.shape[0]
+        coefs[:start] = hc
+        gaps[:start] = hg
+        n_iter[:start] = 1
+        diag.homotopy_alphas = start
+        diag.homotopy_events = events
+        diag.dependent_refused += refused
+        diag.steps_by_alpha.extend([1] * start)
+        if 0 < start < m:
+            beta[:] = hc[-1]
+            _sync_factor(prob, fac, beta, sgn)
+    for ia in range(start, m):
         alpha = float(alphas[ia])
         l1, l2 = alpha * rho, alpha * (1.0 - rho)
         if l2 != fac.l2:

@@ -33,6 +33,8 @@ __all__ = ["ConvergenceWarning", "PathDiagnostics", "PathResult", "enet_path", "
 
 # solver="cd": from this many features on, active-set passes read a float32 copy of the Gram
 _MIXED_MIN_P = 256
+#: solver="newton": lasso paths on at most this many features start with the homotopy
+HOMOTOPY_MAX_P = 256
 SOLVERS = ("newton", "cd")
 
 
@@ -50,7 +52,9 @@ class PathDiagnostics:
     ``fallback_alphas`` alphas that needed coordinate descent (``cd_passes`` passes),
     ``features_added`` / ``features_removed`` factor up/downdates, ``refactorizations``,
     ``dependent_refused`` joining features refused as linearly dependent, ``gradient_evals``
-    products ``c − Gβ`` over all features. Coordinate descent, passes by kind:
+    products ``c − Gβ`` over all features; ``homotopy_alphas`` alphas certified by the
+    homotopy that starts a small lasso path (``homotopy_events`` features joining or leaving
+    along it, :mod:`lasso_spark.core.homotopy`). Coordinate descent, passes by kind:
     ``violator_passes`` (over KKT violators of the working set), ``active_passes`` (over the
     active set); ``anderson_attempts`` / ``anderson_accepted`` extrapolations,
     ``warm_starts_accepted`` extrapolated warm starts, ``gradient_evals`` (float64 rebuilds),
@@ -78,6 +82,8 @@ class PathDiagnostics:
     float32_switches: int = 0
     compact_gram_builds: int = 0
     compact_gram_features: int = 0
+    homotopy_alphas: int = 0
+    homotopy_events: int = 0
 
     @classmethod
     def from_cd_counters(cls, counters: np.ndarray) -> PathDiagnostics:
@@ -98,8 +104,9 @@ class PathResult:
     ``coef`` is on the original feature scale, ``coef_std`` on the standardized scale the
     penalty applies to. ``dual_gap`` is the certified duality gap in objective units,
     ``converged`` says ``dual_gap ≤ tol_abs = tol · yy``. ``n_iter`` counts, per alpha, the
-    solver's steps: Newton solves plus coordinate-descent passes (``solver="newton"``), or
-    passes over the KKT violators or the active set (``solver="cd"``). ``alpha_max`` is the
+    solver's steps: Newton solves plus coordinate-descent passes (``solver="newton"``; 1 for an
+    alpha the homotopy certified), or passes over the KKT violators or the active set
+    (``solver="cd"``). ``alpha_max`` is the
     exact edge of the all-zero region; ``diagnostics`` says what the solver did
     (:class:`PathDiagnostics`).
     """
@@ -179,6 +186,7 @@ def enet_path(
     extrapolate: bool = True,
     float32: bool | None = None,
     block_passes: bool = True,
+    homotopy_max_p: int = HOMOTOPY_MAX_P,
     structure: StructuredPenalty | None = None,
 ) -> PathResult:
     """Solve the elastic net (module docstring) along a decreasing alpha grid with warm starts.
@@ -193,6 +201,10 @@ def enet_path(
     keywords (for ablation and comparison): ``anderson`` extrapolation of the iterates,
     ``extrapolate`` the warm start linearly in alpha, ``float32`` passes on a float32 copy of
     the Gram (None: from 256 features on), ``block_passes`` (else plain cyclic passes).
+    ``homotopy_max_p`` (Newton, lasso only): up to this many features the path starts with the
+    exact homotopy of :mod:`lasso_spark.core.homotopy` (numpy only, a few calls per feature
+    joining or leaving; the Newton search takes over at the first alpha it does not certify);
+    0 turns it off.
 
     ``structure``: coefficient bounds and/or feature groups
     (:class:`~lasso_spark.core.penalties.StructuredPenalty`; the problem and its duality gap
@@ -238,13 +250,14 @@ def enet_path(
         diagnostics = PathDiagnostics(solver="bcd", cd_passes=int(n_iter.sum()))
     elif q > 0 and m > 0 and solver == "newton":
         coefs_r, gaps, n_iter, nd = newton_path(d.G, d.c, d.yy, d.v, grid, rho, tol_abs,
-                                                int(max_iter), alpha_zero)
+                                                int(max_iter), alpha_zero, int(homotopy_max_p))
         diagnostics = PathDiagnostics(
             solver="newton", newton_steps=nd.newton_steps, newton_alphas=nd.newton_alphas,
             fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,
             features_added=nd.features_added, features_removed=nd.features_removed,
             refactorizations=nd.refactorizations, dependent_refused=nd.dependent_refused,
-            gradient_evals=nd.gradient_evals,
+            gradient_evals=nd.gradient_evals, homotopy_alphas=nd.homotopy_alphas,
+            homotopy_events=nd.homotopy_events,
         )
         logger.debug("newton_path %s", diagnostics)
     elif q > 0 and m > 0:

@@ -62,7 +62,7 @@ def test_few_common_factors_at_n_over_p_2_5_matches_sklearn_and_cd():
     y = _response(rng, X, 12)
     w = np.ones(n)
     s = SuffStats.from_arrays(X, y)
-    res = enet_path(s, tol=1e-10)
+    res = enet_path(s, tol=1e-10, homotopy_max_p=0)  # the feature-sign search throughout
     assert res.converged.all() and res.n_alphas == 100
     assert res.n_nonzero[-1] > 0.9 * p  # the dense end is reached
     d = res.diagnostics
@@ -73,13 +73,19 @@ def test_few_common_factors_at_n_over_p_2_5_matches_sklearn_and_cd():
     _check(X, y, w, res, [10, 40, 70, 99])
 
 
+def _equicorrelated_weighted(rng, n, p, k):
+    """Equicorrelated columns, a label with an offset, row weights and penalty factors."""
+    X = 0.8 * rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, p))
+    y = _response(rng, X, k) + 3.0
+    w = rng.uniform(0.3, 2.0, n)
+    v = rng.uniform(0.5, 2.0, p)
+    return X, y, w, v
+
+
 def test_equicorrelated_elastic_net_with_weights_penalty_factors_no_intercept():
     rng = np.random.default_rng(32)
     n, p = 250, 100
-    X = 0.8 * rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, p))
-    y = _response(rng, X, 10) + 3.0
-    w = rng.uniform(0.3, 2.0, n)
-    v = rng.uniform(0.5, 2.0, p)
+    X, y, w, v = _equicorrelated_weighted(rng, n, p, 10)
     v[[2, 50]] = 0.0
     s = SuffStats.from_arrays(X, y, w)
     res = enet_path(s, n_alphas=30, l1_ratio=0.7, penalty_factor=v, fit_intercept=False,
@@ -103,7 +109,7 @@ def test_exact_duplicate_columns_are_refused_not_broken():
     X = np.hstack([Z, Z[:, :10]])  # columns 40..49 duplicate 0..9
     y = _response(rng, Z, 8)
     w = np.ones(n)
-    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=40, tol=1e-10)
+    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=40, tol=1e-10, homotopy_max_p=0)
     assert res.converged.all()
     assert res.diagnostics.dependent_refused > 0
     _check(X, y, w, res, [20, 39], unique=False)
@@ -128,9 +134,9 @@ def test_coordinate_descent_fallback(monkeypatch):
     X = _factors(rng, 300, 120)
     y = _response(rng, X, 10)
     s = SuffStats.from_arrays(X, y)
-    ref = enet_path(s, n_alphas=25, tol=1e-11)
+    ref = enet_path(s, n_alphas=25, tol=1e-11, homotopy_max_p=0)
     monkeypatch.setattr(newton_mod, "_BUDGET", 1)
-    res = enet_path(s, alphas=ref.alphas, tol=1e-11)
+    res = enet_path(s, alphas=ref.alphas, tol=1e-11, homotopy_max_p=0)
     assert res.converged.all()
     assert res.diagnostics.fallback_alphas > 0 and res.diagnostics.cd_passes > 0
     np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5,
@@ -202,3 +208,78 @@ def test_public_duality_gap_equals_the_rows_gap_and_the_paths(rho):
         g = c - G @ beta
         big = 2.0 * float(np.max(np.abs(g - a * (1 - rho) * v * beta) / v))
         assert duality_gap(G, c, yy, beta, v, a, rho, outside_dual_norm=big) > gap
+
+
+def test_homotopy_certifies_small_lasso_paths_like_the_search_sklearn_and_cd():
+    """Issue 12's design at p = 160 (≤ HOMOTOPY_MAX_P): the default path is the homotopy's at
+    every alpha, equal to the feature-sign search's, to coordinate descent's and sklearn's."""
+    rng = np.random.default_rng(31)
+    n, p = 400, 160
+    X = _factors(rng, n, p)
+    y = _response(rng, X, 12)
+    s = SuffStats.from_arrays(X, y)
+    res = enet_path(s, tol=1e-10)
+    assert res.converged.all() and res.n_nonzero[-1] > 0.9 * p
+    d = res.diagnostics
+    assert d.homotopy_alphas == 100 and d.homotopy_events >= res.n_nonzero[-1]
+    assert d.newton_steps == 0 and d.fallback_alphas == 0
+    search = enet_path(s, alphas=res.alphas, tol=1e-10, homotopy_max_p=0)
+    assert search.diagnostics.homotopy_alphas == 0 and search.diagnostics.newton_steps > 0
+    ref = enet_path(s, alphas=res.alphas, tol=1e-12, solver="cd")
+    scale = np.abs(ref.coef_std).max()
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
+    np.testing.assert_allclose(res.coef_std, search.coef_std, rtol=1e-5, atol=1e-7 * scale)
+    _check(X, y, np.ones(n), res, [0, 10, 40, 70, 99])
+
+
+def test_homotopy_with_weights_unpenalized_features_no_intercept():
+    rng = np.random.default_rng(39)
+    n, p = 250, 60
+    X, y, w, v = _equicorrelated_weighted(rng, n, p, 8)
+    v[[2, 17]] = 0.0  # never penalized
+    s = SuffStats.from_arrays(X, y, w)
+    for fit_intercept in (True, False):
+        res = enet_path(s, n_alphas=40, penalty_factor=v, fit_intercept=fit_intercept,
+                        tol=1e-10)
+        assert res.converged.all() and res.diagnostics.homotopy_alphas == 40
+        assert np.all(res.coef[:, [2, 17]] != 0.0)
+        ref = enet_path(s, alphas=res.alphas, penalty_factor=v, fit_intercept=fit_intercept,
+                        tol=1e-12, solver="cd")
+        np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5,
+                                   atol=1e-7 * np.abs(ref.coef_std).max())
+        _check(X, y, w, res, [0, 20, 39], v=v, fit_intercept=fit_intercept)
+
+
+def test_homotopy_on_duplicate_columns_and_p_greater_than_n():
+    rng = np.random.default_rng(33)
+    n = 200
+    Z = _factors(rng, n, 40)
+    X = np.hstack([Z, Z[:, :10]])
+    y = _response(rng, Z, 8)
+    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=40, tol=1e-10)
+    assert res.converged.all()
+    _check(X, y, np.ones(n), res, [20, 39], unique=False)
+    n, p = 80, 200
+    X = _factors(rng, n, p)
+    y = _response(rng, X, 6)
+    res = enet_path(SuffStats.from_arrays(X, y), n_alphas=30, tol=1e-10)
+    assert res.converged.all() and res.n_nonzero[-1] < n
+    _check(X, y, np.ones(n), res, [15, 29], unique=False)
+
+
+def test_search_takes_over_where_the_homotopy_stops(monkeypatch):
+    """An event budget that ends the homotopy mid-path: the feature-sign search carries on from
+    its last certified alpha, to the same path."""
+    rng = np.random.default_rng(35)
+    X = _factors(rng, 300, 120)
+    y = _response(rng, X, 10)
+    s = SuffStats.from_arrays(X, y)
+    ref = enet_path(s, n_alphas=50, tol=1e-11)
+    assert ref.diagnostics.homotopy_alphas == 50
+    monkeypatch.setattr(newton_mod, "_HOMOTOPY_EVENTS", 0.2)  # 24 events
+    res = enet_path(s, alphas=ref.alphas, tol=1e-11)
+    d = res.diagnostics
+    assert 0 < d.homotopy_alphas < 50 and d.homotopy_events == 24 and d.newton_steps > 0
+    assert res.converged.all()
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5,
+                               atol=1e-7 * np.abs(ref.coef_std).max())
