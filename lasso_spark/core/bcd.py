@@ -67,6 +67,7 @@ from lasso_spark.core.penalties import (
     group_shift,
     singleton_dual,
     singleton_score,
+    sparse_group_dual,
     structured_alpha_max,
     structured_objective,
 )
@@ -81,6 +82,7 @@ _bounded_step = cached_jit(inline="always")(bounded_step)
 _box_conjugate = cached_jit(inline="always")(box_conjugate)
 _singleton_dual = cached_jit(inline="always")(singleton_dual)
 _group_shift = cached_jit()(group_shift)
+_sparse_group_dual = cached_jit()(sparse_group_dual)
 
 #: a feature outside the strong set violates KKT when its score exceeds l1 w (1 + _KKT_SLACK)
 _KKT_SLACK = 1e-12
@@ -97,22 +99,92 @@ _singleton_score = cached_jit(inline="always")(singleton_score)
 
 
 @cached_jit(inline="always")
-def _score(bk, g, order, starts, is_group, lower, upper):
-    """:func:`lasso_spark.core.penalties.block_score`, compiled."""
+def _score(bk, g, order, starts, is_group, w_block, lower, upper, w_l1, tau):
+    """:func:`lasso_spark.core.penalties.block_score`, compiled (``w_block[bk] > 0``)."""
     a, e = starts[bk], starts[bk + 1]
     if is_group[bk]:
+        if tau > 0.0:
+            idx = order[a:e]
+            return _sparse_group_dual(g[idx], w_l1[idx], tau, w_block[bk])
         s2 = 0.0
         for t in range(a, e):
             s2 += g[order[t]] * g[order[t]]
-        return math.sqrt(s2)
+        return math.sqrt(s2) / w_block[bk]
     j = order[a]
-    return _singleton_score(g[j], lower[j], upper[j])
+    return _singleton_score(g[j], lower[j], upper[j]) / w_block[bk]
+
+
+@cached_jit()
+def _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z, new, prev,
+                        mom):
+    """The minimizer over a sparse group lasso block, ``½ bᵀAb − zᵀb + l1 Ω(b)``
+    (``A = G_bb + l2 w I``), into ``new`` (holding the current coefficients on entry): 0 when
+    ``‖S(z, l1 τ v)‖ ≤ l1 (1−τ) w``, else accelerated proximal gradient steps ``1/λ_max(A)``
+    with the exact prox (soft-threshold, group shrink), restarted when ``P`` rises, until the
+    iterates stop moving."""
+    a, e = starts[bk], starts[bk + 1]
+    k = e - a
+    w = w_block[bk]
+    t2 = l1 * (1.0 - tau) * w
+    n2 = 0.0
+    for r in range(k):
+        x = abs(z[r]) - l1 * tau * w_l1[order[a + r]]
+        if x > 0.0:
+            n2 += x * x
+    if math.sqrt(n2) <= t2:
+        for r in range(k):
+            new[r] = 0.0
+        return
+    lmax = 0.0
+    for r in range(k):
+        if lam[a + r] > lmax:
+            lmax = lam[a + r]
+    step = 1.0 / (lmax + l2 * w)
+    for r in range(k):
+        prev[r] = new[r]
+        mom[r] = new[r]
+    theta = 1.0
+    for _ in range(100_000):
+        # gradient step from the momentum point, then the prox
+        n2 = 0.0
+        for r in range(k):
+            acc = l2 * w * mom[r] - z[r]
+            jr = order[a + r]
+            for t in range(k):
+                acc += G[jr, order[a + t]] * mom[t]
+            x = mom[r] - step * acc
+            thr = step * l1 * tau * w_l1[jr]
+            x = x - thr if x > thr else (x + thr if x < -thr else 0.0)
+            new[r] = x
+            n2 += x * x
+        nrm = math.sqrt(n2)
+        shrink = 1.0 - step * t2 / nrm if nrm > step * t2 else 0.0
+        moved = 0.0
+        size = 0.0
+        for r in range(k):
+            new[r] *= shrink
+            moved = max(moved, abs(new[r] - prev[r]))
+            size = max(size, abs(new[r]))
+        if moved <= 1e-15 * size or size == 0.0:
+            return
+        theta_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * theta * theta))
+        # restart (plain step next) when the step went against the last one
+        dot = 0.0
+        for r in range(k):
+            dot += (mom[r] - new[r]) * (new[r] - prev[r])
+        if dot > 0.0:
+            theta_next = 1.0
+        for r in range(k):
+            mom[r] = new[r] + (theta - 1.0) / theta_next * (new[r] - prev[r])
+            prev[r] = new[r]
+        theta = theta_next
 
 
 @cached_jit()
 def _block_step(bk, G, g, beta, order, starts, is_group, w_block, lower, upper, qbuf, qoff,
-                lam, l1, l2, z, zh, new):
-    """The exact minimizer over block ``bk``; updates ``beta`` and ``g``. Returns the largest
+                lam, w_l1, tau, l1, l2, z, zh, new):
+    """The exact minimizer over block ``bk`` (for a sparse group lasso block, its iterative
+    minimizer :func:`_sparse_group_block`); updates ``beta`` and ``g``. Returns the largest
     ``|Δβ_j| √G_jj`` of the block."""
     a, e = starts[bk], starts[bk + 1]
     w = w_block[bk]
@@ -139,7 +211,12 @@ def _block_step(bk, G, g, beta, order, starts, is_group, w_block, lower, upper, 
         zn2 += acc * acc
     thr = l1 * w
     zn = math.sqrt(zn2)
-    if zn <= thr:
+    if tau > 0.0:
+        for r in range(k):
+            new[r] = beta[order[a + r]]
+        _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z, new,
+                            zh, np.empty(k))
+    elif zn <= thr:
         for r in range(k):
             new[r] = 0.0
     else:
@@ -180,7 +257,7 @@ def _block_step(bk, G, g, beta, order, starts, is_group, w_block, lower, upper, 
 
 @cached_jit()
 def _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef, lower, upper,
-                    l1, l2):
+                    w_l1, tau, l1, l2):
     """The duality gap of :mod:`lasso_spark.core.penalties` over all features."""
     cb = 0.0
     gb = 0.0
@@ -200,14 +277,24 @@ def _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef, lo
         if is_group[bk]:
             bn = 0.0
             sn = 0.0
+            an = 0.0
             for t in range(a, e):
                 j = order[t]
                 bn += beta[j] * beta[j]
+                an += w_l1[j] * abs(beta[j])
                 s = g[j] - l2 * w * beta[j]
                 sn += s * s
-            l1n += w * math.sqrt(bn)
-            if w > 0.0 and math.sqrt(sn) / w > dual:
-                dual = math.sqrt(sn) / w
+            l1n += (1.0 - tau) * w * math.sqrt(bn) + tau * an
+            if w > 0.0:
+                if tau > 0.0:
+                    sv = np.empty(e - a)
+                    for t in range(a, e):
+                        sv[t - a] = g[order[t]] - l2 * w * beta[order[t]]
+                    dg = _sparse_group_dual(sv, w_l1[order[a:e]], tau, w)
+                else:
+                    dg = math.sqrt(sn) / w
+                if dg > dual:
+                    dual = dg
         else:
             j = order[a]
             l1n += w * abs(beta[j])
@@ -228,7 +315,7 @@ def _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef, lo
 
 
 @cached_jit()
-def _objective(c, G, yy, beta, sup, ns, starts, order, w_block, l1, l2):
+def _objective(c, G, yy, beta, sup, ns, starts, order, is_group, w_block, w_l1, tau, l1, l2):
     """``P(β)`` for ``β`` zero outside ``sup[:ns]`` (:mod:`lasso_spark.core.penalties`)."""
     lin = 0.0
     quad = 0.0
@@ -242,16 +329,20 @@ def _objective(c, G, yy, beta, sup, ns, starts, order, w_block, l1, l2):
     pen = 0.0
     for bk in range(starts.shape[0] - 1):
         s2 = 0.0
+        ab = 0.0
         for t in range(starts[bk], starts[bk + 1]):
             s2 += beta[order[t]] * beta[order[t]]
+            ab += w_l1[order[t]] * abs(beta[order[t]])
         if s2 > 0.0:
-            pen += w_block[bk] * (l1 * math.sqrt(s2) + 0.5 * l2 * s2)
+            mix = tau if is_group[bk] else 0.0
+            pen += w_block[bk] * (l1 * (1.0 - mix) * math.sqrt(s2) + 0.5 * l2 * s2)
+            pen += l1 * mix * ab
     return 0.5 * yy - lin + 0.5 * quad + pen
 
 
 @cached_jit()
-def _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1, l2, sup,
-              cand):
+def _anderson(hist, beta, g, G, c, yy, starts, order, is_group, w_block, w_l1, tau, lower,
+              upper, l1, l2, sup, cand):
     """Anderson extrapolation of the last ``K + 1`` iterates ``hist`` on the support of
     ``beta`` (Bertrand & Massias, 2021), clipped to the box; taken (``beta``, ``g`` updated)
     only when it lowers ``P``. Returns whether it was taken."""
@@ -288,8 +379,9 @@ def _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1,
         for k in range(K):
             acc += z[k] / zs * hist[k + 1, i]
         cand[i] = min(max(acc, lower[i]), upper[i])
-    if _objective(c, G, yy, cand, sup, ns, starts, order, w_block, l1, l2) >= _objective(
-            c, G, yy, beta, sup, ns, starts, order, w_block, l1, l2):
+    if _objective(c, G, yy, cand, sup, ns, starts, order, is_group, w_block, w_l1, tau, l1,
+                  l2) >= _objective(c, G, yy, beta, sup, ns, starts, order, is_group, w_block,
+                                    w_l1, tau, l1, l2):
         return False
     for i in range(q):
         acc = c[i]
@@ -303,7 +395,8 @@ def _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1,
 
 @cached_jit()
 def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, qbuf, qoff,
-              lam, alphas, rho, alpha_zero, tol_abs, max_iter, beta, coefs, gaps, n_iter):
+              lam, w_l1, tau, alphas, rho, alpha_zero, tol_abs, max_iter, beta, coefs, gaps,
+              n_iter):
     """The path of :func:`structured_path` (module docstring); ``beta`` is the warm start."""
     q = G.shape[0]
     nb = starts.shape[0] - 1
@@ -334,8 +427,8 @@ def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, 
             for t in range(starts[bk], starts[bk + 1]):
                 if beta[order[t]] != 0.0:
                     nz = True
-            strong[bk] = nz or _score(bk, g, order, starts, is_group, lower,
-                                      upper) >= cut * w_block[bk]
+            strong[bk] = nz or _score(bk, g, order, starts, is_group, w_block, lower, upper,
+                                      w_l1, tau) >= cut
         it = 0
         pos = 0
         gap = math.inf
@@ -347,28 +440,28 @@ def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, 
                     nw += 1
             for t in range(nw):
                 _block_step(work[t], G, g, beta, order, starts, is_group, w_block, lower,
-                            upper, qbuf, qoff, lam, l1, l2, z, zh, new)
+                            upper, qbuf, qoff, lam, w_l1, tau, l1, l2, z, zh, new)
             it += 1
             hist[pos, :] = beta
             pos += 1
             if pos == _ANDERSON_K + 1:
                 pos = 0
-                _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1,
-                          l2, sup, cand)
+                _anderson(hist, beta, g, G, c, yy, starts, order, is_group, w_block, w_l1,
+                          tau, lower, upper, l1, l2, sup, cand)
             added = 0
             for bk in range(nb):
-                if not strong[bk] and _score(bk, g, order, starts, is_group, lower, upper) > (
-                        l1 * w_block[bk] * (1.0 + _KKT_SLACK)):
+                if not strong[bk] and _score(bk, g, order, starts, is_group, w_block, lower,
+                                             upper, w_l1, tau) > l1 * (1.0 + _KKT_SLACK):
                     strong[bk] = True
                     added += 1
             if added:
                 continue
             gap = _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef,
-                                  lower, upper, l1, l2)
+                                  lower, upper, w_l1, tau, l1, l2)
             if gap <= tol_abs:
                 g[:] = c - G @ beta
                 gap = _structured_gap(c, g, beta, yy, order, starts, is_group, w_block,
-                                      w_coef, lower, upper, l1, l2)
+                                      w_coef, lower, upper, w_l1, tau, l1, l2)
                 if gap <= tol_abs:
                     break
         coefs[k, :] = beta
@@ -382,7 +475,7 @@ def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, 
 
 def _kernel_args(d: Design, blk: Blocks) -> tuple:
     return (d.G, d.c, float(d.yy), blk.order, blk.starts, blk.is_group, blk.w_block,
-            blk.w_coef, blk.lower, blk.upper, blk.qbuf, blk.qoff, blk.lam)
+            blk.w_coef, blk.lower, blk.upper, blk.qbuf, blk.qoff, blk.lam, blk.w_l1, blk.tau)
 
 
 def _unpenalized_start(d: Design, blk: Blocks, tol_abs: float, max_iter: int) -> np.ndarray:
@@ -405,8 +498,8 @@ def structured_gap(d: Design, sp: StructuredPenalty, beta: np.ndarray, alpha: fl
     b = np.ascontiguousarray(beta, dtype=np.float64)
     g = d.c - d.G @ b
     return float(_structured_gap(d.c, g, b, float(d.yy), blk.order, blk.starts, blk.is_group,
-                                 blk.w_block, blk.w_coef, blk.lower, blk.upper,
-                                 alpha * l1_ratio, alpha * (1.0 - l1_ratio)))
+                                 blk.w_block, blk.w_coef, blk.lower, blk.upper, blk.w_l1,
+                                 blk.tau, alpha * l1_ratio, alpha * (1.0 - l1_ratio)))
 
 
 def structured_alpha_max_of(d: Design, sp: StructuredPenalty, l1_ratio: float,
@@ -459,6 +552,8 @@ def _newton_refine(d: Design, blk: Blocks, beta: np.ndarray, alpha: float, rho: 
     in place; returns the steps taken."""
     l1, l2 = alpha * rho, alpha * (1.0 - rho)
     taken = 0
+    if blk.tau > 0.0:  # the system below has no l1 part within groups
+        return taken
     obj = structured_objective(d, blk, beta, alpha, rho)
     for _ in range(steps):
         system = _newton_system(d, blk, beta, l1, l2)
@@ -778,7 +873,7 @@ class _GroupNewton:
                 for bk in np.flatnonzero(viol)[np.argsort(-score[viol])]:
                     _block_step(int(bk), d.G, g, self.beta, blk.order, blk.starts,
                                 blk.is_group, blk.w_block, blk.lower, blk.upper, blk.qbuf,
-                                blk.qoff, blk.lam, l1, l2, z, zh, new)
+                                blk.qoff, blk.lam, blk.w_l1, blk.tau, l1, l2, z, zh, new)
                     idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
                     if np.any(self.beta[idx] != 0.0):
                         joined.append(int(bk))
@@ -786,7 +881,7 @@ class _GroupNewton:
                 continue
             gap = float(_structured_gap(d.c, g, self.beta, float(d.yy), blk.order, blk.starts,
                                         blk.is_group, blk.w_block, blk.w_coef, blk.lower,
-                                        blk.upper, l1, l2))
+                                        blk.upper, blk.w_l1, blk.tau, l1, l2))
             if gap <= tol_abs or not ok or dec_tol < 1e-12 * tol_abs:
                 return gap
             dec_tol *= 1e-3  # not certified: a tighter Newton solve
@@ -803,10 +898,12 @@ def structured_path(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, NewtonDiagnostics]:
     """``(coefs (m, q), gaps, n_iter, alpha_max, diagnostics)`` on the design's features.
 
-    Without bounds (groups, any ``l1_ratio``), per alpha: the active-set Newton of
+    Without bounds and within-group l1 (groups, any ``l1_ratio``), per alpha: the active-set
+    Newton of
     :class:`_GroupNewton` from the previous alpha's solution extrapolated linearly in alpha,
     certified by KKT over all blocks and the duality gap (``n_iter``: its Newton steps). At an
-    alpha it does not certify, and with bounds at every alpha: block coordinate descent
+    alpha it does not certify, and at every alpha with bounds or ``group_l1_ratio > 0`` (the
+    sparse group lasso, whose block steps are iterative): block coordinate descent
     (module docstring) for up to ``_NEWTON_AFTER`` passes, then rounds of Newton steps with a
     fresh factor (:func:`_newton_refine`) and block coordinate descent until the gap is
     certified or ``max_iter`` passes are spent (``n_iter``: passes + steps); the active-set
@@ -827,7 +924,7 @@ def structured_path(
     one_c, one_gap, one_it = np.zeros((1, q)), np.zeros(1), np.zeros(1, dtype=np.int64)
     kmax = int(np.diff(blk.starts).max())
     work = (np.zeros(kmax), np.zeros(kmax), np.zeros(kmax))
-    gn = None if sp.has_bounds else _GroupNewton(d, blk, beta.copy())
+    gn = None if sp.has_bounds or blk.tau > 0.0 else _GroupNewton(d, blk, beta.copy())
     for k in range(m):
         a = grid[k:k + 1]
         if gn is not None:
