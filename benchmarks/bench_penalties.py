@@ -4,14 +4,15 @@ Solve (``--solve``, the default): the cross-validated path of ``LassoCV`` on sta
 K = 5 fold paths on the merged training statistics, each scored on its held-out fold, plus
 the full-data path, 100 alphas each, tol 1e-7 — for the plain lasso (the Newton default) and,
 on the same statistics and grid semantics, the group lasso (``--groups`` groups of
-``--group-size`` contiguous features, the rest singles), ``positive=True`` and the relaxed
-lasso (five gammas scored per fold). Designs from :mod:`benchmarks.designs`, n = ``--ratio`` ·
+``--group-size`` contiguous features, the rest singles), the sparse group lasso on the same
+groups (``group_l1_ratio`` 0.5), ``positive=True`` and the relaxed lasso (five gammas scored
+per fold). Designs from :mod:`benchmarks.designs`, n = ``--ratio`` ·
 p. The numba kernels are compiled before timing (a warm-up path); each variant is timed
 ``--repeats`` times, best and spread printed, plain and structured alternating in one process.
 
 Passes (``--passes``): ``LassoCV`` on a Parquet file in ``local[2]`` for the plain, group,
-positive and relaxed fits; Spark's input metrics (records read by the stages of each fit's
-jobs) must equal the rows once.
+sparse group, positive and relaxed fits; Spark's input metrics (records read by the stages of
+each fit's jobs) must equal the rows once.
 
     OPENBLAS_NUM_THREADS=1 python -m benchmarks.bench_penalties --p 500
     python -m benchmarks.bench_penalties --passes --rows 200000 --p 40
@@ -71,6 +72,8 @@ def solve_bench(args: argparse.Namespace) -> None:
     variants = {
         "lasso": ({}, False),
         "group": ({"structure": StructuredPenalty.make(p, groups=groups)}, False),
+        "sgl_0.5": ({"structure": StructuredPenalty.make(p, groups=groups, group_l1_ratio=0.5)},
+                    False),
         "positive": ({"structure": StructuredPenalty.make(p, positive=True)}, False),
         "relaxed": ({}, True),
     }
@@ -128,6 +131,7 @@ def passes_bench(args: argparse.Namespace) -> None:
     fits = {
         "lasso": {},
         "group": {"featureGroups": [cols[:g], cols[g:2 * g]]},
+        "sgl_0.5": {"featureGroups": [cols[:g], cols[g:2 * g]], "groupL1Ratio": 0.5},
         "positive": {"positive": True},
         "relaxed": {"relax": True},
     }
