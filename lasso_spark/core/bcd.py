@@ -90,6 +90,10 @@ _KKT_SLACK = 1e-12
 _NEWTON_AFTER = 12
 #: Anderson extrapolation over this many differences of consecutive passes
 _ANDERSON_K = 5
+#: proximal gradient steps of one sparse group lasso block step, at most
+_SGL_STEPS = 500
+#: ... stopping when no coefficient of the block moved by more than this part of the largest
+_SGL_MOVED = 1e-13
 #: eigenvalues of a group's block below this fraction of its largest are its null space
 _NULL = 1e-12
 
@@ -120,8 +124,9 @@ def _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z
     """The minimizer over a sparse group lasso block, ``½ bᵀAb − zᵀb + l1 Ω(b)``
     (``A = G_bb + l2 w I``), into ``new`` (holding the current coefficients on entry): 0 when
     ``‖S(z, l1 τ v)‖ ≤ l1 (1−τ) w``, else accelerated proximal gradient steps ``1/λ_max(A)``
-    with the exact prox (soft-threshold, group shrink), restarted when ``P`` rises, until the
-    iterates stop moving."""
+    with the exact prox (soft-threshold, group shrink), restarted when the step turns back,
+    until the iterates move less than ``_SGL_MOVED`` of their size or ``_SGL_STEPS`` steps (the
+    outer passes and the duality gap decide convergence)."""
     a, e = starts[bk], starts[bk + 1]
     k = e - a
     w = w_block[bk]
@@ -144,7 +149,7 @@ def _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z
         prev[r] = new[r]
         mom[r] = new[r]
     theta = 1.0
-    for _ in range(100_000):
+    for _ in range(_SGL_STEPS):
         # gradient step from the momentum point, then the prox
         n2 = 0.0
         for r in range(k):
@@ -165,7 +170,7 @@ def _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z
             new[r] *= shrink
             moved = max(moved, abs(new[r] - prev[r]))
             size = max(size, abs(new[r]))
-        if moved <= 1e-15 * size or size == 0.0:
+        if moved <= _SGL_MOVED * size or size == 0.0:
             return
         theta_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * theta * theta))
         # restart (plain step next) when the step went against the last one
