@@ -622,6 +622,7 @@ class _GroupNewton:
         self.refactorizations = 0
         self.steps = 0
         self.pcg = 0
+        self._layout()
         nrm = block_norms(blk, beta)
         self.add(np.flatnonzero((nrm > 0.0) | (blk.w_block == 0.0)), 0.0, 0.0)
 

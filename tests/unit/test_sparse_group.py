@@ -140,6 +140,17 @@ def test_group_newton_path_agrees_with_block_coordinate_descent() -> None:
         assert np.all(nz.all(axis=1) | (~nz).all(axis=1))
 
 
+def test_group_newton_path_from_above_alpha_max() -> None:
+    # the first alphas leave every block at 0: the Newton state starts empty
+    X, y = _factor_data(13, 80, 12)
+    st = SuffStats.from_arrays(X, y)
+    sp = StructuredPenalty.make(12, groups=[[0, 1, 2], [3, 4]])
+    top = enet_path(st, structure=sp, n_alphas=2).alpha_max
+    res = enet_path(st, structure=sp, alphas=top * np.geomspace(4.0, 0.01, 15), tol=1e-12)
+    assert res.converged.all() and res.diagnostics.solver == "group_newton"
+    assert not res.coef[:3].any() and res.coef[-1].any()
+
+
 @pytest.mark.parametrize("tau", [1.0, -0.1, 1.5])
 def test_bad_group_l1_ratio_is_refused(tau: float) -> None:
     with pytest.raises(ValueError, match="group_l1_ratio must be in"):
