@@ -4,14 +4,15 @@ Solve (``--solve``, the default): the cross-validated path of ``LassoCV`` on sta
 K = 5 fold paths on the merged training statistics, each scored on its held-out fold, plus
 the full-data path, 100 alphas each, tol 1e-7 — for the plain lasso (the Newton default) and,
 on the same statistics and grid semantics, the group lasso (``--groups`` groups of
-``--group-size`` contiguous features, the rest singles), ``positive=True`` and the relaxed
-lasso (five gammas scored per fold). Designs from :mod:`benchmarks.designs`, n = ``--ratio`` ·
+``--group-size`` contiguous features, the rest singles), the sparse group lasso on the same
+groups (``group_l1_ratio`` 0.5, with ``--sgl``), ``positive=True`` and the relaxed lasso
+(five gammas scored per fold). Designs from :mod:`benchmarks.designs`, n = ``--ratio`` ·
 p. The numba kernels are compiled before timing (a warm-up path); each variant is timed
 ``--repeats`` times, best and spread printed, plain and structured alternating in one process.
 
 Passes (``--passes``): ``LassoCV`` on a Parquet file in ``local[2]`` for the plain, group,
-positive and relaxed fits; Spark's input metrics (records read by the stages of each fit's
-jobs) must equal the rows once.
+sparse group, positive and relaxed fits; Spark's input metrics (records read by the stages of
+each fit's jobs) must equal the rows once.
 
     OPENBLAS_NUM_THREADS=1 python -m benchmarks.bench_penalties --p 500
     python -m benchmarks.bench_penalties --passes --rows 200000 --p 40
@@ -74,6 +75,9 @@ def solve_bench(args: argparse.Namespace) -> None:
         "positive": ({"structure": StructuredPenalty.make(p, positive=True)}, False),
         "relaxed": ({}, True),
     }
+    if args.sgl:  # block coordinate descent only: slow on correlated designs at large p
+        variants["sgl_0.5"] = ({"structure": StructuredPenalty.make(
+            p, groups=groups, group_l1_ratio=0.5)}, False)
     # compile the block-coordinate-descent kernel once (it is cached on disk after that)
     Xw, yw = make_design("factors", 60, 12, 0)
     t0 = time.perf_counter()
@@ -128,6 +132,7 @@ def passes_bench(args: argparse.Namespace) -> None:
     fits = {
         "lasso": {},
         "group": {"featureGroups": [cols[:g], cols[g:2 * g]]},
+        "sgl_0.5": {"featureGroups": [cols[:g], cols[g:2 * g]], "groupL1Ratio": 0.5},
         "positive": {"positive": True},
         "relaxed": {"relax": True},
     }
@@ -167,6 +172,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--passes", action="store_true", help="the Spark input-metrics check")
+    ap.add_argument("--sgl", action="store_true",
+                    help="--solve also times the sparse group lasso (group_l1_ratio 0.5)")
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()

@@ -412,6 +412,13 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "one group per source column of the vector column's ML attribute metadata "
        "(OneHotEncoder / VectorAssembler), numeric slots alone. Gram mode only.",
        to_feature_groups, owners=_LINEAR, config_type=list[list[str | int]] | str),
+    _p("groupL1Ratio", "sparse group lasso (skglm's WeightedL1GroupL2 tau, sparsegl's asparse): "
+       "the share in [0, 1) of each group's penalty given to the l1 norm within the group, "
+       "alpha * elasticNetParam * ((1 - groupL1Ratio) * v_g * sqrt(|g|) * ||beta_g||_2 + "
+       "groupL1Ratio * sum_j v_j |beta_j|), so that features of a group also leave it one by "
+       "one; 0 = the group lasso. Needs featureGroups. Gram mode only.",
+       to_float("groupL1Ratio", 0.0, 1.0, high_open=True), 0.0, owners=_LINEAR,
+       config_type=float),
     _p("relax", "relaxed lasso (glmnet's relax=TRUE): on each regParam's active set an "
        "unpenalized least-squares refit from the same statistics (no extra pass); the fit is "
        "gamma * lasso + (1 - gamma) * refit. LassoCV chooses (gamma, regParam) from the folds' "
@@ -542,6 +549,9 @@ def combination_problems(
         if owner == LASSO and len(value["relaxGammas"]) != 1:
             out.append(f"{key('relax')}=True in Lasso fits one model: give exactly one "
                        f"{key('relaxGammas')} value (LassoCV chooses among several)")
+    if value.get("groupL1Ratio") and "featureGroups" not in given:
+        out.append(f"{key('groupL1Ratio')} > 0 mixes the l1 norm into groups: give "
+                   f"{key('featureGroups')} too")
     if value.get("positive") and "lowerBoundsOnCoefficients" in given:
         out.append(f"give either {key('positive')}=True or {key('lowerBoundsOnCoefficients')}, "
                    "not both")

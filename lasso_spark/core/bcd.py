@@ -1,8 +1,29 @@
-"""Block coordinate descent on the Gram for the structured penalties of
-:mod:`lasso_spark.core.penalties` (coefficient bounds, groups), certified by their duality gap.
+"""Path solvers on the Gram for the structured penalties of :mod:`lasso_spark.core.penalties`
+(coefficient bounds, groups), certified by their duality gap.
 
 :func:`structured_path` solves ``P(β)`` of :mod:`lasso_spark.core.penalties` along a decreasing
-alpha grid with warm starts. Per alpha:
+alpha grid with warm starts.
+
+**Active-set Newton over blocks** (groups without bounds; :class:`_GroupNewton`). On the
+active blocks ``A`` (non-zero blocks; signs ``s`` of the single features fixed) ``P`` is
+smooth, with gradient ``F = G_AA β − c_A + l2 w∘β + l1 (w_j s_j ; w_g β_g/‖β_g‖)`` and Hessian
+``J = G_AA + l2 diag(w) + blockdiag_g (l1 w_g/‖β_g‖)(I − u_g u_gᵀ)``, ``u_g = β_g/‖β_g‖``.
+Per alpha, from the previous solution extrapolated linearly in alpha: Newton steps
+``−J⁻¹F`` (backtracked until ``P`` decreases; a single feature that reaches 0 on the way
+stops the step there and leaves, as in the feature-sign search of
+:mod:`lasso_spark.core.newton`; a group whose exact block minimizer is 0 leaves) until the
+Newton decrement is small; then ``g = c − Gβ`` over all features: blocks violating KKT
+(``‖g_b‖ > l1 w_b``) join, each from its exact block step (below), and Newton resumes; without
+violators the duality gap certifies the alpha (else a tighter Newton round). The Newton
+systems are solved by conjugate gradients preconditioned with one upper Cholesky factor ``R``
+kept along the path: extended by a Schur-complement append when blocks join
+(``Rᵀ X = J_A,new`` by BLAS-3 ``dtrsm``), downdated by Givens rotations when a few
+coordinates leave (:mod:`lasso_spark.core.blas`), rebuilt only when conjugate gradients need
+more than ``_PCG_REFRESH`` iterations (the group curvature it holds has gone stale) — the
+factor is reused across Newton steps and alphas as the plain lasso's is. An alpha it does not
+certify falls back to block coordinate descent:
+
+**Block coordinate descent** (bounds; the fallback). Per alpha:
 
 1. sequential strong rule over blocks: the strong set is the blocks with a non-zero
    coefficient, the unpenalized ones and those with ``score_b ≥ ρ w_b (2α_k − α_{k−1})``, where
@@ -32,7 +53,9 @@ import math
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
 from lasso_spark.core.jit import cached_jit
+from lasso_spark.core.newton import NewtonDiagnostics
 from lasso_spark.core.objective import gap_from_moments
 from lasso_spark.core.penalties import (
     Blocks,
@@ -44,6 +67,7 @@ from lasso_spark.core.penalties import (
     group_shift,
     singleton_dual,
     singleton_score,
+    sparse_group_dual,
     structured_alpha_max,
     structured_objective,
 )
@@ -58,6 +82,7 @@ _bounded_step = cached_jit(inline="always")(bounded_step)
 _box_conjugate = cached_jit(inline="always")(box_conjugate)
 _singleton_dual = cached_jit(inline="always")(singleton_dual)
 _group_shift = cached_jit()(group_shift)
+_sparse_group_dual = cached_jit()(sparse_group_dual)
 
 #: a feature outside the strong set violates KKT when its score exceeds l1 w (1 + _KKT_SLACK)
 _KKT_SLACK = 1e-12
@@ -65,6 +90,10 @@ _KKT_SLACK = 1e-12
 _NEWTON_AFTER = 12
 #: Anderson extrapolation over this many differences of consecutive passes
 _ANDERSON_K = 5
+#: proximal gradient steps of one sparse group lasso block step, at most
+_SGL_STEPS = 500
+#: ... stopping when no coefficient of the block moved by more than this part of the largest
+_SGL_MOVED = 1e-13
 #: eigenvalues of a group's block below this fraction of its largest are its null space
 _NULL = 1e-12
 
@@ -74,22 +103,93 @@ _singleton_score = cached_jit(inline="always")(singleton_score)
 
 
 @cached_jit(inline="always")
-def _score(bk, g, order, starts, is_group, lower, upper):
-    """:func:`lasso_spark.core.penalties.block_score`, compiled."""
+def _score(bk, g, order, starts, is_group, w_block, lower, upper, w_l1, tau):
+    """:func:`lasso_spark.core.penalties.block_score`, compiled (``w_block[bk] > 0``)."""
     a, e = starts[bk], starts[bk + 1]
     if is_group[bk]:
+        if tau > 0.0:
+            idx = order[a:e]
+            return _sparse_group_dual(g[idx], w_l1[idx], tau, w_block[bk])
         s2 = 0.0
         for t in range(a, e):
             s2 += g[order[t]] * g[order[t]]
-        return math.sqrt(s2)
+        return math.sqrt(s2) / w_block[bk]
     j = order[a]
-    return _singleton_score(g[j], lower[j], upper[j])
+    return _singleton_score(g[j], lower[j], upper[j]) / w_block[bk]
+
+
+@cached_jit()
+def _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z, new, prev,
+                        mom):
+    """The minimizer over a sparse group lasso block, ``½ bᵀAb − zᵀb + l1 Ω(b)``
+    (``A = G_bb + l2 w I``), into ``new`` (holding the current coefficients on entry): 0 when
+    ``‖S(z, l1 τ v)‖ ≤ l1 (1−τ) w``, else accelerated proximal gradient steps ``1/λ_max(A)``
+    with the exact prox (soft-threshold, group shrink), restarted when the step turns back,
+    until the iterates move less than ``_SGL_MOVED`` of their size or ``_SGL_STEPS`` steps (the
+    outer passes and the duality gap decide convergence)."""
+    a, e = starts[bk], starts[bk + 1]
+    k = e - a
+    w = w_block[bk]
+    t2 = l1 * (1.0 - tau) * w
+    n2 = 0.0
+    for r in range(k):
+        x = abs(z[r]) - l1 * tau * w_l1[order[a + r]]
+        if x > 0.0:
+            n2 += x * x
+    if math.sqrt(n2) <= t2:
+        for r in range(k):
+            new[r] = 0.0
+        return
+    lmax = 0.0
+    for r in range(k):
+        if lam[a + r] > lmax:
+            lmax = lam[a + r]
+    step = 1.0 / (lmax + l2 * w)
+    for r in range(k):
+        prev[r] = new[r]
+        mom[r] = new[r]
+    theta = 1.0
+    for _ in range(_SGL_STEPS):
+        # gradient step from the momentum point, then the prox
+        n2 = 0.0
+        for r in range(k):
+            acc = l2 * w * mom[r] - z[r]
+            jr = order[a + r]
+            for t in range(k):
+                acc += G[jr, order[a + t]] * mom[t]
+            x = mom[r] - step * acc
+            thr = step * l1 * tau * w_l1[jr]
+            x = x - thr if x > thr else (x + thr if x < -thr else 0.0)
+            new[r] = x
+            n2 += x * x
+        nrm = math.sqrt(n2)
+        shrink = 1.0 - step * t2 / nrm if nrm > step * t2 else 0.0
+        moved = 0.0
+        size = 0.0
+        for r in range(k):
+            new[r] *= shrink
+            moved = max(moved, abs(new[r] - prev[r]))
+            size = max(size, abs(new[r]))
+        if moved <= _SGL_MOVED * size or size == 0.0:
+            return
+        theta_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * theta * theta))
+        # restart (plain step next) when the step went against the last one
+        dot = 0.0
+        for r in range(k):
+            dot += (mom[r] - new[r]) * (new[r] - prev[r])
+        if dot > 0.0:
+            theta_next = 1.0
+        for r in range(k):
+            mom[r] = new[r] + (theta - 1.0) / theta_next * (new[r] - prev[r])
+            prev[r] = new[r]
+        theta = theta_next
 
 
 @cached_jit()
 def _block_step(bk, G, g, beta, order, starts, is_group, w_block, lower, upper, qbuf, qoff,
-                lam, l1, l2, z, zh, new):
-    """The exact minimizer over block ``bk``; updates ``beta`` and ``g``. Returns the largest
+                lam, w_l1, tau, l1, l2, z, zh, new):
+    """The exact minimizer over block ``bk`` (for a sparse group lasso block, its iterative
+    minimizer :func:`_sparse_group_block`); updates ``beta`` and ``g``. Returns the largest
     ``|Δβ_j| √G_jj`` of the block."""
     a, e = starts[bk], starts[bk + 1]
     w = w_block[bk]
@@ -116,7 +216,12 @@ def _block_step(bk, G, g, beta, order, starts, is_group, w_block, lower, upper, 
         zn2 += acc * acc
     thr = l1 * w
     zn = math.sqrt(zn2)
-    if zn <= thr:
+    if tau > 0.0:
+        for r in range(k):
+            new[r] = beta[order[a + r]]
+        _sparse_group_block(bk, G, order, starts, w_block, lam, w_l1, tau, l1, l2, z, new,
+                            zh, np.empty(k))
+    elif zn <= thr:
         for r in range(k):
             new[r] = 0.0
     else:
@@ -157,7 +262,7 @@ def _block_step(bk, G, g, beta, order, starts, is_group, w_block, lower, upper, 
 
 @cached_jit()
 def _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef, lower, upper,
-                    l1, l2):
+                    w_l1, tau, l1, l2):
     """The duality gap of :mod:`lasso_spark.core.penalties` over all features."""
     cb = 0.0
     gb = 0.0
@@ -177,14 +282,24 @@ def _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef, lo
         if is_group[bk]:
             bn = 0.0
             sn = 0.0
+            an = 0.0
             for t in range(a, e):
                 j = order[t]
                 bn += beta[j] * beta[j]
+                an += w_l1[j] * abs(beta[j])
                 s = g[j] - l2 * w * beta[j]
                 sn += s * s
-            l1n += w * math.sqrt(bn)
-            if w > 0.0 and math.sqrt(sn) / w > dual:
-                dual = math.sqrt(sn) / w
+            l1n += (1.0 - tau) * w * math.sqrt(bn) + tau * an
+            if w > 0.0:
+                if tau > 0.0:
+                    sv = np.empty(e - a)
+                    for t in range(a, e):
+                        sv[t - a] = g[order[t]] - l2 * w * beta[order[t]]
+                    dg = _sparse_group_dual(sv, w_l1[order[a:e]], tau, w)
+                else:
+                    dg = math.sqrt(sn) / w
+                if dg > dual:
+                    dual = dg
         else:
             j = order[a]
             l1n += w * abs(beta[j])
@@ -205,7 +320,7 @@ def _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef, lo
 
 
 @cached_jit()
-def _objective(c, G, yy, beta, sup, ns, starts, order, w_block, l1, l2):
+def _objective(c, G, yy, beta, sup, ns, starts, order, is_group, w_block, w_l1, tau, l1, l2):
     """``P(β)`` for ``β`` zero outside ``sup[:ns]`` (:mod:`lasso_spark.core.penalties`)."""
     lin = 0.0
     quad = 0.0
@@ -219,16 +334,20 @@ def _objective(c, G, yy, beta, sup, ns, starts, order, w_block, l1, l2):
     pen = 0.0
     for bk in range(starts.shape[0] - 1):
         s2 = 0.0
+        ab = 0.0
         for t in range(starts[bk], starts[bk + 1]):
             s2 += beta[order[t]] * beta[order[t]]
+            ab += w_l1[order[t]] * abs(beta[order[t]])
         if s2 > 0.0:
-            pen += w_block[bk] * (l1 * math.sqrt(s2) + 0.5 * l2 * s2)
+            mix = tau if is_group[bk] else 0.0
+            pen += w_block[bk] * (l1 * (1.0 - mix) * math.sqrt(s2) + 0.5 * l2 * s2)
+            pen += l1 * mix * ab
     return 0.5 * yy - lin + 0.5 * quad + pen
 
 
 @cached_jit()
-def _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1, l2, sup,
-              cand):
+def _anderson(hist, beta, g, G, c, yy, starts, order, is_group, w_block, w_l1, tau, lower,
+              upper, l1, l2, sup, cand):
     """Anderson extrapolation of the last ``K + 1`` iterates ``hist`` on the support of
     ``beta`` (Bertrand & Massias, 2021), clipped to the box; taken (``beta``, ``g`` updated)
     only when it lowers ``P``. Returns whether it was taken."""
@@ -265,8 +384,9 @@ def _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1,
         for k in range(K):
             acc += z[k] / zs * hist[k + 1, i]
         cand[i] = min(max(acc, lower[i]), upper[i])
-    if _objective(c, G, yy, cand, sup, ns, starts, order, w_block, l1, l2) >= _objective(
-            c, G, yy, beta, sup, ns, starts, order, w_block, l1, l2):
+    if _objective(c, G, yy, cand, sup, ns, starts, order, is_group, w_block, w_l1, tau, l1,
+                  l2) >= _objective(c, G, yy, beta, sup, ns, starts, order, is_group, w_block,
+                                    w_l1, tau, l1, l2):
         return False
     for i in range(q):
         acc = c[i]
@@ -280,7 +400,8 @@ def _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1,
 
 @cached_jit()
 def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, qbuf, qoff,
-              lam, alphas, rho, alpha_zero, tol_abs, max_iter, beta, coefs, gaps, n_iter):
+              lam, w_l1, tau, alphas, rho, alpha_zero, tol_abs, max_iter, beta, coefs, gaps,
+              n_iter):
     """The path of :func:`structured_path` (module docstring); ``beta`` is the warm start."""
     q = G.shape[0]
     nb = starts.shape[0] - 1
@@ -311,8 +432,8 @@ def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, 
             for t in range(starts[bk], starts[bk + 1]):
                 if beta[order[t]] != 0.0:
                     nz = True
-            strong[bk] = nz or _score(bk, g, order, starts, is_group, lower,
-                                      upper) >= cut * w_block[bk]
+            strong[bk] = nz or _score(bk, g, order, starts, is_group, w_block, lower, upper,
+                                      w_l1, tau) >= cut
         it = 0
         pos = 0
         gap = math.inf
@@ -324,28 +445,28 @@ def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, 
                     nw += 1
             for t in range(nw):
                 _block_step(work[t], G, g, beta, order, starts, is_group, w_block, lower,
-                            upper, qbuf, qoff, lam, l1, l2, z, zh, new)
+                            upper, qbuf, qoff, lam, w_l1, tau, l1, l2, z, zh, new)
             it += 1
             hist[pos, :] = beta
             pos += 1
             if pos == _ANDERSON_K + 1:
                 pos = 0
-                _anderson(hist, beta, g, G, c, yy, starts, order, w_block, lower, upper, l1,
-                          l2, sup, cand)
+                _anderson(hist, beta, g, G, c, yy, starts, order, is_group, w_block, w_l1,
+                          tau, lower, upper, l1, l2, sup, cand)
             added = 0
             for bk in range(nb):
-                if not strong[bk] and _score(bk, g, order, starts, is_group, lower, upper) > (
-                        l1 * w_block[bk] * (1.0 + _KKT_SLACK)):
+                if not strong[bk] and _score(bk, g, order, starts, is_group, w_block, lower,
+                                             upper, w_l1, tau) > l1 * (1.0 + _KKT_SLACK):
                     strong[bk] = True
                     added += 1
             if added:
                 continue
             gap = _structured_gap(c, g, beta, yy, order, starts, is_group, w_block, w_coef,
-                                  lower, upper, l1, l2)
+                                  lower, upper, w_l1, tau, l1, l2)
             if gap <= tol_abs:
                 g[:] = c - G @ beta
                 gap = _structured_gap(c, g, beta, yy, order, starts, is_group, w_block,
-                                      w_coef, lower, upper, l1, l2)
+                                      w_coef, lower, upper, w_l1, tau, l1, l2)
                 if gap <= tol_abs:
                     break
         coefs[k, :] = beta
@@ -359,7 +480,7 @@ def _bcd_path(G, c, yy, order, starts, is_group, w_block, w_coef, lower, upper, 
 
 def _kernel_args(d: Design, blk: Blocks) -> tuple:
     return (d.G, d.c, float(d.yy), blk.order, blk.starts, blk.is_group, blk.w_block,
-            blk.w_coef, blk.lower, blk.upper, blk.qbuf, blk.qoff, blk.lam)
+            blk.w_coef, blk.lower, blk.upper, blk.qbuf, blk.qoff, blk.lam, blk.w_l1, blk.tau)
 
 
 def _unpenalized_start(d: Design, blk: Blocks, tol_abs: float, max_iter: int) -> np.ndarray:
@@ -382,8 +503,8 @@ def structured_gap(d: Design, sp: StructuredPenalty, beta: np.ndarray, alpha: fl
     b = np.ascontiguousarray(beta, dtype=np.float64)
     g = d.c - d.G @ b
     return float(_structured_gap(d.c, g, b, float(d.yy), blk.order, blk.starts, blk.is_group,
-                                 blk.w_block, blk.w_coef, blk.lower, blk.upper,
-                                 alpha * l1_ratio, alpha * (1.0 - l1_ratio)))
+                                 blk.w_block, blk.w_coef, blk.lower, blk.upper, blk.w_l1,
+                                 blk.tau, alpha * l1_ratio, alpha * (1.0 - l1_ratio)))
 
 
 def structured_alpha_max_of(d: Design, sp: StructuredPenalty, l1_ratio: float,
@@ -436,6 +557,8 @@ def _newton_refine(d: Design, blk: Blocks, beta: np.ndarray, alpha: float, rho: 
     in place; returns the steps taken."""
     l1, l2 = alpha * rho, alpha * (1.0 - rho)
     taken = 0
+    if blk.tau > 0.0:  # the system below has no l1 part within groups
+        return taken
     obj = structured_objective(d, blk, beta, alpha, rho)
     for _ in range(steps):
         system = _newton_system(d, blk, beta, l1, l2)
@@ -466,6 +589,311 @@ def _newton_refine(d: Design, blk: Blocks, beta: np.ndarray, alpha: float, rho: 
     return taken
 
 
+# ------------------------------------------------------------ active-set Newton (groups)
+#: Newton steps at one alpha before block coordinate descent takes over
+_GN_BUDGET = 40
+#: preconditioned CG iterations on one Newton system before the factor is rebuilt
+_PCG_MAX = 12
+#: after a full Newton step from a decrement below this multiple of the target, the next
+#: decrement is presumed below the target (quadratic convergence); the gap decides
+_QUADRATIC = 1e5
+#: a Newton system is solved until its preconditioned residual norm² falls by this factor
+_PCG_RTOL = 1e-6
+#: a Newton solve that needed more CG iterations than this rebuilds the factor for the next
+_PCG_REFRESH = 4
+
+
+class _GroupNewton:
+    """Active-set Newton on the blocks of a problem without bounds (:func:`structured_path`).
+    Holds the active blocks, their coordinates in joining order, ``G`` on them and the upper
+    Cholesky factor ``R`` of a Newton matrix (the preconditioner of :meth:`_solve`): exact
+    when rebuilt, extended when blocks join (a Schur-complement append), Givens-downdated when
+    a few coordinates leave; the group curvature it holds is that of its last rebuild."""
+
+    def __init__(self, d: Design, blk: Blocks, beta: np.ndarray) -> None:
+        self.d, self.blk = d, blk
+        self.beta = beta
+        self.block_of = np.repeat(np.arange(blk.starts.shape[0] - 1), np.diff(blk.starts))[
+            np.argsort(blk.order)]
+        self.active = np.zeros(blk.w_block.shape[0], dtype=bool)
+        self.coords = np.zeros(0, dtype=np.int64)
+        self.GAA = np.zeros((0, 0))
+        self.R: np.ndarray | None = None
+        self.refactorizations = 0
+        self.steps = 0
+        self.pcg = 0
+        self._layout()
+        nrm = block_norms(blk, beta)
+        self.add(np.flatnonzero((nrm > 0.0) | (blk.w_block == 0.0)), 0.0, 0.0)
+
+    def _layout(self) -> None:
+        blk = self.blk
+        self.wv = blk.w_coef[self.coords]
+        bks = self.block_of[self.coords]
+        self.single = (~blk.is_group[bks]) & (self.wv > 0.0)
+        self.segs: list[tuple[int, int, int]] = []
+        start = 0
+        for i in range(1, bks.shape[0] + 1):
+            if i == bks.shape[0] or bks[i] != bks[start]:
+                bk = int(bks[start])
+                if blk.is_group[bk] and blk.w_block[bk] > 0.0:
+                    self.segs.append((bk, start, i))
+                start = i
+
+    def add(self, bks: np.ndarray, l1: float, l2: float) -> None:
+        """Blocks ``bks`` join (their coefficients already set); the factor, if any, is
+        extended by the Schur complement of their Newton rows."""
+        blk = self.blk
+        bks = [int(b) for b in bks if not self.active[b]]
+        if not bks:
+            return
+        new = np.concatenate([blk.order[blk.starts[b]:blk.starts[b + 1]] for b in bks])
+        self.active[bks] = True
+        m, k = self.coords.shape[0], new.shape[0]
+        G = self.d.G
+        GAA = np.empty((m + k, m + k))
+        GAA[:m, :m] = self.GAA
+        B = G[np.ix_(self.coords, new)]
+        GAA[:m, m:] = B
+        GAA[m:, :m] = B.T
+        GAA[m:, m:] = G[np.ix_(new, new)]
+        self.coords = np.concatenate([self.coords, new])
+        self.GAA = GAA
+        self._layout()
+        if self.R is None:
+            return
+        # the new rows of the Newton matrix at the current point
+        C = GAA[m:, m:].copy()
+        C[np.diag_indices_from(C)] += l2 * self.wv[m:]
+        for bk, a, e in self.segs:
+            if a >= m:
+                bg = self.beta[self.coords[a:e]]
+                nrm = float(np.linalg.norm(bg))
+                mu, u = l1 * self.blk.w_block[bk] / nrm, bg / nrm
+                C[a - m:e - m, a - m:e - m] -= mu * np.outer(u, u)
+                C[np.arange(a - m, e - m), np.arange(a - m, e - m)] += mu
+        X = np.asfortranarray(B)
+        trsm_upper_t(self.R, m, X)
+        S = C - X.T @ X
+        try:
+            L = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:
+            self.R = None
+            return
+        R = np.zeros((m + k, m + k))
+        R[:m, :m] = self.R[:m, :m]
+        R[:m, m:] = X
+        R[m:, m:] = L.T
+        self.R = R
+
+    def remove(self, bks: list[int]) -> None:
+        """Blocks ``bks`` leave (their coefficients already 0)."""
+        self.active[bks] = False
+        keep = self.active[self.block_of[self.coords]]
+        gone = np.flatnonzero(~keep)
+        if self.R is not None and gone.size <= 0.125 * self.coords.shape[0]:
+            m = self.coords.shape[0]
+            for i in gone[::-1]:
+                cholesky_delete(self.R, m, int(i))
+                m -= 1
+            self.R = np.ascontiguousarray(self.R[:m, :m])
+        else:
+            self.R = None
+        self.coords = self.coords[keep]
+        self.GAA = self.GAA[np.ix_(keep, keep)]
+        self._layout()
+
+    def _pieces(self, b: np.ndarray, l1: float, l2: float
+                ) -> tuple[np.ndarray, np.ndarray, list[tuple[float, np.ndarray]]]:
+        """``(r, F, curv)``: ``r = c_A − G_AA b``, the gradient ``F`` of ``P`` on the active
+        coordinates and per active group ``(l1 w/‖b_g‖, u_g)``."""
+        r = self.d.c[self.coords] - self.GAA @ b
+        F = -r + l2 * self.wv * b
+        F[self.single] += l1 * self.wv[self.single] * np.sign(b[self.single])
+        curv = []
+        for bk, a, e in self.segs:
+            n = float(np.linalg.norm(b[a:e]))
+            u = b[a:e] / n
+            F[a:e] += l1 * self.blk.w_block[bk] * u
+            curv.append((l1 * self.blk.w_block[bk] / n, u))
+        return r, F, curv
+
+    def _jv(self, x: np.ndarray, l2: float, curv: list) -> np.ndarray:
+        out = self.GAA @ x + l2 * self.wv * x
+        for (mu, u), (_, a, e) in zip(curv, self.segs, strict=True):
+            out[a:e] += mu * (x[a:e] - u * float(u @ x[a:e]))
+        return out
+
+    def _dense(self, l2: float, curv: list) -> np.ndarray:
+        J = self.GAA.copy()
+        J[np.diag_indices_from(J)] += l2 * self.wv
+        for (mu, u), (_, a, e) in zip(curv, self.segs, strict=True):
+            J[a:e, a:e] -= mu * np.outer(u, u)
+            J[np.arange(a, e), np.arange(a, e)] += mu
+        return J
+
+    def _refactor(self, l2: float, curv: list) -> bool:
+        try:
+            self.R = np.ascontiguousarray(np.linalg.cholesky(self._dense(l2, curv)).T)
+        except np.linalg.LinAlgError:
+            self.R = None
+            return False
+        self.refactorizations += 1
+        return True
+
+    def _precond(self, res: np.ndarray) -> np.ndarray:
+        z = res.copy()
+        m = z.shape[0]
+        trsv_upper(self.R, m, z, True)
+        trsv_upper(self.R, m, z, False)
+        return z
+
+    def _solve(self, F: np.ndarray, l2: float, curv: list) -> np.ndarray | None:
+        """``J⁻¹ F`` by conjugate gradients preconditioned with the kept factor (rebuilt when
+        missing or when CG needs more than ``_PCG_MAX`` iterations)."""
+        for attempt in range(2):
+            if self.R is None and not self._refactor(l2, curv):
+                return None
+            x = np.zeros_like(F)
+            res = F.copy()
+            z = self._precond(res)
+            pdir = z.copy()
+            rz = float(res @ z)
+            target = _PCG_RTOL * rz
+            for it in range(_PCG_MAX):
+                if rz <= target:
+                    self.pcg += it
+                    if it > _PCG_REFRESH:  # the factor has gone stale: rebuild it next time
+                        self.R = None
+                    return x
+                Ap = self._jv(pdir, l2, curv)
+                den = float(pdir @ Ap)
+                if not den > 0.0:
+                    break
+                t = rz / den
+                x += t * pdir
+                res -= t * Ap
+                z = self._precond(res)
+                rz_new = float(res @ z)
+                pdir = z + (rz_new / rz) * pdir
+                rz = rz_new
+            else:
+                if rz <= target:
+                    return x
+            if attempt == 0:
+                self.R = None
+        return x
+
+    def _penalty(self, b: np.ndarray, l1: float, l2: float) -> float:
+        """The penalty of ``P`` on the active coordinates."""
+        pen = float(self.wv[self.single] @ np.abs(b[self.single])) * l1
+        pen += 0.5 * l2 * float(self.wv @ (b * b))
+        for bk, a, e in self.segs:
+            pen += l1 * self.blk.w_block[bk] * float(np.linalg.norm(b[a:e]))
+        return pen
+
+    def newton(self, l1: float, l2: float, dec_tol: float) -> bool:
+        """Newton steps on the active blocks (signs of single features kept, a feature that
+        reaches 0 leaves, a group whose KKT at 0 holds leaves) until the step no longer
+        lowers ``P`` by more than a small part of ``tol_abs``; False when the budget ran out
+        or the system could not be solved."""
+        for _ in range(_GN_BUDGET):
+            if self.coords.shape[0] == 0:
+                return True
+            b = self.beta[self.coords]
+            r, F, curv = self._pieces(b, l1, l2)
+            dropped = []
+            for bk, a, e in self.segs:  # a group whose block minimizer is 0 leaves
+                z = r[a:e] + self.GAA[a:e, a:e] @ b[a:e]
+                if float(np.linalg.norm(z)) <= l1 * self.blk.w_block[bk]:
+                    self.beta[self.coords[a:e]] = 0.0
+                    dropped.append(bk)
+            if dropped:
+                self.remove(dropped)
+                continue
+            step = self._solve(F, l2, curv)
+            if step is None or not np.all(np.isfinite(step)):
+                return False
+            self.steps += 1
+            step = -step
+            dec = -0.5 * float(F @ step)  # the Newton decrement (half its square)
+            if dec <= dec_tol:  # converged
+                return True
+            # P along b + t·step (up to ½yy): −½ bᵀ(c + r) − t rᵀstep + ½ t² stepᵀG step + pen
+            quad0 = -0.5 * float(b @ (self.d.c[self.coords] + r))
+            r_step = float(r @ step)
+            step_g_step = float(step @ (self.GAA @ step))
+            obj = quad0 + self._penalty(b, l1, l2)
+            # first zero crossing of a single feature
+            s = self.single
+            cross = s & (b * (b + step) < 0.0)
+            t_cross = 1.0
+            if cross.any():
+                t_cross = float(np.min(-b[cross] / step[cross]))
+            t = t_cross
+            for _ in range(30):
+                trial = b + t * step
+                if t == t_cross and cross.any():  # the features that reach 0 leave
+                    ratio = -b[cross] / step[cross]
+                    trial[np.flatnonzero(cross)[ratio <= t_cross * (1.0 + 1e-12)]] = 0.0
+                new = quad0 - t * r_step + 0.5 * t * t * step_g_step + self._penalty(trial, l1,
+                                                                                      l2)
+                if new <= obj:
+                    break
+                t *= 0.5
+            else:
+                return False
+            self.beta[self.coords] = trial
+            zero_single = s & (trial == 0.0)
+            if zero_single.any():
+                self.remove([int(x) for x in self.block_of[self.coords[zero_single]]])
+                continue
+            if t == 1.0 and (not self.segs or dec <= _QUADRATIC * dec_tol):
+                return True  # a full step: exact on a quadratic, else quadratic convergence
+        return False
+
+    def extrapolate(self, older: np.ndarray, ratio: float) -> None:
+        """Move the warm start linearly in alpha, ``β + ratio (β − older)``, on the active
+        coordinates when no single feature changes sign (then the active set is kept)."""
+        b = self.beta[self.coords]
+        cand = b + ratio * (b - older[self.coords])
+        s = self.single
+        if np.all(cand[s] * b[s] > 0.0) and np.all(np.isfinite(cand)):
+            self.beta[self.coords] = cand
+
+    def solve(self, l1: float, l2: float, tol_abs: float, work: tuple) -> float:
+        """One alpha: Newton on the active blocks, then KKT over all blocks (violators join,
+        each by its exact block step from the current point), until the duality gap is at
+        most ``tol_abs`` or Newton fails (the returned gap then exceeds ``tol_abs``)."""
+        d, blk = self.d, self.blk
+        gap = math.inf
+        dec_tol = 1e-3 * tol_abs
+        for _ in range(_GN_BUDGET):
+            ok = self.newton(l1, l2, dec_tol)
+            g = d.c - d.G @ self.beta
+            score = np.sqrt(np.add.reduceat(g[blk.order] ** 2, blk.starts[:-1]))
+            viol = (~self.active) & (score > l1 * blk.w_block * (1.0 + _KKT_SLACK))
+            if viol.any():
+                z, zh, new = work
+                joined = []
+                for bk in np.flatnonzero(viol)[np.argsort(-score[viol])]:
+                    _block_step(int(bk), d.G, g, self.beta, blk.order, blk.starts,
+                                blk.is_group, blk.w_block, blk.lower, blk.upper, blk.qbuf,
+                                blk.qoff, blk.lam, blk.w_l1, blk.tau, l1, l2, z, zh, new)
+                    idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
+                    if np.any(self.beta[idx] != 0.0):
+                        joined.append(int(bk))
+                self.add(np.asarray(joined, dtype=np.int64), l1, l2)
+                continue
+            gap = float(_structured_gap(d.c, g, self.beta, float(d.yy), blk.order, blk.starts,
+                                        blk.is_group, blk.w_block, blk.w_coef, blk.lower,
+                                        blk.upper, blk.w_l1, blk.tau, l1, l2))
+            if gap <= tol_abs or not ok or dec_tol < 1e-12 * tol_abs:
+                return gap
+            dec_tol *= 1e-3  # not certified: a tighter Newton solve
+        return gap
+
+
 def structured_path(
     d: Design,
     sp: StructuredPenalty,
@@ -473,12 +901,19 @@ def structured_path(
     l1_ratio: float,
     tol_abs: float,
     max_iter: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """``(coefs (m, q), gaps, n_iter, alpha_max)`` on the design's features (module
-    docstring). Per alpha, block coordinate descent for up to ``_NEWTON_AFTER`` passes; when
-    that does not certify the gap, Newton steps on the active blocks' smooth system
-    (:func:`_newton_refine`), then block coordinate descent again (KKT over all blocks and
-    the duality gap certify the result, whatever the Newton steps did)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, NewtonDiagnostics]:
+    """``(coefs (m, q), gaps, n_iter, alpha_max, diagnostics)`` on the design's features.
+
+    Without bounds and within-group l1 (groups, any ``l1_ratio``), per alpha: the active-set
+    Newton of
+    :class:`_GroupNewton` from the previous alpha's solution extrapolated linearly in alpha,
+    certified by KKT over all blocks and the duality gap (``n_iter``: its Newton steps). At an
+    alpha it does not certify, and at every alpha with bounds or ``group_l1_ratio > 0`` (the
+    sparse group lasso, whose block steps are iterative): block coordinate descent
+    (module docstring) for up to ``_NEWTON_AFTER`` passes, then rounds of Newton steps with a
+    fresh factor (:func:`_newton_refine`) and block coordinate descent until the gap is
+    certified or ``max_iter`` passes are spent (``n_iter``: passes + steps); the active-set
+    Newton resumes at the next alpha from that point."""
     blk = blocks_of(d, sp)
     beta = _unpenalized_start(d, blk, tol_abs, max_iter)
     a_max = structured_alpha_max(d, blk, l1_ratio, beta)
@@ -486,14 +921,33 @@ def structured_path(
     coefs = np.zeros((m, q))
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
+    diag = NewtonDiagnostics()
     if not (m and q):
-        return coefs, gaps, n_iter, a_max
+        return coefs, gaps, n_iter, a_max, diag
     args = _kernel_args(d, blk)
     grid = np.ascontiguousarray(grid, dtype=np.float64)
     prev = a_max if a_max > 0.0 else math.inf
     one_c, one_gap, one_it = np.zeros((1, q)), np.zeros(1), np.zeros(1, dtype=np.int64)
+    kmax = int(np.diff(blk.starts).max())
+    work = (np.zeros(kmax), np.zeros(kmax), np.zeros(kmax))
+    gn = None if sp.has_bounds or blk.tau > 0.0 else _GroupNewton(d, blk, beta.copy())
     for k in range(m):
         a = grid[k:k + 1]
+        if gn is not None:
+            if k >= 2 and grid[k - 2] > grid[k - 1]:
+                gn.extrapolate(coefs[k - 2], (grid[k] - grid[k - 1]) / (grid[k - 1] - grid[k - 2]))
+            steps0 = gn.steps
+            gap = gn.solve(float(a[0]) * l1_ratio, float(a[0]) * (1.0 - l1_ratio), tol_abs,
+                           work)
+            n_iter[k] = gn.steps - steps0
+            diag.newton_steps += int(n_iter[k])
+            beta = gn.beta.copy()
+            if gap <= tol_abs:
+                coefs[k], gaps[k] = beta, gap
+                diag.newton_alphas += 1
+                prev = float(a[0])
+                continue
+        diag.fallback_alphas += 1
         _bcd_path(*args, a, float(l1_ratio), prev, float(tol_abs),
                   min(_NEWTON_AFTER, int(max_iter)), beta, one_c, one_gap, one_it)
         used = int(one_it[0])
@@ -504,7 +958,13 @@ def structured_path(
             _bcd_path(*args, a, float(l1_ratio), prev, float(tol_abs),
                       max(1, min(budget, int(max_iter) - used)), beta, one_c, one_gap, one_it)
             used += int(one_it[0]) + newton
-        coefs[k], gaps[k], n_iter[k] = one_c[0], one_gap[0], used
+        diag.cd_passes += used
+        coefs[k], gaps[k], n_iter[k] = one_c[0], one_gap[0], n_iter[k] + used
         beta = one_c[0].copy()
         prev = float(a[0])
-    return coefs, gaps, n_iter, a_max
+        if gn is not None:  # the active-set Newton resumes from this point
+            diag.refactorizations += gn.refactorizations
+            gn = _GroupNewton(d, blk, beta.copy())
+    if gn is not None:
+        diag.refactorizations += gn.refactorizations
+    return coefs, gaps, n_iter, a_max, diag

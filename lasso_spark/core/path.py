@@ -47,14 +47,17 @@ class PathDiagnostics:
     """What the solver did along one path, by name (counts summed over the alphas).
 
     ``solver``: ``"newton"`` (active-set Newton, :mod:`lasso_spark.core.newton`) or ``"cd"``
-    (coordinate descent, :mod:`lasso_spark.core.cd`). Newton: ``newton_steps`` linear solves
-    with the Cholesky factor, ``newton_alphas`` alphas certified by them alone,
-    ``fallback_alphas`` alphas that needed coordinate descent (``cd_passes`` passes),
-    ``features_added`` / ``features_removed`` factor up/downdates, ``refactorizations``,
-    ``dependent_refused`` joining features refused as linearly dependent, ``gradient_evals``
-    products ``c − Gβ`` over all features; ``homotopy_alphas`` alphas certified by the
-    homotopy that starts a small lasso path (``homotopy_events`` features joining or leaving
-    along it, :mod:`lasso_spark.core.homotopy`). Coordinate descent, passes by kind:
+    (coordinate descent, :mod:`lasso_spark.core.cd`); with a ``structure``,
+    ``"group_newton"`` or ``"bcd"`` (:mod:`lasso_spark.core.bcd`: Newton counts as for
+    ``"newton"``, ``cd_passes`` block coordinate descent passes of the fallback). Newton:
+    ``newton_steps`` linear solves with the Cholesky factor, ``newton_alphas`` alphas
+    certified by them alone, ``fallback_alphas`` alphas that needed coordinate descent
+    (``cd_passes`` passes), ``features_added`` / ``features_removed`` factor up/downdates,
+    ``refactorizations``, ``dependent_refused`` joining features refused as linearly
+    dependent, ``gradient_evals`` products ``c − Gβ`` over all features; ``homotopy_alphas``
+    alphas certified by the homotopy that starts a small lasso path (``homotopy_events``
+    features joining or leaving along it, :mod:`lasso_spark.core.homotopy`). Coordinate
+    descent, passes by kind:
     ``violator_passes`` (over KKT violators of the working set), ``active_passes`` (over the
     active set); ``anderson_attempts`` / ``anderson_accepted`` extrapolations,
     ``warm_starts_accepted`` extrapolated warm starts, ``gradient_evals`` (float64 rebuilds),
@@ -208,8 +211,10 @@ def enet_path(
 
     ``structure``: coefficient bounds and/or feature groups
     (:class:`~lasso_spark.core.penalties.StructuredPenalty`; the problem and its duality gap
-    are stated in :mod:`lasso_spark.core.penalties`), solved by block coordinate descent
-    (:mod:`lasso_spark.core.bcd`) whatever ``solver`` says.
+    are stated in :mod:`lasso_spark.core.penalties`), solved by :mod:`lasso_spark.core.bcd`
+    whatever ``solver`` says: groups without bounds by an active-set Newton over blocks
+    (``diagnostics.solver == "group_newton"``), bounds and the sparse group lasso
+    (``group_l1_ratio > 0``) by block coordinate descent (``"bcd"``).
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -245,9 +250,14 @@ def enet_path(
     # alpha_zero: at and above it the penalized coefficients are exactly 0
     alpha_zero = a_max if a_max > 0.0 else np.inf
     if q > 0 and m > 0 and structured:
-        coefs_r, gaps, n_iter, _ = structured_path(d, structure, grid, rho, tol_abs,
-                                                   int(max_iter))
-        diagnostics = PathDiagnostics(solver="bcd", cd_passes=int(n_iter.sum()))
+        coefs_r, gaps, n_iter, _, nd = structured_path(d, structure, grid, rho, tol_abs,
+                                                       int(max_iter))
+        diagnostics = PathDiagnostics(
+            solver="bcd" if structure.has_bounds or structure.group_l1_ratio > 0.0
+            else "group_newton",
+            newton_steps=nd.newton_steps, newton_alphas=nd.newton_alphas,
+            fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,
+            refactorizations=nd.refactorizations)
     elif q > 0 and m > 0 and solver == "newton":
         coefs_r, gaps, n_iter, nd = newton_path(d.G, d.c, d.yy, d.v, grid, rho, tol_abs,
                                                 int(max_iter), alpha_zero, int(homotopy_max_p))

@@ -8,7 +8,17 @@ coefficients of single-feature blocks::
 
 with ``l1 = αρ``, ``l2 = α(1−ρ)``. A single feature ``j`` has ``w = v_j`` (so without groups and
 bounds this is the elastic net); a group ``g`` has ``w_g = v_g √|g|`` (the group lasso, and with
-``ρ < 1`` adelie's group elastic net). Bounds are glmnet's: ``l_j ≤ 0 ≤ u_j`` (β = 0 is
+``ρ < 1`` adelie's group elastic net).
+
+**Sparse group lasso** (``group_l1_ratio = τ ∈ [0, 1)``; skglm's ``WeightedL1GroupL2``,
+sparsegl's ``asparse``): a group's l1 part becomes ``l1 Ω_g(β_g)`` with
+``Ω_g(b) = τ Σ_{j∈g} v_j |b_j| + (1−τ) w_g ‖b‖₂`` (the ridge part is unchanged; single features
+are unchanged, ``τ v_j + (1−τ) v_j = v_j``; ``τ = 0`` is the group lasso). Its prox is exact:
+soft-threshold by ``τ t v``, then shrink the group by ``(1−τ) t w``
+(:meth:`SparseGroupPenalty.prox`). A group's block minimizer is 0 iff
+``‖S(z, l1 τ v)‖ ≤ l1 (1−τ) w``, and the dual norm of ``Ω_g`` at ``s`` is the root ``t`` of
+``‖S(s, t τ v)‖ = t (1−τ) w`` (:func:`sparse_group_dual`), which replaces ``‖s_g‖ / w_g`` in
+the gap and in ``alpha_max``. Bounds are glmnet's: ``l_j ≤ 0 ≤ u_j`` (β = 0 is
 feasible, the path starts there), given on the original feature scale and multiplied by σ_j on
 the standardized one (``β̃_j = σ_j β_j``). Bounds apply to single-feature blocks only.
 
@@ -62,6 +72,7 @@ __all__ = [
     "BoxPenalty",
     "GroupPenalty",
     "StructuredPenalty",
+    "SparseGroupPenalty",
     "block_norms",
     "block_score",
     "blocks_of",
@@ -70,6 +81,7 @@ __all__ = [
     "group_shift",
     "singleton_dual",
     "singleton_score",
+    "sparse_group_dual",
     "structured_alpha_max",
     "structured_objective",
 ]
@@ -169,14 +181,41 @@ def group_shift(zhat: np.ndarray, lam: np.ndarray, thr: float, znorm: float) -> 
     return mu
 
 
+def sparse_group_dual(s: np.ndarray, v: np.ndarray, tau: float, w: float) -> float:
+    """The dual norm of ``Ω(b) = τ Σ v_j |b_j| + (1−τ) w ‖b‖`` at ``s``: the root ``t ≥ 0`` of
+    ``φ(t) = ‖S(s, t τ v)‖ − t (1−τ) w`` (convex, decreasing: Newton from ``t = 0`` climbs to
+    the root from the left). ``τ = 0`` gives ``‖s‖ / w``."""
+    t = 0.0
+    for _ in range(200):
+        n2 = 0.0
+        dn = 0.0
+        for i in range(s.shape[0]):
+            r = abs(s[i]) - t * tau * v[i]
+            if r > 0.0:
+                n2 += r * r
+                dn += r * tau * v[i]
+        n = math.sqrt(n2)
+        phi = n - t * (1.0 - tau) * w
+        if phi <= 0.0:
+            return t
+        dphi = -(dn / n if n > 0.0 else 0.0) - (1.0 - tau) * w
+        step = -phi / dphi
+        if step <= 1e-16 * max(t, 1e-300):
+            return t + step
+        t += step
+    return t
+
+
 def block_score(bk: int, g: np.ndarray, blk: Blocks) -> float:
-    """``score_b`` of block ``bk`` (:mod:`lasso_spark.core.bcd`, which compiles the same):
-    ``‖g_b‖`` for a group, :func:`singleton_score` for one feature."""
+    """``score_b`` of block ``bk`` over its weight ``w_b`` (:mod:`lasso_spark.core.bcd`
+    compiles the same): the dual norm :func:`sparse_group_dual` of ``g_b`` for a group,
+    :func:`singleton_score` ``/ v_j`` for one feature: the block is 0 at ``l1 ≥`` this."""
     idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
     if blk.is_group[bk]:
-        return float(np.linalg.norm(g[idx]))
+        return sparse_group_dual(g[idx], blk.w_l1[idx], blk.tau, float(blk.w_block[bk]))
     j = int(idx[0])
-    return singleton_score(float(g[j]), float(blk.lower[j]), float(blk.upper[j]))
+    return singleton_score(float(g[j]), float(blk.lower[j]), float(blk.upper[j])) / float(
+        blk.w_block[bk])
 
 
 # ------------------------------------------------------------------ penalty objects (numpy)
@@ -235,6 +274,47 @@ class GroupPenalty:
         return out
 
 
+@dataclass(frozen=True)
+class SparseGroupPenalty:
+    """``thr Σ_g Ω_g(β_g)``, ``Ω_g(b) = τ Σ v_j |b_j| + (1−τ) w_g ‖b‖`` (module docstring), over
+    disjoint groups: the exact prox, the subdifferential distance, the dual norm."""
+
+    groups: tuple[np.ndarray, ...]
+    weights: np.ndarray
+    v: np.ndarray
+    tau: float
+
+    def prox(self, z: np.ndarray, thr: float) -> np.ndarray:
+        """``argmin ½‖b − z‖² + thr Σ Ω_g(b_g)``: soft-threshold, then group shrink."""
+        st = np.sign(z) * np.maximum(np.abs(z) - thr * self.tau * self.v, 0.0)
+        return GroupPenalty(self.groups, (1.0 - self.tau) * self.weights).prox(st, thr)
+
+    def subdiff_distance(self, beta: np.ndarray, s: np.ndarray, thr: float) -> np.ndarray:
+        """Per group, the distance of ``s`` to ``thr ∂Ω_g(β_g)``: with ``β_g ≠ 0`` the l1 part
+        is fixed on the support and free in ``[−thr τ v_j, thr τ v_j]`` off it; with
+        ``β_g = 0``, ``(‖S(s_g, thr τ v)‖ − thr (1−τ) w)₊``."""
+        out = np.zeros(len(self.groups))
+        for i, (g, w) in enumerate(zip(self.groups, self.weights, strict=True)):
+            b, sg, t1 = beta[g], s[g], thr * self.tau * self.v[g]
+            n = float(np.linalg.norm(b))
+            t2 = thr * (1.0 - self.tau) * float(w)
+            if n > 0.0:
+                res = sg - t2 * b / n
+                on = b != 0.0
+                res[on] -= t1[on] * np.sign(b[on])
+                res[~on] = np.sign(res[~on]) * np.maximum(np.abs(res[~on]) - t1[~on], 0.0)
+                out[i] = float(np.linalg.norm(res))
+            else:
+                st = np.maximum(np.abs(sg) - t1, 0.0)
+                out[i] = max(float(np.linalg.norm(st)) - t2, 0.0)
+        return out
+
+    def dual_norm(self, s: np.ndarray) -> float:
+        """``max_g Ω_g*(s_g)`` (:func:`sparse_group_dual`)."""
+        return max(sparse_group_dual(s[g], self.v[g], self.tau, float(w))
+                   for g, w in zip(self.groups, self.weights, strict=True))
+
+
 # ------------------------------------------------------------------ the user-facing spec
 @dataclass(frozen=True)
 class StructuredPenalty:
@@ -246,6 +326,7 @@ class StructuredPenalty:
     lower: np.ndarray
     upper: np.ndarray
     groups: tuple[tuple[int, ...], ...] = ()
+    group_l1_ratio: float = 0.0
 
     @property
     def has_bounds(self) -> bool:
@@ -260,8 +341,13 @@ class StructuredPenalty:
         upper_bounds: float | Sequence[float] | np.ndarray | None = None,
         positive: bool = False,
         groups: Sequence[Sequence[int]] | None = None,
+        group_l1_ratio: float = 0.0,
     ) -> StructuredPenalty:
         p = int(n_features)
+        tau = float(group_l1_ratio)
+        if not 0.0 <= tau < 1.0:
+            raise ValueError(f"group_l1_ratio must be in [0, 1) (1 is the plain lasso: leave "
+                             f"the groups out), got {group_l1_ratio}")
         lo = _bound_vector("lower_bounds", lower_bounds, p, -np.inf)
         hi = _bound_vector("upper_bounds", upper_bounds, p, np.inf)
         if positive:
@@ -283,7 +369,10 @@ class StructuredPenalty:
                     f"bounds apply to features outside groups only; {int(boxed.sum())} "
                     f"bounded features are in groups of size > 1, first feature index "
                     f"{int(grouped[np.flatnonzero(boxed)[0]])}")
-        return cls(p, lo, hi, gs)
+        if tau > 0.0 and not any(len(g) > 1 for g in gs):
+            raise ValueError(f"group_l1_ratio={tau} mixes the l1 norm into groups; give groups "
+                             f"of 2 or more features")
+        return cls(p, lo, hi, gs, tau)
 
 
 def _bound_vector(name: str, value: float | Sequence[float] | np.ndarray | None, p: int,
@@ -327,7 +416,9 @@ class Blocks:
     block ``b``'s features; ``is_group[b]``; ``w_block`` the l1 weight ``w_b``; ``w_coef`` each
     feature's block weight (the ridge part's); ``lower``/``upper`` standardized bounds; for
     groups, the eigenvectors ``qbuf[qoff[b]:]`` (row-major ``k × k``) and eigenvalues
-    ``lam[starts[b]:starts[b+1]]`` of ``G_bb``."""
+    ``lam[starts[b]:starts[b+1]]`` of ``G_bb``; ``tau`` the sparse group lasso's
+    ``group_l1_ratio`` and ``w_l1`` each grouped feature's l1 weight ``v_j`` (0 for single
+    features, whose l1 weight is ``w_block``)."""
 
     order: np.ndarray
     starts: np.ndarray
@@ -339,6 +430,8 @@ class Blocks:
     qbuf: np.ndarray
     qoff: np.ndarray
     lam: np.ndarray
+    w_l1: np.ndarray
+    tau: float
 
 
 def blocks_of(d: Design, sp: StructuredPenalty) -> Blocks:
@@ -389,10 +482,12 @@ def blocks_of(d: Design, sp: StructuredPenalty) -> Blocks:
             qparts.append(np.ascontiguousarray(Q).reshape(-1))
             size += Q.size
     s = d.scale[d.index]
+    w_l1 = np.where(in_group, d.v, 0.0)
     return Blocks(order_a, starts_a, np.asarray(is_group, dtype=np.bool_), w_block_a, w_coef,
                   np.ascontiguousarray(sp.lower[d.index] * s),
                   np.ascontiguousarray(sp.upper[d.index] * s),
-                  np.concatenate(qparts) if qparts else np.zeros(0), qoff, lam)
+                  np.concatenate(qparts) if qparts else np.zeros(0), qoff, lam, w_l1,
+                  float(sp.group_l1_ratio))
 
 
 def structured_alpha_max(d: Design, blk: Blocks, l1_ratio: float, beta0: np.ndarray) -> float:
@@ -401,10 +496,8 @@ def structured_alpha_max(d: Design, blk: Blocks, l1_ratio: float, beta0: np.ndar
     g = d.c - d.G @ beta0
     out = 0.0
     for bk in range(blk.w_block.shape[0]):
-        w = blk.w_block[bk]
-        if w > 0.0:
-            s = block_score(bk, g, blk)
-            out = max(out, s / w)
+        if blk.w_block[bk] > 0.0:
+            out = max(out, block_score(bk, g, blk))
     return out / l1_ratio
 
 
@@ -416,7 +509,9 @@ def structured_objective(d: Design, blk: Blocks, beta: np.ndarray, alpha: float,
         return math.inf
     smooth = 0.5 * d.yy - float(d.c @ beta) + 0.5 * float(beta @ (d.G @ beta))
     nrm = block_norms(blk, beta)
-    return smooth + float(blk.w_block @ (l1 * nrm + 0.5 * l2 * nrm * nrm))
+    tau = np.where(blk.is_group, blk.tau, 0.0)
+    pen = float(blk.w_block @ (l1 * (1.0 - tau) * nrm + 0.5 * l2 * nrm * nrm))
+    return smooth + pen + l1 * blk.tau * float(blk.w_l1 @ np.abs(beta))
 
 
 def block_norms(blk: Blocks, beta: np.ndarray) -> np.ndarray:

@@ -274,3 +274,34 @@ def test_groups_by_name_and_their_checks(data):
     with pytest.raises(ParamValidationError, match="outside groups only"):
         Lasso(inputCols=FEATURES, regParam=0.3, featureGroups=[["x0", "x1"]],
               positive=True).fit(df)
+
+
+def test_sparse_group_lasso_cv_equals_the_core_in_one_pass(data, tmp_path):
+    from lasso_spark import LassoCV, LassoModel, core
+    from lasso_spark.core.penalties import StructuredPenalty
+    from lasso_spark.ml.params import ParamValidationError
+
+    X, y, df = data
+    groups = [["x0", "x1", "x2", "x3"], ["x4", "x5", "x6"]]
+    with _Jobs(df.sparkSession) as jobs:
+        model = LassoCV(inputCols=FEATURES, numFolds=3, numRegParams=15, tol=1e-12,
+                        featureGroups=groups, groupL1Ratio=0.5).fit(df)
+    assert len(jobs.ids) == 1
+    path = model.path
+    C = path[[c for c in path.columns if c.startswith("coef:")]].to_numpy()
+    assert path["converged"].all()
+    sp = StructuredPenalty.make(P, groups=[[0, 1, 2, 3], [4, 5, 6]], group_l1_ratio=0.5)
+    ref = core.enet_path(core.SuffStats.from_arrays(X, y), alphas=path["alpha"].to_numpy(),
+                         structure=sp, tol=1e-12)
+    np.testing.assert_allclose(C, ref.coef, rtol=1e-7, atol=1e-9)
+    # within-group sparsity: a group partly zero somewhere on the path
+    part = [np.any(C[:, g] != 0, axis=1) & np.any(C[:, g] == 0, axis=1)
+            for g in ([0, 1, 2, 3], [4, 5, 6])]
+    assert np.any(part)
+    model.save(str(tmp_path / "sgl"))
+    back = LassoModel.load(str(tmp_path / "sgl"))
+    np.testing.assert_array_equal(back.coefficients.toArray(), model.coefficients.toArray())
+    with pytest.raises(ParamValidationError, match="give featureGroups too"):
+        LassoCV(inputCols=FEATURES, groupL1Ratio=0.5).fit(df)
+    with pytest.raises(ParamValidationError, match=r"groupL1Ratio must be in \[0.0, 1.0\)"):
+        LassoCV(inputCols=FEATURES, featureGroups=groups, groupL1Ratio=1.0)

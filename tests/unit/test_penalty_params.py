@@ -60,3 +60,17 @@ def test_bounds_converter_accepts_vectors_and_infinities():
     assert to_bounds("lower", -1)(-math.inf) == -math.inf
     with pytest.raises(TypeError):
         to_bounds("lower", -1)("low")
+
+
+def test_config_group_l1_ratio(tmp_path):
+    data = base_fit(tmp_path)
+    data["model"].update({"featureGroups": [["a", "b"], ["c"]], "groupL1Ratio": 0.3})
+    assert validate("fit", data).model.estimator_params()["groupL1Ratio"] == 0.3
+    for model, fragment in (({"groupL1Ratio": 0.3}, "give model.featureGroups too"),
+                            ({"featureGroups": [["a", "b"]], "groupL1Ratio": 1.0},
+                             "groupL1Ratio must be in [0.0, 1.0)")):
+        data = base_fit(tmp_path)
+        data["model"].update(model)
+        with pytest.raises(ConfigError) as info:
+            validate("fit", data)
+        assert any(fragment in m for m in info.value.problems), info.value.problems

@@ -146,7 +146,7 @@ def structure_of(request: FitRequest, feature_names: Sequence[str]
         return StructuredPenalty.make(
             p, lower_bounds=_bound_values("lowerBoundsOnCoefficients", pen.lower_bounds, p),
             upper_bounds=_bound_values("upperBoundsOnCoefficients", pen.upper_bounds, p),
-            positive=pen.positive, groups=groups)
+            positive=pen.positive, groups=groups, group_l1_ratio=pen.group_l1_ratio)
     except ValueError as exc:
         raise ParamValidationError(f"{', '.join(pen.structured_names())}: {exc}") from exc
 

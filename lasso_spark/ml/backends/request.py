@@ -109,7 +109,8 @@ class GridSpec:
 class PenaltySpec:
     """The penalty: one or several elasticNetParams, per-feature factors by name, adaptive;
     coefficient bounds (original scale; one value or one per feature; ``None`` = none) and
-    ``positive``; feature groups (names / slot indices, or ``"auto"``); the relaxed lasso."""
+    ``positive``; feature groups (names / slot indices, or ``"auto"``) and the sparse group
+    lasso's ``group_l1_ratio``; the relaxed lasso."""
 
     elastic_net_params: tuple[float, ...] = (1.0,)
     penalty_factors: Mapping[str, float] = field(default_factory=dict)
@@ -119,6 +120,7 @@ class PenaltySpec:
     upper_bounds: float | tuple[float, ...] | None = None
     positive: bool = False
     feature_groups: str | tuple[tuple[str | int, ...], ...] | None = None
+    group_l1_ratio: float = 0.0
     relax: bool = False
     relax_gammas: tuple[float, ...] = (1.0,)
 
@@ -133,13 +135,15 @@ class PenaltySpec:
     def structured(self) -> bool:
         """Whether bounds or groups are asked for (solved by :mod:`lasso_spark.core.bcd`)."""
         return (self.positive or self.lower_bounds is not None
-                or self.upper_bounds is not None or self.feature_groups is not None)
+                or self.upper_bounds is not None or self.feature_groups is not None
+                or self.group_l1_ratio > 0.0)
 
     def structured_names(self) -> list[str]:
         """The Params that ask for a structured penalty (for messages)."""
         names = [("lowerBoundsOnCoefficients", self.lower_bounds is not None),
                  ("upperBoundsOnCoefficients", self.upper_bounds is not None),
-                 ("positive", self.positive), ("featureGroups", self.feature_groups is not None)]
+                 ("positive", self.positive), ("featureGroups", self.feature_groups is not None),
+                 ("groupL1Ratio", self.group_l1_ratio > 0.0)]
         return [n for n, on in names if on]
 
 
@@ -259,6 +263,7 @@ def request_from_params(est: Any) -> FitRequest:
         upper_bounds=_frozen(_optional(est, "upperBoundsOnCoefficients")),
         positive=est.getPositive(),
         feature_groups=_frozen_groups(_optional(est, "featureGroups")),
+        group_l1_ratio=est.getGroupL1Ratio(),
         relax=est.getRelax(),
         relax_gammas=tuple(est.getRelaxGammas()),
     )
