@@ -128,14 +128,15 @@ def choose_parallelism(
 ) -> int:
     """Number of Spark tasks for ``n_fits`` fold fits (1 = solve on the driver).
 
-    ``"auto"``: the driver unless there are at least 2 fits and ``n_features >=
-    AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below that size one
-    Spark job costs more than all the fits together), then one task per fit up to
-    ``max_tasks`` (the session's default parallelism). With ``seconds_per_fit`` measured
-    (e.g. stability selection's half paths, timed by the fold paths before them) the size
-    rule gives way to the cost: tasks when the fits would take at least
-    :data:`AUTO_MIN_SECONDS` on the driver and the session has 2 or more task slots. An int
-    is an upper bound on tasks.
+    ``"auto"`` with ``seconds_per_fit`` (the measured or estimated solve time of one fit:
+    ``LassoCV`` passes the full-data path's, which has the same ``p``, grid and about the same
+    active sets; stability selection the fold paths' mean) decides from the cost: tasks when
+    the fits would take at least :data:`AUTO_MIN_SECONDS` on the driver and the session has
+    2 or more task slots (one per fit up to the slots), else the driver — whatever ``p``.
+    Without an estimate, the size rule: the driver unless there are at least 2 fits and
+    ``n_features >= AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below
+    that size one Spark job costs more than all the fits together), then one task per fit up
+    to ``max_tasks`` (the session's default parallelism). An int is an upper bound on tasks.
     """
     if n_fits <= 1:
         return 1
