@@ -326,27 +326,34 @@ class PartitionAccumulator:
         for start in range(0, batch.num_rows, step):
             self._add_chunk(batch.slice(start, step))
 
-    def records(self) -> pa.RecordBatch:
+    def records(self, release: bool = False) -> pa.RecordBatch:
         """This partition's output: one record per non-empty cell (its id in ``fold``) plus the
-        counters record."""
-        folds, stats, counts, rss = [], [], [], []
-        for k, cell in enumerate(self.cells):
-            if cell.n_rows > 0:
-                s = cell.suff_stats()
-                folds.append(k)
-                stats.append(s.pack().tobytes())
-                counts.append(b"")
-                rss.append(0)
-        folds.append(-1)
-        stats.append(b"")
-        counts.append(self.counts.tobytes())
-        rss.append(int(self.peak_rss_bytes))
+        counters record. The packed statistics are written into one buffer that the Arrow
+        binary column uses as it is; ``release`` drops each cell's co-moment once packed (the
+        partition is done), so memory holds that buffer and one cell's unpacked statistics."""
+        cells = [k for k, cell in enumerate(self.cells) if cell.n_rows > 0]
+        size = SuffStats.packed_size(self.layout.n_features)
+        data = np.empty(size * len(cells))
+        for i, k in enumerate(cells):
+            data[i * size : (i + 1) * size] = self.cells[k].suff_stats().pack()
+            self.peak_rss_bytes = max(self.peak_rss_bytes, current_rss_bytes())
+            if release:
+                self.cells[k].release()
+        if data.nbytes < 2**31:  # int32 offsets of an Arrow binary column
+            ends = np.arange(len(cells) + 1, dtype=np.int64) * (8 * size)
+            offsets = np.append(ends, ends[-1]).astype(np.int32)  # the counters row: empty
+            stats = pa.Array.from_buffers(pa.binary(), len(cells) + 1,
+                                          [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        else:
+            stats = pa.array([data[i * size : (i + 1) * size].tobytes()
+                              for i in range(len(cells))] + [b""], pa.binary())
+        n = len(cells)
         return pa.RecordBatch.from_arrays(
             [
-                pa.array(folds, pa.int32()),
-                pa.array(stats, pa.binary()),
-                pa.array(counts, pa.binary()),
-                pa.array(rss, pa.int64()),
+                pa.array([*cells, -1], pa.int32()),
+                stats,
+                pa.array([b""] * n + [self.counts.tobytes()], pa.binary()),
+                pa.array([0] * n + [int(self.peak_rss_bytes)], pa.int64()),
             ],
             schema=OUTPUT_SCHEMA,
         )
@@ -476,7 +483,7 @@ def partition_stats(
     acc = PartitionAccumulator(layout)
     for batch in batches:
         acc.add_batch(batch)
-    yield acc.records()
+    yield acc.records(release=True)
 
 
 def count_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -126,8 +126,7 @@ class RunningMoments:
         if self.weight_sum == 0.0 or self._comoment is None:
             empty = SuffStats.empty(p)
             return SuffStats(self.n_rows, 0.0, empty.mean_x, 0.0, empty.cxx, empty.cxy, 0.0)
-        U = np.triu(self._comoment)
-        G = U + np.triu(U, 1).T
+        G = _mirror_upper(self._comoment)
         return SuffStats(
             n_rows=self.n_rows,
             weight_sum=self.weight_sum,
@@ -139,3 +138,22 @@ class RunningMoments:
             mean_x_lo=self.mean_lo[:p].copy(),
             mean_y_lo=float(self.mean_lo[p]),
         )
+
+    def release(self) -> None:
+        """Drop the co-moment (the cell is done: its statistics were packed)."""
+        self._flush()
+        self._comoment = None
+        self.weight_sum = 0.0
+
+
+def _mirror_upper(C: np.ndarray, block: int = 256) -> np.ndarray:
+    """``C`` made symmetric in place from its upper triangle, block by block (no ``q × q``
+    temporary); returned."""
+    q = C.shape[0]
+    for a in range(0, q, block):
+        b = min(q, a + block)
+        C[a:b, :a] = C[:a, a:b].T
+        diag = C[a:b, a:b]
+        upper = np.triu(diag)
+        diag[...] = upper + np.triu(diag, 1).T
+    return C
