@@ -18,7 +18,7 @@ from lasso_spark.spark.batch import (
 )
 from lasso_spark.spark.fold_hash import fold_ids
 from lasso_spark.spark.moments import BLAS_MIN_WIDTH, PENDING_MERGES, RunningMoments
-from tests.unit.test_batch import _batch
+from tests.unit.test_batch import _batch, assert_offset_statistics
 
 
 def _columns_batch(X, y, w=None, fold=None, null=None):
@@ -159,12 +159,4 @@ def test_wide_blocks_large_mean_small_spread():
         make = _batch if packed else _columns_batch
         acc.add_batch(make(X[:2500], y[:2500]))
         acc.add_batch(make(X[2500:], y[2500:]))
-        s = merge_all(acc.stats)
-        mu = 1e6 + (X - 1e6).mean(axis=0)
-        Xc = X - mu
-        sd = np.sqrt((Xc * Xc).mean(axis=0))
-        ref = (Xc / sd).T @ (Xc / sd) / n
-        got = s.cxx / np.outer(s.std_x, s.std_x) / s.weight_sum
-        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose((s.mean_x - 1e6) + s.mean_x_lo, (X - 1e6).mean(axis=0),
-                                   rtol=1e-9)
+        assert_offset_statistics(merge_all(acc.stats), X, 1e6)
