@@ -144,25 +144,57 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
     return rows, mem, n, driver
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system, reaped children included) of this process's descendants:
+    the Spark JVM and its Python workers in local mode. Less sensitive than wall time to the
+    other jobs of a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime
+        stats[int(entry)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo += children.get(pid, [])
+    return total / tick
+
+
 def _timed_rounds(configs: dict, p: int, args: argparse.Namespace,
                   results: dict | None = None) -> list[tuple]:
     """Best of ``args.repeats`` rounds (configurations interleaved in each round):
-    ``(p, name, seconds, × packed floor, × faster floor, spread)`` per configuration."""
+    ``(p, name, seconds, × packed floor, × faster floor, spread, CPU s, CPU × faster floor)``
+    per configuration (CPU: the least of the rounds)."""
     times: dict[str, list[float]] = {name: [] for name in configs}
+    cpus: dict[str, list[float]] = {name: [] for name in configs}
     for rnd in range(args.repeats):
         for name, run in configs.items():
-            t0 = time.perf_counter()
+            c0, t0 = tree_cpu_seconds(), time.perf_counter()
             out = run()
             if results is not None:
                 results[name] = out
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, tree_cpu_seconds() - c0
             times[name].append(dt)
-            print(f"  p={p} round {rnd + 1}: {name:<22} {dt:7.2f}s", flush=True)
+            cpus[name].append(dc)
+            print(f"  p={p} round {rnd + 1}: {name:<22} {dt:7.2f}s  CPU {dc:7.2f}s", flush=True)
     best = {name: min(ts) for name, ts in times.items()}
+    cpu = {name: min(cs) for name, cs in cpus.items()}
     floor = best["(a) scan floor"]
     faster = min(floor, best["(a') p+1 columns"])
-    return [(p, name, t, t / floor, t / faster, max(times[name]) / t)
-            for name, t in best.items()]
+    cpu_floor = min(cpu["(a) scan floor"], cpu["(a') p+1 columns"])
+    return [(p, name, t, t / floor, t / faster, max(times[name]) / t, cpu[name],
+             cpu[name] / cpu_floor) for name, t in best.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,11 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nbest of {args.repeats}, {args.master}, maxRecordsPerBatch={args.batch_rows}; "
           "the pass reads p <= PACKED_MAX_FEATURES packed, wider as p + 1 columns")
     print(f"{'p':>4}  {'configuration':<22} {'seconds':>8} {'× floor':>8} {'× faster':>9} "
-          f"{'max/best':>9}  pass layout")
-    for p, name, t, ratio, ratio_fast, spread in table:
+          f"{'max/best':>9} {'CPU s':>8} {'CPU ×':>6}  pass layout")
+    for p, name, t, ratio, ratio_fast, spread, cpu, cpu_ratio in table:
         layout = "packed" if packed_projection(p) else "p+1 columns"
-        print(f"{p:>4}  {name:<22} {t:8.2f} {ratio:8.2f} {ratio_fast:9.2f} {spread:9.2f}  "
-              f"{layout}")
+        print(f"{p:>4}  {name:<22} {t:8.2f} {ratio:8.2f} {ratio_fast:9.2f} {spread:9.2f} "
+              f"{cpu:8.2f} {cpu_ratio:6.2f}  {layout}")
     if memory:
         print("\npeak Python worker RSS during the statistics pass (K=0)")
     for p, label, rss, n_rows in memory:
