@@ -313,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     whole = compute_stats(df, input_cols=names, label_col="label").total
     f_a = _lasso_objective(whole, model.coefficients.toArray(), model.intercept, chosen)
     f_b = _lasso_objective(whole, lr_model.coefficients.toArray(), lr_model.intercept, chosen)
+    one = compute_stats(df.coalesce(1), input_cols=names, label_col="label")
+    print(f"   peak Python worker RSS of a K=0 pass: {whole.peak_worker_rss_bytes / 2**20:.0f} MiB "
+          f"with the file's partitions, {one.peak_worker_rss_bytes / 2**20:.0f} MiB with all "
+          f"{one.n_rows_read} rows in one task (coalesce(1))", flush=True)
     verdict = "A no worse" if f_a <= f_b else "A WORSE"
     print(f"   objective at regParam {chosen:.5g}: A {f_a:.10g}, B {f_b:.10g}, "
           f"(A - B) / B = {(f_a - f_b) / abs(f_b):+.2e} ({verdict})", flush=True)
