@@ -37,7 +37,8 @@ def test_auto_runs_cheap_fold_paths_on_the_driver_and_reports_them(frame):
     assert s["foldPathsWhere"] == "driver" and s["foldPathTasks"] == 1
     # the decision's estimate is the measured full-data path: far below the threshold here
     assert s["foldPathEstimateSeconds"] == s["fullPathSeconds"] > 0.0
-    assert s["numFits"] * s["foldPathEstimateSeconds"] < AUTO_MIN_SECONDS
+    # spreading 3 fits over local[2]'s 2 slots would save less than one job costs
+    assert s["numFits"] * s["foldPathEstimateSeconds"] * (1 - 1 / 2) < AUTO_MIN_SECONDS
     each = s["foldPathSolveSeconds"]
     assert len(each) == s["numFits"] == 3 and all(t > 0.0 for t in each)
     assert sum(each) <= s["foldPathSeconds"] + 1e-6
