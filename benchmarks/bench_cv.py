@@ -15,6 +15,15 @@ compared with scikit-learn ``LassoCV`` given the same folds and grid.
     python benchmarks/bench_cv.py                       # the full 2M × 50 run
     python benchmarks/bench_cv.py --quick               # 200k × 20, a minute or two
     python benchmarks/bench_cv.py --skip-crossvalidator # A and B only
+
+Wide rows (issue 13): ``--width P`` with ``--design factors`` writes ``--rows`` rows of 3 common
+factors plus noise (75% of each column's variance common, ``max(5, p // 20)`` non-zero true
+coefficients, signal-to-noise 4; numpy + pyarrow, no Spark job) and prints, besides A and B,
+the statistics pass, the full-data path, the fold paths (where they ran) and the lasso
+objective of A's and B's coefficients at A's regParam (MLlib's own scaling, on the whole data)::
+
+    python benchmarks/bench_cv.py --width 1500 --rows 40000 --design factors \
+        --skip-crossvalidator --skip-sample-check --repeats 1
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from pyspark.sql import functions as F
 
 REPO = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("bench_cv")
@@ -81,12 +91,130 @@ def _generate(spark, path: str, rows: int, features: int, seed: int) -> None:
     logger.info("wrote %s (%d x %d) in %.1fs", path, rows, features, time.perf_counter() - t0)
 
 
+def _write_factors(path: str, rows: int, p: int, seed: int, chunk: int = 5000) -> None:
+    """Parquet of ``rows`` × ``p`` columns ``x0..`` of 3 common factors + noise and ``label``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    L = rng.standard_normal((p, 3))
+    L *= np.sqrt(3.0 / (L * L).sum(axis=1, keepdims=True))  # common variance 3 of 4
+    k = max(5, p // 20)
+    beta = np.zeros(p)
+    support = rng.choice(p, k, replace=False)
+    beta[support] = rng.choice([-1.0, 1.0], k) * rng.uniform(0.5, 2.0, k)
+    signal_sd = float(np.sqrt(beta @ (L @ L.T + np.eye(p)) @ beta) / 2.0)
+    names = [f"x{j}" for j in range(p)]
+    Path(path).mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for part, start in enumerate(range(0, rows, chunk)):
+        m = min(chunk, rows - start)
+        X = (rng.standard_normal((m, 3)) @ L.T + rng.standard_normal((m, p))) / 2.0
+        y = X @ beta + rng.standard_normal(m) * signal_sd / 2.0
+        table = pa.table([pa.array(X[:, j]) for j in range(p)] + [pa.array(y)],
+                         names=[*names, "label"])
+        pq.write_table(table, f"{path}/part-{part:05d}.parquet")
+    Path(path, "_SUCCESS").touch()
+    logger.info("wrote %s (%d x %d, factors) in %.1fs", path, rows, p, time.perf_counter() - t0)
+
+
+def _lasso_objective(stats, coef: np.ndarray, intercept: float, reg_param: float) -> float:
+    """MLlib's lasso objective on the original scale (standardization on), from the whole
+    data's statistics: ``1/(2W) Σ w (y − b0 − xᵀβ)² + regParam Σ_j σ_j |β_j|``."""
+    r0 = stats.mean_y - intercept - float(stats.mean_x @ coef)
+    rss = stats.cyy - 2.0 * float(coef @ stats.cxy) + float(coef @ (stats.cxx @ coef))
+    rss += stats.weight_sum * r0 * r0
+    return rss / (2.0 * stats.weight_sum) + reg_param * float(np.sum(stats.std_x * np.abs(coef)))
+
+
+def _bare_task(batches):
+    """A ``mapInArrow`` body that imports nothing of lasso_spark: a Python worker's start-up."""
+    import pyarrow as pa
+
+    n = sum(b.num_rows for b in batches)
+    yield pa.RecordBatch.from_arrays([pa.array([n], pa.int64())], names=["n"])
+
+
+def _import_task(batches):
+    """Seconds a Python worker spends importing the statistics kernel and scipy's BLAS."""
+    import importlib
+    import sys
+
+    import pyarrow as pa
+
+    t0 = time.perf_counter()
+    fresh = "lasso_spark.spark.batch" not in sys.modules
+    importlib.import_module("lasso_spark.spark.batch")
+    t1 = time.perf_counter()
+    importlib.import_module("scipy.linalg.blas")
+    t2 = time.perf_counter()
+    for _ in batches:
+        pass
+    yield pa.RecordBatch.from_arrays([pa.array([t1 - t0]), pa.array([t2 - t1]),
+                                      pa.array([fresh])], names=["kernel", "blas", "fresh"])
+
+
+def _jobs_of(spark, fn):
+    """``(result, seconds, Spark jobs run)`` of ``fn()``."""
+    sc = spark.sparkContext
+    group = f"bench-{time.perf_counter_ns()}"
+    sc.setJobGroup(group, "bench_cv")
+    t0 = time.perf_counter()
+    out = fn()
+    dt = time.perf_counter() - t0
+    sc.setLocalProperty("spark.jobGroup.id", None)
+    return out, dt, len(sc.statusTracker().getJobIdsForGroup(group))
+
+
+def _first_fit(spark, df, names: list[str], args: argparse.Namespace) -> None:
+    """Issue 13 item 2: the first LassoCV fit in this fresh session against later ones, then
+    what a first contact costs, each measured on its own after the fits."""
+    from lasso_spark import LassoCV
+    from lasso_spark.spark.batch import count_rows
+
+    est = LassoCV(inputCols=names, labelCol="label", numFolds=args.folds,
+                  numRegParams=args.reg_params, seed=args.seed)
+    for k in range(3):
+        model, dt, jobs = _jobs_of(spark, lambda: est.fit(df))
+        s = model.summary
+        print(f"F  fit {k + 1} in this session: {dt:7.2f} s (pass {s.statsSeconds:.2f} s, solve "
+              f"{s.solveSeconds:.2f} s), {jobs} Spark job(s)", flush=True)
+    tiny = spark.range(4, numPartitions=2)
+    for label in ("bare mapInArrow job (2 tasks)", "again"):
+        _, dt, _ = _jobs_of(spark, lambda: tiny.mapInArrow(_bare_task, "n long").collect())
+        print(f"F  {label}: {dt:.2f} s", flush=True)
+    rows = tiny.mapInArrow(_import_task, "kernel double, blas double, fresh boolean").collect()
+    for r in rows:
+        print(f"F  worker import: lasso_spark.spark.batch {r['kernel']:.2f} s (fresh={r['fresh']}),"
+              f" scipy.linalg.blas {r['blas']:.2f} s", flush=True)
+    proj = df.select(F.array(*[df[c].cast("double") for c in names]))
+    for label in ("scan floor", "scan floor again"):
+        _, dt, _ = _jobs_of(spark, lambda: proj.mapInArrow(count_rows, "n long").collect())
+        print(f"F  {label}: {dt:.2f} s", flush=True)
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process (the driver's solves) and its descendants (the Spark JVM
+    and its Python workers in local mode): less sensitive than wall time to a shared machine."""
+    import resource
+
+    from benchmarks.bench_stats import tree_cpu_seconds
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime + tree_cpu_seconds()
+
+
+CPU: dict[int, float] = {}
+
+
 def _best(fn, repeats: int) -> tuple[float, object]:
+    """Best wall seconds of ``fn`` and its result; the least CPU seconds in ``CPU[id(fn)]``."""
     best, out = float("inf"), None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = _cpu_seconds(), time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - t0)
+        CPU[id(fn)] = min(CPU.get(id(fn), float("inf")), _cpu_seconds() - c0)
     return best, out
 
 
@@ -94,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--features", type=int, default=50)
+    ap.add_argument("--width", type=int, default=None, help="same as --features")
+    ap.add_argument("--design", choices=("datagen", "factors"), default="datagen",
+                    help="datagen: lasso_spark.datagen (AR(1) 0.5); factors: 3 common factors "
+                         "+ noise written with numpy")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--reg-params", type=int, default=100)
     ap.add_argument("--cv-reg-params", type=int, default=10)
@@ -104,9 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--quick", action="store_true", help="200k rows x 20 features")
     ap.add_argument("--skip-crossvalidator", action="store_true")
+    ap.add_argument("--first-fit", action="store_true",
+                    help="time the first LassoCV fits of this fresh session (before any warm-up)"
+                         " and the costs of a first contact, then stop")
+    ap.add_argument("--skip-sample-check", action="store_true",
+                    help="skip the scikit-learn comparison on a sample (slow at large p)")
     args = ap.parse_args(argv)
     if args.quick:
         args.rows, args.features = 200_000, 20
+    if args.width is not None:
+        args.features = args.width
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("py4j", "pyspark", "numba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -121,10 +260,19 @@ def main(argv: list[str] | None = None) -> int:
     from lasso_spark.core import warmup
 
     path = args.data.format(rows=args.rows, features=args.features)
+    if args.design == "factors":
+        path = path.replace(".parquet", "_factors.parquet")
     if not Path(path, "_SUCCESS").exists():
-        _generate(spark, path, args.rows, args.features, args.seed)
+        if args.design == "factors":
+            _write_factors(path, args.rows, args.features, args.seed)
+        else:
+            _generate(spark, path, args.rows, args.features, args.seed)
     df = spark.read.parquet(path)
     names = [f"x{j}" for j in range(args.features)]
+    if args.first_fit:
+        _first_fit(spark, df, names, args)
+        spark.stop()
+        return 0
     # one-off costs that are not part of a fit: numba compilation on the driver, Python worker
     # start-up (and their imports) for the statistics pass, JVM warm-up for MLlib
     warmup()
@@ -136,22 +284,42 @@ def main(argv: list[str] | None = None) -> int:
     # A. LassoCV, one pass
     ours = LassoCV(inputCols=names, labelCol="label", numFolds=args.folds,
                    numRegParams=args.reg_params, seed=args.seed)
-    t_ours, model = _best(lambda: ours.fit(df), args.repeats)
+    fit_ours = lambda: ours.fit(df)  # noqa: E731 - its id keys the CPU record
+    t_ours, model = _best(fit_ours, args.repeats)
     s = model.summary
     chosen = model.regParam
+    x = s.extra
     print(f"A  LassoCV {args.folds} folds x {args.reg_params} regParams: {t_ours:8.2f} s "
-          f"(pass {s.statsSeconds:.2f} s, solve {s.solveSeconds:.3f} s), regParam={chosen:.5g}, "
-          f"non-zeros {model.numNonzeros}", flush=True)
+          f"(pass {s.statsSeconds:.2f} s, solve {s.solveSeconds:.3f} s: full-data path "
+          f"{x.get('fullPathSeconds', float('nan')):.3f} s, fold paths "
+          f"{x.get('foldPathSeconds', float('nan')):.3f} s on {x.get('foldPathsWhere', '?')}), "
+          f"regParam={chosen:.5g}, non-zeros {model.numNonzeros}; CPU {CPU[id(fit_ours)]:.1f} s",
+          flush=True)
 
     # B. one MLlib fit at the chosen regParam
     assembled = VectorAssembler(inputCols=names, outputCol="features").transform(df)
     lr = LinearRegression(featuresCol="features", labelCol="label", elasticNetParam=1.0,
-                          regParam=chosen)
-    t_lr, lr_model = _best(lambda: lr.fit(assembled), args.repeats)
+                          regParam=chosen, solver="normal")
+    fit_lr = lambda: lr.fit(assembled)  # noqa: E731 - its id keys the CPU record
+    t_lr, lr_model = _best(fit_lr, args.repeats)
     err = np.max(np.abs(lr_model.coefficients.toArray() - model.coefficients.toArray()))
-    print(f"B  MLlib LinearRegression, 1 fit:          {t_lr:8.2f} s "
+    print(f"B  MLlib LinearRegression(solver=normal), 1 fit: {t_lr:8.2f} s "
           f"(max |coef diff| vs A {err:.2e})", flush=True)
-    print(f"   ratio A / B = {t_ours / t_lr:.3f}  (goal <= 0.5)", flush=True)
+    cpu_a, cpu_b = CPU[id(fit_ours)], CPU[id(fit_lr)]
+    print(f"   ratio A / B = {t_ours / t_lr:.3f}  (goal <= 0.5); CPU seconds A {cpu_a:.1f} / B "
+          f"{cpu_b:.1f} = {cpu_a / cpu_b:.3f}", flush=True)
+    from lasso_spark.spark import compute_stats
+
+    whole = compute_stats(df, input_cols=names, label_col="label").total
+    f_a = _lasso_objective(whole, model.coefficients.toArray(), model.intercept, chosen)
+    f_b = _lasso_objective(whole, lr_model.coefficients.toArray(), lr_model.intercept, chosen)
+    one = compute_stats(df.coalesce(1), input_cols=names, label_col="label")
+    print(f"   peak Python worker RSS of a K=0 pass: {whole.peak_worker_rss_bytes / 2**20:.0f} MiB "
+          f"with the file's partitions, {one.peak_worker_rss_bytes / 2**20:.0f} MiB with all "
+          f"{one.n_rows_read} rows in one task (coalesce(1))", flush=True)
+    verdict = "A no worse" if f_a <= f_b else "A WORSE"
+    print(f"   objective at regParam {chosen:.5g}: A {f_a:.10g}, B {f_b:.10g}, "
+          f"(A - B) / B = {(f_a - f_b) / abs(f_b):+.2e} ({verdict})", flush=True)
 
     # C. CrossValidator over MLlib
     if not args.skip_crossvalidator:
@@ -166,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{t_cv:8.2f} s", flush=True)
         print(f"   ratio A / C = {t_ours / t_cv:.4f}", flush=True)
 
+    if args.skip_sample_check:
+        spark.stop()
+        return 0
     # sample check: same folds, same grid as scikit-learn LassoCV
     from sklearn.linear_model import LassoCV as SkLassoCV
     from sklearn.model_selection import PredefinedSplit

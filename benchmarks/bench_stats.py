@@ -13,7 +13,11 @@ the configurations interleaved in every round:
   (c) mllib    ``LinearRegression(elasticNetParam=1, solver="normal", regParam=0.01)``
                (VectorAssembler inside the timed fit)
 
-and prints each time's ratio to (a). It also reports the peak resident memory of the Python
+and prints each time's ratio to (a) and to the faster of (a) and (a') (issue 13's goal: stats
+K=0 within 1.25× and K=5 within 1.5× of the faster floor; the pass itself picks the packed
+column for p ≤ ``PACKED_MAX_FEATURES`` and the p + 1 columns above, see
+``lasso_spark/spark/batch.py``). ``--floors-only`` times just (a) and (a') (where the two
+layouts cross). It also reports the peak resident memory of the Python
 workers during the pass, normally (many tasks of few rows) and with the whole file read by one
 task (``coalesce(1)``): equal figures show memory does not grow with the number of rows; and
 the bytes of statistics the driver receives at K = 5 for the file's partitions and for 4× as
@@ -21,6 +25,8 @@ many (``repartition``), collected directly vs merged on the executors.
 
     python -m benchmarks.bench_stats                       # full size
     python -m benchmarks.bench_stats --rows 200000         # quick run (rows of the 50-wide file)
+    python -m benchmarks.bench_stats --widths 500,1500 --wide-rows 40000 --skip-mllib
+    python -m benchmarks.bench_stats --widths 50,100,200,400 --wide-rows 100000 --floors-only
 """
 
 from __future__ import annotations
@@ -107,6 +113,10 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
     configs = {
         "(a) scan floor": lambda: _floor(df, cols + ["label"]),
         "(a') p+1 columns": lambda: _floor(df, cols + ["label"], packed=False),
+    }
+    if args.floors_only:
+        return _timed_rounds(configs, p, args), [], 0, []
+    configs |= {
         "(b) stats K=0": lambda: compute_stats(df, input_cols=cols),
         "(b) stats K=5": lambda: compute_stats(df, input_cols=cols, num_folds=5),
         "(b) stats K=5 merged": lambda: compute_stats(
@@ -115,17 +125,8 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
     }
     if not args.skip_mllib:
         configs["(c) MLlib normal L1"] = lambda: _mllib(df, cols)
-    best = {name: float("inf") for name in configs}
-    results = {}
-    for rnd in range(args.repeats):
-        for name, run in configs.items():
-            t0 = time.perf_counter()
-            results[name] = run()
-            dt = time.perf_counter() - t0
-            best[name] = min(best[name], dt)
-            print(f"  p={p} round {rnd + 1}: {name:<22} {dt:7.2f}s", flush=True)
-    floor = best["(a) scan floor"]
-    rows = [(p, name, t, t / floor) for name, t in best.items()]
+    results: dict = {}
+    rows = _timed_rounds(configs, p, args, results)
     n = results["(b) stats K=0"].n_rows_read
     mem = [("many tasks", results["(b) stats K=0"].peak_worker_rss_bytes, n)]
     if not args.skip_mem_check:
@@ -143,6 +144,59 @@ def _bench_width(spark, path: str, p: int, args: argparse.Namespace) -> list[tup
     return rows, mem, n, driver
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system, reaped children included) of this process's descendants:
+    the Spark JVM and its Python workers in local mode. Less sensitive than wall time to the
+    other jobs of a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime
+        stats[int(entry)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo += children.get(pid, [])
+    return total / tick
+
+
+def _timed_rounds(configs: dict, p: int, args: argparse.Namespace,
+                  results: dict | None = None) -> list[tuple]:
+    """Best of ``args.repeats`` rounds (configurations interleaved in each round):
+    ``(p, name, seconds, × packed floor, × faster floor, spread, CPU s, CPU × faster floor)``
+    per configuration (CPU: the least of the rounds)."""
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    cpus: dict[str, list[float]] = {name: [] for name in configs}
+    for rnd in range(args.repeats):
+        for name, run in configs.items():
+            c0, t0 = tree_cpu_seconds(), time.perf_counter()
+            out = run()
+            if results is not None:
+                results[name] = out
+            dt, dc = time.perf_counter() - t0, tree_cpu_seconds() - c0
+            times[name].append(dt)
+            cpus[name].append(dc)
+            print(f"  p={p} round {rnd + 1}: {name:<22} {dt:7.2f}s  CPU {dc:7.2f}s", flush=True)
+    best = {name: min(ts) for name, ts in times.items()}
+    cpu = {name: min(cs) for name, cs in cpus.items()}
+    floor = best["(a) scan floor"]
+    faster = min(floor, best["(a') p+1 columns"])
+    cpu_floor = min(cpu["(a) scan floor"], cpu["(a') p+1 columns"])
+    return [(p, name, t, t / floor, t / faster, max(times[name]) / t, cpu[name],
+             cpu[name] / cpu_floor) for name, t in best.items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--rows", type=int, default=2_000_000, help="rows of the 50-wide file")
@@ -157,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--skip-mllib", action="store_true")
+    ap.add_argument("--floors-only", action="store_true",
+                    help="time only the two scan floors (a) and (a')")
     ap.add_argument("--skip-mem-check", action="store_true",
                     help="skip the extra one-task pass that shows memory is flat in rows")
     ap.add_argument("--skip-driver-check", action="store_true",
@@ -179,11 +235,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         spark.stop()
 
-    print(f"\nbest of {args.repeats}, {args.master}, maxRecordsPerBatch={args.batch_rows}")
-    print(f"{'p':>4}  {'configuration':<22} {'seconds':>8} {'× floor':>8}")
-    for p, name, t, ratio in table:
-        print(f"{p:>4}  {name:<22} {t:8.2f} {ratio:8.2f}")
-    print("\npeak Python worker RSS during the statistics pass (K=0)")
+    from lasso_spark.spark.batch import packed_projection
+
+    print(f"\nbest of {args.repeats}, {args.master}, maxRecordsPerBatch={args.batch_rows}; "
+          "the pass reads p <= PACKED_MAX_FEATURES packed, wider as p + 1 columns")
+    print(f"{'p':>4}  {'configuration':<22} {'seconds':>8} {'× floor':>8} {'× faster':>9} "
+          f"{'max/best':>9} {'CPU s':>8} {'CPU ×':>6}  pass layout")
+    for p, name, t, ratio, ratio_fast, spread, cpu, cpu_ratio in table:
+        layout = "packed" if packed_projection(p) else "p+1 columns"
+        print(f"{p:>4}  {name:<22} {t:8.2f} {ratio:8.2f} {ratio_fast:9.2f} {spread:9.2f} "
+              f"{cpu:8.2f} {cpu_ratio:6.2f}  {layout}")
+    if memory:
+        print("\npeak Python worker RSS during the statistics pass (K=0)")
     for p, label, rss, n_rows in memory:
         print(f"{p:>4}  {label:<24} {n_rows:>10} rows  {rss / 2**20:8.1f} MiB")
     if driver:

@@ -3,32 +3,31 @@
 This module runs inside ``mapInArrow`` on the executors; it needs numpy and pyarrow only (no
 pyspark), so it is unit-tested without a JVM.
 
-Input batches carry the projected columns in a fixed order (see :class:`BatchLayout`): the
-features and the label packed into one ``array<double>`` column ``[x_0, …, x_{p-1}, y]`` (numeric
-inputs: one Arrow list column converts far faster than ``p + 1`` double columns, and its values
-buffer is the row-major matrix ``[X | y]`` as it is), or one ``VectorUDT`` column whose Arrow form
-is the struct ``<type: int8, size: int32, indices: list<int32>, values: list<double>>`` followed
-by the float64 label; then the optional float64 weight and the optional integer fold column.
+Input batches carry the projected columns in a fixed order (see :class:`BatchLayout`): for
+numeric inputs either the features and the label packed into one ``array<double>`` column
+``[x_0, …, x_{p-1}, y]`` (``BatchLayout.packed``: its values buffer is the row-major matrix
+``[X | y]`` as it is; Spark converts one list column faster than ``p + 1`` double columns while
+``p`` is small) or, above :data:`PACKED_MAX_FEATURES` features, the ``p + 1`` double columns
+themselves (read as one Fortran-ordered matrix by ``RecordBatch.to_tensor``: for wide rows
+Spark's list writer costs more than the column writers); for vectors one ``VectorUDT`` column
+whose Arrow form is the struct ``<type: int8, size: int32, indices: list<int32>, values:
+list<double>>`` followed by the float64 label; then the optional float64 weight and the
+optional integer fold column.
 Without a fold column, fold ids are a hash of each row's values computed here
-(:mod:`lasso_spark.spark.fold_hash`). Per chunk of rows the kernel builds one dense matrix
-``Z = [X | y]`` of shape ``(m, p + 1)`` (rows in fold order), and for each fold's block of rows
-computes, with ``w`` the weights and ``W = Σ w``::
-
-    μ   = wᵀZ / W                       (its finiteness doubles as the NaN/inf check)
-    Zc  = Z − μ                          (in place)
-    lo  = wᵀZc / W                       (low part of the double-double mean)
-    G   = (√w ∘ Zc)ᵀ(√w ∘ Zc) − W lo loᵀ (one BLAS syrk)
-
-so ``Cxx = G[:p, :p]``, ``cxy = G[:p, p]``, ``cyy = G[p, p]``. Blocks merge into the partition's
-running statistics with Chan's formula (:meth:`SuffStats.merge`). A partition emits one record
-per non-empty fold plus one record (``fold = -1``) with its counters. With stability-selection
-buckets (``BatchLayout.num_buckets``) the records are per *cell* (bucket, or fold × bucket) and
-the driver merges cells into folds and buckets.
+(:mod:`lasso_spark.spark.fold_hash`). Per chunk of rows the kernel holds one float64 matrix
+``Z = [X | y]`` (the Arrow values as they are when they are a writeable matrix, else ONE copy:
+the rows gathered in cell order so that each cell's rows are contiguous), checks each cell's
+block (its column sums' finiteness doubles as the NaN/inf test) and hands it to that cell's
+:class:`~lasso_spark.spark.moments.RunningMoments`: centering in place and one BLAS ``syrk``
+into the running co-moment per block, Chan's merge term included (see that module), so
+``Cxx``, ``cxy`` and ``cyy`` are the blocks of one ``(p+1) × (p+1)`` matrix. A partition emits
+one record per non-empty fold plus one record (``fold = -1``) with its counters. With
+stability-selection buckets (``BatchLayout.num_buckets``) the records are per *cell* (bucket,
+or fold × bucket) and the driver merges cells into folds and buckets.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ import pyarrow.compute as pc
 
 from lasso_spark.core.stats import SuffStats
 from lasso_spark.spark.fold_hash import fold_ids
+from lasso_spark.spark.moments import RunningMoments
 from lasso_spark.spark.vectors import MAX_ABS_VALUE, unusable, vector_entries
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,10 @@ __all__ = [
     "KIND_RANGE",
     "KIND_BINARY",
     "OUTPUT_SCHEMA",
+    "COLUMNS_MAX_FEATURES",
+    "PACKED_MAX_FEATURES",
+    "column_matrix",
+    "packed_projection",
     "current_rss_bytes",
 ]
 
@@ -72,6 +76,19 @@ OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
 
 #: Counter slots before the per-(column, kind) invalid counts.
 N_HEAD_COUNTERS = 2  # rows read, rows skipped
+
+#: Numeric inputs of at most this many features travel packed in one ``array<double>`` column,
+#: wider ones (up to :data:`COLUMNS_MAX_FEATURES`) as ``p + 1`` double columns
+#: (``benchmarks/bench_stats.py`` rows (a) and (a'): where the two scan floors cross).
+PACKED_MAX_FEATURES = 200
+#: the widest rows measured faster as separate columns; beyond, the packed column again
+COLUMNS_MAX_FEATURES = 4096
+
+
+def packed_projection(n_features: int) -> bool:
+    """Whether ``n_features`` numeric features travel packed with the label in one
+    ``array<double>`` column (else as ``p + 1`` double columns): :class:`BatchLayout.packed`."""
+    return not PACKED_MAX_FEATURES < n_features <= COLUMNS_MAX_FEATURES
 
 
 
@@ -90,7 +107,8 @@ class BatchLayout:
     """What the columns of an input batch are (positions are fixed by this layout).
 
     ``feature_columns`` are the user's column names: the ``p`` numeric columns (read from the
-    packed ``[x…, y]`` array column), or the one vector column when ``vector`` is true.
+    packed ``[x…, y]`` array column, or with ``packed=False`` from ``p + 1`` double columns
+    ``x…, y``), or the one vector column when ``vector`` is true.
     ``fold_column`` is the user's fold column, or ``None`` when fold ids are hashed from the
     row's values with ``seed`` (they can then never be invalid) or when there are no folds.
     ``chunk_rows`` bounds the rows densified at once, so executor memory is
@@ -117,6 +135,7 @@ class BatchLayout:
     seed: int = 0
     binary_label: bool = False
     num_buckets: int = 0
+    packed: bool = True
 
     def __post_init__(self) -> None:
         if self.num_buckets and self.hash_folds and self.num_buckets % self.num_folds:
@@ -154,14 +173,21 @@ class BatchLayout:
         return [b]
 
     @property
+    def head_width(self) -> int:
+        """Columns of a batch holding the features and the label."""
+        if self.vector:
+            return 2
+        return 1 if self.packed else self.n_features + 1
+
+    @property
     def weight_pos(self) -> int | None:
-        return (2 if self.vector else 1) if self.weight_column is not None else None
+        return self.head_width if self.weight_column is not None else None
 
     @property
     def fold_pos(self) -> int | None:
         if self.fold_column is None:
             return None
-        return (2 if self.vector else 1) + (self.weight_column is not None)
+        return self.head_width + (self.weight_column is not None)
 
     @property
     def counter_keys(self) -> list[tuple[str, str]]:
@@ -207,11 +233,22 @@ def packed_rows(arr: pa.Array, width: int) -> np.ndarray:
     return flat.reshape(n, width)
 
 
+def column_matrix(batch: pa.RecordBatch, width: int) -> np.ndarray:
+    """The ``(n, width)`` matrix of the first ``width`` (float64) columns of ``batch``, in
+    Fortran order (each column contiguous; one copy, made by Arrow); nulls become NaN."""
+    head = pa.RecordBatch.from_arrays(batch.columns[:width], names=batch.schema.names[:width])
+    if batch.num_rows == 0:
+        return np.zeros((0, width), order="F")
+    return np.asarray(head.to_tensor(null_to_nan=True, row_major=False))
+
+
 @dataclass
 class BatchHead:
     """The columns of a batch other than the features, checked.
 
-    ``src`` is the packed ``[X | y]`` matrix (numeric input; ``None`` for a vector column),
+    ``src`` is the ``[X | y]`` matrix of numeric input (``None`` for a vector column): a
+    read-only row-major view of the packed column's values, or a writeable Fortran-ordered
+    copy of the ``p + 1`` columns (``BatchLayout.packed`` false);
     ``y`` the label, ``w`` the weights (``None`` without a weight column) and ``bad`` the rows
     whose label or weight is invalid. ``fold`` holds the user's fold ids (``None`` without a
     fold column; null → −1) and ``out_of_range`` the rows whose fold id is outside ``[0, K)``.
@@ -235,8 +272,11 @@ def read_head(
     src = None
     if layout.vector:
         y = _float_column(batch.column(1))
-    else:
+    elif layout.packed:
         src = packed_rows(batch.column(0), p + 1)  # [X | y], read-only when zero-copy
+        y = src[:, p]
+    else:
+        src = column_matrix(batch, p + 1)  # [X | y], Fortran order, writeable
         y = src[:, p]
     bad = unusable(y)
     count(layout.label_column, KIND_NONFINITE, bad)
@@ -268,39 +308,52 @@ class PartitionAccumulator:
     def __init__(self, layout: BatchLayout) -> None:
         self.layout = layout
         p = layout.n_features
-        self.stats: list[SuffStats] = [SuffStats.empty(p) for _ in range(layout.n_stats)]
+        self.cells = [RunningMoments(p + 1) for _ in range(layout.n_stats)]
         self.counts = np.zeros(layout.n_counters, dtype=np.int64)
         self.peak_rss_bytes = current_rss_bytes()
         keys = layout.counter_keys
         self._slot = {key: N_HEAD_COUNTERS + i for i, key in enumerate(keys)}
 
     # ------------------------------------------------------------------ public
+    @property
+    def stats(self) -> list[SuffStats]:
+        """The statistics of every cell so far."""
+        return [c.suff_stats() for c in self.cells]
+
     def add_batch(self, batch: pa.RecordBatch) -> None:
         """Fold one Arrow record batch into the running statistics."""
         step = max(1, int(self.layout.chunk_rows))
         for start in range(0, batch.num_rows, step):
             self._add_chunk(batch.slice(start, step))
 
-    def records(self) -> pa.RecordBatch:
+    def records(self, release: bool = False) -> pa.RecordBatch:
         """This partition's output: one record per non-empty cell (its id in ``fold``) plus the
-        counters record."""
-        folds, stats, counts, rss = [], [], [], []
-        for k, s in enumerate(self.stats):
-            if s.n_rows > 0:
-                folds.append(k)
-                stats.append(s.pack().tobytes())
-                counts.append(b"")
-                rss.append(0)
-        folds.append(-1)
-        stats.append(b"")
-        counts.append(self.counts.tobytes())
-        rss.append(int(self.peak_rss_bytes))
+        counters record. The packed statistics are written into one buffer that the Arrow
+        binary column uses as it is; ``release`` drops each cell's co-moment once packed (the
+        partition is done), so memory holds that buffer and one cell's unpacked statistics."""
+        cells = [k for k, cell in enumerate(self.cells) if cell.n_rows > 0]
+        size = SuffStats.packed_size(self.layout.n_features)
+        data = np.empty(size * len(cells))
+        for i, k in enumerate(cells):
+            data[i * size : (i + 1) * size] = self.cells[k].suff_stats().pack()
+            self.peak_rss_bytes = max(self.peak_rss_bytes, current_rss_bytes())
+            if release:
+                self.cells[k].release()
+        if data.nbytes < 2**31:  # int32 offsets of an Arrow binary column
+            ends = np.arange(len(cells) + 1, dtype=np.int64) * (8 * size)
+            offsets = np.append(ends, ends[-1]).astype(np.int32)  # the counters row: empty
+            stats = pa.Array.from_buffers(pa.binary(), len(cells) + 1,
+                                          [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        else:
+            stats = pa.array([data[i * size : (i + 1) * size].tobytes()
+                              for i in range(len(cells))] + [b""], pa.binary())
+        n = len(cells)
         return pa.RecordBatch.from_arrays(
             [
-                pa.array(folds, pa.int32()),
-                pa.array(stats, pa.binary()),
-                pa.array(counts, pa.binary()),
-                pa.array(rss, pa.int64()),
+                pa.array([*cells, -1], pa.int32()),
+                stats,
+                pa.array([b""] * n + [self.counts.tobytes()], pa.binary()),
+                pa.array([0] * n + [int(self.peak_rss_bytes)], pa.int64()),
             ],
             schema=OUTPUT_SCHEMA,
         )
@@ -324,26 +377,27 @@ class PartitionAccumulator:
             pre_bad |= vec_bad
 
         cell = self._cell_ids(head, src, w)
-        if cell is not None:
+        # the rows as the columns of a (p+1) × m matrix: the Fortran-ordered copy of p + 1
+        # columns is one already, packed rows are gathered in cell order (one copy)
+        by_columns = not (lay.vector or lay.packed)
+        if cell is None:
+            Z = src if (by_columns or src.flags.writeable) else src.copy()
+            self._add_block(0, Z.T, w, pre_bad)
+        else:
             C = lay.n_stats
             # small integer keys take numpy's linear-time radix sort
             order = np.argsort(cell.astype(np.int8 if C < 127 else np.int32), kind="stable")
-            cell = cell[order]
-            Z = src[order]
-            pre_bad = pre_bad[order]
-            if w is not None:
-                w = w[order]
-            bounds = np.searchsorted(cell, np.arange(C + 1), side="left")
+            bounds = np.searchsorted(cell[order], np.arange(C + 1), side="left")
+            rows = None if by_columns else src[order]
             blocks = [(k, bounds[k], bounds[k + 1]) for k in range(C)]
             if bounds[C] < n:  # rows with an invalid fold id: counted, never accumulated
                 blocks.append((-1, bounds[C], n))
-        else:
-            Z = src
-            blocks = [(0, 0, n)]
-        for k, start, stop in blocks:
-            if stop > start:
-                wb = None if w is None else w[start:stop]
-                self._add_block(k, Z[start:stop], wb, pre_bad[start:stop])
+            for k, start, stop in blocks:
+                if stop == start:
+                    continue
+                idx = order[start:stop]
+                A = np.take(src.T, idx, axis=1) if rows is None else rows[start:stop].T
+                self._add_block(k, A, None if w is None else w[idx], pre_bad[idx])
         self.peak_rss_bytes = max(self.peak_rss_bytes, current_rss_bytes())
 
     def _cell_ids(self, head: BatchHead, src: np.ndarray, w: np.ndarray | None
@@ -361,13 +415,14 @@ class PartitionAccumulator:
         return np.where(head.out_of_range, lay.n_stats, fold)
 
     def _add_block(
-        self, k: int, Z: np.ndarray, w: np.ndarray | None, pre_bad: np.ndarray
+        self, k: int, A: np.ndarray, w: np.ndarray | None, pre_bad: np.ndarray
     ) -> None:
-        """Statistics of one fold's rows of a chunk merged into fold k (``Z`` is overwritten
-        when writeable)."""
+        """One cell's rows of a chunk, the columns of ``A`` (``(p+1) × m``, writeable,
+        overwritten), checked and accumulated into cell ``k`` (``k < 0``: only counted)."""
         lay = self.layout
         p = lay.n_features
-        m = Z.shape[0]
+        m = A.shape[1]
+        Z = A.T  # (m, p + 1): row i is a row of the input
         dirty = k < 0 or bool(pre_bad.any())
         col_sum = None
         if not dirty:  # bounded values (NaN fails both tests) cannot overflow a column sum
@@ -393,38 +448,9 @@ class PartitionAccumulator:
                 return
             if n_bad:
                 keep = ~bad
-                Z = Z[keep]
+                A = Z[keep].T
                 w = None if w is None else w[keep]
-                m = Z.shape[0]
-            col_sum = Z.sum(axis=0) if w is None else w @ Z
-        W = float(m) if w is None else float(w.sum())
-        if W == 0.0:
-            zero_weight = dataclasses.replace(SuffStats.empty(p), n_rows=m)
-            self.stats[k] = self.stats[k].merge(zero_weight)
-            return
-        mu = col_sum / W
-        if Z.flags.writeable:
-            Z -= mu
-        else:
-            Z = Z - mu
-        lo = (Z.sum(axis=0) if w is None else w @ Z) / W
-        if w is not None:
-            Z *= np.sqrt(w)[:, None]
-        G = Z.T @ Z
-        G -= W * np.outer(lo, lo)
-        G = 0.5 * (G + G.T)
-        block = SuffStats(
-            n_rows=m,
-            weight_sum=W,
-            mean_x=mu[:p].copy(),
-            mean_y=float(mu[p]),
-            cxx=np.ascontiguousarray(G[:p, :p]),
-            cxy=G[:p, p].copy(),
-            cyy=float(G[p, p]),
-            mean_x_lo=lo[:p].copy(),
-            mean_y_lo=float(lo[p]),
-        )
-        self.stats[k] = self.stats[k].merge(block)
+        self.cells[k].add(A, w, col_sum)
 
     # ------------------------------------------------------------------ vectors
     def _dense_from_vectors(self, arr: pa.Array, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -457,7 +483,7 @@ def partition_stats(
     acc = PartitionAccumulator(layout)
     for batch in batches:
         acc.add_batch(batch)
-    yield acc.records()
+    yield acc.records(release=True)
 
 
 def count_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -85,21 +85,59 @@ def _finish(h: np.ndarray, seed: int, width: int, num_folds: int) -> np.ndarray:
     return (_fmix(h) % np.uint64(num_folds)).astype(np.int64)
 
 
+#: values hashed per numpy step of :func:`fold_ids` (the temporaries stay in the L2 cache)
+_BLOCK_VALUES = 1 << 15
+
+
 def fold_ids(
     Z: np.ndarray, num_folds: int, seed: int, weight: np.ndarray | None = None
 ) -> np.ndarray:
     """Fold id in ``[0, num_folds)`` of each row of ``Z = [X | y]`` (``n × (p+1)``, any order).
 
     ``weight`` is the weight column when the fit uses one (it is part of the row's values).
+    ``Z`` is read in place in C or Fortran order (blocks of rows or of columns through small
+    reused buffers, no copy of ``Z``); any other layout is copied first.
     """
     Z = np.asarray(Z, dtype=np.float64)
     n, width = Z.shape
     total = width + (weight is not None)
     keys = column_keys(seed, total)
-    h = _spread(_bits(Z).reshape(n, width), keys[:width]).sum(axis=1, dtype=np.uint64)
+    if Z.flags.c_contiguous or not Z.flags.f_contiguous:
+        h = _row_sums(np.ascontiguousarray(Z).view(np.uint64), keys[:width])
+    else:  # Fortran order (a batch of p + 1 columns): blocks of columns
+        h = _row_sums(Z.T.view(np.uint64), keys[:width, None], by_rows=False)
     if weight is not None:
         h += _spread(_bits(weight), keys[width])
     return _finish(h, seed, total, num_folds)
+
+
+def _row_sums(u: np.ndarray, keys: np.ndarray, by_rows: bool = True) -> np.ndarray:
+    """``h_i = Σ_j g(u_ij · c_j)`` with ``g(t) = t ⊕ (t ≫ 29)`` and −0.0 read as 0.0: ``u`` is
+    ``(n, width)`` (``by_rows``) or ``(width, n)``, both C-contiguous, read block by block."""
+    n = u.shape[0] if by_rows else u.shape[1]
+    width = u.shape[1] if by_rows else u.shape[0]
+    h = np.zeros(n, dtype=np.uint64)
+    step = max(1, _BLOCK_VALUES // max(n if not by_rows else width, 1))
+    size = u.shape[0]
+    shape = (min(step, size), u.shape[1])
+    t_buf, s_buf = np.empty(shape, np.uint64), np.empty(shape, np.uint64)
+    hit = np.empty(shape, bool)
+    for start in range(0, size, step):
+        stop = min(size, start + step)
+        t, s, z = t_buf[: stop - start], s_buf[: stop - start], hit[: stop - start]
+        k = keys[start:stop] if not by_rows else keys
+        np.multiply(u[start:stop], k, out=t)
+        # u · c = 2⁶³ exactly when u = 2⁶³ (−0.0), c being odd: that value counts as 0.0
+        np.equal(t, _NEG_ZERO, out=z)
+        if z.any():
+            t[z] = 0
+        np.right_shift(t, np.uint64(29), out=s)
+        np.bitwise_xor(t, s, out=t)
+        if by_rows:
+            t.sum(axis=1, dtype=np.uint64, out=h[start:stop])
+        else:
+            h += t.sum(axis=0, dtype=np.uint64)
+    return h
 
 
 def fold_ids_csr(

@@ -40,10 +40,10 @@ __all__ = [
 #: ``parallelism="auto"`` ships fits to executors only from this many features on: below it a
 #: whole fold path costs milliseconds on the driver, less than scheduling one Spark job.
 AUTO_MIN_FEATURES = 1000
-#: with a measured cost per fit, "auto" runs the fits as tasks when the driver would need at
-#: least this long for them: one Spark job plus the workers' first import of the solver
-#: (scipy.linalg, the path modules) cost about 1–2 s on a quiet machine.
-AUTO_MIN_SECONDS = 4.0
+#: with a measured cost per fit, "auto" runs the fits as tasks when spreading them saves at least
+#: this long: the cost of one fold-path job (scheduling, plus the workers' first import of the
+#: solver: 0.9 s warm, 4.3 s the first time in a session on a quiet machine, benchmarks/README.md).
+AUTO_MIN_SECONDS = 3.0
 
 _RESULT_SCHEMA = ("fit_id long, mse binary, n_nonzero binary, converged boolean, seconds double, "
                   "support binary")
@@ -128,23 +128,25 @@ def choose_parallelism(
 ) -> int:
     """Number of Spark tasks for ``n_fits`` fold fits (1 = solve on the driver).
 
-    ``"auto"``: the driver unless there are at least 2 fits and ``n_features >=
-    AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below that size one
-    Spark job costs more than all the fits together), then one task per fit up to
-    ``max_tasks`` (the session's default parallelism). With ``seconds_per_fit`` measured
-    (e.g. stability selection's half paths, timed by the fold paths before them) the size
-    rule gives way to the cost: tasks when the fits would take at least
-    :data:`AUTO_MIN_SECONDS` on the driver and the session has 2 or more task slots. An int
-    is an upper bound on tasks.
+    ``"auto"`` with ``seconds_per_fit`` (the measured or estimated solve time of one fit:
+    ``LassoCV`` passes the full-data path's, which has the same ``p``, grid and about the same
+    active sets; stability selection the fold paths' mean) decides from the cost: with ``T``
+    the fits' time on the driver and ``k = min(n_fits, slots)``, tasks (``k`` of them) when
+    spreading saves ``T (1 − 1/k) ≥`` :data:`AUTO_MIN_SECONDS` and the session has 2 or more
+    task slots, else the driver — whatever ``p``.
+    Without an estimate, the size rule: the driver unless there are at least 2 fits and
+    ``n_features >= AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below
+    that size one Spark job costs more than all the fits together), then one task per fit up
+    to ``max_tasks`` (the session's default parallelism). An int is an upper bound on tasks.
     """
     if n_fits <= 1:
         return 1
     if setting == "auto":
         if seconds_per_fit is not None:
-            slots = max_tasks or 0
-            if slots < 2 or n_fits * seconds_per_fit < AUTO_MIN_SECONDS:
+            k = min(n_fits, max_tasks or 0)
+            if k < 2 or n_fits * seconds_per_fit * (1.0 - 1.0 / k) < AUTO_MIN_SECONDS:
                 return 1
-            return min(n_fits, slots)
+            return k
         if n_features < AUTO_MIN_FEATURES:
             return 1
         cap = max_tasks if max_tasks and max_tasks > 0 else n_fits

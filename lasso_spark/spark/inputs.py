@@ -11,7 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from lasso_spark.spark.batch import BatchLayout
+from lasso_spark.spark.batch import BatchLayout, packed_projection
 
 logger = logging.getLogger(__name__)
 
@@ -196,9 +196,10 @@ def resolve_input(
     else:
         p, feature_names = _numeric_features(df, input_cols, used)
         feature_columns = tuple(feature_names)
-        # one array column [x..., y]: far cheaper to hand to Python than p + 1 columns
-        exprs = [F.array(*[F.col(c).cast("double") for c in feature_names],
-                         F.col(label_col).cast("double"))]
+        values = [F.col(c).cast("double") for c in (*feature_names, label_col)]
+        # narrow rows: one array column [x..., y] is cheaper to hand to Python than p + 1
+        # columns; wide rows the other way round (BatchLayout.packed)
+        exprs = [F.array(*values)] if packed_projection(p) else values
     if weight_col is not None:
         exprs.append(F.col(weight_col).cast("double"))
     if fold_col is not None:
@@ -216,6 +217,7 @@ def resolve_input(
         seed=int(seed),
         num_buckets=int(num_buckets),
         binary_label=bool(binary_label),
+        packed=vector or packed_projection(p),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))
 

@@ -15,8 +15,11 @@ the Arrow batches (:mod:`lasso_spark.spark.fold_hash`: features, label and weigh
 vector by its values, so a dense and a sparse encoding of one vector share a fold): a function of
 the seed and the row's content, hence the same whatever the partitioning, on task retries and in
 wide mode. :func:`lasso_spark.spark.assign_folds` adds them to a DataFrame as a column.
-Numeric feature columns reach Python packed with the label in one ``array<double>`` column,
-which Spark converts to Arrow about twice as fast as ``p + 1`` separate columns.
+Up to ``PACKED_MAX_FEATURES`` numeric feature columns reach Python packed with the label in one
+``array<double>`` column, which Spark converts to Arrow about twice as fast as ``p + 1`` separate
+columns at p = 50; wider rows travel as the ``p + 1`` columns, which Spark converts faster
+then (:mod:`lasso_spark.spark.batch`, ``benchmarks/README.md``). Each fold's rows of a chunk
+are one BLAS ``syrk`` into that fold's running co-moment (:mod:`lasso_spark.spark.moments`).
 
 For stability selection the same pass also hashes every row into one of ``B`` buckets
 (``num_buckets``; the fold hash modulo ``B``) and returns each bucket's statistics: the

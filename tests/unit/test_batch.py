@@ -213,17 +213,23 @@ def test_large_mean_small_spread_standardized_gram():
     y = Z @ np.arange(1.0, p + 1) + rng.normal(size=n)
     lay = _layout(p, chunk_rows=1000)
     acc = _run(lay, [_batch(X[:7001], y[:7001]), _batch(X[7001:], y[7001:])])
-    s = acc.stats[0]
+    assert_offset_statistics(acc.stats[0], X, 1e6)
+
+
+def assert_offset_statistics(s, X, offset):
+    """``s`` (unweighted statistics of ``X``, whose columns sit near ``offset``) against a
+    two-pass reference: the standardized Gram to 1e-9 and the double-double mean."""
+    n = X.shape[0]
     # two-pass reference (exact enough in float64 after centering)
-    mu = 1e6 + (X - 1e6).mean(axis=0)
+    mu = offset + (X - offset).mean(axis=0)
     Xc = X - mu
     sd = np.sqrt((Xc * Xc).mean(axis=0))
     ref = (Xc / sd).T @ (Xc / sd) / n
     got = s.cxx / np.outer(s.std_x, s.std_x) / s.weight_sum
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
-    # X − 1e6 is exact in float64, so this reference mean carries no 1e6-sized rounding
-    exact_offset = (X - 1e6).mean(axis=0)
-    np.testing.assert_allclose((s.mean_x - 1e6) + s.mean_x_lo, exact_offset, rtol=1e-9)
+    # X − offset is exact in float64, so this reference mean carries no offset-sized rounding
+    exact_offset = (X - offset).mean(axis=0)
+    np.testing.assert_allclose((s.mean_x - offset) + s.mean_x_lo, exact_offset, rtol=1e-9)
 
 
 def test_records_round_trip(data):

@@ -163,3 +163,21 @@ def test_dense_reader_matches_the_csr_reader():
     dense_a[np.repeat(np.arange(a.n_rows), np.diff(a.indptr)), a.cols] = a.vals
     np.testing.assert_array_equal(dense_a, b.X)
     assert (a.y == b.y).all() and (a.w == b.w).all() and sparse_reader.counts[1] == 3
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2), (700, 9), (90, 1600)])
+def test_fold_ids_read_any_memory_order_alike(shape):
+    """C order, Fortran order (the p + 1-column batches) and a strided view: the same folds,
+    whatever the blocking (a -0.0 in a block counts as 0.0)."""
+    rng = np.random.default_rng(4)
+    Z = rng.normal(size=shape)
+    Z[::5, 0] = -0.0
+    Z[1::3, -1] = 0.0
+    w = rng.uniform(0, 2, shape[0])
+    expect = [_reference_fold(Z[i].tolist(), 5, 9) for i in range(min(shape[0], 40))]
+    wide = np.zeros((shape[0], 2 * shape[1]))
+    wide[:, ::2] = Z
+    for A in (Z, np.asfortranarray(Z), wide[:, ::2]):
+        got = fold_ids(A, 5, 9)
+        assert got[: len(expect)].tolist() == expect
+        np.testing.assert_array_equal(fold_ids(A, 5, 9, w), fold_ids(Z, 5, 9, w))

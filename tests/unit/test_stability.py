@@ -317,3 +317,15 @@ def test_auto_parallelism_from_the_measured_cost_of_the_fits():
     # an explicit setting wins over the estimate
     assert choose_parallelism(1, n_features=50, n_fits=100, max_tasks=8,
                               seconds_per_fit=10.0) == 1
+
+
+def test_auto_parallelism_weighs_the_saving_against_one_job():
+    """Tasks only when spreading the fits over k = min(fits, slots) saves a job's cost: the
+    same driver time goes to tasks with many slots and stays on the driver with two."""
+    from lasso_spark.spark.fold_paths import AUTO_MIN_SECONDS, choose_parallelism
+
+    per_fit = 1.5 * AUTO_MIN_SECONDS / 5  # 5 fits: 1.5 jobs' cost on the driver
+    assert choose_parallelism("auto", n_features=50, n_fits=5, max_tasks=2,
+                              seconds_per_fit=per_fit) == 1  # saves 0.75 of a job
+    assert choose_parallelism("auto", n_features=50, n_fits=5, max_tasks=8,
+                              seconds_per_fit=per_fit) == 5  # saves 1.2 jobs

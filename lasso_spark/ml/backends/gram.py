@@ -205,9 +205,16 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
                                standardize=request.solver.standardize, structure=sp)
         grids.append(reg_param_grid(request.grid, pen, a_max, total.n_rows, total.n_features))
     fits = _fold_fits(request, trains, heldouts, pens, grids, v_total, names)
+    # the full-data paths first: their solve time is the estimate of a fold path's cost (same
+    # p and grid, about the same active sets) that parallelism="auto" decides from
+    with timed(f"lasso_spark LassoCV: full-data path x {len(enps)}", timings, "final_path",
+               logger):
+        paths = _full_paths(total, request, pens, grids, v_total, sp)
+    per_fit = timings["final_path"] / len(enps)
     tasks = choose_parallelism(request.solver.parallelism, n_features=total.n_features,
                                n_fits=len(fits),
-                               max_tasks=session_max_tasks(spark) if spark is not None else None)
+                               max_tasks=session_max_tasks(spark) if spark is not None else None,
+                               seconds_per_fit=per_fit)
     where = "driver" if tasks <= 1 else f"{tasks} Spark tasks"
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
@@ -221,9 +228,6 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
                                 job_description=f"lasso_spark: fold paths, {len(fits)} fits")
     mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts),
                                                      len(gammas) * m)
-    with timed(f"lasso_spark LassoCV: full-data path x {len(enps)}", timings, "final_path",
-               logger):
-        paths = _full_paths(total, request, pens, grids, v_total, sp)
     validation = request.split.kind == "validation"
     cv = cv_table(enps, grids, mse, paths, request.selection_rule, validation, gammas)
     stability, stability_summary = None, {}
@@ -239,7 +243,11 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     summary = _summary(
         stats_result, timings, num_folds=None if validation else len(heldouts),
         **_split_summary(folds, request), numFits=len(fits), foldPathTasks=tasks,
+        foldPathsWhere="driver" if tasks <= 1 else "spark tasks",
         foldPathSeconds=float(timings.get("fold_paths", 0.0)),
+        foldPathSolveSeconds=[float(r.seconds) for r in results],
+        foldPathEstimateSeconds=float(per_fit),
+        fullPathSeconds=float(timings["final_path"]),
         foldPathsConverged=bool(all(r.converged for r in results)),
         selectionRule=request.selection_rule,
         regParamMin=float(cv.reg_params[cv.index_min]),
