@@ -145,10 +145,9 @@ def test_spark_and_wide_packages_load_no_numba_on_import():
 
 
 #: modules whose functions run inside Python workers (mapInArrow bodies and what they call)
-EXECUTOR_MODULES = ("lasso_spark.spark.batch", "lasso_spark.spark.folds",
-                    "lasso_spark.spark.fold_paths", "lasso_spark.spark.score_batch",
-                    "lasso_spark.spark.sums", "lasso_spark.spark.stats",
-                    "lasso_spark.spark.logistic", "lasso_spark.wide.passes")
+EXECUTOR_MODULES = tuple(f"lasso_spark.{m}" for m in (
+    "spark.batch", "spark.moments", "spark.folds", "spark.fold_paths", "spark.score_batch",
+    "spark.sums", "spark.stats", "spark.logistic", "wide.passes"))
 
 
 def test_executor_modules_load_neither_pandas_nor_pyspark_ml():
