@@ -473,7 +473,8 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        to_choice("selectionRule", SELECTION_RULES), "min", CV_OWNERS, str),
     _p("parallelism", "'auto' or an int >= 1: how many fold x elasticNetParam fits may run as "
        "concurrent Spark tasks (1 = solve on the driver). 'auto' decides from the measured "
-       "cost of the fits.", to_parallelism, "auto", _CV, int | str),
+       "cost of the fits and of shipping their statistics to the tasks.", to_parallelism,
+       "auto", _CV, int | str),
     # -------------------------------------------------- stability selection (docs/stability.md)
     _p("numSubsamples", "stability selection (Meinshausen-Buhlmann with Shah-Samworth "
        "complementary pairs): the number of complementary pairs of half-samples, each half the "

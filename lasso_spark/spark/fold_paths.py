@@ -44,6 +44,12 @@ AUTO_MIN_FEATURES = 1000
 #: this long: the cost of one fold-path job (scheduling, plus the workers' first import of the
 #: solver: 0.9 s warm, 4.3 s the first time in a session on a quiet machine, benchmarks/README.md).
 AUTO_MIN_SECONDS = 3.0
+#: "auto" counts the statistics a task needs as shipped at this rate (driver → executors, as
+#: Python bytes through ``createDataFrame``; a cautious figure for one driver) …
+SHIP_BYTES_PER_SECOND = 50e6
+#: … and never ships more than this in one fold-path job: at p = 4000 the five folds'
+#: training and held-out statistics are 1.3 GB, more than a default driver holds twice
+SHIP_MAX_BYTES = 512 * 2**20
 
 _RESULT_SCHEMA = ("fit_id long, mse binary, n_nonzero binary, converged boolean, seconds double, "
                   "support binary")
@@ -124,7 +130,8 @@ def _solve_timed(fit: FoldFit, options: dict[str, Any]) -> FoldFitResult:
 
 def choose_parallelism(
     setting: str | int, *, n_features: int, n_fits: int, max_tasks: int | None,
-    seconds_per_fit: float | None = None,
+    seconds_per_fit: float | None = None, bytes_per_fit: int = 0,
+    fits_per_job: int | None = None,
 ) -> int:
     """Number of Spark tasks for ``n_fits`` fold fits (1 = solve on the driver).
 
@@ -132,8 +139,10 @@ def choose_parallelism(
     ``LassoCV`` passes the full-data path's, which has the same ``p``, grid and about the same
     active sets; stability selection the fold paths' mean) decides from the cost: with ``T``
     the fits' time on the driver and ``k = min(n_fits, slots)``, tasks (``k`` of them) when
-    spreading saves ``T (1 − 1/k) ≥`` :data:`AUTO_MIN_SECONDS` and the session has 2 or more
-    task slots, else the driver — whatever ``p``.
+    spreading saves ``T (1 − 1/k) ≥`` :data:`AUTO_MIN_SECONDS` plus the time to ship the fits'
+    statistics (``n_fits · bytes_per_fit`` at :data:`SHIP_BYTES_PER_SECOND`), one job ships at
+    most :data:`SHIP_MAX_BYTES` (``fits_per_job`` fits a job, default all) and the session has
+    2 or more task slots, else the driver — whatever ``p``.
     Without an estimate, the size rule: the driver unless there are at least 2 fits and
     ``n_features >= AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below
     that size one Spark job costs more than all the fits together), then one task per fit up
@@ -144,7 +153,11 @@ def choose_parallelism(
     if setting == "auto":
         if seconds_per_fit is not None:
             k = min(n_fits, max_tasks or 0)
-            if k < 2 or n_fits * seconds_per_fit * (1.0 - 1.0 / k) < AUTO_MIN_SECONDS:
+            shipped = n_fits * max(int(bytes_per_fit), 0)
+            per_job = min(n_fits, fits_per_job or n_fits) * max(int(bytes_per_fit), 0)
+            cost = AUTO_MIN_SECONDS + shipped / SHIP_BYTES_PER_SECOND
+            saving = n_fits * seconds_per_fit * (1.0 - 1.0 / max(k, 1))
+            if k < 2 or per_job > SHIP_MAX_BYTES or saving < cost:
                 return 1
             return k
         if n_features < AUTO_MIN_FEATURES:

@@ -329,3 +329,29 @@ def test_auto_parallelism_weighs_the_saving_against_one_job():
                               seconds_per_fit=per_fit) == 1  # saves 0.75 of a job
     assert choose_parallelism("auto", n_features=50, n_fits=5, max_tasks=8,
                               seconds_per_fit=per_fit) == 5  # saves 1.2 jobs
+
+
+def test_auto_parallelism_counts_the_statistics_it_would_ship():
+    """The fits' statistics travel from the driver to the tasks: their transfer is part of the
+    cost, and a job never ships more than SHIP_MAX_BYTES (p = 4000: 5 folds × 2 × 128 MB)."""
+    from lasso_spark.core import SuffStats
+    from lasso_spark.spark.fold_paths import (
+        AUTO_MIN_SECONDS,
+        SHIP_BYTES_PER_SECOND,
+        SHIP_MAX_BYTES,
+        choose_parallelism,
+    )
+
+    per_fit = 4 * AUTO_MIN_SECONDS / 5  # 5 fits on 8 slots: saves 3.2 jobs' cost
+    kw = dict(n_features=50, n_fits=5, max_tasks=8, seconds_per_fit=per_fit)
+    assert choose_parallelism("auto", **kw, bytes_per_fit=0) == 5
+    slow = int(3 * AUTO_MIN_SECONDS * SHIP_BYTES_PER_SECOND / 5)  # 3 jobs' cost to ship
+    assert slow * 5 < SHIP_MAX_BYTES
+    assert choose_parallelism("auto", **kw, bytes_per_fit=slow // 2) == 5
+    assert choose_parallelism("auto", **kw, bytes_per_fit=slow) == 1
+    wide = 2 * 8 * SuffStats.packed_size(4000)
+    hours = dict(kw, seconds_per_fit=3600.0)
+    assert choose_parallelism("auto", **hours, bytes_per_fit=wide) == 1  # 1.3 GB in one job
+    # the same fits in rounds of one fit a job stay under the cap
+    assert choose_parallelism("auto", **hours, bytes_per_fit=wide, fits_per_job=1) == 5
+    assert choose_parallelism(4, **hours, bytes_per_fit=wide) == 4  # an int is the user's call

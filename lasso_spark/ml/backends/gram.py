@@ -214,7 +214,8 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     tasks = choose_parallelism(request.solver.parallelism, n_features=total.n_features,
                                n_fits=len(fits),
                                max_tasks=session_max_tasks(spark) if spark is not None else None,
-                               seconds_per_fit=per_fit)
+                               seconds_per_fit=per_fit,
+                               bytes_per_fit=2 * 8 * total.packed_size(total.n_features))
     where = "driver" if tasks <= 1 else f"{tasks} Spark tasks"
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
