@@ -283,3 +283,25 @@ def test_search_takes_over_where_the_homotopy_stops(monkeypatch):
     assert res.converged.all()
     np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5,
                                atol=1e-7 * np.abs(ref.coef_std).max())
+
+
+@pytest.mark.parametrize("v_first", [1.0, 0.0])
+def test_alpha_within_rounding_of_alpha_max_gives_the_empty_model(v_first):
+    """An alpha_max computed from other sums (wide mode's, another partitioning's) can sit a
+    rounding error below this problem's: there the answer with every penalized coefficient 0
+    is certified, and the homotopy keeps it as the search does (no rounding-sized non-zero)."""
+    rng = np.random.default_rng(5)
+    X = _factors(rng, 300, 40)
+    y = _response(rng, X, 4)
+    s = SuffStats.from_arrays(X, y)
+    v = np.ones(40)
+    v[0] = v_first  # with an unpenalized feature too
+    top = enet_path(s, n_alphas=5, penalty_factor=v).alphas[0]
+    alphas = top * np.array([1.0 - 1e-13, 1.0 - 1e-14, 0.5, 0.1])
+    for hmax in (256, 0):  # homotopy, then the search alone
+        res = enet_path(s, alphas=alphas, tol=1e-10, penalty_factor=v, homotopy_max_p=hmax)
+        assert res.converged.all()
+        pen = v > 0
+        assert not np.any(res.coef[:2, pen]), (hmax, res.coef[:2, pen][res.coef[:2, pen] != 0])
+        assert np.count_nonzero(res.coef[3]) > 1
+    assert res.diagnostics.homotopy_alphas == 0
