@@ -394,18 +394,17 @@ def newton_path(
         beta[fac.idx] = fac.solve(c[fac.idx])
     start = 0
     if rho == 1.0 and m and p <= homotopy_max_p:
-        # the leading alphas where the answer with every penalized coefficient 0 is already
-        # certified (alpha within rounding of alpha_max, e.g. an alpha_max computed from other
-        # sums, as wide mode's): keep that sparsest certified answer, as the search does,
-        # rather than the homotopy's rounding-sized coefficients
+        # the leading alphas where no feature violates KKT at the answer with every penalized
+        # coefficient 0 by more than the search's slack (alpha within rounding of alpha_max,
+        # e.g. an alpha_max computed from other sums, as wide mode's) keep that answer, as the
+        # search does, rather than the homotopy's rounding-sized coefficients
+        pen = v > 0.0
         g0 = c - G @ beta
+        dual0 = float(np.max(np.abs(g0[pen]) / v[pen], initial=0.0))
         top = alpha_zero
         for a in alphas:
-            if a >= top:
-                continue
-            if gap_from_gradient(c, g0, beta, v, yy, float(a), 0.0) > tol_abs:
-                break
-            top = float(a)
+            if a < top and dual0 <= float(a) * (1.0 + _KKT_SLACK):
+                top = float(a)
         hc, hg, events, refused = homotopy_lasso_path(G, c, yy, v, alphas, top, tol_abs,
                                                       _HOMOTOPY_EVENTS * p)
         start = hg.shape[0]
