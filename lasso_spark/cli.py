@@ -219,7 +219,11 @@ def main(
                              indent=2))
             return EXIT_OK
         if spark is None:
-            spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master)
+            local_defaults = None
+            if args.command == "demo":
+                from lasso_spark.jobs_lib.demo import DEMO_LOCAL_CONF as local_defaults
+            spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master,
+                                  local_defaults)
             own_session = True
         result = _run(args.command, cfg, spark)
         if args.command == "demo":

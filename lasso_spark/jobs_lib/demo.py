@@ -23,6 +23,15 @@ from lasso_spark.jobs_lib.generate import DATA_DIR, run_generate
 
 logger = logging.getLogger(__name__)
 
+#: start-up settings of the demo's embedded local session, for keys its ``[spark.conf]`` does not
+#: set: no web UI (a Jetty server and its listeners the demo never shows) and a shuffle width
+#: for 2–8 local cores instead of 200 (the demo's jobs barely shuffle). Neither changes what
+#: the demo computes or writes.
+DEMO_LOCAL_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "8",
+}
+
 
 def demo_configs(cfg: DemoConfig) -> tuple[GenerateConfig, FitConfig]:
     """The generate and fit configs the demo runs (both overwrite under ``cfg.output``)."""

@@ -59,8 +59,27 @@ def coefficients_table(model: Any, std: list[float]) -> Any:
     })
 
 
-def _write_table(spark: Any, pdf: Any, uri: str) -> None:
-    spark.createDataFrame(pdf).coalesce(1).write.mode("error").parquet(uri)
+#: the one data file of a small output table, named as Spark names its part files
+TABLE_PART = "part-00000-lasso_spark.snappy.parquet"
+
+
+def table_bytes(pdf: Any) -> bytes:
+    """A small pandas table as the bytes of one snappy Parquet file (column types as Spark's
+    ``createDataFrame(pdf)`` gives them: string, double, long, boolean)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(pdf, preserve_index=False), sink, compression="snappy")
+    return sink.getvalue().to_pybytes()
+
+
+def _write_table(staged: StagedOutput, name: str, pdf: Any) -> None:
+    """The table ``name`` in Spark's layout (a directory: one part file, then ``_SUCCESS``),
+    written inside the staging directory through the output's filesystem — any Hadoop path,
+    no Spark job: these tables are the model's few rows, already on the driver."""
+    staged.fs.write_bytes(staged.path(name, TABLE_PART), table_bytes(pdf))
+    staged.fs.write_bytes(staged.path(name, "_SUCCESS"), b"")
 
 
 def _png(fig: Any) -> bytes:
@@ -72,15 +91,15 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _write_stability(spark: Any, fs: Any, staged: StagedOutput, model: Any, plots: bool,
+def _write_stability(fs: Any, staged: StagedOutput, model: Any, plots: bool,
                      outputs: list[str]) -> dict[str, Any] | None:
     """The stability-selection outputs of a ``LassoCV(numSubsamples > 0)`` model (appended to
     ``outputs``); its report for summary.json, or None without stability selection."""
     if not getattr(model, "hasStability", False):
         return None
     report = model.stabilitySelection()
-    _write_table(spark, report.table, fs.spark_uri(staged.path("stability.parquet")))
-    _write_table(spark, model.stabilityPath, fs.spark_uri(staged.path("stability_path.parquet")))
+    _write_table(staged, "stability.parquet", report.table)
+    _write_table(staged, "stability_path.parquet", model.stabilityPath)
     outputs += ["stability.parquet", "stability_path.parquet"]
     if plots:
         fs.write_bytes(staged.path("plots", "stability.png"), _png(model.plotStability()))
@@ -182,18 +201,17 @@ def run_fit(cfg: FitConfig, spark: Any) -> dict[str, Any]:
 
         t_write = time.perf_counter()
         model.save(staged.fs.spark_uri(staged.path("model")))
-        _write_table(spark, coefficients_table(model, std), fs.spark_uri(staged.path(
-            "coefficients.parquet")))
-        _write_table(spark, model.path, fs.spark_uri(staged.path("path.parquet")))
+        _write_table(staged, "coefficients.parquet", coefficients_table(model, std))
+        _write_table(staged, "path.parquet", model.path)
         outputs_written = ["model", "coefficients.parquet", "path.parquet"]
         if cfg.output.mllib_model:
             contract.save_mllib(model, fs.spark_uri(staged.path("mllib_model")))
             outputs_written.append("mllib_model")
         cv = getattr(model, "cvResults", None)
         if cv is not None:
-            _write_table(spark, cv, fs.spark_uri(staged.path("cv.parquet")))
+            _write_table(staged, "cv.parquet", cv)
             outputs_written.append("cv.parquet")
-        stability = _write_stability(spark, fs, staged, model, cfg.output.plots, outputs_written)
+        stability = _write_stability(fs, staged, model, cfg.output.plots, outputs_written)
         if cfg.output.plots:
             fs.write_bytes(staged.path("plots", "path.png"), _png(model.plotPath()))
             outputs_written.append("plots/path.png")

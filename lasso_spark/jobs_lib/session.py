@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from lasso_spark.config import SparkConfig
@@ -17,13 +18,16 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(cfg: SparkConfig, default_app_name: str, master: str | None = None) -> Any:
+def build_session(cfg: SparkConfig, default_app_name: str, master: str | None = None,
+                  local_defaults: Mapping[str, str] | None = None) -> Any:
     """Create (or join) the job's SparkSession.
 
     Under spark-submit the master and deploy settings are spark-submit's; ``cfg.master`` is
     ignored (with a warning if it is set) and ``cfg.conf`` is applied on top. Otherwise an
     embedded session is started on ``master`` or ``cfg.master`` or ``local[*]``, bound to
-    127.0.0.1 when local, with executors running this same Python interpreter.
+    127.0.0.1 when local, with executors running this same Python interpreter, and with
+    ``local_defaults`` for every key ``cfg.conf`` does not set (e.g. the demo's start-up
+    settings; never applied under spark-submit or to a cluster master).
     """
     from pyspark.sql import SparkSession
 
@@ -45,6 +49,9 @@ def build_session(cfg: SparkConfig, default_app_name: str, master: str | None = 
                     builder = builder.config(key, "127.0.0.1")
             if "spark.ui.showConsoleProgress" not in cfg.conf:
                 builder = builder.config("spark.ui.showConsoleProgress", "false")
+            for key, value in (local_defaults or {}).items():
+                if key not in cfg.conf:
+                    builder = builder.config(key, value)
     for key, value in cfg.conf.items():
         builder = builder.config(key, str(value).lower() if isinstance(value, bool) else value)
     spark = builder.getOrCreate()

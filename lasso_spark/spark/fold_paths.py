@@ -7,9 +7,12 @@ statistics by :func:`lasso_spark.core.cv.heldout_mse`; the data are never read a
 result also carries the path's support (which coefficients are non-zero at each alpha): a
 stability-selection half-sample is a fit with training statistics and no held-out statistics.
 
-On executors each fit is one row of a small DataFrame carrying the packed statistics
-(``SuffStats.pack()`` float64 bytes, no serialized Python objects); ``mapInArrow`` runs the same
-core code and returns the MSE vector as bytes. The arithmetic is the same function on the same
+On executors each fit is one record carrying the packed statistics (``SuffStats.pack()`` float64
+bytes, no serialized Python objects): on a classic session an RDD of the records sliced over the
+tasks (``parallelize(...).mapPartitions``: no shuffle, no local relation, no Arrow — the first
+such job in a new JVM pays fewer first-time costs), on Spark Connect, which has no SparkContext,
+a small DataFrame run through ``mapInArrow``. Both run the same core code and return the MSE
+vector as bytes. The arithmetic is the same function on the same
 inputs, so the result is bit-for-bit the driver's.
 """
 
@@ -45,7 +48,7 @@ AUTO_MIN_FEATURES = 1000
 #: solver: 0.9 s warm, 4.3 s the first time in a session on a quiet machine, benchmarks/README.md).
 AUTO_MIN_SECONDS = 3.0
 #: "auto" counts the statistics a task needs as shipped at this rate (driver → executors, as
-#: Python bytes through ``createDataFrame``; a cautious figure for one driver) …
+#: Python bytes through ``parallelize`` / ``createDataFrame``; a cautious figure for one driver) …
 SHIP_BYTES_PER_SECOND = 50e6
 #: … and never ships more than this in one fold-path job: at p = 4000 the five folds'
 #: training and held-out statistics are 1.3 GB, more than a default driver holds twice
@@ -202,46 +205,104 @@ def run_fold_fits(
         return [_solve_timed(f, options) for f in fits]
     from lasso_spark.spark.progress import job_label
 
-    rows = [
-        (
-            int(f.fit_id),
-            f.train.pack().tobytes(),
-            None if f.heldout is None else f.heldout.pack().tobytes(),
-            np.asarray(f.alphas, dtype=np.float64).tobytes(),
-            float(f.l1_ratio),
-            None
-            if f.penalty_factor is None
-            else np.asarray(f.penalty_factor, dtype=np.float64).tobytes(),
-        )
-        for f in fits
-    ]
-    schema = (
-        "fit_id long, train binary, heldout binary, alphas binary, l1_ratio double, "
-        "penalty_factor binary"
-    )
-    df = spark.createDataFrame(rows, schema=schema)
-    # one input partition, then round-robin: the fits spread evenly over the tasks
-    df = df.coalesce(1).repartition(int(parallelism))
-    task = functools.partial(fold_path_task, dict(options))
+    rows = [_pack_fit(f) for f in fits]
     text = job_description or f"lasso_spark: fold paths, {len(fits)} fits"
+    sc = _classic_context(spark)
     with job_label(spark, text):
-        out = df.mapInArrow(task, _RESULT_SCHEMA).collect()
+        if sc is not None:
+            # classic session: one RDD job, the packed fits sliced over ``parallelism`` tasks
+            # (contiguous, even slices) — no local relation, no shuffle, no Arrow: the first
+            # such job in a JVM costs what any job costs (benchmarks/README.md, issue 19)
+            task = functools.partial(fold_path_rows, dict(options))
+            out = sc.parallelize(rows, int(parallelism)).mapPartitions(task).collect()
+        else:
+            # Spark Connect has no SparkContext: a DataFrame of the fits, one input partition,
+            # then round-robin, so the fits spread evenly over the tasks
+            df = spark.createDataFrame(rows, schema=_INPUT_SCHEMA)
+            df = df.coalesce(1).repartition(int(parallelism))
+            arrow_task = functools.partial(fold_path_task, dict(options))
+            out = [tuple(r) for r in df.mapInArrow(arrow_task, _RESULT_SCHEMA).collect()]
     shapes = {int(f.fit_id): (len(f.alphas), f.train.n_features) for f in fits}
-    by_id = {
-        int(r["fit_id"]): FoldFitResult(
-            int(r["fit_id"]),
-            np.frombuffer(bytes(r["mse"]), dtype=np.float64).copy(),
-            np.frombuffer(bytes(r["n_nonzero"]), dtype=np.int64).copy(),
-            bool(r["converged"]),
-            float(r["seconds"]),
-            _unpack_support(bytes(r["support"]), shapes[int(r["fit_id"])]),
+    by_id: dict[int, FoldFitResult] = {}
+    for fit_id, mse, nnz, converged, seconds, support in out:
+        by_id[int(fit_id)] = FoldFitResult(
+            int(fit_id),
+            np.frombuffer(bytes(mse), dtype=np.float64).copy(),
+            np.frombuffer(bytes(nnz), dtype=np.int64).copy(),
+            bool(converged),
+            float(seconds),
+            _unpack_support(bytes(support), shapes[int(fit_id)]),
         )
-        for r in out
-    }
     missing = [f.fit_id for f in fits if f.fit_id not in by_id]
     if missing:
         raise RuntimeError(f"fold-path tasks returned no result for fits {missing}")
     return [by_id[f.fit_id] for f in fits]
+
+
+_INPUT_SCHEMA = (
+    "fit_id long, train binary, heldout binary, alphas binary, l1_ratio double, "
+    "penalty_factor binary"
+)
+
+#: one fit as shipped: (fit_id, train, heldout | None, alphas, l1_ratio, penalty_factor | None),
+#: the statistics as ``SuffStats.pack()`` float64 bytes
+PackedFit = tuple[int, bytes, bytes | None, bytes, float, bytes | None]
+#: one result as shipped back: (fit_id, mse, n_nonzero, converged, seconds, support bits)
+PackedResult = tuple[int, bytes, bytes, bool, float, bytes]
+
+
+def _classic_context(spark: Any) -> Any:
+    """The session's SparkContext, or None on Spark Connect (which has none)."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        return None
+    try:
+        return spark.sparkContext
+    except Exception:  # noqa: BLE001 - no SparkContext: the DataFrame path
+        return None
+
+
+def _pack_fit(f: FoldFit) -> PackedFit:
+    return (
+        int(f.fit_id),
+        f.train.pack().tobytes(),
+        None if f.heldout is None else f.heldout.pack().tobytes(),
+        np.asarray(f.alphas, dtype=np.float64).tobytes(),
+        float(f.l1_ratio),
+        None
+        if f.penalty_factor is None
+        else np.asarray(f.penalty_factor, dtype=np.float64).tobytes(),
+    )
+
+
+def _solve_packed(options: dict[str, Any], row: Sequence[Any]) -> PackedResult:
+    """Executor side of one fit: the packed fit in, the packed result out."""
+    fit_id, train, heldout, alphas, l1_ratio, pf = row
+    fit = FoldFit(
+        fit_id=int(fit_id),
+        fold=-1,
+        enp_index=-1,
+        train=SuffStats.unpack(np.frombuffer(train, dtype=np.float64)),
+        heldout=None if heldout is None
+        else SuffStats.unpack(np.frombuffer(heldout, dtype=np.float64)),
+        alphas=np.frombuffer(alphas, dtype=np.float64).copy(),
+        l1_ratio=float(l1_ratio),
+        penalty_factor=None if pf is None else np.frombuffer(pf, dtype=np.float64).copy(),
+    )
+    res = _solve_timed(fit, options)
+    return (
+        res.fit_id,
+        np.ascontiguousarray(res.mse, dtype=np.float64).tobytes(),
+        np.ascontiguousarray(res.n_nonzero, dtype=np.int64).tobytes(),
+        res.converged,
+        res.seconds,
+        np.packbits(res.support).tobytes(),
+    )
+
+
+def fold_path_rows(options: dict[str, Any], rows: Iterator[PackedFit]) -> Iterator[PackedResult]:
+    """Executor side of :func:`run_fold_fits` on a classic session (``mapPartitions``)."""
+    for row in rows:
+        yield _solve_packed(options, row)
 
 
 def _unpack_support(data: bytes, shape: tuple[int, int]) -> np.ndarray:
@@ -251,7 +312,8 @@ def _unpack_support(data: bytes, shape: tuple[int, int]) -> np.ndarray:
 
 
 def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[Any]:
-    """Executor side of :func:`run_fold_fits`: packed statistics in, held-out MSE bytes out."""
+    """Executor side of :func:`run_fold_fits` on Spark Connect (``mapInArrow``): packed
+    statistics in, held-out MSE bytes out."""
     import pyarrow as pa
 
     schema = pa.schema(
@@ -264,28 +326,11 @@ def fold_path_task(options: dict[str, Any], batches: Iterator[Any]) -> Iterator[
             ("support", pa.binary()),
         ]
     )
+    keys = ("fit_id", "train", "heldout", "alphas", "l1_ratio", "penalty_factor")
     for batch in batches:
         cols = batch.to_pydict()
         out: dict[str, list[Any]] = {name: [] for name in schema.names}
-        for i, fit_id in enumerate(cols["fit_id"]):
-            pf = cols["penalty_factor"][i]
-            heldout = cols["heldout"][i]
-            fit = FoldFit(
-                fit_id=int(fit_id),
-                fold=-1,
-                enp_index=-1,
-                train=SuffStats.unpack(np.frombuffer(cols["train"][i], dtype=np.float64)),
-                heldout=None if heldout is None
-                else SuffStats.unpack(np.frombuffer(heldout, dtype=np.float64)),
-                alphas=np.frombuffer(cols["alphas"][i], dtype=np.float64).copy(),
-                l1_ratio=float(cols["l1_ratio"][i]),
-                penalty_factor=None if pf is None else np.frombuffer(pf, dtype=np.float64).copy(),
-            )
-            res = _solve_timed(fit, options)
-            out["fit_id"].append(res.fit_id)
-            out["mse"].append(np.ascontiguousarray(res.mse, dtype=np.float64).tobytes())
-            out["n_nonzero"].append(np.ascontiguousarray(res.n_nonzero, dtype=np.int64).tobytes())
-            out["converged"].append(res.converged)
-            out["seconds"].append(res.seconds)
-            out["support"].append(np.packbits(res.support).tobytes())
+        for row in zip(*(cols[k] for k in keys)):
+            for name, value in zip(schema.names, _solve_packed(options, row)):
+                out[name].append(value)
         yield pa.RecordBatch.from_pydict(out, schema=schema)

@@ -73,6 +73,11 @@ def check_estimators(spark) -> None:
     np.testing.assert_allclose(cv.cvResults["mseMean"], ref_cv.mean_mse, rtol=1e-6)
     assert abs(cv.regParam - ref_cv.alphas[ref_cv.index_min]) <= 1e-12 * cv.regParam, (
         cv.regParam, ref_cv.alphas[ref_cv.index_min])
+    # fold paths as 2 tasks: on Connect the DataFrame + mapInArrow path, the driver's numbers
+    tasks = LassoCV(inputCols=cols, numFolds=3, foldCol="fold", numRegParams=20,
+                    parallelism=2).fit(df)
+    assert tasks.summary.extra["foldPathTasks"] == 2, tasks.summary.extra
+    assert tasks.cvResults.equals(cv.cvResults)
     target = os.path.join(tempfile.mkdtemp(), "cv")
     cv.save(target)
     from lasso_spark.ml import LassoModel

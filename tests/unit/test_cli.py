@@ -108,3 +108,67 @@ def test_console_module_and_job_script_exit_codes(tmp_path):
                               timeout=60)
         assert proc.returncode == EXIT_CONFIG, proc.stderr
         assert "model.regParam is required" in proc.stderr
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("command", ["demo", "fit"])
+def test_only_the_demo_asks_for_the_local_start_up_defaults(command, tmp_path, monkeypatch):
+    import lasso_spark.jobs_lib.session as session
+    from lasso_spark.jobs_lib.demo import DEMO_LOCAL_CONF
+
+    seen = {}
+
+    def capture(cfg, app_name, master=None, local_defaults=None):
+        seen["defaults"] = local_defaults
+        raise _Stop
+
+    monkeypatch.setattr(session, "build_session", capture)
+    argv = (["demo", "--output", str(tmp_path / "d")] if command == "demo"
+            else ["fit", "-c", str(fit_toml(tmp_path))])
+    assert main(argv) != EXIT_OK  # the job failed where the session was to start
+    assert seen["defaults"] == (DEMO_LOCAL_CONF if command == "demo" else None)
+    if command == "demo":
+        assert DEMO_LOCAL_CONF["spark.ui.enabled"] == "false"
+
+
+class _Builder:
+    def __init__(self):
+        self.conf = {}
+
+    def appName(self, name):
+        return self
+
+    def master(self, m):
+        self.conf["master"] = m
+        return self
+
+    def config(self, key, value):
+        self.conf[key] = value
+        return self
+
+    def getOrCreate(self):
+        raise _Stop
+
+
+@pytest.mark.parametrize("master", ["local[2]", "spark://host:7077"])
+def test_local_defaults_fill_only_unset_keys_of_local_sessions(master, monkeypatch):
+    import pyspark.sql
+
+    from lasso_spark.config import SparkConfig
+    from lasso_spark.jobs_lib.session import build_session
+
+    builder = _Builder()
+    monkeypatch.setattr(pyspark.sql.SparkSession, "builder", builder)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    cfg = SparkConfig(master=master, conf={"spark.sql.shuffle.partitions": 3})
+    with pytest.raises(_Stop):
+        build_session(cfg, "app", local_defaults={"spark.ui.enabled": "false",
+                                                  "spark.sql.shuffle.partitions": "8"})
+    assert builder.conf["spark.sql.shuffle.partitions"] == 3  # the config's own value wins
+    if master.startswith("local"):
+        assert builder.conf["spark.ui.enabled"] == "false"
+    else:
+        assert "spark.ui.enabled" not in builder.conf
