@@ -75,7 +75,7 @@ def solve_bench(args: argparse.Namespace) -> None:
         "positive": ({"structure": StructuredPenalty.make(p, positive=True)}, False),
         "relaxed": ({}, True),
     }
-    if args.sgl:  # block coordinate descent only: slow on correlated designs at large p
+    if args.sgl:  # the sparse group lasso on the same groups (the group Newton since 52fc644)
         variants["sgl_0.5"] = ({"structure": StructuredPenalty.make(
             p, groups=groups, group_l1_ratio=0.5)}, False)
     # compile the block-coordinate-descent kernel once (it is cached on disk after that)

@@ -20,10 +20,17 @@ kept along the path: extended by a Schur-complement append when blocks join
 (``Rᵀ X = J_A,new`` by BLAS-3 ``dtrsm``), downdated by Givens rotations when a few
 coordinates leave (:mod:`lasso_spark.core.blas`), rebuilt only when conjugate gradients need
 more than ``_PCG_REFRESH`` iterations (the group curvature it holds has gone stale) — the
-factor is reused across Newton steps and alphas as the plain lasso's is. An alpha it does not
-certify falls back to block coordinate descent:
+factor is reused across Newton steps and alphas as the plain lasso's is. ``G_AA`` times the
+step comes from the conjugate-gradient products (``J x`` accumulated), so a step costs no
+product with ``G_AA`` beyond them. The sparse group lasso (``τ = group_l1_ratio > 0``) is the
+same smooth problem on a smaller set: a group's active coordinates are its non-zero features,
+each with its sign fixed (``l1 τ v_j s_j`` in ``F``; the group norm weighs ``(1−τ) w_g``);
+an inactive group joins when its sparse-group dual norm exceeds ``l1`` (from its block step),
+a zero feature of an active group when ``|g_j| > l1 τ v_j`` (from the minimizer of its
+coordinate's quadratic majorizer, so ``P`` never increases), and a feature that reaches 0
+leaves on its own. An alpha it does not certify falls back to block coordinate descent:
 
-**Block coordinate descent** (bounds; the fallback). Per alpha:
+**Block coordinate descent** (bounds, ``solver="cd"``; the fallback). Per alpha:
 
 1. sequential strong rule over blocks: the strong set is the blocks with a non-zero
    coefficient, the unpenalized ones and those with ``score_b ≥ ρ w_b (2α_k − α_{k−1})``, where
@@ -594,13 +601,15 @@ def _newton_refine(d: Design, blk: Blocks, beta: np.ndarray, alpha: float, rho: 
 _GN_BUDGET = 40
 #: preconditioned CG iterations on one Newton system before the factor is rebuilt
 _PCG_MAX = 12
-#: after a full Newton step from a decrement below this multiple of the target, the next
-#: decrement is presumed below the target (quadratic convergence); the gap decides
-_QUADRATIC = 1e5
 #: a Newton system is solved until its preconditioned residual norm² falls by this factor
 _PCG_RTOL = 1e-6
 #: a Newton solve that needed more CG iterations than this rebuilds the factor for the next
 _PCG_REFRESH = 4
+#: after a full Newton step from a decrement below this multiple of the target, the next
+#: decrement is presumed below the target (quadratic convergence); KKT and the gap decide
+_QUADRATIC = 1e5
+#: removing more than this fraction of the factor's coordinates at once drops the factor
+_GN_REBUILD_FRACTION = 0.125
 
 
 class _GroupNewton:
@@ -608,7 +617,10 @@ class _GroupNewton:
     Holds the active blocks, their coordinates in joining order, ``G`` on them and the upper
     Cholesky factor ``R`` of a Newton matrix (the preconditioner of :meth:`_solve`): exact
     when rebuilt, extended when blocks join (a Schur-complement append), Givens-downdated when
-    a few coordinates leave; the group curvature it holds is that of its last rebuild."""
+    a few coordinates leave; the group curvature it holds is that of its last rebuild. ``G``
+    on the active coordinates and the factor live in the leading ``m × m`` blocks of buffers
+    with spare capacity (C-ordered), so that joining and leaving copy no more than they
+    must."""
 
     def __init__(self, d: Design, blk: Blocks, beta: np.ndarray) -> None:
         self.d, self.blk = d, blk
@@ -616,9 +628,11 @@ class _GroupNewton:
         self.block_of = np.repeat(np.arange(blk.starts.shape[0] - 1), np.diff(blk.starts))[
             np.argsort(blk.order)]
         self.active = np.zeros(blk.w_block.shape[0], dtype=bool)
+        self.member = np.zeros(blk.order.shape[0], dtype=bool)
         self.coords = np.zeros(0, dtype=np.int64)
-        self.GAA = np.zeros((0, 0))
-        self.R: np.ndarray | None = None
+        self.gbuf = np.zeros((0, 0))
+        self.rbuf = np.zeros((0, 0))
+        self.has_factor = False
         self.refactorizations = 0
         self.steps = 0
         self.pcg = 0
@@ -626,206 +640,290 @@ class _GroupNewton:
         nrm = block_norms(blk, beta)
         self.add(np.flatnonzero((nrm > 0.0) | (blk.w_block == 0.0)), 0.0, 0.0)
 
-    def _layout(self) -> None:
+    def _coords_of(self, bks: list[int]) -> np.ndarray:
+        """The coordinates that join with blocks ``bks``: all of a block's, but only the
+        non-zero ones of a sparse group lasso group (its zeros join one by one)."""
         blk = self.blk
-        self.wv = blk.w_coef[self.coords]
-        bks = self.block_of[self.coords]
-        self.single = (~blk.is_group[bks]) & (self.wv > 0.0)
-        self.segs: list[tuple[int, int, int]] = []
-        start = 0
-        for i in range(1, bks.shape[0] + 1):
-            if i == bks.shape[0] or bks[i] != bks[start]:
-                bk = int(bks[start])
-                if blk.is_group[bk] and blk.w_block[bk] > 0.0:
-                    self.segs.append((bk, start, i))
-                start = i
+        parts = []
+        for b in bks:
+            idx = blk.order[blk.starts[b]:blk.starts[b + 1]]
+            if blk.tau > 0.0 and blk.is_group[b] and blk.w_block[b] > 0.0:
+                idx = idx[self.beta[idx] != 0.0]
+            parts.append(idx)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    @property
+    def m(self) -> int:
+        return int(self.coords.shape[0])
+
+    @property
+    def GAA(self) -> np.ndarray:
+        m = self.m
+        return self.gbuf[:m, :m]
+
+    def _reserve(self, n: int) -> None:
+        cap = self.gbuf.shape[0]
+        if n <= cap:
+            return
+        cap = min(self.d.index.shape[0], max(n, 2 * cap, 64))
+        m = self.m
+        for name in ("gbuf", "rbuf"):
+            grown = np.zeros((cap, cap))
+            grown[:m, :m] = getattr(self, name)[:m, :m]
+            setattr(self, name, grown)
+
+    def _layout(self) -> None:
+        """Per active coordinate its ridge weight ``wv`` and l1 weight ``lw`` (a single
+        feature's ``w``, a sparse group lasso feature's ``τ v_j``; those with ``lw > 0`` keep
+        their sign while active); per active group ``(bk, sl, pos)``: its positions as a slice
+        (contiguous) or an index array, and as an index array."""
+        blk = self.blk
+        c = self.coords
+        self.wv = blk.w_coef[c]
+        bks = self.block_of[c]
+        grp = blk.is_group[bks]
+        self.lw = np.where(grp, blk.tau * blk.w_l1[c], self.wv)
+        self.signed = self.lw > 0.0
+        self.segs: list[tuple[int, slice | np.ndarray, np.ndarray]] = []
+        gpos = np.flatnonzero(grp & (blk.w_block[bks] > 0.0))
+        if gpos.size:
+            gb = bks[gpos]
+            o = np.argsort(gb, kind="stable")
+            gpos, gb = gpos[o], gb[o]
+            for piece in np.split(gpos, np.flatnonzero(np.diff(gb)) + 1):
+                a, e = int(piece[0]), int(piece[-1]) + 1
+                sl = slice(a, e) if e - a == piece.shape[0] else piece
+                self.segs.append((int(bks[a]), sl, piece))
 
     def add(self, bks: np.ndarray, l1: float, l2: float) -> None:
         """Blocks ``bks`` join (their coefficients already set); the factor, if any, is
         extended by the Schur complement of their Newton rows."""
-        blk = self.blk
         bks = [int(b) for b in bks if not self.active[b]]
-        if not bks:
+        if bks:
+            self.add_coords(self._coords_of(bks), l1, l2)
+
+    def add_coords(self, new: np.ndarray, l1: float, l2: float) -> None:
+        """Coordinates ``new`` (not members; their coefficients already set) join."""
+        if new.shape[0] == 0:
             return
-        new = np.concatenate([blk.order[blk.starts[b]:blk.starts[b + 1]] for b in bks])
-        self.active[bks] = True
-        m, k = self.coords.shape[0], new.shape[0]
+        self.active[self.block_of[new]] = True
+        self.member[new] = True
+        m, k = self.m, new.shape[0]
+        self._reserve(m + k)
         G = self.d.G
-        GAA = np.empty((m + k, m + k))
-        GAA[:m, :m] = self.GAA
-        B = G[np.ix_(self.coords, new)]
-        GAA[:m, m:] = B
-        GAA[m:, :m] = B.T
-        GAA[m:, m:] = G[np.ix_(new, new)]
+        B = G[new[:, None], self.coords[None, :]]  # (k, m) rows of G: G[new, A]
+        gb = self.gbuf
+        gb[m:m + k, :m] = B
+        gb[:m, m:m + k] = B.T
+        gb[m:m + k, m:m + k] = G[np.ix_(new, new)]
         self.coords = np.concatenate([self.coords, new])
-        self.GAA = GAA
         self._layout()
-        if self.R is None:
+        if not self.has_factor:
             return
         # the new rows of the Newton matrix at the current point
-        C = GAA[m:, m:].copy()
+        C = gb[m:m + k, m:m + k].copy()
         C[np.diag_indices_from(C)] += l2 * self.wv[m:]
-        for bk, a, e in self.segs:
-            if a >= m:
-                bg = self.beta[self.coords[a:e]]
+        gw = 1.0 - self.blk.tau
+        for bk, _, pos in self.segs:
+            if pos[-1] >= m:
+                bg = self.beta[self.coords[pos]]
                 nrm = float(np.linalg.norm(bg))
-                mu, u = l1 * self.blk.w_block[bk] / nrm, bg / nrm
-                C[a - m:e - m, a - m:e - m] -= mu * np.outer(u, u)
-                C[np.arange(a - m, e - m), np.arange(a - m, e - m)] += mu
-        X = np.asfortranarray(B)
-        trsm_upper_t(self.R, m, X)
+                mu = gw * l1 * self.blk.w_block[bk] / nrm
+                fresh = pos >= m
+                loc, u = pos[fresh] - m, bg[fresh] / nrm
+                C[np.ix_(loc, loc)] -= mu * np.outer(u, u)
+                C[loc, loc] += mu
+        X = np.asfortranarray(B.T)
+        trsm_upper_t(self.rbuf, m, X)
         S = C - X.T @ X
         try:
             L = np.linalg.cholesky(S)
         except np.linalg.LinAlgError:
-            self.R = None
+            self.has_factor = False
             return
-        R = np.zeros((m + k, m + k))
-        R[:m, :m] = self.R[:m, :m]
-        R[:m, m:] = X
-        R[m:, m:] = L.T
-        self.R = R
+        R = self.rbuf
+        R[:m, m:m + k] = X
+        R[m:m + k, :m] = 0.0
+        R[m:m + k, m:m + k] = L.T
 
     def remove(self, bks: list[int]) -> None:
         """Blocks ``bks`` leave (their coefficients already 0)."""
-        self.active[bks] = False
-        keep = self.active[self.block_of[self.coords]]
-        gone = np.flatnonzero(~keep)
-        if self.R is not None and gone.size <= 0.125 * self.coords.shape[0]:
-            m = self.coords.shape[0]
+        gone = np.zeros(self.blk.w_block.shape[0], dtype=bool)
+        gone[bks] = True
+        self.remove_at(np.flatnonzero(gone[self.block_of[self.coords]]))
+
+    def remove_at(self, gone: np.ndarray) -> None:
+        """The coordinates at positions ``gone`` (ascending) leave (coefficients 0)."""
+        keep = np.ones(self.m, dtype=bool)
+        keep[gone] = False
+        self.member[self.coords[gone]] = False
+        self.active[self.block_of[self.coords[gone]]] = False
+        self.active[self.block_of[self.coords[keep]]] = True
+        m = self.m
+        if self.has_factor and gone.size <= _GN_REBUILD_FRACTION * m:
             for i in gone[::-1]:
-                cholesky_delete(self.R, m, int(i))
+                cholesky_delete(self.rbuf, m, int(i))
                 m -= 1
-            self.R = np.ascontiguousarray(self.R[:m, :m])
         else:
-            self.R = None
+            self.has_factor = False
+        kp = np.flatnonzero(keep)
+        n = kp.shape[0]
+        self.gbuf[:n, :n] = self.gbuf[np.ix_(kp, kp)]
         self.coords = self.coords[keep]
-        self.GAA = self.GAA[np.ix_(keep, keep)]
         self._layout()
 
-    def _pieces(self, b: np.ndarray, l1: float, l2: float
-                ) -> tuple[np.ndarray, np.ndarray, list[tuple[float, np.ndarray]]]:
-        """``(r, F, curv)``: ``r = c_A − G_AA b``, the gradient ``F`` of ``P`` on the active
-        coordinates and per active group ``(l1 w/‖b_g‖, u_g)``."""
-        r = self.d.c[self.coords] - self.GAA @ b
-        F = -r + l2 * self.wv * b
-        F[self.single] += l1 * self.wv[self.single] * np.sign(b[self.single])
+    def _pieces(self, b: np.ndarray, r: np.ndarray, l1: float, l2: float
+                ) -> tuple[np.ndarray, list[tuple[float, np.ndarray]]]:
+        """``(F, curv)``: the gradient ``F`` of ``P`` on the active coordinates (``r = c_A −
+        G_AA b``) and per active group ``(l1 w/‖b_g‖, u_g)``."""
+        F = l2 * self.wv * b - r
+        F += l1 * self.lw * np.sign(b)
         curv = []
-        for bk, a, e in self.segs:
-            n = float(np.linalg.norm(b[a:e]))
-            u = b[a:e] / n
-            F[a:e] += l1 * self.blk.w_block[bk] * u
-            curv.append((l1 * self.blk.w_block[bk] / n, u))
-        return r, F, curv
+        gw = 1.0 - self.blk.tau
+        for bk, sl, _ in self.segs:
+            n = float(np.linalg.norm(b[sl]))
+            u = b[sl] / n
+            F[sl] += gw * l1 * self.blk.w_block[bk] * u
+            curv.append((gw * l1 * self.blk.w_block[bk] / n, u))
+        return F, curv
+
+    def _curv(self, x: np.ndarray, out: np.ndarray, curv: list, sign: float) -> None:
+        """``out += sign · Σ_g μ_g (I − u_g u_gᵀ) x`` on the groups' coordinates."""
+        for (mu, u), (_, sl, _) in zip(curv, self.segs, strict=True):
+            out[sl] += sign * mu * (x[sl] - u * float(u @ x[sl]))
 
     def _jv(self, x: np.ndarray, l2: float, curv: list) -> np.ndarray:
-        out = self.GAA @ x + l2 * self.wv * x
-        for (mu, u), (_, a, e) in zip(curv, self.segs, strict=True):
-            out[a:e] += mu * (x[a:e] - u * float(u @ x[a:e]))
+        out = self.GAA @ x
+        out += l2 * self.wv * x
+        self._curv(x, out, curv, 1.0)
         return out
 
     def _dense(self, l2: float, curv: list) -> np.ndarray:
         J = self.GAA.copy()
         J[np.diag_indices_from(J)] += l2 * self.wv
-        for (mu, u), (_, a, e) in zip(curv, self.segs, strict=True):
-            J[a:e, a:e] -= mu * np.outer(u, u)
-            J[np.arange(a, e), np.arange(a, e)] += mu
+        for (mu, u), (_, _, pos) in zip(curv, self.segs, strict=True):
+            J[np.ix_(pos, pos)] -= mu * np.outer(u, u)
+            J[pos, pos] += mu
         return J
 
     def _refactor(self, l2: float, curv: list) -> bool:
+        self.has_factor = False
         try:
-            self.R = np.ascontiguousarray(np.linalg.cholesky(self._dense(l2, curv)).T)
+            L = np.linalg.cholesky(self._dense(l2, curv))
         except np.linalg.LinAlgError:
-            self.R = None
             return False
+        m = self.m
+        self.rbuf[:m, :m] = L.T
+        self.has_factor = True
         self.refactorizations += 1
         return True
 
     def _precond(self, res: np.ndarray) -> np.ndarray:
         z = res.copy()
         m = z.shape[0]
-        trsv_upper(self.R, m, z, True)
-        trsv_upper(self.R, m, z, False)
+        trsv_upper(self.rbuf, m, z, True)
+        trsv_upper(self.rbuf, m, z, False)
         return z
 
-    def _solve(self, F: np.ndarray, l2: float, curv: list) -> np.ndarray | None:
-        """``J⁻¹ F`` by conjugate gradients preconditioned with the kept factor (rebuilt when
-        missing or when CG needs more than ``_PCG_MAX`` iterations)."""
+    def _solve(self, F: np.ndarray, l2: float, curv: list
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(x, Jx)`` with ``x ≈ J⁻¹ F`` by conjugate gradients preconditioned with the kept
+        factor (rebuilt when missing or when CG needs more than ``_PCG_MAX`` iterations);
+        ``Jx`` accumulated from the iterations' products."""
         for attempt in range(2):
-            if self.R is None and not self._refactor(l2, curv):
+            if not self.has_factor and not self._refactor(l2, curv):
                 return None
             x = np.zeros_like(F)
+            jx = np.zeros_like(F)
             res = F.copy()
             z = self._precond(res)
-            pdir = z.copy()
+            pdir = z
             rz = float(res @ z)
             target = _PCG_RTOL * rz
-            for it in range(_PCG_MAX):
+            for it in range(_PCG_MAX + 1):
                 if rz <= target:
                     self.pcg += it
                     if it > _PCG_REFRESH:  # the factor has gone stale: rebuild it next time
-                        self.R = None
-                    return x
+                        self.has_factor = False
+                    return x, jx
+                if it == _PCG_MAX:
+                    break
                 Ap = self._jv(pdir, l2, curv)
                 den = float(pdir @ Ap)
                 if not den > 0.0:
                     break
                 t = rz / den
                 x += t * pdir
+                jx += t * Ap
                 res -= t * Ap
                 z = self._precond(res)
                 rz_new = float(res @ z)
                 pdir = z + (rz_new / rz) * pdir
                 rz = rz_new
-            else:
-                if rz <= target:
-                    return x
             if attempt == 0:
-                self.R = None
-        return x
+                self.has_factor = False
+        return x, jx
 
     def _penalty(self, b: np.ndarray, l1: float, l2: float) -> float:
         """The penalty of ``P`` on the active coordinates."""
-        pen = float(self.wv[self.single] @ np.abs(b[self.single])) * l1
+        pen = float(self.lw @ np.abs(b)) * l1
         pen += 0.5 * l2 * float(self.wv @ (b * b))
-        for bk, a, e in self.segs:
-            pen += l1 * self.blk.w_block[bk] * float(np.linalg.norm(b[a:e]))
+        gw = 1.0 - self.blk.tau
+        for bk, sl, _ in self.segs:
+            pen += gw * l1 * self.blk.w_block[bk] * float(np.linalg.norm(b[sl]))
         return pen
 
-    def newton(self, l1: float, l2: float, dec_tol: float) -> bool:
+    def newton(self, l1: float, l2: float, dec_tol: float) -> int:
         """Newton steps on the active blocks (signs of single features kept, a feature that
-        reaches 0 leaves, a group whose KKT at 0 holds leaves) until the step no longer
-        lowers ``P`` by more than a small part of ``tol_abs``; False when the budget ran out
-        or the system could not be solved."""
+        reaches 0 leaves, a group whose KKT at 0 holds leaves) until one full step is taken
+        (returns 1; once the decrement is below ``_QUADRATIC·dec_tol`` when groups
+        are active) or the Newton decrement is at most ``dec_tol`` (its step taken when no
+        sign changes; returns 2); 0 when the budget ran out or the system could not be
+        solved."""
+        r = None
         for _ in range(_GN_BUDGET):
-            if self.coords.shape[0] == 0:
-                return True
+            if self.m == 0:
+                return 2
             b = self.beta[self.coords]
-            r, F, curv = self._pieces(b, l1, l2)
+            if r is None:
+                r = self.d.c[self.coords] - self.GAA @ b
             dropped = []
-            for bk, a, e in self.segs:  # a group whose block minimizer is 0 leaves
-                z = r[a:e] + self.GAA[a:e, a:e] @ b[a:e]
-                if float(np.linalg.norm(z)) <= l1 * self.blk.w_block[bk]:
-                    self.beta[self.coords[a:e]] = 0.0
+            tau = self.blk.tau
+            for bk, sl, pos in self.segs:  # a group whose block minimizer is 0 leaves
+                Gs = self.GAA[sl, sl] if isinstance(sl, slice) else self.GAA[np.ix_(pos, pos)]
+                z = r[sl] + Gs @ b[sl]
+                if tau > 0.0:  # soft-thresholded by the within-group l1 part
+                    z = np.maximum(np.abs(z) - l1 * self.lw[sl], 0.0)
+                if float(np.linalg.norm(z)) <= (1.0 - tau) * l1 * self.blk.w_block[bk]:
+                    self.beta[self.coords[sl]] = 0.0
                     dropped.append(bk)
             if dropped:
                 self.remove(dropped)
+                r = None
                 continue
-            step = self._solve(F, l2, curv)
-            if step is None or not np.all(np.isfinite(step)):
-                return False
+            F, curv = self._pieces(b, r, l1, l2)
+            solved = self._solve(F, l2, curv)
+            if solved is None or not np.all(np.isfinite(solved[0])):
+                return 0
             self.steps += 1
+            step, gs = solved
             step = -step
+            # G_AA step from J step: J = G_AA + l2 diag(w) + group curvature
+            gs = -gs - l2 * self.wv * step
+            self._curv(step, gs, curv, -1.0)
             dec = -0.5 * float(F @ step)  # the Newton decrement (half its square)
-            if dec <= dec_tol:  # converged
-                return True
+            s = self.signed
+            if dec <= dec_tol:  # converged: the (tiny) step is taken when it keeps the signs
+                trial = b + step
+                if np.all(trial[s] * b[s] > 0.0):
+                    self.beta[self.coords] = trial
+                return 2
             # P along b + t·step (up to ½yy): −½ bᵀ(c + r) − t rᵀstep + ½ t² stepᵀG step + pen
             quad0 = -0.5 * float(b @ (self.d.c[self.coords] + r))
             r_step = float(r @ step)
-            step_g_step = float(step @ (self.GAA @ step))
+            step_g_step = float(step @ gs)
             obj = quad0 + self._penalty(b, l1, l2)
             # first zero crossing of a single feature
-            s = self.single
             cross = s & (b * (b + step) < 0.0)
             t_cross = 1.0
             if cross.any():
@@ -842,38 +940,82 @@ class _GroupNewton:
                     break
                 t *= 0.5
             else:
-                return False
+                return 0
             self.beta[self.coords] = trial
             zero_single = s & (trial == 0.0)
             if zero_single.any():
-                self.remove([int(x) for x in self.block_of[self.coords[zero_single]]])
+                self.remove_at(np.flatnonzero(zero_single))
+                r = None
                 continue
             if t == 1.0 and (not self.segs or dec <= _QUADRATIC * dec_tol):
-                return True  # a full step: exact on a quadratic, else quadratic convergence
-        return False
+                return 1  # a full step, exact on a quadratic or close: KKT and the gap next
+            r = r - t * gs
+        return 0
+
+    def _inner_violators(self, g: np.ndarray, l1: float) -> np.ndarray:
+        """Sparse group lasso: the features at 0 in active groups whose KKT condition
+        ``|g_j| ≤ l1 τ v_j`` fails (the group norm's subgradient there is 0)."""
+        blk = self.blk
+        b = self.block_of
+        cand = (~self.member) & self.active[b] & blk.is_group[b] & (blk.w_block[b] > 0.0)
+        return np.flatnonzero(cand & (np.abs(g) > l1 * blk.tau * blk.w_l1
+                                      * (1.0 + _KKT_SLACK)))
+
+    def _join_inner(self, js: np.ndarray, g: np.ndarray, l1: float, l2: float) -> None:
+        """Features ``js`` (inner violators, largest violation first) join, each from the
+        minimizer of its coordinate's majorizer (the group norm bounded by its quadratic at
+        the current point: ``P`` does not increase); ``g`` is updated in place."""
+        blk, G = self.blk, self.d.G
+        thr = l1 * blk.tau * blk.w_l1
+        joined = []
+        for j in js[np.argsort(-(np.abs(g[js]) - thr[js]))]:
+            x = abs(g[j]) - thr[j]
+            if x <= 0.0:
+                continue
+            bk = int(self.block_of[j])
+            idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
+            n = float(np.linalg.norm(self.beta[idx]))
+            mu = (1.0 - blk.tau) * l1 * blk.w_block[bk] / n if n > 0.0 else 0.0
+            x = math.copysign(x / (G[j, j] + l2 * blk.w_coef[j] + mu), g[j])
+            self.beta[j] = x
+            g -= G[j] * x
+            joined.append(int(j))
+        self.add_coords(np.asarray(joined, dtype=np.int64), l1, l2)
 
     def extrapolate(self, older: np.ndarray, ratio: float) -> None:
         """Move the warm start linearly in alpha, ``β + ratio (β − older)``, on the active
         coordinates when no single feature changes sign (then the active set is kept)."""
         b = self.beta[self.coords]
         cand = b + ratio * (b - older[self.coords])
-        s = self.single
+        s = self.signed
         if np.all(cand[s] * b[s] > 0.0) and np.all(np.isfinite(cand)):
             self.beta[self.coords] = cand
 
     def solve(self, l1: float, l2: float, tol_abs: float, work: tuple) -> float:
-        """One alpha: Newton on the active blocks, then KKT over all blocks (violators join,
-        each by its exact block step from the current point), until the duality gap is at
-        most ``tol_abs`` or Newton fails (the returned gap then exceeds ``tol_abs``)."""
+        """One alpha: KKT over all blocks at the current point (violators join, each by its
+        exact block step), then Newton on the active blocks until a full step; after each, KKT
+        again and the duality gap, until the gap is at most ``tol_abs`` or Newton fails (the
+        returned gap then exceeds ``tol_abs``)."""
         d, blk = self.d, self.blk
         gap = math.inf
         dec_tol = 1e-3 * tol_abs
+        status = self.newton(l1, l2, dec_tol)
         for _ in range(_GN_BUDGET):
-            ok = self.newton(l1, l2, dec_tol)
             g = d.c - d.G @ self.beta
             score = np.sqrt(np.add.reduceat(g[blk.order] ** 2, blk.starts[:-1]))
+            if blk.tau > 0.0:  # an inactive group's score is its sparse group dual norm
+                for bk in np.flatnonzero(~self.active & blk.is_group & (blk.w_block > 0.0)):
+                    score[bk] = blk.w_block[bk] * _score(
+                        int(bk), g, blk.order, blk.starts, blk.is_group, blk.w_block,
+                        blk.lower, blk.upper, blk.w_l1, blk.tau)
             viol = (~self.active) & (score > l1 * blk.w_block * (1.0 + _KKT_SLACK))
-            if viol.any():
+            inner = self._inner_violators(g, l1) if blk.tau > 0.0 else None
+            if inner is not None and inner.size and status:
+                self._join_inner(inner, g, l1, l2)
+                if not viol.any():
+                    status = self.newton(l1, l2, dec_tol)
+                    continue
+            if viol.any() and status:
                 z, zh, new = work
                 joined = []
                 for bk in np.flatnonzero(viol)[np.argsort(-score[viol])]:
@@ -884,13 +1026,18 @@ class _GroupNewton:
                     if np.any(self.beta[idx] != 0.0):
                         joined.append(int(bk))
                 self.add(np.asarray(joined, dtype=np.int64), l1, l2)
+                status = self.newton(l1, l2, dec_tol)
                 continue
             gap = float(_structured_gap(d.c, g, self.beta, float(d.yy), blk.order, blk.starts,
                                         blk.is_group, blk.w_block, blk.w_coef, blk.lower,
                                         blk.upper, blk.w_l1, blk.tau, l1, l2))
-            if gap <= tol_abs or not ok or dec_tol < 1e-12 * tol_abs:
+            if gap <= tol_abs or not status:
                 return gap
-            dec_tol *= 1e-3  # not certified: a tighter Newton solve
+            if status == 2:  # Newton converged but not certified: a tighter Newton solve
+                if dec_tol < 1e-12 * tol_abs:
+                    return gap
+                dec_tol *= 1e-3
+            status = self.newton(l1, l2, dec_tol)
         return gap
 
 
@@ -901,15 +1048,16 @@ def structured_path(
     l1_ratio: float,
     tol_abs: float,
     max_iter: int,
+    newton: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, NewtonDiagnostics]:
     """``(coefs (m, q), gaps, n_iter, alpha_max, diagnostics)`` on the design's features.
 
-    Without bounds and within-group l1 (groups, any ``l1_ratio``), per alpha: the active-set
-    Newton of
+    Without bounds (groups, any ``l1_ratio`` and ``group_l1_ratio``) and with ``newton``, per
+    alpha: the active-set Newton of
     :class:`_GroupNewton` from the previous alpha's solution extrapolated linearly in alpha,
     certified by KKT over all blocks and the duality gap (``n_iter``: its Newton steps). At an
-    alpha it does not certify, and at every alpha with bounds or ``group_l1_ratio > 0`` (the
-    sparse group lasso, whose block steps are iterative): block coordinate descent
+    alpha it does not certify, and at every alpha with bounds or without ``newton``: block
+    coordinate descent
     (module docstring) for up to ``_NEWTON_AFTER`` passes, then rounds of Newton steps with a
     fresh factor (:func:`_newton_refine`) and block coordinate descent until the gap is
     certified or ``max_iter`` passes are spent (``n_iter``: passes + steps); the active-set
@@ -930,7 +1078,7 @@ def structured_path(
     one_c, one_gap, one_it = np.zeros((1, q)), np.zeros(1), np.zeros(1, dtype=np.int64)
     kmax = int(np.diff(blk.starts).max())
     work = (np.zeros(kmax), np.zeros(kmax), np.zeros(kmax))
-    gn = None if sp.has_bounds or blk.tau > 0.0 else _GroupNewton(d, blk, beta.copy())
+    gn = None if sp.has_bounds or not newton else _GroupNewton(d, blk, beta.copy())
     for k in range(m):
         a = grid[k:k + 1]
         if gn is not None:

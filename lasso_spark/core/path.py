@@ -212,9 +212,9 @@ def enet_path(
     ``structure``: coefficient bounds and/or feature groups
     (:class:`~lasso_spark.core.penalties.StructuredPenalty`; the problem and its duality gap
     are stated in :mod:`lasso_spark.core.penalties`), solved by :mod:`lasso_spark.core.bcd`
-    whatever ``solver`` says: groups without bounds by an active-set Newton over blocks
-    (``diagnostics.solver == "group_newton"``), bounds and the sparse group lasso
-    (``group_l1_ratio > 0``) by block coordinate descent (``"bcd"``).
+    : groups without bounds (the sparse group lasso, ``group_l1_ratio > 0``, too) by an
+    active-set Newton over blocks (``diagnostics.solver == "group_newton"``), bounds, and any
+    structure with ``solver="cd"``, by block coordinate descent (``"bcd"``).
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -250,11 +250,11 @@ def enet_path(
     # alpha_zero: at and above it the penalized coefficients are exactly 0
     alpha_zero = a_max if a_max > 0.0 else np.inf
     if q > 0 and m > 0 and structured:
+        newton = solver != "cd"
         coefs_r, gaps, n_iter, _, nd = structured_path(d, structure, grid, rho, tol_abs,
-                                                       int(max_iter))
+                                                       int(max_iter), newton)
         diagnostics = PathDiagnostics(
-            solver="bcd" if structure.has_bounds or structure.group_l1_ratio > 0.0
-            else "group_newton",
+            solver="bcd" if structure.has_bounds or not newton else "group_newton",
             newton_steps=nd.newton_steps, newton_alphas=nd.newton_alphas,
             fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,
             refactorizations=nd.refactorizations)

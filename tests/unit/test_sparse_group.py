@@ -33,8 +33,9 @@ def _factor_data(seed: int, n: int, p: int) -> tuple[np.ndarray, np.ndarray]:
     return X, X @ beta + rng.normal(size=n)
 
 
+@pytest.mark.parametrize("solver,ran", [("cd", "bcd"), ("newton", "group_newton")])
 @pytest.mark.parametrize("tau", ["0.25", "0.6"])
-def test_sparse_group_matches_skglm_fixture(tau: str) -> None:
+def test_sparse_group_matches_skglm_fixture(tau: str, solver: str, ran: str) -> None:
     fx = json.loads((FIXTURES / "skglm_sparse_group.json").read_text())
     Xs, y = np.array(fx["Xs"]), np.array(fx["y"])
     p = Xs.shape[1]
@@ -44,8 +45,8 @@ def test_sparse_group_matches_skglm_fixture(tau: str) -> None:
     st = SuffStats.from_arrays(Xs, y)
     fit = fx["fits"][tau]
     lam, B = np.array(fit["lambda"]), np.array(fit["beta"])
-    res = enet_path(st, alphas=lam, structure=sp, tol=1e-14, standardize=False)
-    assert res.converged.all() and res.diagnostics.solver == "bcd"
+    res = enet_path(st, alphas=lam, structure=sp, tol=1e-14, standardize=False, solver=solver)
+    assert res.converged.all() and res.diagnostics.solver == ran
     d = design(st, standardize=False)
     blk = blocks_of(d, sp)
     for i, a in enumerate(lam):
@@ -128,16 +129,44 @@ def test_group_newton_path_agrees_with_block_coordinate_descent() -> None:
     assert res.converged.all()
     d = res.diagnostics
     assert d.solver == "group_newton" and d.newton_alphas == 40 and d.fallback_alphas == 0
-    # the same problem with a tiny within-group l1 part runs block coordinate descent only
+    # the same problem with a tiny within-group l1 part, by block coordinate descent
     ref = enet_path(st, structure=StructuredPenalty.make(40, groups=groups,
                                                           group_l1_ratio=1e-12),
-                    alphas=res.alphas, tol=1e-12)
+                    alphas=res.alphas, tol=1e-12, solver="cd")
     assert ref.converged.all() and ref.diagnostics.solver == "bcd"
     np.testing.assert_allclose(res.coef_std, ref.coef_std, atol=1e-5)
     # groups enter and leave together
     for g in groups:
         nz = res.coef[:, g] != 0.0
         assert np.all(nz.all(axis=1) | (~nz).all(axis=1))
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_sparse_group_newton_path_agrees_with_block_coordinate_descent(l1_ratio: float) -> None:
+    # features join and leave one by one inside active groups: the Newton path certifies every
+    # alpha itself and reaches block coordinate descent's objective
+    X, y = _factor_data(14, 160, 36)
+    X[:, 2] = X[:, 1] + 0.02 * X[:, 2]  # nearly collinear inside a group
+    st = SuffStats.from_arrays(X, y)
+    groups = [list(range(0, 12)), list(range(12, 20)), [20, 21]]
+    sp = StructuredPenalty.make(36, groups=groups, group_l1_ratio=0.4)
+    res = enet_path(st, structure=sp, l1_ratio=l1_ratio, n_alphas=40, tol=1e-12)
+    nd = res.diagnostics
+    assert res.converged.all()
+    assert nd.solver == "group_newton" and nd.newton_alphas == 40 and nd.fallback_alphas == 0
+    ref = enet_path(st, structure=sp, l1_ratio=l1_ratio, alphas=res.alphas, tol=1e-12,
+                    solver="cd")
+    assert ref.converged.all() and ref.diagnostics.solver == "bcd"
+    d = design(st)
+    blk = blocks_of(d, sp)
+    for i, a in enumerate(res.alphas):
+        ours = structured_objective(d, blk, res.coef_std[i], a, l1_ratio)
+        theirs = structured_objective(d, blk, ref.coef_std[i], a, l1_ratio)
+        assert ours <= theirs + 1e-11 * abs(theirs)
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, atol=1e-5)
+    partly = [np.any(res.coef[:, g] != 0.0, axis=1) & np.any(res.coef[:, g] == 0.0, axis=1)
+              for g in groups]
+    assert np.any(partly)
 
 
 def test_group_newton_path_from_above_alpha_max() -> None:
