@@ -114,6 +114,15 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def _spread(seconds: list[float]) -> str:
+    """Total, median, min and max seconds of the passes."""
+    x = np.asarray(seconds, dtype=float)
+    if x.size == 0:
+        return "none"
+    return (f"{x.sum():.1f} s total, median {np.median(x):.2f} s "
+            f"({x.min():.2f}-{x.max():.2f})")
+
+
 def _timed(fn, meter: InputMeter, repeats: int):
     best, result, reads = float("inf"), None, None
     for _ in range(repeats):
@@ -179,19 +188,24 @@ def main(argv: list[str] | None = None) -> int:
                           "passSeconds": [round(x, 2) for x in s["passSeconds"]]}
     print(f"A LogisticLassoCV {args.folds} folds x {args.reg_params} regParams: {t_a:.1f} s, "
           f"input read {reads_a / n:.2f} times ({s['numDataPasses']} passes, path of "
-          f"{s['pathLength']}), regParam {model.regParam:.6g}, {model.numNonzeros} non-zeros",
-          flush=True)
+          f"{s['pathLength']}), regParam {model.regParam:.6g}, {model.numNonzeros} non-zeros; "
+          f"logistic passes {_spread(s['passSeconds'])}", flush=True)
 
     if not args.skip_cached:
         cached_est = est.copy({est.cacheInput: True})
         t_a2, model2, reads_a2 = _timed(lambda: cached_est.fit(df), meter, args.repeats)
         s2 = model2.summary.asDict()
+        cache_reads = s2["numDataPasses"] - 1 if s2["inputCached"] else 0
+        diff2 = float(np.abs(model2.coefficients.toArray() - model.coefficients.toArray()).max())
         out["lasso_spark_cached"] = {"seconds": t_a2, "inputReads": reads_a2 / n,
-                                     "passes": s2["numDataPasses"], "regParam": model2.regParam,
+                                     "cacheReads": cache_reads, "passes": s2["numDataPasses"],
+                                     "regParam": model2.regParam, "maxCoefDiffToA": diff2,
                                      "passSeconds": [round(x, 2) for x in s2["passSeconds"]]}
         print(f"A' the same with cacheInput=True: {t_a2:.1f} s, input records read "
-              f"{reads_a2 / n:.2f} times (from the cache after the first pass), regParam "
-              f"{model2.regParam:.6g}", flush=True)
+              f"{reads_a2 / n:.2f} times (Spark's input metrics; a cached batch counts one "
+              f"record), the cache read by {cache_reads} passes of {s2['numDataPasses']}, "
+              f"regParam {model2.regParam:.6g}, max coefficient difference to A {diff2:.1e}; "
+              f"logistic passes {_spread(s2['passSeconds'])}", flush=True)
 
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.feature import VectorAssembler
