@@ -499,10 +499,12 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
     _p("regParamsInFlight", "how many consecutive regParams of each model advance in the same "
        "data pass (>= 1): more means fewer passes and more work per pass.",
        to_int("regParamsInFlight", 1), 12, _BINOMIAL_ESTIMATORS, int),
-    _p("cacheInput", "cache the input's used columns (MEMORY_AND_DISK) for the fit's passes "
-       "and release them after: the first pass then reads the input, the others the cache (as "
-       "MLlib LogisticRegression does with an uncached input).", to_bool("cacheInput"), False,
-       _BINOMIAL_ESTIMATORS, bool),
+    _p("cacheInput", "when the input DataFrame is not persisted itself, cache the projection "
+       "the fit's passes read (its used columns, packed; MEMORY_AND_DISK) and release it after "
+       "the fit, also on failure: the statistics pass then reads the input once and fills the "
+       "cache, every later pass reads the cache (as MLlib LogisticRegression caches its "
+       "instances when the input is not cached). A persisted input is read as it is.",
+       to_bool("cacheInput"), False, _BINOMIAL_ESTIMATORS, bool),
     _p("cvMetric", "cross-validation metric, as glmnet's type.measure: 'deviance', 'auc' or "
        "'misclassification' (at threshold).", to_choice("cvMetric", CV_METRIC_OPTIONS),
        "deviance", frozenset({LOGISTIC_CV}), str),

@@ -14,6 +14,15 @@
    partitions' float vectors are summed (:func:`lasso_spark.spark.sums.sum_pass`,
    sliced and summed on the executors when they are large, e.g. many Hessians at large p).
 
+With ``cache=True`` (``cacheInput``) and an input that is not persisted itself, the projection
+every pass reads (the packed ``_c0, _c1, …`` columns of :func:`resolve_input`) is persisted
+(``MEMORY_AND_DISK``) before the statistics pass, which reads the input once and fills the
+cache (Spark's cache manager substitutes the cached plan for the same projection); every later
+pass reads the cache, not the input, and skips the input's decoding (Parquet, CSV, …) and the
+packing. This is MLlib ``LogisticRegression``'s behaviour (it caches its instances when the
+input is not cached). :attr:`BinomialData.cached` holds the cached frame: the caller releases it
+(:meth:`BinomialData.release`); a failure in this module releases it here.
+
 The executor side needs numpy, scipy and pyarrow only.
 """
 
@@ -129,9 +138,11 @@ class LogisticPasses:
 
 @dataclass(frozen=True)
 class BinomialData:
-    """What the first pass(es) found: the statistics, the resolved input, one
+    """What the first pass(es) found: the statistics, the resolved input of the passes, one
     :class:`BinomialTraining` per model (``[all rows, CV split 0, …]``), the pass coordinates
-    (full-data mean and population std) and the number of data passes so far."""
+    (full-data mean and population std), the number of data passes so far, the frame the
+    passes read (``source``: the input or its cached projection) and the cached projection
+    (``cached``, None when nothing was cached)."""
 
     stats: StatsResult
     resolved: ResolvedInput
@@ -139,6 +150,39 @@ class BinomialData:
     center: np.ndarray
     scale: np.ndarray
     n_passes: int
+    source: object
+    cached: object
+
+    def passes(self) -> LogisticPasses:
+        """The logistic passes over :attr:`source` (the cache when there is one)."""
+        return LogisticPasses(self.source, self.resolved,
+                              (self.stats.n_rows_read, self.stats.n_rows_skipped))
+
+    def release(self) -> None:
+        """Unpersist the cached projection, if any (idempotent)."""
+        if self.cached is not None:
+            self.cached.unpersist()
+
+
+def _persisted(df: object) -> bool:
+    """Whether ``df`` is persisted itself (MLlib's ``dataset.storageLevel != NONE`` test)."""
+    try:
+        level = df.storageLevel
+    except Exception:  # noqa: BLE001 - a DataFrame kind without the property: not cached
+        return False
+    return bool(level.useMemory or level.useDisk or level.useOffHeap)
+
+
+def _cache_projection(df: object, resolved: ResolvedInput) -> tuple[object, ResolvedInput]:
+    """``df``'s pass projection persisted (lazily: the next pass over it fills the cache) and
+    the resolved input that reads its columns as they are."""
+    from dataclasses import replace
+
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    cached = df.select(*resolved.columns).persist(StorageLevel.MEMORY_AND_DISK)
+    return cached, replace(resolved, columns=[F.col(c) for c in cached.columns])
 
 
 def _class_check(stats: StatsResult, label_col: str, trains: Sequence[SuffStats],
@@ -178,17 +222,37 @@ def binomial_statistics(
     num_features: int | None = None,
     validation: bool = False,
     job_description: str | None = None,
+    cache: bool = False,
 ) -> BinomialData:
     """The statistics pass and the trainings of every model (module docstring).
 
     ``validation``: ``fold_col`` is a boolean column; the one CV model trains on the false
-    rows (fold 0) and is scored on the true ones (fold 1).
+    rows (fold 0) and is scored on the true ones (fold 1). ``cache``: persist the passes'
+    projection unless ``df`` is persisted (module docstring); the caller releases it.
     """
     kw = dict(features_col=features_col, input_cols=input_cols, label_col=label_col,
               weight_col=weight_col, num_folds=num_folds, fold_col=fold_col, seed=seed,
               handle_invalid=handle_invalid, num_features=num_features)
-    stats = compute_stats(df, binary_label=True, job_description=job_description, **kw)
     resolved = resolve_input(df, binary_label=True, **kw)
+    cached, source, pass_input = None, df, resolved
+    if cache and not _persisted(df):
+        cached, pass_input = _cache_projection(df, resolved)
+        source = cached
+    try:
+        return _binomial_data(df, kw, source, pass_input, cached, validation, job_description)
+    except BaseException:
+        if cached is not None:
+            cached.unpersist()
+        raise
+
+
+def _binomial_data(df: object, kw: dict, source: object, pass_input: ResolvedInput,
+                   cached: object, validation: bool, job_description: str | None
+                   ) -> BinomialData:
+    """:func:`binomial_statistics` after the input is resolved (and its projection cached)."""
+    num_folds, fold_col = kw["num_folds"], kw["fold_col"]
+    label_col, weight_col = kw["label_col"], kw["weight_col"]
+    stats = compute_stats(df, binary_label=True, job_description=job_description, **kw)
     if validation:  # fold 1 (the true rows) held out of two
         trains, held = validation_split(stats.folds, f"validationCol {fold_col!r}")
         splits = [1]
@@ -205,7 +269,7 @@ def binomial_statistics(
         p = stats.n_features
         empty = PassRequest(np.zeros(p), np.ones(p), np.zeros(0, dtype=np.int64), np.zeros(0),
                             np.zeros((0, p)), np.zeros(0, dtype=bool), 1, None, num_folds)
-        runner = LogisticPasses(df, resolved, (stats.n_rows_read, stats.n_rows_skipped),
+        runner = LogisticPasses(source, pass_input, (stats.n_rows_read, stats.n_rows_skipped),
                                 "lasso_spark: sum of squared weights")
         sq = runner(empty).fold_weight_sq
         n_passes += 1
@@ -214,5 +278,5 @@ def binomial_statistics(
     for k, tr, ho in zip(splits, trains, held):
         trainings.append(BinomialTraining(tr, float(sq.sum() - sq[k]), ho, k))
     sd = total.std_x
-    return BinomialData(stats, resolved, trainings, total.mean_x + total.mean_x_lo,
-                        np.where(sd > 0.0, sd, 1.0), n_passes)
+    return BinomialData(stats, pass_input, trainings, total.mean_x + total.mean_x_lo,
+                        np.where(sd > 0.0, sd, 1.0), n_passes, source, cached)

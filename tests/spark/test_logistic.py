@@ -274,3 +274,53 @@ def test_logistic_model_checksums_catch_damage(cv_model, tmp_path):
     drop_crc(old)
     edit_meta(old, to_format_1)
     assert LogisticLassoModel.load(str(old)).cvResults.equals(cv_model.cvResults)
+
+
+def test_cache_input_reads_the_input_once_and_releases_the_cache(spark, frame, tmp_path):
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LogisticLassoCV
+    from lasso_spark.spark.errors import InvalidInputError
+
+    # an uncached input read from files: the cache (of the passes' packed projection) is made,
+    # filled by the statistics pass and released; the answer is the uncached fit's
+    path = str(tmp_path / "logit.parquet")
+    frame.drop("features").write.parquet(path)
+    files = spark.read.parquet(path)
+    sc = spark.sparkContext
+    persisted = sc._jsc.getPersistentRDDs().size()
+    kw = dict(inputCols=COLS, labelCol="y", weightCol="w", numFolds=3, numRegParams=12)
+    plain = LogisticLassoCV(**kw).fit(files)
+    cached = LogisticLassoCV(cacheInput=True, **kw).fit(files)
+    assert sc._jsc.getPersistentRDDs().size() == persisted
+    s, s_plain = cached.summary.asDict(), plain.summary.asDict()
+    assert s["inputCached"] and not s_plain["inputCached"]
+    assert s["numDataPasses"] == s_plain["numDataPasses"] > 3
+    np.testing.assert_array_equal(cached.coefficients.toArray(), plain.coefficients.toArray())
+    assert cached.regParam == plain.regParam
+    # the statistics pass's own projection of the input is answered from the cache (Spark's
+    # cache manager matches the plan), so only that pass scans the file
+    from lasso_spark.spark.inputs import resolve_input
+    from lasso_spark.spark.logistic import binomial_statistics
+
+    data = binomial_statistics(files, features_col=None, input_cols=COLS, label_col="y",
+                               weight_col=None, num_folds=3, fold_col=None, seed=1,
+                               handle_invalid="error", cache=True)
+    try:
+        assert data.cached is not None and data.source is data.cached
+        assert data.cached.storageLevel.useMemory and data.cached.storageLevel.useDisk
+        stats_plan = files.select(*resolve_input(files, binary_label=True, features_col=None,
+                                                 input_cols=COLS, label_col="y",
+                                                 weight_col=None, num_folds=3, fold_col=None,
+                                                 seed=1, handle_invalid="error",
+                                                 num_features=None).columns)
+        assert "InMemoryRelation" in stats_plan._jdf.queryExecution().optimizedPlan().toString()
+    finally:
+        data.release()
+    assert sc._jsc.getPersistentRDDs().size() == persisted
+    # a failure after the cache was made (one class only) releases it too
+    with pytest.raises(InvalidInputError, match="has one class only"):
+        LogisticLassoCV(cacheInput=True, **kw).fit(files.where(F.col("y") == 1))
+    assert sc._jsc.getPersistentRDDs().size() == persisted
+    # a persisted input is read as it is (MLlib's rule): nothing more is cached
+    assert not LogisticLassoCV(cacheInput=True, **kw).fit(frame).summary.asDict()["inputCached"]

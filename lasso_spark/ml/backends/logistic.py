@@ -63,13 +63,6 @@ def target_grid(targets: Sequence[float], lam_max: float) -> tuple[np.ndarray, n
     return grid, ~wanted
 
 
-def _used_columns(request: FitRequest) -> list[str]:
-    inp = request.input
-    used = [*(inp.input_cols or [inp.features_col]), inp.label_col]
-    used += [c for c in (inp.weight_col, request.split.column) if c]
-    return list(dict.fromkeys(used))
-
-
 def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> LogisticOutcome:
     """The backend's entry (:class:`~lasso_spark.ml.backends.Backend`): the target
     ``request.grid.reg_param`` without CV, the CV path with it."""
@@ -80,24 +73,15 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> LogisticOut
 def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | None,
                 num_features: int = 0) -> LogisticOutcome:
     """Statistics pass, logistic passes, path and CV table (module docstring); ``targets``
-    ``None`` for cross-validation."""
-    from pyspark import StorageLevel
-
+    ``None`` for cross-validation. With ``cacheInput`` the passes' projection is cached
+    (:mod:`lasso_spark.spark.logistic`) and released at the end, also on failure."""
     spec = request.binomial or BinomialSpec()
-    if spec.cache_input:
-        cached = dataset.select(*_used_columns(request)).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            return fit_targets(cached, replace(request, binomial=replace(spec, cache_input=False)),
-                               targets, num_features)
-        finally:
-            cached.unpersist()
     return _fit(dataset, request, spec, targets, num_features or None)
 
 
 def _fit(dataset: Any, request: FitRequest, spec: BinomialSpec,
          targets: Sequence[float] | None, num_features: int | None) -> LogisticOutcome:
-    from lasso_spark.core.logistic import logistic_path, reg_param_max
-    from lasso_spark.spark.logistic import LogisticPasses, binomial_statistics
+    from lasso_spark.spark.logistic import binomial_statistics
 
     t0 = time.perf_counter()
     split = request.split
@@ -108,7 +92,22 @@ def _fit(dataset: Any, request: FitRequest, spec: BinomialSpec,
         dataset, **request.input.stats_kwargs(), num_folds=num_folds,
         fold_col=sk.get("fold_col"), seed=int(sk.get("seed", 0)), num_features=num_features,
         validation=validation, job_description="lasso_spark: logistic statistics pass",
+        cache=spec.cache_input,
     )
+    try:
+        return _fit_path(data, request, spec, targets, t0)
+    finally:
+        data.release()
+
+
+def _fit_path(data: Any, request: FitRequest, spec: BinomialSpec,
+              targets: Sequence[float] | None, t0: float) -> LogisticOutcome:
+    """The path and tables from the statistics of :func:`_fit` (``t0``: when the fit began)."""
+    from lasso_spark.core.logistic import logistic_path, reg_param_max
+
+    split = request.split
+    num_folds = int(split.stats_kwargs()["num_folds"])
+    validation = split.kind == "validation"
     t_stats = time.perf_counter() - t0
     cv = targets is None
     trainings = data.trainings if cv else data.trainings[:1]
@@ -127,8 +126,7 @@ def _fit(dataset: Any, request: FitRequest, spec: BinomialSpec,
         lam_max = reg_param_max(trainings[0], **kw)
         reg_grid, warm = target_grid(targets, lam_max)
         grid_kw = dict(reg_params=reg_grid, warm_only=warm, path_tol=max(solver.tol, WARM_TOL))
-    runner = LogisticPasses(dataset, data.resolved,
-                            (data.stats.n_rows_read, data.stats.n_rows_skipped))
+    runner = data.passes()
     result = logistic_path(
         trainings, runner, center=data.center, scale=data.scale, num_folds=num_folds,
         tol=solver.tol, max_iter=solver.max_iter, in_flight=spec.in_flight,
@@ -178,6 +176,7 @@ def _summary(data: Any, runner: Any, result: Any, t_stats: float, t_solve: float
         "pathLength": int(result.paths[0].n_reg_params),
         "pathEndedEarly": bool(result.path_ended_early),
         "regParamMax": float(result.paths[0].reg_param_max),
+        "inputCached": data.cached is not None,
     }
     if cvt is not None:
         extra.update(cvMetric=cvt.metric, selectionRule=cvt.selection_rule,
