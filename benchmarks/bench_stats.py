@@ -89,8 +89,9 @@ def _floor(df, cols: list[str], packed: bool = True) -> int:
 
     from lasso_spark.spark.batch import count_rows
 
-    exprs = [df[c].cast("double") for c in cols]
-    projected = df.select(F.array(*exprs)) if packed else df.select(*exprs)
+    # one SQL expression, as the pass builds it (lasso_spark.spark.inputs)
+    casts = ", ".join(f"CAST(`{c}` AS DOUBLE)" for c in cols)
+    projected = df.select(F.expr(f"array({casts})" if packed else f"struct({casts})"))
     rows = projected.mapInArrow(count_rows, "n long")
     return sum(r["n"] for r in rows.collect())
 

@@ -7,12 +7,14 @@ Input batches carry the projected columns in a fixed order (see :class:`BatchLay
 numeric inputs either the features and the label packed into one ``array<double>`` column
 ``[x_0, …, x_{p-1}, y]`` (``BatchLayout.packed``: its values buffer is the row-major matrix
 ``[X | y]`` as it is; Spark converts one list column faster than ``p + 1`` double columns while
-``p`` is small) or, above :data:`PACKED_MAX_FEATURES` features, the ``p + 1`` double columns
-themselves (read as one Fortran-ordered matrix by ``RecordBatch.to_tensor``: for wide rows
-Spark's list writer costs more than the column writers); for vectors one ``VectorUDT`` column
-whose Arrow form is the struct ``<type: int8, size: int32, indices: list<int32>, values:
-list<double>>`` followed by the float64 label; then the optional float64 weight and the
-optional integer fold column.
+``p`` is small) or, above :data:`PACKED_MAX_FEATURES` features, the same values
+as the ``p + 1`` double fields of one struct column (read as one Fortran-ordered matrix by
+``RecordBatch.to_tensor``: for wide rows Spark's list writer costs more than the column
+writers; one struct column rather than ``p + 1`` top-level columns because pyspark's
+``mapInArrow`` resolves every top-level column by a py4j call, minutes at p = 4000); for
+vectors one ``VectorUDT`` column whose Arrow form is the struct ``<type: int8, size: int32,
+indices: list<int32>, values: list<double>>`` followed by the float64 label; then the
+optional float64 weight and the optional integer fold column.
 Without a fold column, fold ids are a hash of each row's values computed here
 (:mod:`lasso_spark.spark.fold_hash`). Per chunk of rows the kernel holds one float64 matrix
 ``Z = [X | y]`` (the Arrow values as they are when they are a writeable matrix, else ONE copy:
@@ -78,7 +80,7 @@ OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
 N_HEAD_COUNTERS = 2  # rows read, rows skipped
 
 #: Numeric inputs of at most this many features travel packed in one ``array<double>`` column,
-#: wider ones (up to :data:`COLUMNS_MAX_FEATURES`) as ``p + 1`` double columns
+#: wider ones (up to :data:`COLUMNS_MAX_FEATURES`) as one struct of ``p + 1`` double fields
 #: (``benchmarks/bench_stats.py`` rows (a) and (a'): where the two scan floors cross).
 PACKED_MAX_FEATURES = 200
 #: the widest rows measured faster as separate columns; beyond, the packed column again
@@ -87,7 +89,8 @@ COLUMNS_MAX_FEATURES = 4096
 
 def packed_projection(n_features: int) -> bool:
     """Whether ``n_features`` numeric features travel packed with the label in one
-    ``array<double>`` column (else as ``p + 1`` double columns): :class:`BatchLayout.packed`."""
+    ``array<double>`` column (else as one struct of ``p + 1`` double fields):
+    :class:`BatchLayout.packed`."""
     return not PACKED_MAX_FEATURES < n_features <= COLUMNS_MAX_FEATURES
 
 
@@ -107,8 +110,8 @@ class BatchLayout:
     """What the columns of an input batch are (positions are fixed by this layout).
 
     ``feature_columns`` are the user's column names: the ``p`` numeric columns (read from the
-    packed ``[x…, y]`` array column, or with ``packed=False`` from ``p + 1`` double columns
-    ``x…, y``), or the one vector column when ``vector`` is true.
+    packed ``[x…, y]`` array column, or with ``packed=False`` from the struct column of
+    ``p + 1`` double fields ``x…, y``), or the one vector column when ``vector`` is true.
     ``fold_column`` is the user's fold column, or ``None`` when fold ids are hashed from the
     row's values with ``seed`` (they can then never be invalid) or when there are no folds.
     ``chunk_rows`` bounds the rows densified at once, so executor memory is
@@ -177,7 +180,7 @@ class BatchLayout:
         """Columns of a batch holding the features and the label."""
         if self.vector:
             return 2
-        return 1 if self.packed else self.n_features + 1
+        return 1
 
     @property
     def weight_pos(self) -> int | None:
@@ -233,12 +236,15 @@ def packed_rows(arr: pa.Array, width: int) -> np.ndarray:
     return flat.reshape(n, width)
 
 
-def column_matrix(batch: pa.RecordBatch, width: int) -> np.ndarray:
-    """The ``(n, width)`` matrix of the first ``width`` (float64) columns of ``batch``, in
-    Fortran order (each column contiguous; one copy, made by Arrow); nulls become NaN."""
-    head = pa.RecordBatch.from_arrays(batch.columns[:width], names=batch.schema.names[:width])
-    if batch.num_rows == 0:
+def column_matrix(arr: pa.Array, width: int) -> np.ndarray:
+    """The ``(n, width)`` matrix of a struct column of ``width`` float64 fields, in Fortran
+    order (each field contiguous; one copy, made by Arrow); nulls become NaN."""
+    fields = arr.flatten()
+    if len(fields) != width:
+        raise ValueError(f"struct column holds {len(fields)} fields, not {width}")
+    if len(arr) == 0:
         return np.zeros((0, width), order="F")
+    head = pa.RecordBatch.from_arrays(fields, names=[f"f{i}" for i in range(width)])
     return np.asarray(head.to_tensor(null_to_nan=True, row_major=False))
 
 
@@ -248,7 +254,7 @@ class BatchHead:
 
     ``src`` is the ``[X | y]`` matrix of numeric input (``None`` for a vector column): a
     read-only row-major view of the packed column's values, or a writeable Fortran-ordered
-    copy of the ``p + 1`` columns (``BatchLayout.packed`` false);
+    copy of the struct's ``p + 1`` fields (``BatchLayout.packed`` false);
     ``y`` the label, ``w`` the weights (``None`` without a weight column) and ``bad`` the rows
     whose label or weight is invalid. ``fold`` holds the user's fold ids (``None`` without a
     fold column; null → −1) and ``out_of_range`` the rows whose fold id is outside ``[0, K)``.
@@ -276,7 +282,7 @@ def read_head(
         src = packed_rows(batch.column(0), p + 1)  # [X | y], read-only when zero-copy
         y = src[:, p]
     else:
-        src = column_matrix(batch, p + 1)  # [X | y], Fortran order, writeable
+        src = column_matrix(batch.column(0), p + 1)  # [X | y], Fortran order, writeable
         y = src[:, p]
     bad = unusable(y)
     count(layout.label_column, KIND_NONFINITE, bad)

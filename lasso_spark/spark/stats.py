@@ -17,9 +17,10 @@ the seed and the row's content, hence the same whatever the partitioning, on tas
 wide mode. :func:`lasso_spark.spark.assign_folds` adds them to a DataFrame as a column.
 Up to ``PACKED_MAX_FEATURES`` numeric feature columns reach Python packed with the label in one
 ``array<double>`` column, which Spark converts to Arrow about twice as fast as ``p + 1`` separate
-columns at p = 50; wider rows travel as the ``p + 1`` columns, which Spark converts faster
-then (:mod:`lasso_spark.spark.batch`, ``benchmarks/README.md``). Each fold's rows of a chunk
-are one BLAS ``syrk`` into that fold's running co-moment (:mod:`lasso_spark.spark.moments`).
+columns at p = 50; wider rows travel as the ``p + 1`` double fields of one struct column, which
+Spark converts faster then (:mod:`lasso_spark.spark.batch`, ``benchmarks/README.md``). Each
+fold's rows of a chunk are one BLAS ``syrk`` into that fold's running co-moment
+(:mod:`lasso_spark.spark.moments`).
 
 For stability selection the same pass also hashes every row into one of ``B`` buckets
 (``num_buckets``; the fold hash modulo ``B``) and returns each bucket's statistics: the
@@ -256,7 +257,8 @@ def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
     projected = df.select(*resolved.columns)
     pass_df = projected.mapInArrow(partial(partition_stats, layout=layout), OUTPUT_DDL)
     if reduce_groups is None:
-        n_parts = num_partitions(projected)
+        n_parts = num_partitions(df)  # a projection keeps its input's partitions; the
+        # input's plan is the cheaper one to build at thousands of columns
         groups = choose_groups(n_parts, layout.n_stats, layout.n_features)
         logger.debug("statistics pass: %s partitions -> %d reduce groups", n_parts, groups)
     else:

@@ -1,10 +1,11 @@
-"""The statistics pass on wide numeric input (p + 1 double columns, BLAS syrk) against numpy."""
+"""The statistics pass on wide numeric input (a struct of p + 1 doubles, syrk) against numpy."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from pyspark.sql import types as T
 
 from lasso_spark.core import SuffStats
 from lasso_spark.spark import assign_folds, compute_stats
@@ -37,11 +38,14 @@ def _kw():
                 num_folds=4, fold_col=None, seed=3, handle_invalid="skip", num_features=None)
 
 
-def test_wide_numeric_input_travels_as_columns(wide):
+def test_wide_numeric_input_travels_as_one_struct_of_columns(wide):
     df = wide[3]
     resolved = resolve_input(df, **_kw())
     assert resolved.layout.packed is False
-    assert len(resolved.columns) == P + 2  # x..., label, weight: no array column
+    assert len(resolved.columns) == 2  # struct<x..., label>, weight: no array column
+    head = df.select(*resolved.columns).schema.fields[0].dataType
+    assert isinstance(head, T.StructType) and len(head.fields) == P + 1
+    assert all(isinstance(f.dataType, T.DoubleType) for f in head.fields)
     narrow = resolve_input(df, **{**_kw(), "input_cols": COLS[:5]})
     assert narrow.layout.packed is True and len(narrow.columns) == 2
 

@@ -22,10 +22,11 @@ from tests.unit.test_batch import _batch, assert_offset_statistics
 
 
 def _columns_batch(X, y, w=None, fold=None, null=None):
-    """The p + 1 double columns (then weight, fold) as the wide projection sends them."""
+    """The struct of p + 1 double fields (then weight, fold) as the wide projection sends it."""
     Z = np.column_stack([X, y])
-    cols = [pa.array(Z[:, j], mask=None if null is None else null[:, j])
-            for j in range(Z.shape[1])]
+    fields = [pa.array(Z[:, j], mask=None if null is None else null[:, j])
+              for j in range(Z.shape[1])]
+    cols = [pa.StructArray.from_arrays(fields, names=[f"col{j + 1}" for j in range(len(fields))])]
     if w is not None:
         cols.append(pa.array(w))
     if fold is not None:
