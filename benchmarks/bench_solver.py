@@ -310,7 +310,8 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"numba compile / cache load: {compile_s:.2f} s (once per process, not timed); "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; load {load:.1f}")
-    print(f"100 alphas to 1e-4 alpha_max, n = {args.ratio:g} p, CPU s best of {args.repeats}; "
+    print(f"{args.n_alphas} alphas to 1e-4 alpha_max, n = {args.ratio:g} p, CPU s best of "
+          f"{args.repeats}; "
           "excess = max relative objective excess over ours at tol 1e-12")
     head = (f"{'family':>9} {'p':>5} | {'ours 1e-7':>9} {'conv':>4} {'excess':>9} | "
             f"{'1e-10':>7} {'x':>5} | {'sklearn':>8} {'conv':>4} {'excess':>9} {'sk/ours':>7} | "
