@@ -133,12 +133,13 @@ def _cpu(fn, repeats: int):
     return best, out
 
 
-def run_ours(stats, tol: float, repeats: int, alphas=None, solver: str = "newton"):
+def run_ours(stats, tol: float, repeats: int, alphas=None, solver: str = "newton",
+             n_alphas: int = 100):
     def fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if alphas is None:
-                return enet_path(stats, n_alphas=100, tol=tol, solver=solver)
+                return enet_path(stats, n_alphas=n_alphas, tol=tol, solver=solver)
             return enet_path(stats, alphas=alphas, tol=tol, solver=solver)
 
     return _cpu(fit, repeats)
@@ -203,7 +204,7 @@ def bench(kind: str, p: int, args) -> dict:
     stats, X, yc, Gn, Xy = problem(kind, p, args.ratio, seed=p)
     n = X.shape[0]
     yty = float(yc @ yc)
-    t7, r7 = run_ours(stats, 1e-7, args.repeats)
+    t7, r7 = run_ours(stats, 1e-7, args.repeats, n_alphas=args.n_alphas)
     alphas = r7.alphas
     t10, r10 = run_ours(stats, 1e-10, args.repeats, alphas)
     _, ref = run_ours(stats, 1e-12, 1, alphas)
@@ -283,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--p", type=int, nargs="+", default=[1000])
     ap.add_argument("--ratio", type=float, default=2.5, help="n / p (default 2.5)")
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--n-alphas", type=int, default=100,
+                    help="alphas of every path (default 100; fewer keeps p = 4000 rows short)")
     ap.add_argument("--anchors", nargs="*", default=["sklearn", "glmnet", "adelie"],
                     choices=["sklearn", "glmnet", "adelie"])
     ap.add_argument("--sk-max-iter", type=int, default=1000, help="scikit-learn's default: 1000")
@@ -307,7 +310,8 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"numba compile / cache load: {compile_s:.2f} s (once per process, not timed); "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; load {load:.1f}")
-    print(f"100 alphas to 1e-4 alpha_max, n = {args.ratio:g} p, CPU s best of {args.repeats}; "
+    print(f"{args.n_alphas} alphas to 1e-4 alpha_max, n = {args.ratio:g} p, CPU s best of "
+          f"{args.repeats}; "
           "excess = max relative objective excess over ours at tol 1e-12")
     head = (f"{'family':>9} {'p':>5} | {'ours 1e-7':>9} {'conv':>4} {'excess':>9} | "
             f"{'1e-10':>7} {'x':>5} | {'sklearn':>8} {'conv':>4} {'excess':>9} {'sk/ours':>7} | "
