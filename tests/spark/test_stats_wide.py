@@ -67,3 +67,20 @@ def test_wide_pass_equals_numpy_and_assign_folds(wide):
         ref = SuffStats.from_arrays(part[COLS].to_numpy(), part["label"].to_numpy(),
                                     part["w"].to_numpy())
         assert r.folds[k].allclose(ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("width", [3, P])
+def test_column_names_that_need_quoting_in_sql(wide, width):
+    """The projection is one SQL expression: names with a backtick, a dot or a space are
+    quoted, never parsed (narrow: the packed array; wide: the struct)."""
+    X, y, w, df = wide
+    odd = {COLS[0]: "a`b", COLS[1]: "c.d", COLS[2]: "e f"}
+    renamed = df.select(*[df[c].alias(odd.get(c, c)) for c in df.columns])
+    names = [odd.get(c, c) for c in COLS[:width]]
+    r = compute_stats(renamed, input_cols=names, weight_col="w", handle_invalid="skip")
+    keep = np.ones(len(y), dtype=bool)
+    keep[3] = False  # the NaN in x7 (among the features only when all P are used)
+    rows = keep if width == P else np.ones(len(y), dtype=bool)
+    assert r.feature_names == names
+    ref = SuffStats.from_arrays(X[rows][:, :width], y[rows], w[rows])
+    assert r.total.allclose(ref, rtol=1e-10)
