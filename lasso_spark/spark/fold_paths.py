@@ -203,11 +203,11 @@ def run_fold_fits(
     """
     if parallelism <= 1 or spark is None or len(fits) <= 1:
         return [_solve_timed(f, options) for f in fits]
-    from lasso_spark.spark.progress import job_label
+    from lasso_spark.spark.progress import classic_context, job_label
 
     rows = [_pack_fit(f) for f in fits]
     text = job_description or f"lasso_spark: fold paths, {len(fits)} fits"
-    sc = _classic_context(spark)
+    sc = classic_context(spark)
     with job_label(spark, text):
         if sc is not None:
             # classic session: one RDD job, the packed fits sliced over ``parallelism`` tasks
@@ -249,16 +249,6 @@ _INPUT_SCHEMA = (
 PackedFit = tuple[int, bytes, bytes | None, bytes, float, bytes | None]
 #: one result as shipped back: (fit_id, mse, n_nonzero, converged, seconds, support bits)
 PackedResult = tuple[int, bytes, bytes, bool, float, bytes]
-
-
-def _classic_context(spark: Any) -> Any:
-    """The session's SparkContext, or None on Spark Connect (which has none)."""
-    if type(spark).__module__.startswith("pyspark.sql.connect"):
-        return None
-    try:
-        return spark.sparkContext
-    except Exception:  # noqa: BLE001 - no SparkContext: the DataFrame path
-        return None
 
 
 def _pack_fit(f: FoldFit) -> PackedFit:

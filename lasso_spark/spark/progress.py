@@ -23,23 +23,32 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["job_label"]
+__all__ = ["classic_context", "job_label"]
 
 _DESCRIPTION = "spark.job.description"
+
+
+def classic_context(spark: Any) -> Any:
+    """The session's SparkContext, or None on Spark Connect (which has none)."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        return None
+    try:
+        return spark.sparkContext
+    except Exception:  # noqa: BLE001 - no SparkContext
+        return None
 
 
 @contextlib.contextmanager
 def job_label(spark: Any, description: str) -> Iterator[None]:
     """Label the Spark jobs started inside the block with ``description``."""
     tag = f"lasso_spark-{uuid.uuid4().hex[:12]}"
-    sc = None
     previous = None
-    if not type(spark).__module__.startswith("pyspark.sql.connect"):
+    sc = classic_context(spark)
+    if sc is not None:
         try:
-            sc = spark.sparkContext
             previous = sc.getLocalProperty(_DESCRIPTION)
             sc.setLocalProperty(_DESCRIPTION, description)
-        except Exception:  # noqa: BLE001 - no SparkContext: the session's tag is the label
+        except Exception:  # noqa: BLE001 - unusable SparkContext: the session's tag is the label
             sc = None
     # classic: the SparkContext's tag, never SparkSession.addTag (module docstring)
     holder, add, remove = ((sc, "addJobTag", "removeJobTag") if sc is not None
