@@ -9,7 +9,8 @@ from typing import Any
 
 from lasso_spark.config import ColumnsConfig, InputConfig
 from lasso_spark.jobs_lib.errors import ConfigError, InputDataError, one_line
-from lasso_spark.jobs_lib.staging import HadoopFS, filesystem_for
+from lasso_spark.jobs_lib.staging import filesystem_for
+from lasso_spark.spark.hadoop import HadoopFS
 
 logger = logging.getLogger(__name__)
 

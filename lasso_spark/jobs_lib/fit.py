@@ -39,6 +39,7 @@ from lasso_spark.jobs_lib.dataio import (
 from lasso_spark.jobs_lib.errors import ConfigError
 from lasso_spark.jobs_lib.paths import check_paths, input_paths
 from lasso_spark.jobs_lib.staging import StagedOutput, filesystem_for
+from lasso_spark.spark.hadoop import parquet_bytes, write_table_dir
 
 logger = logging.getLogger(__name__)
 
@@ -59,27 +60,15 @@ def coefficients_table(model: Any, std: list[float]) -> Any:
     })
 
 
-#: the one data file of a small output table, named as Spark names its part files
-TABLE_PART = "part-00000-lasso_spark.snappy.parquet"
-
-
-def table_bytes(pdf: Any) -> bytes:
-    """A small pandas table as the bytes of one snappy Parquet file (column types as Spark's
-    ``createDataFrame(pdf)`` gives them: string, double, long, boolean)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(pdf, preserve_index=False), sink, compression="snappy")
-    return sink.getvalue().to_pybytes()
-
-
 def _write_table(staged: StagedOutput, name: str, pdf: Any) -> None:
     """The table ``name`` in Spark's layout (a directory: one part file, then ``_SUCCESS``),
     written inside the staging directory through the output's filesystem — any Hadoop path,
-    no Spark job: these tables are the model's few rows, already on the driver."""
-    staged.fs.write_bytes(staged.path(name, TABLE_PART), table_bytes(pdf))
-    staged.fs.write_bytes(staged.path(name, "_SUCCESS"), b"")
+    no Spark job: these tables are the model's few rows, already on the driver. Column types
+    as Spark's ``createDataFrame(pdf)`` gives them: string, double, long, boolean."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(pdf, preserve_index=False)
+    write_table_dir(staged.fs, staged.path(name), parquet_bytes(table))
 
 
 def _png(fig: Any) -> bytes:

@@ -37,10 +37,10 @@ from lasso_spark.jobs_lib.errors import (
     one_line,
 )
 from lasso_spark.jobs_lib.paths import local_path
+from lasso_spark.spark.hadoop import SUCCESS, HadoopFS
 
 logger = logging.getLogger(__name__)
 
-SUCCESS = "_SUCCESS"
 
 
 class FileSystem(Protocol):
@@ -95,57 +95,6 @@ class LocalFS:
         return "file://" + os.path.abspath(_local(path))
 
 
-class HadoopFS:
-    """Hadoop ``FileSystem`` of a path, through a classic SparkSession's JVM gateway."""
-
-    def __init__(self, spark: Any, path: str) -> None:
-        jvm = spark._jvm
-        self._jvm = jvm
-        self._conf = spark._jsparkSession.sessionState().newHadoopConf()
-        self._fs = jvm.org.apache.hadoop.fs.Path(path).getFileSystem(self._conf)
-
-    def _p(self, path: str) -> Any:
-        return self._jvm.org.apache.hadoop.fs.Path(path)
-
-    def exists(self, path: str) -> bool:
-        return bool(self._fs.exists(self._p(path)))
-
-    def mkdirs(self, path: str) -> None:
-        if not self._fs.mkdirs(self._p(path)):
-            raise OSError(f"could not create directory {path}")
-
-    def delete(self, path: str) -> None:
-        self._fs.delete(self._p(path), True)
-
-    def rename(self, src: str, dst: str) -> None:
-        if not self._fs.rename(self._p(src), self._p(dst)):
-            raise OSError(f"could not rename {src} to {dst}")
-
-    def write_bytes(self, path: str, data: bytes) -> None:
-        out = self._fs.create(self._p(path), True)
-        try:
-            out.write(bytearray(data))
-        finally:
-            out.close()
-
-    def read_bytes(self, path: str) -> bytes:
-        stream = self._fs.open(self._p(path))
-        try:
-            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
-        finally:
-            stream.close()
-
-    def spark_uri(self, path: str) -> str:
-        return str(self._fs.makeQualified(self._p(path)).toString())
-
-    def glob_matches(self, pattern: str) -> bool:
-        found = self._fs.globStatus(self._p(pattern))
-        return found is not None and len(found) > 0
-
-    def normalize(self, path: str) -> str:
-        return self.spark_uri(path)
-
-
 def filesystem_for(path: str, spark: Any | None = None) -> FileSystem:
     """LocalFS when ``path`` resolves to the local filesystem, else a HadoopFS.
 
@@ -155,8 +104,7 @@ def filesystem_for(path: str, spark: Any | None = None) -> FileSystem:
     if spark is None:
         return LocalFS()
     hfs = HadoopFS(spark, path)
-    scheme = str(hfs._fs.getUri().getScheme() or "file")
-    return LocalFS() if scheme == "file" else hfs
+    return LocalFS() if hfs.scheme == "file" else hfs
 
 
 def _split(path: str, key: str = "output.path") -> tuple[str, str]:

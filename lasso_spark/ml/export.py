@@ -43,7 +43,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from lasso_spark.ml.persistence import LassoModelWriter
+from lasso_spark.ml.persistence import LassoModelWriter, write_text_line
 
 if TYPE_CHECKING:
     from pyspark.ml import PipelineModel
@@ -151,8 +151,7 @@ class MLlibWriter(LassoModelWriter):
         return "overwrite" if self.shouldOverwrite else "error"
 
     def _write_metadata(self, path: str, metadata: str) -> None:
-        self.sparkSession.createDataFrame([(metadata,)], schema="value STRING") \
-            .coalesce(1).write.mode(self._mode()).text(os.path.join(path, "metadata"))
+        write_text_line(self, os.path.join(path, "metadata"), metadata)
 
     def _write_linear_regression(self, path: str, uid: str) -> None:
         from pyspark.ml.linalg import DenseVector, VectorUDT

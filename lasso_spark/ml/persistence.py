@@ -15,7 +15,11 @@ Layout under the model directory (any Hadoop-compatible path)::
                 model format 3 (a format-2 reader then asks for an upgrade instead of failing)
 
 Data is written before the metadata, so a directory without ``metadata/`` is incomplete and
-refuses to load. ``files`` holds the SHA-256 of every data file as written and ``checksums``
+refuses to load. On a classic session every part is written from the driver through the
+path's Hadoop ``FileSystem`` (:mod:`lasso_spark.spark.hadoop`: one Parquet file with the Spark
+types of the part's DDL schema, then ``_SUCCESS``; no Spark job); on Spark Connect each part is
+a Spark job's ``write``. Saving onto an existing path without ``overwrite()`` fails before
+anything is written, as MLlib's writers do. ``files`` holds the SHA-256 of every data file as written and ``checksums``
 the SHA-256 of the values themselves (coefficients, path, CV table, and the metadata without
 its checksums), so an edited, truncated, emptied or deleted file is caught before it is parsed,
 and an edit of the metadata before it is used. Loading reads the files' bytes on the driver
@@ -46,6 +50,7 @@ from pyspark.ml.util import DefaultParamsReader, MLReader, MLWriter
 
 from lasso_spark.ml.stability import StabilityTable
 from lasso_spark.ml.tables import CVTable, LassoSummary, PathTable
+from lasso_spark.spark.hadoop import SUCCESS, HadoopFS, parquet_bytes, rows_table, write_table_dir
 
 if TYPE_CHECKING:
     from lasso_spark.ml.model import LassoModel
@@ -65,6 +70,7 @@ __all__ = [
     "rows_checksum",
     "verify_value_checksums",
     "write_metadata_last",
+    "write_text_line",
 ]
 
 #: 3: format 2 + the optional stability/ part (written only by models that have one; the others
@@ -263,14 +269,29 @@ class LassoModelWriter(MLWriter):
         super().__init__()
         self.instance = instance
 
+    #: the model directory's filesystem on a classic session (parts written from the driver,
+    #: no Spark job); None on Spark Connect, where every part is a Spark job's write
+    direct: HadoopFS | None = None
+
     def save(self, path: str) -> None:
         if not isinstance(path, str):
             raise TypeError(f"path must be a str, got {type(path).__name__}")
-        if self.shouldOverwrite and not _is_remote():
+        spark = self.sparkSession
+        remote = _is_remote() or not hasattr(spark, "_jvm")
+        self.direct = None if remote else HadoopFS(spark, path)
+        if self.shouldOverwrite and not remote:
             self._handleOverwrite(path)
+        elif self.direct is not None and self.direct.exists(path):
+            # what MLlib's writers say (Spark's own jobs would fail on the first part instead)
+            raise FileExistsError(f"Path {path} already exists. To overwrite it, use "
+                                  "write().overwrite().save(path).")
         self.saveImpl(path)
 
     def _write(self, rows: list[tuple], schema: str, path: str) -> None:
+        """One part: ``rows`` with the DDL ``schema`` as Parquet under ``path``."""
+        if self.direct is not None:
+            write_table_dir(self.direct, path, parquet_bytes(rows_table(rows, schema)))
+            return
         mode = "overwrite" if self.shouldOverwrite else "error"
         df = self.sparkSession.createDataFrame(rows, schema=schema)
         df.coalesce(1).write.mode(mode).parquet(path)
@@ -303,10 +324,21 @@ def write_metadata_last(writer: MLWriter, path: str, record: dict[str, Any]) -> 
         name: digest for sub in _parts_of(record["lassoSpark"])
         for name, digest in files.file_hashes(sub).items()
     }
+    line = json.dumps(record, separators=(",", ":"))
+    write_text_line(writer, os.path.join(path, "metadata"), line)
+
+
+def write_text_line(writer: MLWriter, directory: str, line: str) -> None:
+    """``directory`` as Spark's text writer leaves one line (a part file, then ``_SUCCESS``):
+    from the driver on a classic session, by a Spark job on Spark Connect."""
+    direct = getattr(writer, "direct", None)
+    if direct is not None:
+        direct.write_bytes(posixpath.join(directory, "part-00000"), (line + "\n").encode())
+        direct.write_bytes(posixpath.join(directory, SUCCESS), b"")
+        return
     mode = "overwrite" if writer.shouldOverwrite else "error"
-    writer.sparkSession.createDataFrame([(json.dumps(record, separators=(",", ":")),)],
-                                        schema="value STRING") \
-        .coalesce(1).write.mode(mode).text(os.path.join(path, "metadata"))
+    writer.sparkSession.createDataFrame([(line,)], schema="value STRING") \
+        .coalesce(1).write.mode(mode).text(directory)
 
 
 def metadata_record(model: LassoModel, spark_version: str) -> dict[str, Any]:

@@ -22,8 +22,9 @@ def _table() -> pd.DataFrame:
 
 
 def test_small_table_reads_back_as_spark_wrote_it(spark, tmp_path):
-    from lasso_spark.jobs_lib.fit import TABLE_PART, _write_table
+    from lasso_spark.jobs_lib.fit import _write_table
     from lasso_spark.jobs_lib.staging import LocalFS, StagedOutput
+    from lasso_spark.spark.hadoop import TABLE_PART
 
     pdf = _table()
     final = tmp_path / "out"

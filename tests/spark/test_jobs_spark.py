@@ -14,7 +14,8 @@ from lasso_spark.datagen import Truth, generate, truth_for
 from lasso_spark.jobs_lib import generate as generate_job
 from lasso_spark.jobs_lib.dataio import resolve_columns
 from lasso_spark.jobs_lib.errors import EXIT_CONFIG, EXIT_INPUT, EXIT_OK, InputDataError
-from lasso_spark.jobs_lib.staging import HadoopFS, StagedOutput
+from lasso_spark.jobs_lib.staging import StagedOutput
+from lasso_spark.spark.hadoop import HadoopFS
 
 pytestmark = pytest.mark.spark
 

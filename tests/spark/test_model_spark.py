@@ -123,6 +123,32 @@ def test_save_load_roundtrip_keeps_everything(spark, fitted, tmp_path):
     assert meta["paramMap"]["predictionCol"] == "p"
 
 
+def test_save_on_classic_runs_no_spark_job_and_spark_reads_the_parts(spark, fitted, tmp_path):
+    """The parts are written from the driver (no Spark job), in Spark's layout and with the
+    DDL schemas' Spark types, so Spark's own readers see what createDataFrame would have made."""
+    from pyspark.sql.types import DataType
+
+    from lasso_spark.ml.tables import CVTable, PathTable
+
+    model, _, _ = fitted
+    target = tmp_path / "direct"
+    tracker = spark.sparkContext.statusTracker()
+    before = set(tracker.getJobIdsForGroup(None))
+    model.save(str(target))
+    assert set(tracker.getJobIdsForGroup(None)) == before
+    for part in ("data", "path", "cv", "metadata"):
+        assert (target / part / "_SUCCESS").exists()
+    for part, ddl, rows in (("path", PathTable.ROW_SCHEMA, model.pathTable.to_rows()),
+                            ("cv", CVTable.ROW_SCHEMA, model.cvTable.to_rows())):
+        df = spark.read.parquet(str(target / part))
+        want = DataType.fromDDL(ddl)
+        assert [(f.name, f.dataType) for f in df.schema] == \
+            [(f.name, f.dataType) for f in want]
+        got = sorted(tuple(r) for r in df.collect())
+        assert got == sorted(tuple(r) for r in rows)
+    assert LassoModel.load(str(target)).coefficients == model.coefficients
+
+
 def test_model_without_path_or_cv_roundtrips(spark, tmp_path):
     model = LassoModel([0.5, 0.0, -2.0], 1.0, featureNames=["a", "b", "c"], regParam=0.1)
     target = str(tmp_path / "bare")
