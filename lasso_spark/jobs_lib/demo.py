@@ -26,10 +26,14 @@ logger = logging.getLogger(__name__)
 #: start-up settings of the demo's embedded local session, for keys its ``[spark.conf]`` does not
 #: set: no web UI (a Jetty server and its listeners the demo never shows) and a shuffle width
 #: for 2–8 local cores instead of 200 (the demo's jobs barely shuffle). Neither changes what
-#: the demo computes or writes.
+#: the demo computes or writes. The JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``):
+#: a short-lived session over little data spends its first jobs waiting for the JIT, and C2's
+#: compiler threads compete with the work on a small machine (measured in benchmarks/README.md,
+#: issue 19); long fits over big data want C2, so this is the demo's default only.
 DEMO_LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
 }
 
 

@@ -19,7 +19,8 @@ refuses to load. On a classic session every part is written from the driver thro
 path's Hadoop ``FileSystem`` (:mod:`lasso_spark.spark.hadoop`: one Parquet file with the Spark
 types of the part's DDL schema, then ``_SUCCESS``; no Spark job); on Spark Connect each part is
 a Spark job's ``write``. Saving onto an existing path without ``overwrite()`` fails before
-anything is written, as MLlib's writers do. ``files`` holds the SHA-256 of every data file as written and ``checksums``
+anything is written, as MLlib's writers do. ``files`` holds the SHA-256 of every data file as
+written and ``checksums``
 the SHA-256 of the values themselves (coefficients, path, CV table, and the metadata without
 its checksums), so an edited, truncated, emptied or deleted file is caught before it is parsed,
 and an edit of the metadata before it is used. Loading reads the files' bytes on the driver
