@@ -14,18 +14,17 @@ Layout under the model directory (any Hadoop-compatible path)::
                 (StabilityTable.ROW_SCHEMA); only when the model has one, which makes the
                 model format 3 (a format-2 reader then asks for an upgrade instead of failing)
 
-Data is written before the metadata, so a directory without ``metadata/`` is incomplete and
-refuses to load. On a classic session every part is written from the driver through the
-path's Hadoop ``FileSystem`` (:mod:`lasso_spark.spark.hadoop`: one Parquet file with the Spark
-types of the part's DDL schema, then ``_SUCCESS``; no Spark job); on Spark Connect each part is
-a Spark job's ``write``. Saving onto an existing path without ``overwrite()`` fails before
-anything is written, as MLlib's writers do. ``files`` holds the SHA-256 of every data file as
-written and ``checksums``
-the SHA-256 of the values themselves (coefficients, path, CV table, and the metadata without
-its checksums), so an edited, truncated, emptied or deleted file is caught before it is parsed,
-and an edit of the metadata before it is used. Loading reads the files' bytes on the driver
-(through Hadoop's FileSystem; on Spark Connect with the ``binaryFile`` source), parses them with
-pyarrow, and checks every shape, name and type against the metadata: any problem raises one
+Data is written before the metadata, so a directory without ``metadata/`` is incomplete and refuses
+to load. On a classic session every part is written from the driver through the path's Hadoop
+``FileSystem`` (:mod:`lasso_spark.spark.hadoop`: one Parquet file with the Spark types of the
+part's DDL schema, then ``_SUCCESS``; no Spark job); on Spark Connect each part is a Spark job's
+``write``. Saving onto an existing path without ``overwrite()`` fails before anything is written,
+as MLlib's writers do. ``files`` holds the SHA-256 of every data file as written and ``checksums``
+the SHA-256 of the values themselves (coefficients, path, CV table, and the metadata without its
+checksums), so an edited, truncated, emptied or deleted file is caught before it is parsed, and an
+edit of the metadata before it is used. Loading reads the files' bytes on the driver (through
+Hadoop's FileSystem; on Spark Connect with the ``binaryFile`` source), parses them with pyarrow,
+and checks every shape, name and type against the metadata: any problem raises one
 :class:`ModelLoadError` "model at PATH is damaged: what, where". Models of format 1 (before the
 checksums) load with the same structural checks.
 
