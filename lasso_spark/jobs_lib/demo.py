@@ -20,6 +20,8 @@ from lasso_spark.config import (
 from lasso_spark.datagen import truth_for
 from lasso_spark.jobs_lib.fit import run_fit
 from lasso_spark.jobs_lib.generate import DATA_DIR, run_generate
+from lasso_spark.jobs_lib.staging import filesystem_for
+from lasso_spark.spark.hadoop import TABLE_PART
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +120,21 @@ def format_report(summary: dict[str, Any], truth: Any, coef: dict[str, float], r
     return "\n".join(lines)
 
 
+def _read_small_table(spark: Any, directory: str) -> Any:
+    """A table the fit job wrote from the driver (one part file), read back without a Spark job."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = filesystem_for(directory, spark).read_bytes(os.path.join(directory, TABLE_PART))
+    return pq.read_table(pa.BufferReader(data)).to_pandas()
+
+
 def run_demo(cfg: DemoConfig, spark: Any) -> str:
     gen, fit = demo_configs(cfg)
     generated = run_generate(gen, spark)
     summary = run_fit(fit, spark)
     truth = truth_for(**cfg.data.model_dump())
-    coef_df = spark.read.parquet(os.path.join(fit.output.path, "coefficients.parquet")).toPandas()
+    coef_df = _read_small_table(spark, os.path.join(fit.output.path, "coefficients.parquet"))
     names = list(coef_df["feature"])
     if fit.columns.vector:  # named features[j]; the generator packs x0..x{p-1} in that order
         names = list(truth.feature_names)
