@@ -19,16 +19,17 @@ deviation, centered label) and the same 100 alphas (``enet_path``'s grid down to
   so it lives in its own environment) in a subprocess.
 
 Anchors that are not installed are skipped with a note. Each anchor runs in a child process
-(scikit-learn forked, R and adelie as subprocesses) stopped after a wall-time budget
+(scikit-learn forked, R and adelie as subprocesses) stopped at a CPU-time budget
 (``--anchor-budget`` times ours' tol-1e-7 time, at least ``--anchor-min``, at most
-``--anchor-timeout`` seconds); a stopped anchor is shown as ``>T``: ``T`` the CPU seconds its
-process had used (start-up included, ≈ 1 s for R and adelie), a lower bound of its time and
-of its ratio to ours. Times are CPU seconds of the solve only
-(user + system; data loading and the Gram excluded except glmnet's own inner products), best of
-``--repeats``; set ``OPENBLAS_NUM_THREADS=1`` (this script sets it when unset) so every solver
-runs on one core. The objective excess of each answer is ``max over alphas of (P − P_ref) /
-P_ref`` against ours at ``tol=1e-12``; ``conv`` counts alphas whose own convergence test passed
-(glmnet and adelie report none: "-").
+``--anchor-timeout`` CPU seconds; ``--anchor-wall`` wall seconds at most); a stopped anchor is
+shown as ``>T``: ``T`` the CPU seconds its process had used (start-up included, ≈ 1 s for R
+and adelie), a lower bound of its time and of its ratio to ours.
+
+Times are CPU seconds of the solve only (user + system; data loading and the Gram excluded
+except glmnet's own inner products), best of ``--repeats``; set ``OPENBLAS_NUM_THREADS=1``
+(this script sets it when unset) so every solver runs on one core. The objective excess of
+each answer is ``max over alphas of (P − P_ref) / P_ref`` against ours at ``tol=1e-12``;
+``conv`` counts alphas whose own convergence test passed (glmnet and adelie report none: "-").
 
     python -m benchmarks.bench_solver                                   # all families, p = 1000
     python -m benchmarks.bench_solver --p 1000 2000 4000 --repeats 1
@@ -158,6 +159,45 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _watch(pid: int, done, budget: float, wall_cap: float) -> bool:
+    """Poll until ``done()``; False when process ``pid`` used ``budget`` CPU seconds or
+    ``wall_cap`` wall seconds first (the caller then kills it). On a shared machine an
+    anchor's share of a core varies: the budget is its CPU time, as every reported time."""
+    t0 = time.monotonic()
+    while not done():
+        if _cpu_of(pid) >= budget or time.monotonic() - t0 >= wall_cap:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _run_watched(cmd: list[str], budget: float, wall_cap: float, env=None):
+    """``subprocess`` ``cmd`` under :func:`_watch`: ``(returncode, stdout, stderr)``, or
+    ``(None, cpu_used, "")`` when stopped at the budget."""
+    c0 = _children_cpu()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+        if not _watch(proc.pid, lambda: proc.poll() is not None, budget, wall_cap):
+            proc.kill()
+            proc.wait()
+            return None, _children_cpu() - c0, ""
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read()
+
+
 def _sklearn_child(conn, X, yc, Gn, Xy, alphas, tol, repeats, max_iter) -> None:
     from sklearn.exceptions import ConvergenceWarning as SkWarning
     from sklearn.linear_model import lasso_path
@@ -173,9 +213,10 @@ def _sklearn_child(conn, X, yc, Gn, Xy, alphas, tol, repeats, max_iter) -> None:
     conn.close()
 
 
-def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter, budget: float):
-    """scikit-learn's ``lasso_path`` in a forked child (killed after ``budget`` wall seconds:
-    then ``(None, budget)``, a lower bound of its time); ``None`` when not installed."""
+def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter, budget: float,
+                wall_cap: float):
+    """scikit-learn's ``lasso_path`` in a forked child (killed after ``budget`` CPU seconds:
+    then ``(None, cpu_used)``, a lower bound of its time); ``None`` when not installed."""
     try:  # imported before the fork: the child's CPU time is the solve's
         from sklearn.linear_model import lasso_path  # noqa: F401
     except ImportError:
@@ -187,7 +228,7 @@ def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter, budget: float):
     c0 = _children_cpu()
     proc.start()
     send.close()
-    if not recv.poll(budget):
+    if not _watch(proc.pid, lambda: recv.poll(0), budget, wall_cap):
         proc.kill()
         os.waitpid(proc.pid, 0)
         return None, _children_cpu() - c0
@@ -197,7 +238,8 @@ def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter, budget: float):
     return sec, coefs, conv
 
 
-def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path, budget: float):
+def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path, budget: float,
+               wall_cap: float):
     if shutil.which("Rscript") is None:
         return None, "R glmnet: Rscript not found (apt-get install r-cran-glmnet)"
     n, p = X.shape
@@ -206,36 +248,33 @@ def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path, budget: float):
     alphas.astype(np.float64).tofile(workdir / "lambda.bin")
     script = workdir / "fit.R"
     script.write_text(_R_SCRIPT)
-    c0 = _children_cpu()
-    try:
-        proc = subprocess.run(["Rscript", str(script), str(workdir), str(n), str(p),
-                               str(alphas.shape[0]), repr(thresh), str(repeats)],
-                              capture_output=True, text=True, timeout=budget)
-    except subprocess.TimeoutExpired:
-        return ("timeout", _children_cpu() - c0), "R glmnet (stopped at the time budget)"
-    if proc.returncode != 0:
-        return None, f"R glmnet failed: {proc.stderr.strip().splitlines()[-1:]}"
-    sec, npasses, version = proc.stdout.split()
+    rc, out, err = _run_watched(["Rscript", str(script), str(workdir), str(n), str(p),
+                                 str(alphas.shape[0]), repr(thresh), str(repeats)],
+                                budget, wall_cap)
+    if rc is None:
+        return ("timeout", out), "R glmnet (stopped at the time budget)"
+    if rc != 0:
+        return None, f"R glmnet failed: {err.strip().splitlines()[-1:]}"
+    sec, npasses, version = out.split()
     B = np.fromfile(workdir / "beta.bin").reshape(alphas.shape[0], p)
     return (float(sec), B, int(npasses)), f"R glmnet {version}"
 
 
-def run_adelie(Gn, Xy, n, alphas, tol, repeats, python: str, workdir: Path, budget: float):
+def run_adelie(Gn, Xy, n, alphas, tol, repeats, python: str, workdir: Path, budget: float,
+               wall_cap: float):
     if not Path(python).exists():
         return None, f"adelie: no interpreter at {python} (pip install adelie in its own venv)"
     np.savez(workdir / "cov.npz", A=Gn / n, v=Xy / n, lmda=alphas)
     script = workdir / "fit_adelie.py"
     script.write_text(_ADELIE_SCRIPT)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    c0 = _children_cpu()
-    try:
-        proc = subprocess.run([python, str(script), str(workdir), repr(tol), str(repeats)],
-                              capture_output=True, text=True, env=env, timeout=budget)
-    except subprocess.TimeoutExpired:
-        return ("timeout", _children_cpu() - c0), "adelie (stopped at the time budget)"
-    if proc.returncode != 0:
-        return None, f"adelie failed: {proc.stderr.strip().splitlines()[-1:]}"
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    rc, out, err = _run_watched([python, str(script), str(workdir), repr(tol), str(repeats)],
+                                budget, wall_cap, env)
+    if rc is None:
+        return ("timeout", out), "adelie (stopped at the time budget)"
+    if rc != 0:
+        return None, f"adelie failed: {err.strip().splitlines()[-1:]}"
+    out = json.loads(out.strip().splitlines()[-1])
     B = np.load(workdir / "betas.npy")
     if B.shape[0] != alphas.shape[0]:
         return None, f"adelie returned {B.shape[0]} of {alphas.shape[0]} alphas"
@@ -270,7 +309,8 @@ def bench(kind: str, p: int, args) -> dict:
     budget = min(args.anchor_timeout, max(args.anchor_min, args.anchor_budget * t7))
     row["budget"] = budget
     if "sklearn" in args.anchors:
-        sk = run_sklearn(X, yc, Gn, Xy, alphas, 1e-7, args.repeats, args.sk_max_iter, budget)
+        sk = run_sklearn(X, yc, Gn, Xy, alphas, 1e-7, args.repeats, args.sk_max_iter, budget,
+                         args.anchor_wall)
         if sk is None:
             row["notes"].append("scikit-learn not installed")
         elif sk[0] is None:
@@ -279,7 +319,8 @@ def bench(kind: str, p: int, args) -> dict:
             row.update(sk=sk[0], sk_conv=sk[2], sk_excess=excess(sk[1]))
     with tempfile.TemporaryDirectory(prefix="bench_solver_") as tmp:
         if "glmnet" in args.anchors:
-            res, note = run_glmnet(X, yc, alphas, 1e-7, args.repeats, Path(tmp), budget)
+            res, note = run_glmnet(X, yc, alphas, 1e-7, args.repeats, Path(tmp), budget,
+                                   args.anchor_wall)
             row["notes"].append(note)
             if res is not None and res[0] == "timeout":
                 row.update(glmnet=res[1], glmnet_timeout=True)
@@ -287,7 +328,7 @@ def bench(kind: str, p: int, args) -> dict:
                 row.update(glmnet=res[0], glmnet_excess=excess(res[1]), glmnet_passes=res[2])
         if "adelie" in args.anchors:
             res, note = run_adelie(Gn, Xy, n, alphas, 1e-7, args.repeats, args.adelie_python,
-                                   Path(tmp), budget)
+                                   Path(tmp), budget, args.anchor_wall)
             row["notes"].append(note)
             if res is not None and res[0] == "timeout":
                 row.update(adelie=res[1], adelie_timeout=True)
@@ -349,12 +390,14 @@ def main(argv: list[str] | None = None) -> None:
                     choices=["sklearn", "glmnet", "adelie"])
     ap.add_argument("--sk-max-iter", type=int, default=1000, help="scikit-learn's default: 1000")
     ap.add_argument("--anchor-budget", type=float, default=8.0,
-                    help="stop an anchor after this many times ours' tol-1e-7 time (wall "
+                    help="stop an anchor after this many times ours' tol-1e-7 time (CPU "
                          "seconds; default 8): its time and ratio are then lower bounds, '>'")
-    ap.add_argument("--anchor-min", type=float, default=20.0,
-                    help="... but never before this many seconds (default 20)")
+    ap.add_argument("--anchor-min", type=float, default=10.0,
+                    help="... but never before this many CPU seconds (default 10)")
     ap.add_argument("--anchor-timeout", type=float, default=300.0,
-                    help="... and always after this many seconds (default 300)")
+                    help="... and always after this many CPU seconds (default 300)")
+    ap.add_argument("--anchor-wall", type=float, default=600.0,
+                    help="... or this many wall seconds (default 600)")
     ap.add_argument("--adelie-python", default=os.environ.get("ADELIE_PYTHON", ADELIE_PYTHON))
     ap.add_argument("--cd", action="store_true",
                     help="also time solver='cd' (numba coordinate descent, compiled or loaded "

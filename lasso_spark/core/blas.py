@@ -92,7 +92,7 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -
            ctypes.byref(_int(max(m, 1))))
 
 
-def cholesky_delete(R: np.ndarray, m: int, k: int) -> None:
+def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) -> None:
     """Remove column ``k`` from the upper Cholesky factor ``U = R[:m, :m]`` (C-ordered buffer),
     in place: afterwards ``R[:m-1, :m-1]ᵀ R[:m-1, :m-1]`` is ``UᵀU`` without row and column
     ``k``.
@@ -101,20 +101,33 @@ def cholesky_delete(R: np.ndarray, m: int, k: int) -> None:
     a Givens rotation of rows ``i, i+1`` clears each: ``O((m−k)²)`` flops, nothing to compile.
     Orthogonal, so ``RᵀR`` is unchanged. Up to ``_COMPILED_TRAILING`` trailing columns the
     rotations are scipy's compiled ``qr_delete`` on that block; beyond, a Python loop of BLAS
-    ``drot`` along the contiguous rows."""
+    ``drot`` along the contiguous rows.
+
+    ``Z`` (C-ordered float64, at least ``m`` rows of 2 columns): forward solves ``Z[:m] = U⁻ᵀ B``
+    kept through the removal: the same rotations are applied to its rows, so that afterwards
+    ``Z[:m-1]`` is the new factor's ``U⁻ᵀ B`` for ``B`` without row ``k`` (``O(m−k)``)."""
     _check(R, m)
     if not 0 <= k < m:
         raise ValueError(f"column {k} out of range for a factor of order {m}")
+    if Z is not None and not (Z.dtype == np.float64 and Z.flags.c_contiguous and Z.ndim == 2
+                              and Z.shape[0] >= m and Z.shape[1] == 2):
+        raise ValueError("Z must be a C-ordered float64 (>= m, 2) array")
     t = m - k
     if 2 < t <= _COMPILED_TRAILING:
-        # the same rotations on the trailing t × t block (rows < k only shift), compiled
-        _, T = qr_delete(np.eye(t), R[k:m, k:m], 0, 1, "col", check_finite=False)
+        # the same rotations on the trailing t × t block (rows < k only shift), compiled:
+        # R̃ = Q T with Q the product of the rotations, so the block of Z becomes Qᵀ Z
+        Q, T = qr_delete(np.eye(t), R[k:m, k:m], 0, 1, "col", check_finite=False)
         flip = np.diag(T)[: t - 1] < 0.0  # keep a positive diagonal (RᵀR is unchanged)
         if flip.any():
             T[: t - 1][flip] *= -1.0
         R[:k, k:m - 1] = R[:k, k + 1:m].copy()
         R[k:m - 1, k:m - 1] = T[: t - 1]
         R[m - 1, :m] = 0.0
+        if Z is not None:
+            zb = Q.T @ Z[k:m]
+            zb[: t - 1][flip] *= -1.0
+            Z[k:m - 1] = zb[: t - 1]
+            Z[m - 1] = 0.0
         return
     R[:m, k:m - 1] = R[:m, k + 1:m].copy()
     lda = R.shape[1]
@@ -123,6 +136,9 @@ def cholesky_delete(R: np.ndarray, m: int, k: int) -> None:
     n_c, one_c = ctypes.c_int(0), ctypes.c_int(1)
     c_c, s_c = ctypes.c_double(0.0), ctypes.c_double(0.0)
     pn, pone, pc, ps = (ctypes.byref(x) for x in (n_c, one_c, c_c, s_c))
+    # Z's rows k..m-1 rotated as Python floats along the loop (no BLAS call per rotation)
+    za = Z[k:m, 0].tolist() if Z is not None else None
+    zb = Z[k:m, 1].tolist() if Z is not None else None
     rot = _drot
     hypot = math.hypot
     for i in range(k, m - 1):
@@ -134,11 +150,22 @@ def cholesky_delete(R: np.ndarray, m: int, k: int) -> None:
         h = hypot(a, b)
         cells[d] = h
         cells[d + lda] = 0.0
+        cr, sr = a / h, b / h
         n = m - 2 - i
         if n > 0:
             n_c.value = n
-            c_c.value = a / h
-            s_c.value = b / h
+            c_c.value = cr
+            s_c.value = sr
             x = base + 8 * (d + 1)
             rot(pn, x, pone, x + 8 * lda, pone, pc, ps)
+        if za is not None:
+            j = i - k
+            x0, y0 = za[j], za[j + 1]
+            za[j], za[j + 1] = cr * x0 + sr * y0, cr * y0 - sr * x0
+            x0, y0 = zb[j], zb[j + 1]
+            zb[j], zb[j + 1] = cr * x0 + sr * y0, cr * y0 - sr * x0
     R[m - 1, :m] = 0.0
+    if Z is not None:
+        Z[k:m - 1, 0] = za[:-1]
+        Z[k:m - 1, 1] = zb[:-1]
+        Z[m - 1] = 0.0
