@@ -5,9 +5,9 @@ C-ordered buffer with spare capacity (so that features join and leave without re
 its rows are contiguous, so the Givens rotations that remove a column run along contiguous
 memory. In BLAS's column-major terms that buffer holds ``L = Uᵀ`` (lower) with leading
 dimension = the buffer's row length. scipy's f2py wrappers would copy such a block at every
-call; these call the same BLAS routines (``dtrsv``, ``dtrsm``, ``drot`` from
-``scipy.linalg.cython_blas``, the BLAS scipy links) through ctypes with an explicit leading
-dimension. Nothing is compiled.
+call; these call the same routines (``dtrsv``, ``dtrsm`` from ``scipy.linalg.cython_blas``,
+``dlasr`` from ``scipy.linalg.cython_lapack``: the BLAS and LAPACK scipy links) through ctypes
+with an explicit leading dimension. Nothing is compiled.
 """
 
 from __future__ import annotations
@@ -36,24 +36,15 @@ _C = ctypes.c_char_p
 _I = ctypes.POINTER(ctypes.c_int)
 
 
-def _function(name: str, argtypes: list) -> ctypes._CFuncPtr:
-    capsule = _cython_blas.__pyx_capi__[name]
+def _function(module, name: str, argtypes: list) -> ctypes._CFuncPtr:
+    capsule = module.__pyx_capi__[name]
     address = _get_pointer(capsule, _get_name(capsule))
     return ctypes.CFUNCTYPE(None, *argtypes)(address)
 
 
-_dtrsv = _function("dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
-_drot = _function("drot", [_I, _P, _I, _P, _I, _P, _P])
-_dtrsm = _function("dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
-
-
-def _lapack_function(name: str, argtypes: list) -> ctypes._CFuncPtr:
-    capsule = _cython_lapack.__pyx_capi__[name]
-    address = _get_pointer(capsule, _get_name(capsule))
-    return ctypes.CFUNCTYPE(None, *argtypes)(address)
-
-
-_dlasr = _lapack_function("dlasr", [_C, _C, _C, _I, _I, _P, _P, _P, _I])
+_dtrsv = _function(_cython_blas, "dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
+_dtrsm = _function(_cython_blas, "dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
+_dlasr = _function(_cython_lapack, "dlasr", [_C, _C, _C, _I, _I, _P, _P, _P, _I])
 _R, _V, _F = b"R", b"V", b"F"
 _U, _L, _N, _T = b"U", b"L", b"N", b"T"
 #: rotations of :func:`cholesky_delete` computed per panel of this many columns (Python floats

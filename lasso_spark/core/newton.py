@@ -18,10 +18,14 @@ of a quadratic program; Lee, Battle, Raina & Ng, 2006), warm-started from the pr
    (``|g_j| > l1 v_j``, ``β_j = 0``) join ``A`` with ``s_j = sign(g_j)``, back to 1; without
    violators ``β`` is optimal up to rounding and the duality gap over all features certifies it.
 
-Each step costs ``O(|A|²)`` (two triangular solves, BLAS-2) plus ``O(p·|A|)`` for ``g``;
-features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3 ``dtrsm``, then a
-pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens rotations (BLAS
-``drot``, :func:`lasso_spark.core.blas.cholesky_delete`). All of it is BLAS/LAPACK called
+Each step costs ``O(|A|²)`` (one back substitution, BLAS-2: the factor keeps the forward
+solves ``R⁻ᵀ c_A`` and ``R⁻ᵀ v_A s_A`` up to date as features join and leave, see
+:class:`CholeskyFactor`) plus ``O(p·|A|)`` for ``g`` (at the dense end of a path the KKT check
+reads only the rows of the features outside ``A``, and the full ``g`` is formed once, for the
+certificate); features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3
+``dtrsm``, then a pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens
+rotations (LAPACK ``dlasr`` per panel, :func:`lasso_spark.core.blas.cholesky_delete`). All of
+it is BLAS/LAPACK called
 from Python: a path that needs no fallback compiles nothing. A joining feature whose column is
 numerically in the span of ``A``'s (pivot below ``_DEPENDENT`` of its own variance: duplicated
 columns, p > n) is refused and stays at 0. With ``l2 > 0`` the matrix changes with alpha and
