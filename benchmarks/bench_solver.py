@@ -18,12 +18,18 @@ deviation, centered label) and the same 100 alphas (``enet_path``'s grid down to
   run by ``--adelie-python`` (default ``/work/venvs/adelie/bin/python``: adelie pins numpy < 2,
   so it lives in its own environment) in a subprocess.
 
-Anchors that are not installed are skipped with a note. Times are CPU seconds of the solve only
-(user + system; data loading and the Gram excluded except glmnet's own inner products), best of
-``--repeats``; set ``OPENBLAS_NUM_THREADS=1`` (this script sets it when unset) so every solver
-runs on one core. The objective excess of each answer is ``max over alphas of (P − P_ref) /
-P_ref`` against ours at ``tol=1e-12``; ``conv`` counts alphas whose own convergence test passed
-(glmnet and adelie report none: "-").
+Anchors that are not installed are skipped with a note. Each anchor runs in a child process
+(scikit-learn forked, R and adelie as subprocesses) stopped at a CPU-time budget
+(``--anchor-budget`` times ours' tol-1e-7 time, at least ``--anchor-min``, at most
+``--anchor-timeout`` CPU seconds; ``--anchor-wall`` wall seconds at most); a stopped anchor is
+shown as ``>T``: ``T`` the CPU seconds its process had used (start-up included, ≈ 1 s for R
+and adelie), a lower bound of its time and of its ratio to ours.
+
+Times are CPU seconds of the solve only (user + system; data loading and the Gram excluded
+except glmnet's own inner products), best of ``--repeats``; set ``OPENBLAS_NUM_THREADS=1``
+(this script sets it when unset) so every solver runs on one core. The objective excess of
+each answer is ``max over alphas of (P − P_ref) / P_ref`` against ours at ``tol=1e-12``;
+``conv`` counts alphas whose own convergence test passed (glmnet and adelie report none: "-").
 
     python -m benchmarks.bench_solver                                   # all families, p = 1000
     python -m benchmarks.bench_solver --p 1000 2000 4000 --repeats 1
@@ -43,6 +49,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -145,12 +153,54 @@ def run_ours(stats, tol: float, repeats: int, alphas=None, solver: str = "newton
     return _cpu(fit, repeats)
 
 
-def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter):
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished and waited-for children."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux /proc)."""
     try:
-        from sklearn.exceptions import ConvergenceWarning as SkWarning
-        from sklearn.linear_model import lasso_path
-    except ImportError:
-        return None
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _watch(pid: int, done, budget: float, wall_cap: float) -> bool:
+    """Poll until ``done()``; False when process ``pid`` used ``budget`` CPU seconds or
+    ``wall_cap`` wall seconds first (the caller then kills it). On a shared machine an
+    anchor's share of a core varies: the budget is its CPU time, as every reported time."""
+    t0 = time.monotonic()
+    while not done():
+        if _cpu_of(pid) >= budget or time.monotonic() - t0 >= wall_cap:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _run_watched(cmd: list[str], budget: float, wall_cap: float, env=None):
+    """``subprocess`` ``cmd`` under :func:`_watch`: ``(returncode, stdout, stderr)``, or
+    ``(None, cpu_used, "")`` when stopped at the budget."""
+    c0 = _children_cpu()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+        if not _watch(proc.pid, lambda: proc.poll() is not None, budget, wall_cap):
+            proc.kill()
+            proc.wait()
+            return None, _children_cpu() - c0, ""
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read()
+
+
+def _sklearn_child(conn, X, yc, Gn, Xy, alphas, tol, repeats, max_iter) -> None:
+    from sklearn.exceptions import ConvergenceWarning as SkWarning
+    from sklearn.linear_model import lasso_path
 
     def fit():
         with warnings.catch_warnings():
@@ -159,11 +209,37 @@ def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter):
                               max_iter=max_iter)
 
     sec, (_, coefs, gaps) = _cpu(fit, repeats)
+    conn.send((sec, coefs.T, gaps))
+    conn.close()
+
+
+def run_sklearn(X, yc, Gn, Xy, alphas, tol, repeats, max_iter, budget: float,
+                wall_cap: float):
+    """scikit-learn's ``lasso_path`` in a forked child (killed after ``budget`` CPU seconds:
+    then ``(None, cpu_used)``, a lower bound of its time); ``None`` when not installed."""
+    try:  # imported before the fork: the child's CPU time is the solve's
+        from sklearn.linear_model import lasso_path  # noqa: F401
+    except ImportError:
+        return None
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_sklearn_child,
+                       args=(send, X, yc, Gn, Xy, alphas, tol, repeats, max_iter))
+    c0 = _children_cpu()
+    proc.start()
+    send.close()
+    if not _watch(proc.pid, lambda: recv.poll(0), budget, wall_cap):
+        proc.kill()
+        os.waitpid(proc.pid, 0)
+        return None, _children_cpu() - c0
+    sec, coefs, gaps = recv.recv()
+    proc.join()
     conv = int(np.sum(gaps <= tol * float(yc @ yc)))
-    return sec, coefs.T, conv
+    return sec, coefs, conv
 
 
-def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path):
+def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path, budget: float,
+               wall_cap: float):
     if shutil.which("Rscript") is None:
         return None, "R glmnet: Rscript not found (apt-get install r-cran-glmnet)"
     n, p = X.shape
@@ -172,28 +248,33 @@ def run_glmnet(X, yc, alphas, thresh, repeats, workdir: Path):
     alphas.astype(np.float64).tofile(workdir / "lambda.bin")
     script = workdir / "fit.R"
     script.write_text(_R_SCRIPT)
-    proc = subprocess.run(["Rscript", str(script), str(workdir), str(n), str(p),
-                           str(alphas.shape[0]), repr(thresh), str(repeats)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        return None, f"R glmnet failed: {proc.stderr.strip().splitlines()[-1:]}"
-    sec, npasses, version = proc.stdout.split()
+    rc, out, err = _run_watched(["Rscript", str(script), str(workdir), str(n), str(p),
+                                 str(alphas.shape[0]), repr(thresh), str(repeats)],
+                                budget, wall_cap)
+    if rc is None:
+        return ("timeout", out), "R glmnet (stopped at the time budget)"
+    if rc != 0:
+        return None, f"R glmnet failed: {err.strip().splitlines()[-1:]}"
+    sec, npasses, version = out.split()
     B = np.fromfile(workdir / "beta.bin").reshape(alphas.shape[0], p)
     return (float(sec), B, int(npasses)), f"R glmnet {version}"
 
 
-def run_adelie(Gn, Xy, n, alphas, tol, repeats, python: str, workdir: Path):
+def run_adelie(Gn, Xy, n, alphas, tol, repeats, python: str, workdir: Path, budget: float,
+               wall_cap: float):
     if not Path(python).exists():
         return None, f"adelie: no interpreter at {python} (pip install adelie in its own venv)"
     np.savez(workdir / "cov.npz", A=Gn / n, v=Xy / n, lmda=alphas)
     script = workdir / "fit_adelie.py"
     script.write_text(_ADELIE_SCRIPT)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    proc = subprocess.run([python, str(script), str(workdir), repr(tol), str(repeats)],
-                          capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        return None, f"adelie failed: {proc.stderr.strip().splitlines()[-1:]}"
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    rc, out, err = _run_watched([python, str(script), str(workdir), repr(tol), str(repeats)],
+                                budget, wall_cap, env)
+    if rc is None:
+        return ("timeout", out), "adelie (stopped at the time budget)"
+    if rc != 0:
+        return None, f"adelie failed: {err.strip().splitlines()[-1:]}"
+    out = json.loads(out.strip().splitlines()[-1])
     B = np.load(workdir / "betas.npy")
     if B.shape[0] != alphas.shape[0]:
         return None, f"adelie returned {B.shape[0]} of {alphas.shape[0]} alphas"
@@ -223,23 +304,35 @@ def bench(kind: str, p: int, args) -> dict:
     if args.cd:
         tcd, rcd = run_ours(stats, 1e-7, args.repeats, alphas, solver="cd")
         row.update(cd=tcd, cd_conv=int(rcd.converged.sum()), cd_excess=excess(rcd.coef_std))
+    # every anchor stops at the time budget: slower than that, its ratio to ours is a lower
+    # bound (reported as ">"), which decides the goal's "faster than" clauses just as well
+    budget = min(args.anchor_timeout, max(args.anchor_min, args.anchor_budget * t7))
+    row["budget"] = budget
     if "sklearn" in args.anchors:
-        sk = run_sklearn(X, yc, Gn, Xy, alphas, 1e-7, args.repeats, args.sk_max_iter)
+        sk = run_sklearn(X, yc, Gn, Xy, alphas, 1e-7, args.repeats, args.sk_max_iter, budget,
+                         args.anchor_wall)
         if sk is None:
             row["notes"].append("scikit-learn not installed")
+        elif sk[0] is None:
+            row.update(sk=sk[1], sk_timeout=True)
         else:
             row.update(sk=sk[0], sk_conv=sk[2], sk_excess=excess(sk[1]))
     with tempfile.TemporaryDirectory(prefix="bench_solver_") as tmp:
         if "glmnet" in args.anchors:
-            res, note = run_glmnet(X, yc, alphas, 1e-7, args.repeats, Path(tmp))
+            res, note = run_glmnet(X, yc, alphas, 1e-7, args.repeats, Path(tmp), budget,
+                                   args.anchor_wall)
             row["notes"].append(note)
-            if res is not None:
+            if res is not None and res[0] == "timeout":
+                row.update(glmnet=res[1], glmnet_timeout=True)
+            elif res is not None:
                 row.update(glmnet=res[0], glmnet_excess=excess(res[1]), glmnet_passes=res[2])
         if "adelie" in args.anchors:
             res, note = run_adelie(Gn, Xy, n, alphas, 1e-7, args.repeats, args.adelie_python,
-                                   Path(tmp))
+                                   Path(tmp), budget, args.anchor_wall)
             row["notes"].append(note)
-            if res is not None:
+            if res is not None and res[0] == "timeout":
+                row.update(adelie=res[1], adelie_timeout=True)
+            elif res is not None:
                 row.update(adelie=res[0], adelie_excess=excess(res[1]))
     return row
 
@@ -264,12 +357,19 @@ def bench_cv(kind: str, p: int, args) -> str:
 
 
 def _fmt(row: dict, key: str, width: int = 8) -> str:
-    return f"{row[key]:>{width}.3f}" if key in row else f"{'-':>{width}}"
+    if key not in row:
+        return f"{'-':>{width}}"
+    if row.get(key + "_timeout"):  # stopped at the budget: a lower bound
+        return f"{'>' + format(row[key], '.1f'):>{width}}"
+    return f"{row[key]:>{width}.3f}"
 
 
 def _ratio(row: dict):
     def ratio(key: str) -> str:
-        return f"{row[key] / row['ours7']:>6.1f}x" if key in row else f"{'-':>7}"
+        if key not in row:
+            return f"{'-':>7}"
+        r = f"{row[key] / row['ours7']:.1f}x"
+        return f"{'>' + r if row.get(key + '_timeout') else r:>7}"
 
     return ratio
 
@@ -289,6 +389,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--anchors", nargs="*", default=["sklearn", "glmnet", "adelie"],
                     choices=["sklearn", "glmnet", "adelie"])
     ap.add_argument("--sk-max-iter", type=int, default=1000, help="scikit-learn's default: 1000")
+    ap.add_argument("--anchor-budget", type=float, default=8.0,
+                    help="stop an anchor after this many times ours' tol-1e-7 time (CPU "
+                         "seconds; default 8): its time and ratio are then lower bounds, '>'")
+    ap.add_argument("--anchor-min", type=float, default=10.0,
+                    help="... but never before this many CPU seconds (default 10)")
+    ap.add_argument("--anchor-timeout", type=float, default=300.0,
+                    help="... and always after this many CPU seconds (default 300)")
+    ap.add_argument("--anchor-wall", type=float, default=600.0,
+                    help="... or this many wall seconds (default 600)")
     ap.add_argument("--adelie-python", default=os.environ.get("ADELIE_PYTHON", ADELIE_PYTHON))
     ap.add_argument("--cd", action="store_true",
                     help="also time solver='cd' (numba coordinate descent, compiled or loaded "
