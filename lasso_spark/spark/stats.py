@@ -281,9 +281,9 @@ def _gather(rows: list, layout: BatchLayout) -> tuple[list[SuffStats], np.ndarra
             counts += np.frombuffer(bytes(row["counts"]), dtype=np.int64)
             peak_rss = max(peak_rss, int(row["peak_rss_bytes"] or 0))
         else:
-            data = bytes(row["stats"])
-            driver_bytes += len(data)
-            packed[row["fold"]].append(np.frombuffer(data, dtype=np.float64))
+            vec = np.frombuffer(row["stats"], dtype=np.float64)  # a view: no copy of 4p² bytes
+            driver_bytes += vec.nbytes
+            packed[row["fold"]].append(vec)
     p = layout.n_features
     # merged in the packed form (half the memory and flops), Cxx rebuilt once per cell
     folds = [merge_tree((PackedStats.from_vector(v) for v in vs),
