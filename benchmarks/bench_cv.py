@@ -314,9 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     # start-up (and their imports) for the statistics pass, JVM warm-up for MLlib
     warmup()
     tiny = df.limit(2000)
-    LassoCV(inputCols=names, labelCol="label", numFolds=args.folds, numRegParams=5).fit(tiny)
-    LinearRegression(elasticNetParam=1.0, regParam=0.01, labelCol="label").fit(
-        VectorAssembler(inputCols=names, outputCol="features").transform(tiny))
+    if args.only != "mllib":
+        LassoCV(inputCols=names, labelCol="label", numFolds=args.folds, numRegParams=5).fit(tiny)
+    if args.only != "lassocv":
+        LinearRegression(elasticNetParam=1.0, regParam=0.01, labelCol="label").fit(
+            VectorAssembler(inputCols=names, outputCol="features").transform(tiny))
 
     coef_file = args.coef_file.format(rows=args.rows, features=args.features)
     if args.only == "mllib":
