@@ -244,7 +244,9 @@ def _best(fn, repeats: int) -> tuple[float, object]:
     for _ in range(repeats):
         c0, t0 = _cpu_seconds(), time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        dt = time.perf_counter() - t0
+        print(f"   (repeat: {dt:.2f} s)", flush=True)
+        best = min(best, dt)
         CPU[id(fn)] = min(CPU.get(id(fn), float("inf")), _cpu_seconds() - c0)
     return best, out
 
@@ -277,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
                          "--reg-param (then the objective against the saved coefficients): "
                          "for widths where A and B together exceed one locked slot")
     ap.add_argument("--reg-param", type=float, default=None, help="B's regParam with --only mllib")
+    ap.add_argument("--no-warmup", action="store_true",
+                    help="no tiny fits first: the first repeat is then a session's first fit "
+                         "(each repeat's time is printed; the best of them is the warm one)")
     ap.add_argument("--coef-file", default="/tmp/lasso_spark_bench/cv_{rows}x{features}_coef.npz")
     args = ap.parse_args(argv)
     if args.quick:
@@ -314,9 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     # start-up (and their imports) for the statistics pass, JVM warm-up for MLlib
     warmup()
     tiny = df.limit(2000)
-    if args.only != "mllib":
+    if args.no_warmup:
+        pass
+    elif args.only != "mllib":
         LassoCV(inputCols=names, labelCol="label", numFolds=args.folds, numRegParams=5).fit(tiny)
-    if args.only != "lassocv":
+    if args.only != "lassocv" and not args.no_warmup:
         LinearRegression(elasticNetParam=1.0, regParam=0.01, labelCol="label").fit(
             VectorAssembler(inputCols=names, outputCol="features").transform(tiny))
 
