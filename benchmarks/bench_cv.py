@@ -193,6 +193,37 @@ def _first_fit(spark, df, names: list[str], args: argparse.Namespace) -> None:
         print(f"F  {label}: {dt:.2f} s", flush=True)
 
 
+def _mllib_only(spark, df, names: list[str], args: argparse.Namespace, coef_file: str) -> int:
+    """B alone at ``--reg-param`` (A's choice, printed by ``--only lassocv``), its ratio to A's
+    saved time and both objectives at that regParam."""
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.ml.regression import LinearRegression
+
+    from lasso_spark.spark import compute_stats
+
+    saved = np.load(coef_file)
+    chosen = float(saved["reg_param"]) if args.reg_param is None else args.reg_param
+    assembled = VectorAssembler(inputCols=names, outputCol="features").transform(df)
+    lr = LinearRegression(featuresCol="features", labelCol="label", elasticNetParam=1.0,
+                          regParam=chosen, solver="normal")
+    fit_lr = lambda: lr.fit(assembled)  # noqa: E731 - its id keys the CPU record
+    t_lr, lr_model = _best(fit_lr, args.repeats)
+    t_ours = float(saved["seconds"])
+    err = np.max(np.abs(lr_model.coefficients.toArray() - saved["coef"]))
+    print(f"B  MLlib LinearRegression(solver=normal), 1 fit: {t_lr:8.2f} s "
+          f"(max |coef diff| vs A {err:.2e}; CPU {CPU[id(fit_lr)]:.1f} s)", flush=True)
+    print(f"   ratio A / B = {t_ours / t_lr:.3f} (A {t_ours:.2f} s from the earlier run; goal "
+          "<= 0.5)", flush=True)
+    whole = compute_stats(df, input_cols=names, label_col="label").total
+    f_a = _lasso_objective(whole, saved["coef"], float(saved["intercept"]), chosen)
+    f_b = _lasso_objective(whole, lr_model.coefficients.toArray(), lr_model.intercept, chosen)
+    verdict = "A no worse" if f_a <= f_b else "A WORSE"
+    print(f"   objective at regParam {chosen:.5g}: A {f_a:.10g}, B {f_b:.10g}, "
+          f"(A - B) / B = {(f_a - f_b) / abs(f_b):+.2e} ({verdict})", flush=True)
+    spark.stop()
+    return 0
+
+
 def _cpu_seconds() -> float:
     """CPU seconds of this process (the driver's solves) and its descendants (the Spark JVM
     and its Python workers in local mode): less sensitive than wall time to a shared machine."""
@@ -213,7 +244,9 @@ def _best(fn, repeats: int) -> tuple[float, object]:
     for _ in range(repeats):
         c0, t0 = _cpu_seconds(), time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        dt = time.perf_counter() - t0
+        print(f"   (repeat: {dt:.2f} s)", flush=True)
+        best = min(best, dt)
         CPU[id(fn)] = min(CPU.get(id(fn), float("inf")), _cpu_seconds() - c0)
     return best, out
 
@@ -241,6 +274,15 @@ def main(argv: list[str] | None = None) -> int:
                          " and the costs of a first contact, then stop")
     ap.add_argument("--skip-sample-check", action="store_true",
                     help="skip the scikit-learn comparison on a sample (slow at large p)")
+    ap.add_argument("--only", choices=("lassocv", "mllib"), default=None,
+                    help="run A alone (saving its coefficients to --coef-file) or B alone at "
+                         "--reg-param (then the objective against the saved coefficients): "
+                         "for widths where A and B together exceed one locked slot")
+    ap.add_argument("--reg-param", type=float, default=None, help="B's regParam with --only mllib")
+    ap.add_argument("--no-warmup", action="store_true",
+                    help="no tiny fits first: the first repeat is then a session's first fit "
+                         "(each repeat's time is printed; the best of them is the warm one)")
+    ap.add_argument("--coef-file", default="/tmp/lasso_spark_bench/cv_{rows}x{features}_coef.npz")
     args = ap.parse_args(argv)
     if args.quick:
         args.rows, args.features = 200_000, 20
@@ -277,10 +319,17 @@ def main(argv: list[str] | None = None) -> int:
     # start-up (and their imports) for the statistics pass, JVM warm-up for MLlib
     warmup()
     tiny = df.limit(2000)
-    LassoCV(inputCols=names, labelCol="label", numFolds=args.folds, numRegParams=5).fit(tiny)
-    LinearRegression(elasticNetParam=1.0, regParam=0.01, labelCol="label").fit(
-        VectorAssembler(inputCols=names, outputCol="features").transform(tiny))
+    if args.no_warmup:
+        pass
+    elif args.only != "mllib":
+        LassoCV(inputCols=names, labelCol="label", numFolds=args.folds, numRegParams=5).fit(tiny)
+    if args.only != "lassocv" and not args.no_warmup:
+        LinearRegression(elasticNetParam=1.0, regParam=0.01, labelCol="label").fit(
+            VectorAssembler(inputCols=names, outputCol="features").transform(tiny))
 
+    coef_file = args.coef_file.format(rows=args.rows, features=args.features)
+    if args.only == "mllib":
+        return _mllib_only(spark, df, names, args, coef_file)
     # A. LassoCV, one pass
     ours = LassoCV(inputCols=names, labelCol="label", numFolds=args.folds,
                    numRegParams=args.reg_params, seed=args.seed)
@@ -296,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
           f"regParam={chosen:.5g}, non-zeros {model.numNonzeros}; CPU {CPU[id(fit_ours)]:.1f} s",
           flush=True)
 
+    if args.only == "lassocv":
+        np.savez(coef_file, coef=model.coefficients.toArray(), intercept=model.intercept,
+                 reg_param=chosen, seconds=t_ours)
+        print(f"   saved A's coefficients to {coef_file}; B: --only mllib --reg-param "
+              f"{chosen!r}", flush=True)
+        spark.stop()
+        return 0
     # B. one MLlib fit at the chosen regParam
     assembled = VectorAssembler(inputCols=names, outputCol="features").transform(df)
     lr = LinearRegression(featuresCol="features", labelCol="label", elasticNetParam=1.0,
@@ -310,16 +366,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{cpu_b:.1f} = {cpu_a / cpu_b:.3f}", flush=True)
     from lasso_spark.spark import compute_stats
 
-    whole = compute_stats(df, input_cols=names, label_col="label").total
+    pass_k0 = compute_stats(df, input_cols=names, label_col="label")
+    whole = pass_k0.total
     f_a = _lasso_objective(whole, model.coefficients.toArray(), model.intercept, chosen)
     f_b = _lasso_objective(whole, lr_model.coefficients.toArray(), lr_model.intercept, chosen)
-    one = compute_stats(df.coalesce(1), input_cols=names, label_col="label")
-    print(f"   peak Python worker RSS of a K=0 pass: {whole.peak_worker_rss_bytes / 2**20:.0f} MiB "
-          f"with the file's partitions, {one.peak_worker_rss_bytes / 2**20:.0f} MiB with all "
-          f"{one.n_rows_read} rows in one task (coalesce(1))", flush=True)
     verdict = "A no worse" if f_a <= f_b else "A WORSE"
     print(f"   objective at regParam {chosen:.5g}: A {f_a:.10g}, B {f_b:.10g}, "
           f"(A - B) / B = {(f_a - f_b) / abs(f_b):+.2e} ({verdict})", flush=True)
+    one = compute_stats(df.coalesce(1), input_cols=names, label_col="label")
+    print(f"   peak Python worker RSS of a K=0 pass: "
+          f"{pass_k0.peak_worker_rss_bytes / 2**20:.0f} MiB with the file's partitions, "
+          f"{one.peak_worker_rss_bytes / 2**20:.0f} MiB with all {one.n_rows_read} rows in one "
+          "task (coalesce(1))", flush=True)
 
     # C. CrossValidator over MLlib
     if not args.skip_crossvalidator:

@@ -87,8 +87,8 @@ class BucketMemoryError(ValueError):
 
 
 def bucket_memory_bytes(n_cells: int, n_features: int) -> int:
-    """Bytes of ``n_cells`` packed :class:`SuffStats` of ``n_features`` features."""
-    return int(n_cells) * SuffStats.packed_size(int(n_features)) * 8
+    """Bytes of ``n_cells`` :class:`SuffStats` of ``n_features`` features in memory."""
+    return int(n_cells) * SuffStats.memory_bytes(int(n_features))
 
 
 def check_bucket_memory(n_cells: int, n_features: int, limit_bytes: int,

@@ -20,6 +20,11 @@ which never forms raw sums of squares. Each mean is carried as a double-double: 
 the rounded mean and ``mean_x_lo`` the residual ``Σ w (x − mean_x) / W``, so that ``δ`` between two
 nearly equal means of large magnitude (mean 1e6, standard deviation 1e-2) is exact to rounding of
 ``δ`` itself rather than of ``μ``. Merging is associative and commutative up to rounding.
+
+In transport (:meth:`SuffStats.pack`, :class:`PackedStats`) the symmetric ``Cxx`` travels as its
+upper triangle only, column by column (LAPACK's packed ``'U'`` storage: entry ``(i, j)``, ``i ≤ j``,
+at ``j(j+1)/2 + i``), ``p(p+1)/2`` doubles instead of ``p²``; packed statistics merge in that
+form with the same Chan update (:func:`merge_pair` with :func:`packed_outer`).
 """
 
 from __future__ import annotations
@@ -35,12 +40,18 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "PackedStats",
     "SuffStats",
     "feature_variance",
     "merge_all",
     "merge_means",
     "merge_pair",
     "merge_tree",
+    "mirror_upper",
+    "pack_upper",
+    "packed_outer",
+    "triangle_size",
+    "unpack_upper",
 ]
 
 T = TypeVar("T")
@@ -191,39 +202,30 @@ class SuffStats:
 
     # ------------------------------------------------------------------ transport
     def pack(self) -> np.ndarray:
-        """One float64 vector ``[n, W, μy, μy_lo, cyy, μx (p), μx_lo (p), cxy (p), Cxx (p·p)]``.
+        """One float64 vector ``[n, W, μy, μy_lo, cyy, μx (p), μx_lo (p), cxy (p), Cxx's upper
+        triangle (p(p+1)/2, column by column)]`` (:class:`PackedStats`).
 
         A flat vector travels through Arrow binary columns, Spark broadcasts and ``.npy``
-        files without serializing Python objects. :meth:`unpack` inverts it.
+        files without serializing Python objects. :meth:`unpack` inverts it exactly.
         """
-        head = np.array(
-            [self.n_rows, self.weight_sum, self.mean_y, self.mean_y_lo, self.cyy], dtype=np.float64
-        )
-        return np.concatenate([head, self.mean_x, self.mean_x_lo, self.cxy, self.cxx.ravel()])
+        return PackedStats.of(self).vector()
 
     @staticmethod
     def packed_size(n_features: int) -> int:
-        return 5 + 3 * n_features + n_features * n_features
+        """Length of :meth:`pack`'s vector: ``5 + 3p + p(p+1)/2``."""
+        return 5 + 3 * int(n_features) + triangle_size(n_features)
+
+    @staticmethod
+    def memory_bytes(n_features: int) -> int:
+        """Bytes of one :class:`SuffStats` in memory, ``8 (p² + 3p + 5)`` (``Cxx`` in full; the
+        packed vector in transport is about half of it)."""
+        p = int(n_features)
+        return 8 * (p * p + 3 * p + 5)
 
     @classmethod
     def unpack(cls, vec: np.ndarray) -> SuffStats:
-        vec = np.asarray(vec, dtype=np.float64)
-        m = vec.shape[0] - 5
-        # m = 3p + p² → p = (−3 + sqrt(9 + 4m)) / 2
-        p = int(round((np.sqrt(9.0 + 4.0 * m) - 3.0) / 2.0))
-        if vec.ndim != 1 or p < 0 or cls.packed_size(p) != vec.shape[0]:
-            raise ValueError(f"not a packed SuffStats vector (length {vec.shape[0]})")
-        return cls(
-            n_rows=int(vec[0]),
-            weight_sum=float(vec[1]),
-            mean_y=float(vec[2]),
-            mean_y_lo=float(vec[3]),
-            cyy=float(vec[4]),
-            mean_x=vec[5 : 5 + p].copy(),
-            mean_x_lo=vec[5 + p : 5 + 2 * p].copy(),
-            cxy=vec[5 + 2 * p : 5 + 3 * p].copy(),
-            cxx=vec[5 + 3 * p :].reshape(p, p).copy(),
-        )
+        """The statistics of a :meth:`pack` vector (``Cxx`` rebuilt in full, symmetric)."""
+        return PackedStats.from_vector(vec).suff_stats()
 
     def allclose(self, other: SuffStats, rtol: float = 1e-10, atol: float = 0.0) -> bool:
         """Equal counts and statistics to ``rtol`` (relative to each array's largest entry)."""
@@ -335,3 +337,159 @@ def merge_all(stats: Iterable[SuffStats], n_features: int | None = None) -> Suff
         return SuffStats.empty(n_features)
 
     return merge_tree(stats, empty)
+
+
+# ---------------------------------------------------------------------- packed transport
+def triangle_size(n: int) -> int:
+    """Entries of the upper triangle of an ``n × n`` matrix, diagonal included."""
+    n = int(n)
+    return n * (n + 1) // 2
+
+
+def pack_upper(C: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The upper triangle of the square ``C``, column by column (``C[:j+1, j]`` for each ``j``),
+    into ``out`` (length ``n(n+1)/2``; allocated when ``None``); only that triangle is read.
+
+    Each column piece is contiguous when ``C`` is Fortran-ordered; for a C-ordered *symmetric*
+    matrix pass ``C.T`` (the same values, Fortran-ordered)."""
+    n = C.shape[0]
+    if C.shape != (n, n):
+        raise ValueError(f"pack_upper needs a square matrix, got shape {C.shape}")
+    if out is None:
+        out = np.empty(triangle_size(n))
+    elif out.shape != (triangle_size(n),):
+        raise ValueError(f"out must have length {triangle_size(n)}, got {out.shape}")
+    o = 0
+    for j in range(n):
+        out[o : o + j + 1] = C[: j + 1, j]
+        o += j + 1
+    return out
+
+
+def unpack_upper(tri: np.ndarray, n: int) -> np.ndarray:
+    """The symmetric ``n × n`` matrix (C-contiguous) of a :func:`pack_upper` triangle."""
+    n = int(n)
+    if tri.shape != (triangle_size(n),):
+        raise ValueError(f"a packed triangle of order {n} has {triangle_size(n)} entries, "
+                         f"got {tri.shape}")
+    F = np.empty((n, n), order="F")
+    o = 0
+    for j in range(n):
+        F[: j + 1, j] = tri[o : o + j + 1]
+        o += j + 1
+    return mirror_upper(F).T  # symmetric: its transpose is the same matrix, C-ordered
+
+
+def mirror_upper(C: np.ndarray, block: int = 256) -> np.ndarray:
+    """``C`` made symmetric in place from its upper triangle, block by block (no ``n × n``
+    temporary); returned."""
+    q = C.shape[0]
+    for a in range(0, q, block):
+        b = min(q, a + block)
+        C[a:b, :a] = C[:a, a:b].T
+        diag = C[a:b, a:b]
+        upper = np.triu(diag)
+        diag[...] = upper + np.triu(diag, 1).T
+    return C
+
+
+def packed_outer(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The upper triangle of ``u vᵀ`` in :func:`pack_upper`'s order (Chan's correction term of
+    :class:`PackedStats`, ``u = v = δ``)."""
+    n = u.shape[0]
+    out = np.empty(triangle_size(n))
+    o = 0
+    for j in range(n):
+        np.multiply(u[: j + 1], v[j], out=out[o : o + j + 1])
+        o += j + 1
+    return out
+
+
+@dataclass(frozen=True)
+class PackedStats:
+    """:class:`SuffStats` in its transport form: the same fields with ``Cxx`` held as its upper
+    triangle (``cxx_upper``, :func:`pack_upper`). Merges in that form (half the memory and
+    flops of the full co-moment) and converts to :class:`SuffStats` once, where it is solved.
+
+    The vector (:meth:`vector`, :meth:`from_vector`) is ``[n, W, μy, μy_lo, cyy, μx, μx_lo, cxy,
+    cxx_upper]``; :meth:`from_vector` keeps views of the vector it is given (merges never write
+    into their inputs)."""
+
+    n_rows: int
+    weight_sum: float
+    mean_x: np.ndarray
+    mean_y: float
+    cxx_upper: np.ndarray
+    cxy: np.ndarray
+    cyy: float
+    mean_x_lo: np.ndarray
+    mean_y_lo: float = 0.0
+
+    @classmethod
+    def of(cls, s: SuffStats) -> PackedStats:
+        """The packed form of ``s`` (its ``cxx`` must be symmetric, as every SuffStats' is)."""
+        C = s.cxx
+        upper = pack_upper(C.T if C.flags.c_contiguous else C)
+        return cls(s.n_rows, s.weight_sum, s.mean_x, s.mean_y, upper, s.cxy, s.cyy,
+                   s.mean_x_lo, s.mean_y_lo)
+
+    @classmethod
+    def empty(cls, n_features: int) -> PackedStats:
+        p = int(n_features)
+        return cls(0, 0.0, np.zeros(p), 0.0, np.zeros(triangle_size(p)), np.zeros(p), 0.0,
+                   np.zeros(p), 0.0)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.mean_x.shape[0])
+
+    def merge(self, other: PackedStats) -> PackedStats:
+        """Chan's pairwise update (:func:`merge_pair`) on the packed triangle."""
+        return merge_pair(self, other, packed_outer)
+
+    def vector(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The flat float64 vector (into ``out`` of length ``SuffStats.packed_size(p)``)."""
+        p = self.n_features
+        if out is None:
+            out = np.empty(SuffStats.packed_size(p))
+        out[:5] = (self.n_rows, self.weight_sum, self.mean_y, self.mean_y_lo, self.cyy)
+        out[5 : 5 + p] = self.mean_x
+        out[5 + p : 5 + 2 * p] = self.mean_x_lo
+        out[5 + 2 * p : 5 + 3 * p] = self.cxy
+        out[5 + 3 * p :] = self.cxx_upper
+        return out
+
+    @classmethod
+    def from_vector(cls, vec: np.ndarray) -> PackedStats:
+        vec = np.asarray(vec, dtype=np.float64)
+        m = vec.shape[0] - 5 if vec.ndim == 1 else -1
+        # m = 3p + p(p+1)/2 → p² + 7p − 2m = 0
+        p = int(round((np.sqrt(49.0 + 8.0 * m) - 7.0) / 2.0)) if m >= 0 else -1
+        if p < 0 or SuffStats.packed_size(p) != vec.shape[0]:
+            raise ValueError(f"not a packed SuffStats vector (shape {vec.shape})")
+        return cls(
+            n_rows=int(vec[0]),
+            weight_sum=float(vec[1]),
+            mean_y=float(vec[2]),
+            mean_y_lo=float(vec[3]),
+            cyy=float(vec[4]),
+            mean_x=vec[5 : 5 + p],
+            mean_x_lo=vec[5 + p : 5 + 2 * p],
+            cxy=vec[5 + 2 * p : 5 + 3 * p],
+            cxx_upper=vec[5 + 3 * p :],
+        )
+
+    def suff_stats(self) -> SuffStats:
+        """These statistics with ``Cxx`` in full (arrays copied: no view of the vector)."""
+        p = self.n_features
+        return SuffStats(
+            n_rows=int(self.n_rows),
+            weight_sum=float(self.weight_sum),
+            mean_x=np.array(self.mean_x, dtype=np.float64),
+            mean_y=float(self.mean_y),
+            cxx=unpack_upper(self.cxx_upper, p),
+            cxy=np.array(self.cxy, dtype=np.float64),
+            cyy=float(self.cyy),
+            mean_x_lo=np.array(self.mean_x_lo, dtype=np.float64),
+            mean_y_lo=float(self.mean_y_lo),
+        )

@@ -336,12 +336,12 @@ class PartitionAccumulator:
         """This partition's output: one record per non-empty cell (its id in ``fold``) plus the
         counters record. The packed statistics are written into one buffer that the Arrow
         binary column uses as it is; ``release`` drops each cell's co-moment once packed (the
-        partition is done), so memory holds that buffer and one cell's unpacked statistics."""
+        partition is done), so memory holds that buffer and one cell's packed triangle."""
         cells = [k for k, cell in enumerate(self.cells) if cell.n_rows > 0]
         size = SuffStats.packed_size(self.layout.n_features)
         data = np.empty(size * len(cells))
         for i, k in enumerate(cells):
-            data[i * size : (i + 1) * size] = self.cells[k].suff_stats().pack()
+            self.cells[k].packed().vector(out=data[i * size : (i + 1) * size])
             self.peak_rss_bytes = max(self.peak_rss_bytes, current_rss_bytes())
             if release:
                 self.cells[k].release()

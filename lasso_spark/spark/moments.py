@@ -11,12 +11,12 @@ into::
 
 and ``C ← C + Zc Zcᵀ`` is ONE ``syrk`` with ``β = 1`` into the running ``q × q`` co-moment: the
 block's own centered co-moment (``Σ w (z − μ_b − lo_b)(…)ᵀ = Σ w (z − μ_b)(…)ᵀ − W_b lo_b
-lo_bᵀ``), with no ``q × q`` temporary and only the upper triangle touched (mirrored once, in
-:meth:`RunningMoments.suff_stats`). Chan's merge term ``(W_a W_b / W) δ δᵀ`` (``δ = (μ_b + lo_b) −
-μ_a``, ``W = W_a + W_b``) is a sum over blocks too: each block's ``√(W_a W_b / W) δ`` is kept and
-:data:`PENDING_MERGES` of them go into ``C`` as one more ``syrk`` — the statistics of
-:meth:`lasso_spark.core.SuffStats.merge` applied block by block, without a ``q × q`` rank-one
-update per block.
+lo_bᵀ``), with no ``q × q`` temporary and only the upper triangle touched (read as it is
+into the packed transport form, :meth:`RunningMoments.packed`). Chan's merge term
+``(W_a W_b / W) δ δᵀ`` (``δ = (μ_b + lo_b) − μ_a``, ``W = W_a + W_b``) is a sum over blocks
+too: each block's ``√(W_a W_b / W) δ`` is kept and :data:`PENDING_MERGES` of them go into
+``C`` as one more ``syrk`` — the statistics of :meth:`lasso_spark.core.SuffStats.merge`
+applied block by block, without a ``q × q`` rank-one update per block.
 
 ``q ≥`` :data:`BLAS_MIN_WIDTH` uses ``scipy.linalg.blas.dsyrk`` in place on a Fortran-ordered
 ``C`` (imported on first use: a narrow pass never loads ``scipy.linalg``); narrower blocks use
@@ -25,12 +25,13 @@ numpy's ``A Aᵀ`` added to ``C`` (symmetric in full).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 import numpy as np
 
-from lasso_spark.core.stats import SuffStats, merge_means
+from lasso_spark.core.stats import PackedStats, SuffStats, merge_means, pack_upper
 
 logger = logging.getLogger(__name__)
 
@@ -119,41 +120,33 @@ class RunningMoments:
             self._comoment = out
 
     # ------------------------------------------------------------------ result
-    def suff_stats(self) -> SuffStats:
-        """These moments as :class:`SuffStats` (features ``[0, q-1)``, label ``q-1``)."""
+    def packed(self) -> PackedStats:
+        """These moments as :class:`PackedStats` (features ``[0, q-1)``, label ``q-1``), read
+        from the running upper triangle: no mirroring, no ``q × q`` copy. Its arrays may be
+        views of this object's: write them out (``vector()``) before more blocks come in."""
         p = self.width - 1
         self._flush()
         if self.weight_sum == 0.0 or self._comoment is None:
-            empty = SuffStats.empty(p)
-            return SuffStats(self.n_rows, 0.0, empty.mean_x, 0.0, empty.cxx, empty.cxy, 0.0)
-        G = _mirror_upper(self._comoment)
-        return SuffStats(
+            return dataclasses.replace(PackedStats.empty(p), n_rows=self.n_rows)
+        C = self._comoment
+        return PackedStats(
             n_rows=self.n_rows,
             weight_sum=self.weight_sum,
-            mean_x=self.mean[:p].copy(),
+            mean_x=self.mean[:p],
             mean_y=float(self.mean[p]),
-            cxx=np.ascontiguousarray(G[:p, :p]),
-            cxy=G[:p, p].copy(),
-            cyy=float(G[p, p]),
-            mean_x_lo=self.mean_lo[:p].copy(),
+            cxx_upper=pack_upper(C[:p, :p]),
+            cxy=C[:p, p],
+            cyy=float(C[p, p]),
+            mean_x_lo=self.mean_lo[:p],
             mean_y_lo=float(self.mean_lo[p]),
         )
+
+    def suff_stats(self) -> SuffStats:
+        """These moments as :class:`SuffStats` (``Cxx`` in full)."""
+        return self.packed().suff_stats()
 
     def release(self) -> None:
         """Drop the co-moment (the cell is done: its statistics were packed)."""
         self._flush()
         self._comoment = None
         self.weight_sum = 0.0
-
-
-def _mirror_upper(C: np.ndarray, block: int = 256) -> np.ndarray:
-    """``C`` made symmetric in place from its upper triangle, block by block (no ``q × q``
-    temporary); returned."""
-    q = C.shape[0]
-    for a in range(0, q, block):
-        b = min(q, a + block)
-        C[a:b, :a] = C[:a, a:b].T
-        diag = C[a:b, a:b]
-        upper = np.triu(diag)
-        diag[...] = upper + np.triu(diag, 1).T
-    return C

@@ -1,15 +1,17 @@
 """Executor-side reduction of the per-partition statistics, so the driver memory stays O(K·p²).
 
 The statistics pass (:func:`lasso_spark.spark.batch.partition_stats`) emits, per input partition,
-one packed :class:`SuffStats` per non-empty fold (``8·(p² + 3p + 5)`` bytes) plus one counters
-record. Collecting those directly costs the driver ``P · K · 8p²`` bytes for ``P`` partitions
-(about 7.5 GiB at ``p = 1000, K = 5, P = 200``; Spark's ``spark.driver.maxResultSize`` stops it
+one packed :class:`SuffStats` per non-empty fold (``8·(p(p+1)/2 + 3p + 5)`` bytes: the
+co-moment's upper triangle, :class:`~lasso_spark.core.stats.PackedStats`) plus one counters
+record. Collecting those directly costs the driver ``P · K · 4p²`` bytes for ``P`` partitions
+(about 3.7 GiB at ``p = 1000, K = 5, P = 200``; Spark's ``spark.driver.maxResultSize`` stops it
 first). When that product exceeds :data:`DRIVER_BUDGET_BYTES`, a second level reduces the
 partials on the executors before the collect:
 
     key   = (fold + 1) · G + pmod(spark_partition_id(), G)      (fold −1: the counters records)
     shuffle the partials by key into (K + 1) · G reducer partitions
-    merge per fold with Chan's formula (:meth:`SuffStats.merge`), streaming (:func:`merge_partials`)
+    merge per fold with Chan's formula on the packed triangles (:meth:`PackedStats.merge`),
+    streaming (:func:`merge_partials`)
 
 so the driver receives at most ``(K + 1) · G`` records of which ``K · G`` carry statistics. The
 extra stage reads only the shuffled partial statistics, never the input: the input is still
@@ -23,7 +25,7 @@ loses ``(|μ − c| / σ)²`` of relative precision when recentred, and no commo
 mean is known before the one pass ends (a feature with mean 1e6 and deviation 1e-2 would keep
 nothing). Chan's merge with double-double means is exact to rounding whatever the order.
 
-``G = min(ceil(√P), G_budget)`` with ``G_budget = DRIVER_BUDGET_BYTES // (K · 8p²)`` (at least
+``G = min(ceil(√P), G_budget)`` with ``G_budget = DRIVER_BUDGET_BYTES // (K · 4p²)`` (at least
 1); reducers then hold one or a few fold accumulators each (hash collisions of the keys).
 When ``P`` cannot be known without running a job (Spark Connect, an unknown partitioning under
 adaptive execution), :data:`ASSUMED_PARTITIONS` stands in for it.
@@ -38,7 +40,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from lasso_spark.core.stats import SuffStats
+from lasso_spark.core.stats import PackedStats, SuffStats
 from lasso_spark.spark.batch import OUTPUT_DDL, OUTPUT_SCHEMA, current_rss_bytes
 
 logger = logging.getLogger(__name__)
@@ -122,7 +124,7 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
     record (their sum; RSS the largest of theirs and this reducer's). Memory: one accumulator
     per fold seen plus one input batch.
     """
-    acc: dict[int, SuffStats] = {}
+    acc: dict[int, PackedStats] = {}
     counts: np.ndarray | None = None
     peak = current_rss_bytes()
     for rb in batches:
@@ -137,13 +139,13 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
                 counts = c.copy() if counts is None else counts + c
                 peak = max(peak, int(rss[i]))
                 continue
-            s = SuffStats.unpack(np.frombuffer(stats[i].as_buffer(), dtype=np.float64))
+            s = PackedStats.from_vector(np.frombuffer(stats[i].as_buffer(), dtype=np.float64))
             acc[k] = s if k not in acc else acc[k].merge(s)
         peak = max(peak, current_rss_bytes())
     folds_out, stats_out, counts_out, rss_out = [], [], [], []
     for k in sorted(acc):
         folds_out.append(k)
-        stats_out.append(acc[k].pack().tobytes())
+        stats_out.append(acc[k].vector().tobytes())
         counts_out.append(b"")
         rss_out.append(0)
     if counts is not None:

@@ -84,3 +84,32 @@ def test_column_names_that_need_quoting_in_sql(wide, width):
     assert r.feature_names == names
     ref = SuffStats.from_arrays(X[rows][:, :width], y[rows], w[rows])
     assert r.total.allclose(ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("width", [40, P])
+@pytest.mark.parametrize("groups", [0, 2])
+def test_packed_partials_collected_or_merged_equal_numpy_per_fold(wide, width, groups):
+    """The partials travel as packed upper triangles, collected as they are (groups 0) or
+    merged on the executors first, below and above the layout's width threshold: each fold's
+    statistics equal numpy's on that fold's rows, and the driver receives packed records."""
+    X, y, w, df = wide
+    names = COLS[:width]
+    r = compute_stats(df, input_cols=names, weight_col="w", num_folds=3, seed=9,
+                      handle_invalid="skip", reduce_groups=groups)
+    folds = assign_folds(df, input_cols=names, weight_col="w", num_folds=3, seed=9,
+                         output_col="k").toPandas()
+    folds = folds.dropna(subset=["k"])  # the row with a NaN in x7 (a feature at both widths)
+    assert r.n_rows_skipped == 1 and len(folds) == len(y) - 1
+    for k in range(3):
+        part = folds[folds["k"] == k]
+        ref = SuffStats.from_arrays(part[names].to_numpy(), part["label"].to_numpy(),
+                                    part["w"].to_numpy())
+        assert r.folds[k].n_rows == len(part)
+        assert r.folds[k].allclose(ref, rtol=1e-10)
+        np.testing.assert_array_equal(r.folds[k].cxx, r.folds[k].cxx.T)
+    record = 8 * SuffStats.packed_size(width)
+    assert record == 8 * (5 + 3 * width + width * (width + 1) // 2)
+    if groups == 0:  # one record per (partition, fold): 3 x 3
+        assert r.driver_result_bytes == 9 * record
+    else:  # at most one per (fold, group)
+        assert 3 * record <= r.driver_result_bytes <= 6 * record

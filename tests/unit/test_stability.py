@@ -351,7 +351,7 @@ def test_auto_parallelism_counts_the_statistics_it_would_ship():
     assert choose_parallelism("auto", **kw, bytes_per_fit=slow) == 1
     wide = 2 * 8 * SuffStats.packed_size(4000)
     hours = dict(kw, seconds_per_fit=3600.0)
-    assert choose_parallelism("auto", **hours, bytes_per_fit=wide) == 1  # 1.3 GB in one job
+    assert choose_parallelism("auto", **hours, bytes_per_fit=wide) == 1  # 0.64 GB in one job
     # the same fits in rounds of one fit a job stay under the cap
     assert choose_parallelism("auto", **hours, bytes_per_fit=wide, fits_per_job=1) == 5
     assert choose_parallelism(4, **hours, bytes_per_fit=wide) == 4  # an int is the user's call

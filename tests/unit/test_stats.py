@@ -117,3 +117,45 @@ def test_merge_associative_any_split(seed, cuts, loc):
     assert left.allclose(whole, rtol=1e-9, atol=1e-9)
     assert right.allclose(left, rtol=1e-9, atol=1e-9)
     assert merge_all(parts).allclose(whole, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 5, 257])
+def test_pack_is_the_upper_triangle_and_roundtrips_exactly(p):
+    from lasso_spark.core.stats import PackedStats, triangle_size
+
+    rng = np.random.default_rng(30 + p)
+    s = SuffStats.from_arrays(*make_data(rng, n=40, p=p, loc=1e6, scale=1e-2))
+    v = s.pack()
+    assert v.shape == (SuffStats.packed_size(p),) == (5 + 3 * p + triangle_size(p),)
+    tri = v[5 + 3 * p :]
+    i, j = np.triu_indices(p)
+    order = np.lexsort((i, j))  # column by column, rows within a column
+    np.testing.assert_array_equal(tri, s.cxx[i[order], j[order]])
+    back = SuffStats.unpack(v)
+    for name in ("mean_x", "mean_x_lo", "cxx", "cxy"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(s, name))
+    assert back.cxx.flags.c_contiguous and back.cxx.shape == (p, p)
+    assert (back.n_rows, back.weight_sum, back.mean_y, back.mean_y_lo, back.cyy) == (
+        s.n_rows, s.weight_sum, s.mean_y, s.mean_y_lo, s.cyy)
+    np.testing.assert_array_equal(PackedStats.from_vector(v).vector(), v)
+    with pytest.raises(ValueError, match="packed"):
+        SuffStats.unpack(np.append(v, 0.0))
+
+
+def test_packed_merge_equals_full_merge_and_numpy():
+    from lasso_spark.core.stats import PackedStats, merge_tree
+
+    rng = np.random.default_rng(8)
+    X, y, w = make_data(rng, n=600, p=9, loc=1e6, scale=1e-2)
+    parts = [SuffStats.from_arrays(X[i : i + 53], y[i : i + 53], w[i : i + 53])
+             for i in range(0, 600, 53)]
+    full = merge_all(parts)
+    packed = merge_tree([PackedStats.from_vector(s.pack()) for s in parts],
+                        lambda: PackedStats.empty(9))
+    got = packed.suff_stats()
+    assert got.n_rows == 600
+    assert got.allclose(full, rtol=1e-13)
+    np.testing.assert_array_equal(got.cxx, got.cxx.T)
+    assert got.allclose(SuffStats.from_arrays(X, y, w), rtol=1e-9)
+    e = PackedStats.empty(9)
+    assert e.merge(packed).suff_stats().allclose(got, rtol=0)

@@ -80,11 +80,13 @@ def stability_table(
     pairs = complementary_pairs(spec.num_buckets, spec.num_pairs, spec.seed)
     masks = [m for pair in pairs for m in (pair, ~pair)]
     alphas = np.asarray(reg_grid, dtype=np.float64) * pen.alpha_per_reg_param
-    half_bytes = 8 * core.SuffStats.packed_size(p)
-    per_round = max(1, min(len(masks), spec.memory_limit_bytes // half_bytes))
+    # a round's half statistics are held in full on the driver, shipped packed to the tasks
+    per_round = max(1, min(len(masks),
+                           spec.memory_limit_bytes // core.SuffStats.memory_bytes(p)))
     tasks = choose_parallelism(request.solver.parallelism, n_features=p, n_fits=len(masks),
                                max_tasks=session_max_tasks(spark) if spark is not None else None,
-                               seconds_per_fit=seconds_per_path, bytes_per_fit=half_bytes,
+                               seconds_per_fit=seconds_per_path,
+                               bytes_per_fit=8 * core.SuffStats.packed_size(p),
                                fits_per_job=per_round)
     tally = SelectionTally(alphas.shape[0], p)
     converged = True
