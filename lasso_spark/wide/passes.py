@@ -40,7 +40,8 @@ from lasso_spark.wide.diag import DiagStats, merge_diag
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PassLog", "DiagResult", "diag_pass", "gram_pass", "kkt_pass"]
+__all__ = ["PassLog", "DiagResult", "assemble_block", "block_layout", "diag_pass", "finish_gram",
+           "gram_pass", "gram_values", "kkt_pass"]
 
 _KIND_COUNTS = -1  # counters record
 _KIND_RSS = -2  # peak worker memory record
@@ -154,6 +155,63 @@ def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagRes
 
 
 # ====================================================================== pass 2: Gram block
+def block_layout(q: int, targets: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Which part of the ``(q+1) × (q+1)`` block a Gram pass computes, and where it goes:
+    ``(target positions, row offsets, first column of each row, values per fold)``.
+
+    ``targets=None``: the whole block as its packed upper triangle (row ``a`` holds columns
+    ``a … q``, the label last); otherwise the full rows of the given positions (``< q``): the
+    rows and, by symmetry, the columns of features new to a block already at hand."""
+    if targets is None:
+        t = np.arange(q + 1, dtype=np.int64)
+        lens = q + 1 - t
+        cstart = t.copy()
+    else:
+        t = np.asarray(targets, dtype=np.int64)
+        lens = np.full(t.shape[0], q + 1, dtype=np.int64)
+        cstart = np.zeros(t.shape[0], dtype=np.int64)
+    rowoff = np.zeros(t.shape[0], dtype=np.int64)
+    np.cumsum(lens[:-1], out=rowoff[1:])
+    return t, rowoff, cstart, int(lens.sum())
+
+
+def _block_entries(ch: Chunk, loc_map: np.ndarray, is_sparse: np.ndarray, dpos: np.ndarray,
+                   dense_index: np.ndarray, center: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The chunk's rows on the block, CSR ``(eptr, epos, evals, row of each entry)``: the
+    stored sparse features of the block (raw values) then every dense column of it, the label
+    last (centered: ``x − c``, in every row)."""
+    m = ch.n_rows
+    q = center.shape[0] - 1
+    loc = loc_map[ch.cols]
+    erow = _entry_rows(ch)
+    inb = np.flatnonzero(loc >= 0)
+    sp = inb[is_sparse[loc[inb]]]
+    nd = dense_index.shape[0]
+    Dc = np.empty((m, nd))
+    Dc[:] = -center[dense_index]
+    Dc[:, -1] = ch.y - center[q]
+    if nd > 1:
+        de = inb[~is_sparse[loc[inb]]]
+        Dc[erow[de], dpos[loc[de]]] = ch.vals[de] - center[loc[de]]
+    sp_row = erow[sp]
+    n_sp = np.bincount(sp_row, minlength=m)
+    eptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(n_sp + nd, out=eptr[1:])
+    first = np.zeros(m, dtype=np.int64)
+    np.cumsum(n_sp[:-1], out=first[1:])
+    at = eptr[sp_row] + (np.arange(sp.shape[0]) - first[sp_row])
+    epos = np.empty(int(eptr[-1]), dtype=np.int64)
+    evals = np.empty(int(eptr[-1]))
+    epos[at] = loc[sp]
+    evals[at] = ch.vals[sp]
+    dat = (eptr[:-1] + n_sp)[:, None] + np.arange(nd)
+    epos[dat] = dense_index[None, :]
+    evals[dat] = Dc
+    return eptr, epos, evals, np.repeat(np.arange(m), n_sp + nd)
+
+
 def gram_body(
     batches: Iterator[pa.RecordBatch],
     layout: BatchLayout,
@@ -161,48 +219,49 @@ def gram_body(
     center: np.ndarray,
     dense: np.ndarray,
     slice_len: int = 0,
+    targets: np.ndarray | None = None,
 ) -> Iterator[pa.RecordBatch]:
+    """Per fold, the raw products ``Σ w v_a v_b`` of the block's rows ``targets``
+    (:func:`block_layout`), ``v`` the raw value of a sparse feature and ``x − c`` of a dense
+    one or the label, plus ``Σ w v`` per column and ``W``: centered by :func:`finish_gram`."""
     p = layout.n_features
     F = _fold_count(layout)
     q = index.shape[0]
     loc_map = np.full(p, -1, dtype=np.int64)
     loc_map[index] = np.arange(q)
-    is_sparse = np.append(~dense, False)  # the label (slot q) is always dense
+    is_sparse = ~np.asarray(dense, dtype=bool)
     dense_index = np.append(np.flatnonzero(dense), q).astype(np.int64)
     dpos = np.full(q + 1, -1, dtype=np.int64)
     dpos[dense_index] = np.arange(dense_index.shape[0])
-    c_dense = center[dense_index]
-    C = np.zeros((F, q + 1, q + 1))
-    s = np.zeros((F, q + 1))  # Σ w x over sparse columns
-    t = np.zeros((F, dense_index.shape[0]))  # Σ w d over dense columns
+    t, rowoff, cstart, size = block_layout(q, targets)
+    tmap = np.full(q + 1, -1, dtype=np.int64)
+    tmap[t] = np.arange(t.shape[0])
+    out = np.zeros((F, size))
+    s = np.zeros(F * (q + 1))
     W = np.zeros(F)
     reader = ChunkReader(layout)
     for ch in reader.chunks(batches):
-        loc = loc_map[ch.cols]
-        m = ch.n_rows
-        Dc = np.empty((m, dense_index.shape[0]))
-        Dc[:] = -c_dense
-        Dc[:, -1] = ch.y - center[q]
-        if dense_index.shape[0] > 1:
-            e_d = np.flatnonzero(loc >= 0)
-            e_d = e_d[dpos[loc[e_d]] >= 0]
-            erow = _entry_rows(ch)
-            Dc[erow[e_d], dpos[loc[e_d]]] = ch.vals[e_d] - center[loc[e_d]]
-        kernels.sparse_gram(ch.indptr, loc, ch.vals, is_sparse, Dc, dense_index, ch.w, ch.fold,
-                            C, s)
-        for f in range(F):
-            rows = ch.fold == f
-            if not rows.any():
-                continue
-            wf = ch.w[rows]
-            W[f] += wf.sum()
-            Z = Dc[rows]
-            t[f] += wf @ Z
-            Z *= np.sqrt(wf)[:, None]
-            C[f][np.ix_(dense_index, dense_index)] += Z.T @ Z
-    payload = np.concatenate([C.ravel(), s.ravel(), t.ravel(), W])
-    del C
+        eptr, epos, evals, erow = _block_entries(ch, loc_map, is_sparse, dpos, dense_index,
+                                                 center)
+        te = np.flatnonzero(tmap[epos] >= 0)
+        key = tmap[epos[te]]
+        order = np.argsort(key, kind="stable")
+        tent = te[order]
+        tptr = np.zeros(t.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=t.shape[0]), out=tptr[1:])
+        kernels.gram_rows(eptr, epos, evals, ch.w, ch.fold, tptr, erow[tent], tent, rowoff,
+                          cstart, out)
+        ef = ch.fold[erow]
+        s += np.bincount(ef * (q + 1) + epos, ch.w[erow] * evals, minlength=F * (q + 1))
+        W += np.bincount(ch.fold, ch.w, minlength=F)
+    payload = np.concatenate([out.ravel(), s, W])
+    del out
     yield from emit(payload, slice_len)
+
+
+def gram_values(F: int, q: int, targets: np.ndarray | None) -> int:
+    """Length of a Gram pass's summed result (:func:`gram_body`)."""
+    return F * block_layout(q, targets)[3] + F * (q + 1) + F
 
 
 def gram_pass(
@@ -212,35 +271,64 @@ def gram_pass(
     center: np.ndarray,
     dense: np.ndarray,
     description: str,
+    targets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(F, q+1, q+1)``: per fold ``Σ w (z − c)(z − c)ᵀ`` with ``z = (x[index], y)`` and
-    ``center = c`` (length ``q+1``, label last); ``dense`` (q,) marks the dense features."""
+    """Per fold ``Σ w (z − c)(z − c)ᵀ`` with ``z = (x[index], y)`` and ``center = c`` (length
+    ``q+1``, label last); ``dense`` (q,) marks the dense features. ``targets=None``: the whole
+    block ``(F, q+1, q+1)``; else only its rows ``targets`` (``(F, len(targets), q+1)``)."""
     F = _fold_count(layout)
     q = index.shape[0]
-    n_values = F * (q + 1) * (q + 1) + F * (q + 1) + F * (int(dense.sum()) + 1) + F
-    body = partial(gram_body, layout=layout, index=index, center=center, dense=dense)
-    total = sum_pass(proj, body, n_values, description)
-    return finish_gram(total, F, center, dense)
+    body = partial(gram_body, layout=layout, index=index, center=center, dense=dense,
+                   targets=targets)
+    total = sum_pass(proj, body, gram_values(F, q, targets), description)
+    return finish_gram(total, F, center, dense, targets)
 
 
-def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray) -> np.ndarray:
-    """Center the summed partition payloads of the Gram pass (module docstring)."""
+def finish_gram(total: np.ndarray, F: int, center: np.ndarray, dense: np.ndarray,
+                targets: np.ndarray | None = None) -> np.ndarray:
+    """Center the summed partition payloads of the Gram pass (module docstring): with ``cs``
+    the center of the sparse columns (0 for dense ones and the label) and ``s = Σ w v``,
+    ``C = P − s csᵀ − cs sᵀ + W cs csᵀ``."""
     q = dense.shape[0]
-    nd = int(dense.sum()) + 1
-    n_c = F * (q + 1) * (q + 1)
-    C = total[:n_c].reshape(F, q + 1, q + 1).copy()
-    s = total[n_c : n_c + F * (q + 1)].reshape(F, q + 1)
-    t = total[n_c + F * (q + 1) : n_c + F * (q + 1) + F * nd].reshape(F, nd)
+    t, rowoff, cstart, size = block_layout(q, targets)
+    P = total[: F * size].reshape(F, size)
+    s = total[F * size : F * size + F * (q + 1)].reshape(F, q + 1)
     W = total[-F:]
-    sp = np.flatnonzero(np.append(~dense, False))
-    di = np.append(np.flatnonzero(dense), q)
-    cs = center[sp]
+    cs = np.where(np.append(~np.asarray(dense, dtype=bool), False), center, 0.0)
+    if targets is not None:
+        R = P.reshape(F, t.shape[0], q + 1).copy()
+        for f in range(F):
+            R[f] -= np.outer(s[f, t], cs) + np.outer(cs[t], s[f]) - W[f] * np.outer(cs[t], cs)
+        return R
+    C = np.empty((F, q + 1, q + 1))
     for f in range(F):
-        ss = s[f, sp]
-        C[f][np.ix_(sp, sp)] += W[f] * np.outer(cs, cs) - np.outer(ss, cs) - np.outer(cs, ss)
-        C[f][np.ix_(sp, di)] -= np.outer(cs, t[f])
-        C[f][np.ix_(di, sp)] = C[f][np.ix_(sp, di)].T
-        C[f] = 0.5 * (C[f] + C[f].T)
+        Cf = C[f]
+        for a in range(q + 1):
+            row = P[f, rowoff[a] : rowoff[a] + q + 1 - a]
+            Cf[a, a:] = row
+            Cf[a:, a] = row
+        Cf -= np.outer(s[f], cs) + np.outer(cs, s[f]) - W[f] * np.outer(cs, cs)
+    return C
+
+
+def assemble_block(C_old: np.ndarray, index_old: np.ndarray, index: np.ndarray,
+                   new_pos: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The block ``(F, q+1, q+1)`` on ``index`` from a block on ``index_old`` (same center) and
+    a Gram pass's rows ``rows`` (``(F, len(new_pos), q+1)``) of the positions ``new_pos`` of
+    ``index`` not in ``index_old``: old × old entries are copied, the new rows and columns
+    filled from ``rows`` (their new × new part symmetrized)."""
+    F, q = C_old.shape[0], index.shape[0]
+    old = np.ones(q, dtype=bool)
+    old[new_pos] = False
+    keep = np.append(np.flatnonzero(old), q)
+    src = np.append(np.searchsorted(index_old, index[old]), index_old.shape[0])
+    C = np.empty((F, q + 1, q + 1))
+    for f in range(F):
+        C[f][np.ix_(keep, keep)] = C_old[f][np.ix_(src, src)]
+        C[f][new_pos, :] = rows[f]
+        C[f][:, new_pos] = rows[f].T
+        nn = rows[f][:, new_pos]
+        C[f][np.ix_(new_pos, new_pos)] = 0.5 * (nn + nn.T)
     return C
 
 

@@ -52,7 +52,14 @@ from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.stats import check_counts
 from lasso_spark.wide.diag import DiagStats, merge_diag
 from lasso_spark.wide.models import WideModel, fold_suffstats, full_gap, make_model
-from lasso_spark.wide.passes import PassLog, diag_pass, gram_pass, kkt_pass, timed_pass
+from lasso_spark.wide.passes import (
+    PassLog,
+    assemble_block,
+    diag_pass,
+    gram_pass,
+    kkt_pass,
+    timed_pass,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +131,7 @@ class _Run:
     solver: dict
     log: list[PassLog] = field(default_factory=list)
     gram_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    gram_stats: list[SuffStats] | None = None
+    gram_block: np.ndarray | None = None
 
     @property
     def p(self) -> int:
@@ -139,17 +146,27 @@ class _Run:
         return np.array([m.fold for m in self.models], dtype=np.int64)
 
     def fold_stats_for(self, index: np.ndarray) -> list[SuffStats]:
-        """Per-fold statistics on ``index``: a subset of the cached block, or a Gram pass."""
-        if self.gram_stats is not None and np.isin(index, self.gram_index).all():
-            pos = np.searchsorted(self.gram_index, index)
-            return [s.subset(pos) for s in self.gram_stats]
+        """Per-fold statistics on ``index``: a subset of the block at hand, or a Gram pass
+        over only the rows (and, by symmetry, columns) of the features new to it when they are
+        at most half of ``index``, else over the whole block (packed upper triangle)."""
         c = np.append(self.center[index], self.center[self.p])
-        with timed_pass(self.log, "gram", index.shape[0], max(self.K, 1)):
-            C = gram_pass(self.proj, self.layout, index, c, self.dense[index],
-                          f"lasso_spark wide: Gram block, {index.shape[0]} features, {self.tag}"
-                          f"pass {len(self.log) + 1}")
-        self.gram_index, self.gram_stats = index, fold_suffstats(C, index, c, self.folds)
-        return self.gram_stats
+        held, q = self.gram_block, index.shape[0]
+        new_pos = np.flatnonzero(~np.isin(index, self.gram_index)) if held is not None \
+            else np.arange(q)
+        if held is not None and new_pos.size == 0:
+            sel = np.append(np.searchsorted(self.gram_index, index), self.gram_index.shape[0])
+            return fold_suffstats(held[:, sel[:, None], sel[None, :]], index, c, self.folds)
+        rows_only = held is not None and 2 * new_pos.size <= q
+        what = f"{new_pos.size} new of {q}" if rows_only else f"{q}"
+        with timed_pass(self.log, "gram", int(new_pos.size) if rows_only else q,
+                        max(self.K, 1)):
+            out = gram_pass(self.proj, self.layout, index, c, self.dense[index],
+                            f"lasso_spark wide: Gram block, {what} features, {self.tag}"
+                            f"pass {len(self.log) + 1}", targets=new_pos if rows_only else None)
+        if rows_only:
+            out = assemble_block(held, self.gram_index, index, new_pos, out)
+        self.gram_index, self.gram_block = index, out
+        return fold_suffstats(out, index, c, self.folds)
 
     def training(self, fs: list[SuffStats], m: WideModel) -> SuffStats:
         """Model ``m``'s training statistics from per-fold ones."""
@@ -281,11 +298,12 @@ def _grid(run: _Run, g0: np.ndarray, plan: GridPlan | None, alphas: object, n_al
 
 
 # -------------------------------------------------------------------------- the path
-def _certify(run: _Run, seg_fs: list[SuffStats], results: list[PathResult], g: np.ndarray,
+def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: np.ndarray,
              need: np.ndarray, A: np.ndarray, block: np.ndarray, rho: float
              ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Full duality gaps of every model's block solutions, the KKT violators outside ``A``
-    and the first alpha with violations (``len(block)`` when none)."""
+    """Full duality gaps of every model's block solutions (``trains``: each model's training
+    statistics on ``A``), the KKT violators outside ``A`` and the first alpha with violations
+    (``len(block)`` when none)."""
     L = block.shape[0]
     tol = run.solver["tol"]
     outside = ~need
@@ -293,7 +311,7 @@ def _certify(run: _Run, seg_fs: list[SuffStats], results: list[PathResult], g: n
     gaps = np.zeros((len(run.models), L))
     first_bad = L
     for t, m in enumerate(run.models):
-        d = design(run.training(seg_fs, m), penalty_factor=run.v[A],
+        d = design(trains[t], penalty_factor=run.v[A],
                    fit_intercept=run.solver["fit_intercept"],
                    standardize=run.solver["standardize"])
         out_m = outside & m.usable
@@ -317,11 +335,12 @@ def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
     for rnd in range(int(max_rounds) + 1):
         A = np.flatnonzero(need)
         fs = run.fold_stats_for(A)
-        results = [run.solve(run.training(fs, m), block, rho, run.v[A]) for m in run.models]
+        trains = [run.training(fs, m) for m in run.models]
+        results = [run.solve(tr, block, rho, run.v[A]) for tr in trains]
         coefs = np.concatenate([r.coef.T for r in results], axis=1)  # (|A|, T·L)
         b0s = np.concatenate([r.intercept for r in results])
         g = run.gradients(A, coefs, b0s, np.repeat(run.model_fold, L), L, where)
-        gaps, violators, first_bad = _certify(run, fs, results, g, need, A, block, rho)
+        gaps, violators, first_bad = _certify(run, trains, results, g, need, A, block, rho)
         if first_bad > 0:  # alphas before the first violation are certified
             return _Segment(first_bad, A, fs, results, g, gaps, violators)
         if rnd == max_rounds:
