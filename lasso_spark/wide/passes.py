@@ -49,12 +49,14 @@ _KIND_RSS = -2  # peak worker memory record
 
 @dataclass
 class PassLog:
-    """One data pass: what it computed, on how many features/models, and how long it took."""
+    """One data pass: what it computed, on how many features/models, and how long it took;
+    a Gram pass computes ``n_features`` rows of a block on ``block_features`` features."""
 
     kind: str
     seconds: float
     n_features: int = 0
     n_models: int = 0
+    block_features: int = 0
 
 
 def _fold_count(layout: BatchLayout) -> int:
@@ -236,9 +238,10 @@ def gram_body(
     t, rowoff, cstart, size = block_layout(q, targets)
     tmap = np.full(q + 1, -1, dtype=np.int64)
     tmap[t] = np.arange(t.shape[0])
-    out = np.zeros((F, size))
-    s = np.zeros(F * (q + 1))
-    W = np.zeros(F)
+    payload = np.zeros(F * size + F * (q + 1) + F)  # [products, Σ w v, W]: emitted as is
+    out = payload[: F * size].reshape(F, size)
+    s = payload[F * size : F * size + F * (q + 1)]
+    W = payload[F * size + F * (q + 1) :]
     reader = ChunkReader(layout)
     for ch in reader.chunks(batches):
         eptr, epos, evals, erow = _block_entries(ch, loc_map, is_sparse, dpos, dense_index,
@@ -254,8 +257,6 @@ def gram_body(
         ef = ch.fold[erow]
         s += np.bincount(ef * (q + 1) + epos, ch.w[erow] * evals, minlength=F * (q + 1))
         W += np.bincount(ch.fold, ch.w, minlength=F)
-    payload = np.concatenate([out.ravel(), s, W])
-    del out
     yield from emit(payload, slice_len)
 
 
@@ -380,7 +381,8 @@ def kkt_pass(
     return total[: p * T].reshape(p, T), total[p * T :]
 
 
-def timed_pass(log: list[PassLog], kind: str, n_features: int, n_models: int):
+def timed_pass(log: list[PassLog], kind: str, n_features: int, n_models: int,
+               block_features: int = 0):
     """Context helper: append a :class:`PassLog` with the elapsed time."""
 
     class _Timer:
@@ -389,7 +391,8 @@ def timed_pass(log: list[PassLog], kind: str, n_features: int, n_models: int):
             return self
 
         def __exit__(self, *exc):
-            log.append(PassLog(kind, time.perf_counter() - self.t0, n_features, n_models))
+            log.append(PassLog(kind, time.perf_counter() - self.t0, n_features, n_models,
+                               block_features))
             return False
 
     return _Timer()

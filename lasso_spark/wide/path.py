@@ -92,6 +92,8 @@ class WidePathResult:
     fold_rows: list[int] = field(default_factory=list)
     total: DiagStats | None = None
     driver_peak_bytes: int = 0
+    block_budget_bytes: int = 0
+    block_cap: int = 0
 
     @property
     def pass_counts(self) -> dict[str, int]:
@@ -110,6 +112,19 @@ class _Limits:
     max_working_set: int
     growth: float
     max_kkt_values: int
+    block_cap: int  # features of the largest block the driver memory budget allows
+
+
+def block_copies(n_folds: int, n_models: int) -> int:
+    """Block-sized ``(q+1)²`` float64 arrays the driver holds while it solves one segment: the
+    per-fold block and per-fold statistics (``2F``), each model's training statistics and its
+    standardized design (``2T``)."""
+    return 2 * max(n_folds, 1) + 2 * n_models
+
+
+def block_cap(budget_bytes: int, n_folds: int, n_models: int) -> int:
+    """Most working-set features whose blocks fit ``budget_bytes`` (:func:`block_copies`)."""
+    return max(int(np.sqrt(budget_bytes / (8.0 * block_copies(n_folds, n_models)))) - 1, 1)
 
 
 @dataclass
@@ -159,7 +174,7 @@ class _Run:
         rows_only = held is not None and 2 * new_pos.size <= q
         what = f"{new_pos.size} new of {q}" if rows_only else f"{q}"
         with timed_pass(self.log, "gram", int(new_pos.size) if rows_only else q,
-                        max(self.K, 1)):
+                        max(self.K, 1), q):
             out = gram_pass(self.proj, self.layout, index, c, self.dense[index],
                             f"lasso_spark wide: Gram block, {what} features, {self.tag}"
                             f"pass {len(self.log) + 1}", targets=new_pos if rows_only else None)
@@ -302,12 +317,12 @@ def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: n
              need: np.ndarray, A: np.ndarray, block: np.ndarray, rho: float
              ) -> tuple[np.ndarray, np.ndarray, int]:
     """Full duality gaps of every model's block solutions (``trains``: each model's training
-    statistics on ``A``), the KKT violators outside ``A`` and the first alpha with violations
-    (``len(block)`` when none)."""
+    statistics on ``A``), the first alpha with violations (``len(block)`` when none) and the
+    KKT violators outside ``A`` at that alpha."""
     L = block.shape[0]
     tol = run.solver["tol"]
     outside = ~need
-    violators = np.zeros(run.p, dtype=bool)
+    viol_at = np.zeros((L, run.p), dtype=bool)  # violators of each alpha, any model
     gaps = np.zeros((len(run.models), L))
     first_bad = L
     for t, m in enumerate(run.models):
@@ -322,13 +337,16 @@ def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: n
             if gaps[t, i] > tol * m.yy:
                 viol = out_m & (np.abs(gc) > rho * block[i] * run.v)
                 if viol.any():
-                    violators |= viol
+                    viol_at[i] |= viol
                     first_bad = min(first_bad, i)
+    # only the first failing alpha's violators are needed next; those of the alphas further
+    # down (solved on a working set already known to be short) rank by their scores instead
+    violators = viol_at[first_bad] if first_bad < L else np.zeros(run.p, dtype=bool)
     return gaps, violators, first_bad
 
 
 def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
-                   max_rounds: int, where: str) -> _Segment:
+                   max_rounds: int, where: str, cap: int) -> _Segment:
     """Solve every model on the block's working set, certify with one ``Xᵀr`` pass, and grow
     the working set by the KKT violators until the block's first alpha is certified."""
     L = block.shape[0]
@@ -349,6 +367,9 @@ def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
         logger.info("%s: %d KKT violators join the working set of %d", where,
                     int(violators.sum()), A.size)
         need = need | violators
+        if int(need.sum()) > cap:
+            logger.warning("%s: the solutions need %d working-set features, more than the %d "
+                           "of the driver's block budget", where, int(need.sum()), cap)
     raise AssertionError("unreachable")
 
 
@@ -385,10 +406,12 @@ def _solve_path(run: _Run, out: _Path, g_prev: np.ndarray, rho: float, a_max: fl
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(penalized.T, np.abs(g_prev) / (rho * run.v[:, None]), -np.inf)
         e0 = min(n_a, s0 + int(lim.block_size), s0 + seg_cap)
-        need = _working_set(score.max(1), float(grid[s0]), a_prev, unpen | out.ever | pending,
-                            float(lim.growth), int(lim.max_working_set))
+        kept = unpen | out.ever | pending
+        budget = min(int(lim.max_working_set), max(lim.block_cap - int(kept.sum()), 0))
+        need = _working_set(score.max(1), float(grid[s0]), a_prev, kept, float(lim.growth),
+                            budget)
         seg = _solve_segment(run, grid[s0:e0], need, rho, lim.max_rounds,
-                             f"alphas {s0 + 1}-{e0} of {n_a}")
+                             f"alphas {s0 + 1}-{e0} of {n_a}", lim.block_cap)
         _accept(run, out, seg, s0)
         g_prev = seg.g[:, seg.acc - 1 :: e0 - s0]
         a_prev = float(grid[s0 + seg.acc - 1])
@@ -454,6 +477,7 @@ def wide_enet_path(
     max_working_set: int = 3000,
     growth: float = 2.0,
     max_kkt_values: int = 25_000_000,
+    max_block_bytes: int = 2 << 30,
     plan: GridPlan | None = None,
 ) -> WidePathResult:
     """Elastic-net path (and K-fold CV when ``num_folds ≥ 2`` or ``fold_col``) of ``df`` in
@@ -467,7 +491,10 @@ def wide_enet_path(
     Working sets: see :func:`_working_set` (``growth``, ``max_working_set``); a segment holds at
     most ``block_size`` alphas and ``max_kkt_values // (models · p)`` (the size of one ``Xᵀr``
     result); the alphas before the first one with KKT violations are accepted and the next
-    segment starts there, with the violators added.
+    segment starts there, with the violators of that alpha added (those of later alphas rank by
+    their scores). ``max_block_bytes``: the driver memory budget of the Gram blocks; it caps the
+    working set at :func:`block_cap` features (the ever-active features, and violators a
+    solution needs, may still exceed it: a warning says so).
 
     ``penalty_factor`` may be a callable of the feature names (resolved from the input before
     any pass). ``plan`` (:data:`GridPlan`), when given, replaces ``alphas`` / ``n_alphas`` /
@@ -490,7 +517,8 @@ def wide_enet_path(
     g0 = _initial_gradients(run)
     grid, rho, a_max = _grid(run, g0, plan, alphas, n_alphas, alpha_min_ratio, rho)
     out = _Path.empty(grid, len(run.models), run.K, run.p)
-    limits = _Limits(block_size, max_rounds, max_working_set, growth, max_kkt_values)
+    cap = block_cap(int(max_block_bytes), run.K, len(run.models))
+    limits = _Limits(block_size, max_rounds, max_working_set, growth, max_kkt_values, cap)
     _solve_path(run, out, g0, rho, a_max, limits)
     path, cv = _results(run, out, rho, a_max)
     elapsed = time.perf_counter() - started
@@ -502,6 +530,7 @@ def wide_enet_path(
         working_set_sizes=out.ws_sizes, n_rows_read=n_read, n_rows_skipped=n_skipped,
         invalid_counts=invalid, peak_worker_rss_bytes=peak_rss, elapsed_seconds=elapsed,
         fold_rows=fold_rows, total=run.total, driver_peak_bytes=_driver_peak_bytes(),
+        block_budget_bytes=int(max_block_bytes), block_cap=cap,
     )
 
 

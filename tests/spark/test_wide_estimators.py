@@ -71,6 +71,9 @@ def test_lasso_wide_equals_gram_with_pass_counts(frame):
         assert sw.numRows == sg.numRows == N and sw.weightSum == pytest.approx(sg.weightSum)
         assert 0 < sw.extra["maxWorkingSet"] < P
         assert sw.extra["driverPeakBytes"] > 0
+        # 2 GiB over 4 block-sized arrays (1 fold, 1 model): sqrt(2^31 / 32) - 1
+        assert sw.extra["blockBudgetBytes"] == 2 << 30
+        assert sw.extra["maxBlockFeatures"] == 8191
 
 
 def test_lasso_cv_wide_equals_gram(frame):
