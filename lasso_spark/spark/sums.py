@@ -29,6 +29,7 @@ from lasso_spark.spark.progress import job_label
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "COLLECT_MAX_BYTES",
     "EMIT_BATCH_BYTES",
     "MAX_REDUCERS",
     "OUTPUT_DDL",
@@ -48,6 +49,9 @@ TREE_MIN_BYTES = 16 * 1024 * 1024
 SLICE_VALUES = 1 << 20
 #: upper bound on the reducer tasks of that stage
 MAX_REDUCERS = 64
+#: a larger result is still collected as is when it comes from few partitions: at most this
+#: many bytes over all of them (what the driver's JVM then holds at once)
+COLLECT_MAX_BYTES = 256 * 1024 * 1024
 #: bytes of a result in one emitted Arrow batch (binary offsets are 32-bit)
 EMIT_BATCH_BYTES = 1 << 30
 
@@ -109,12 +113,16 @@ def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         yield records([(k, v.tobytes())])
 
 
-def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str) -> np.ndarray:
+def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str,
+             n_partitions: int = 0) -> np.ndarray:
     """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc).
 
-    ``body(batches, slice_len=…)`` must yield its result through :func:`emit`.
+    ``body(batches, slice_len=…)`` must yield its result through :func:`emit`. With
+    ``n_partitions`` known (e.g. counted by an earlier pass over ``proj``), results of up to
+    :data:`COLLECT_MAX_BYTES` in all are collected without the shuffle stage.
     """
-    if n_values * 8 <= TREE_MIN_BYTES:
+    few = 0 < n_partitions and n_partitions * n_values * 8 <= COLLECT_MAX_BYTES
+    if n_values * 8 <= TREE_MIN_BYTES or few:
         total = None
         for _, data in collect_records(proj, partial(body, slice_len=0), description):
             v = np.frombuffer(data, dtype=np.float64)

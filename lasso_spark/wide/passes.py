@@ -133,6 +133,7 @@ class DiagResult:
     nnz: np.ndarray
     counts: np.ndarray
     peak_worker_rss_bytes: int
+    n_partitions: int = 0
 
 
 def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagResult:
@@ -142,18 +143,19 @@ def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagRes
     per_fold: list[list[DiagStats]] = [[] for _ in range(F)]
     nnz = np.zeros(p)
     counts = np.zeros(layout.n_counters, dtype=np.int64)
-    peak = 0
+    peak = parts = 0
     for kind, data in items:
         if kind == _KIND_COUNTS:
             counts += np.frombuffer(data, dtype=np.int64)
-        elif kind == _KIND_RSS:
+        elif kind == _KIND_RSS:  # one per partition
             peak = max(peak, int(np.frombuffer(data, dtype=np.int64)[0]))
+            parts += 1
         elif kind == F:
             nnz += np.frombuffer(data, dtype=np.float64)
         else:
             per_fold[kind].append(DiagStats.unpack(np.frombuffer(data, dtype=np.float64)))
     folds = [merge_diag(v, p) for v in per_fold]
-    return DiagResult(folds, nnz, counts, peak)
+    return DiagResult(folds, nnz, counts, peak, parts)
 
 
 # ====================================================================== pass 2: Gram block
@@ -273,6 +275,7 @@ def gram_pass(
     dense: np.ndarray,
     description: str,
     targets: np.ndarray | None = None,
+    n_partitions: int = 0,
 ) -> np.ndarray:
     """Per fold ``Σ w (z − c)(z − c)ᵀ`` with ``z = (x[index], y)`` and ``center = c`` (length
     ``q+1``, label last); ``dense`` (q,) marks the dense features. ``targets=None``: the whole
@@ -281,7 +284,7 @@ def gram_pass(
     q = index.shape[0]
     body = partial(gram_body, layout=layout, index=index, center=center, dense=dense,
                    targets=targets)
-    total = sum_pass(proj, body, gram_values(F, q, targets), description)
+    total = sum_pass(proj, body, gram_values(F, q, targets), description, n_partitions)
     return finish_gram(total, F, center, dense, targets)
 
 
@@ -370,6 +373,7 @@ def kkt_pass(
     b0: np.ndarray,
     model_fold: np.ndarray,
     description: str,
+    n_partitions: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(XᵀWR (p, T), ΣWR (T,))`` for models ``(B[:, t] on index, b0[t])``; model ``t`` is
     trained on every row whose fold differs from ``model_fold[t]`` (−1: all rows)."""
@@ -377,7 +381,7 @@ def kkt_pass(
     T = B.shape[1]
     body = partial(kkt_body, layout=layout, index=index, B=np.ascontiguousarray(B), b0=b0,
                    model_fold=model_fold)
-    total = sum_pass(proj, body, p * T + T, description)
+    total = sum_pass(proj, body, p * T + T, description, n_partitions)
     return total[: p * T].reshape(p, T), total[p * T :]
 
 

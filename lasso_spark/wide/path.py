@@ -147,6 +147,7 @@ class _Run:
     log: list[PassLog] = field(default_factory=list)
     gram_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     gram_block: np.ndarray | None = None
+    n_partitions: int = 0  # of the input, counted by pass 1
 
     @property
     def p(self) -> int:
@@ -177,7 +178,8 @@ class _Run:
                         max(self.K, 1), q):
             out = gram_pass(self.proj, self.layout, index, c, self.dense[index],
                             f"lasso_spark wide: Gram block, {what} features, {self.tag}"
-                            f"pass {len(self.log) + 1}", targets=new_pos if rows_only else None)
+                            f"pass {len(self.log) + 1}", targets=new_pos if rows_only else None,
+                            n_partitions=self.n_partitions)
         if rows_only:
             out = assemble_block(held, self.gram_index, index, new_pos, out)
         self.gram_index, self.gram_block = index, out
@@ -200,7 +202,7 @@ class _Run:
         with timed_pass(self.log, "kkt", self.p, coefs.shape[1]):
             xtwr, s = kkt_pass(self.proj, self.layout, index, coefs, b0s, fold_of,
                                f"lasso_spark wide: X'r for {coefs.shape[1]} fits ({what}), "
-                               f"{self.tag}pass {len(self.log) + 1}")
+                               f"{self.tag}pass {len(self.log) + 1}", self.n_partitions)
         g = np.empty((self.p, coefs.shape[1]))
         for c in range(coefs.shape[1]):
             g[:, c] = self.models[c // n_per_model].gradient(xtwr[:, c], s[c])
@@ -271,7 +273,8 @@ def _start(df: DataFrame, input_kw: dict, penalty_factor: object, solver: dict) 
         train = merge_diag([f for j, f in enumerate(folds) if j != k], p)
         models.append(make_model(k, train, v, fit_intercept, standardize))
     run = _Run(proj, layout, tag, folds, total, models, v,
-               np.append(total.mean_x, total.mean_y), diag.nnz > 0.5 * total.n_rows, solver, log)
+               np.append(total.mean_x, total.mean_y), diag.nnz > 0.5 * total.n_rows, solver, log,
+               n_partitions=diag.n_partitions)
     fold_rows = [f.n_rows for f in folds] if K else []
     return run, list(resolved.feature_names), counts, diag.peak_worker_rss_bytes, fold_rows
 

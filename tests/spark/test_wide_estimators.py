@@ -136,6 +136,7 @@ def test_sliced_reduction_equals_plain_collect(frame, monkeypatch):
               alphas=[0.3, 0.1, 0.04], tol=1e-11)
     plain = wide_enet_path(frame, **kw)
     monkeypatch.setattr(sums, "TREE_MIN_BYTES", 0)
+    monkeypatch.setattr(sums, "COLLECT_MAX_BYTES", 0)
     monkeypatch.setattr(sums, "SLICE_VALUES", 4099)  # not a divisor of the result sizes
     monkeypatch.setattr(sums, "MAX_REDUCERS", 3)
     sliced = wide_enet_path(frame, **kw)
