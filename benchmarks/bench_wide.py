@@ -251,8 +251,10 @@ def main(argv: list[str] | None = None) -> None:
               f"driver solve {ours_s - sum(x.seconds for x in res.passes):.1f}s)")
         print(f"  working set per segment: {res.working_set_sizes}")
         for i, x in enumerate(res.passes):
+            rows = x.kind == "gram" and 0 < x.n_features < x.block_features
+            what = f" (rows of a {x.block_features}-feature block)" if rows else ""
             print(f"    pass {i + 1:2d} {x.kind:5s} {x.n_features:6d} features x "
-                  f"{x.n_models:3d} models: {x.seconds:6.2f}s")
+                  f"{x.n_models:3d} models: {x.seconds:6.2f}s{what}")
         per_pass = sum(x.seconds for x in res.passes) / max(res.n_passes, 1)
         gram_mb = max(args.folds, 1) * (q + 1) ** 2 * 8 / 1e6
         grow_mb = (mem.peak - mem.base) / 1e6
