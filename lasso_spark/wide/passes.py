@@ -3,18 +3,23 @@
 1. :func:`diag_pass` — per fold, per-feature statistics (:class:`DiagStats`) plus the number of
    stored entries per feature and the invalid-row counters: ``O(K·p)`` back to the driver.
 2. :func:`gram_pass` — per fold, ``Σ w (z − c)(z − c)ᵀ`` for ``z = (x_A, y)``, the working set
-   ``A`` and the label, about a fixed center ``c`` (the pass-1 means): ``O(K·|A|²)``.
+   ``A`` and the label, about a fixed center ``c`` (the pass-1 means): ``O(K·|A|²)``, or
+   ``O(K·|N|·|A|)`` for the rows of the new features ``N`` only.
 3. :func:`kkt_pass` — for ``T`` models ``(β_t, b0_t)`` on ``A``, each trained without one fold
    (or on all rows), ``Xᵀ(w ∘ r_t)`` over the model's training rows for ALL ``p`` features, and
    ``Σ w r_t``; ``r_t = y − b0_t − x_Aᵀβ_t``: ``O(T·p)``.
 
 Centering without densifying (pass 2). A feature stored in more than half of the rows (pass-1
-counts) is *dense*: its chunk columns are densified and centered, ``d = x − c``, and products
-with it are formed from ``d``. Products of two *sparse* features are formed raw and centered
-once at the end, ``Σ w (x_a − c_a)(x_b − c_b) = Σ w x_a x_b − s_a c_b − c_a s_b + W c_a c_b``
-with ``s = Σ w x``; for a feature stored in at most half of the rows ``c² ≤ σ²``, so this
-loses nothing to cancellation. Sparse × dense: ``Σ w x_a d − c_a Σ w d``. All of it is linear
-in the per-partition sums, so partitions are summed and centered on the driver.
+counts) is *dense*: its chunk columns are densified and centered, ``v = x − c`` (the label
+too); a *sparse* feature keeps its raw stored values, ``v = x``. The pass sums the products
+``P = Σ w v vᵀ`` (the kernel runs target by target, :func:`~.kernels.gram_rows`), ``s = Σ w v``
+and ``W``; with ``cs`` the center of the sparse columns (0 for the dense ones and the label)
+``Σ w (z − c)(z − c)ᵀ = P − s csᵀ − cs sᵀ + W cs csᵀ``. For a feature stored in at most half of
+the rows ``c² ≤ σ²``, so this loses nothing to cancellation; products with a dense column are
+formed from ``x − c`` itself. All of it is linear in the per-partition sums, so partitions are
+summed and centered on the driver (:func:`finish_gram`). A pass computes the whole block (its
+packed upper triangle) or only the rows of given positions (:func:`block_layout`): those of the
+features new to a block already at hand, assembled with it by :func:`assemble_block`.
 
 Passes 2 and 3 return one flat float64 vector per partition, summed over partitions by
 :func:`lasso_spark.spark.sums.sum_pass` (sliced through a shuffle when large).

@@ -13,16 +13,19 @@ Algorithm (every pass is one Spark job over the input; CV folds share every pass
    the sequential strong set of ``α_s`` (``|g_j| ≥ ρ v_j (2α_s − α_prev)`` for the gradient
    ``g = X̃ᵀW r / W`` at the last certified solution, any model), topped up with the next
    highest-ranked features (``growth``) so that one Gram block serves many alphas.
-3. Pass 2 (:func:`.passes.gram_pass`), skipped when the Gram of a superset of ``A`` is at hand:
+3. Pass 2 (:func:`.passes.gram_pass`), skipped when the Gram of a superset of ``A`` is at hand,
+   and over only the rows of the features new to the block at hand when they are at most half
+   of ``A`` (:func:`.passes.assemble_block`; the working set is capped by the driver's block
+   budget, :func:`block_cap`):
    per fold, the centered ``C_AA``, ``c_Ay`` → per-fold :class:`~lasso_spark.core.SuffStats`
    on ``A`` → merged training statistics → the core solver on each model, warm-started along the
    block.
 4. Pass 3 (:func:`.passes.kkt_pass`): ``Xᵀr`` for ALL features at every model's solutions of the
    block. With it the duality gap over all ``p`` features is exact (the dual norm takes the
    max over features outside ``A`` too). A solution whose full gap exceeds ``tol · yy`` has
-   KKT violators ``|g_j| > α ρ v_j`` outside ``A``: they join ``A`` and the block is re-solved
-   (passes 2 and 3 again). Alphas of the segment before the first violation are certified
-   and kept; the next segment starts at that alpha.
+   KKT violators ``|g_j| > α ρ v_j`` outside ``A``: those of the first failing alpha join ``A``
+   and the block is re-solved (passes 2 and 3 again). Alphas of the segment before the first
+   violation are certified and kept; the next segment starts at that alpha.
 
 Held-out MSE of fold ``k`` comes from fold ``k``'s statistics on ``A`` (exact, no pass).
 """
