@@ -29,6 +29,8 @@ from lasso_spark.spark.progress import job_label
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "COLLECT_MAX_BYTES",
+    "EMIT_BATCH_BYTES",
     "MAX_REDUCERS",
     "OUTPUT_DDL",
     "SLICE_VALUES",
@@ -47,6 +49,11 @@ TREE_MIN_BYTES = 16 * 1024 * 1024
 SLICE_VALUES = 1 << 20
 #: upper bound on the reducer tasks of that stage
 MAX_REDUCERS = 64
+#: a larger result is still collected as is when it comes from few partitions: at most this
+#: many bytes over all of them (what the driver's JVM then holds at once)
+COLLECT_MAX_BYTES = 256 * 1024 * 1024
+#: bytes of a result in one emitted Arrow batch (binary offsets are 32-bit)
+EMIT_BATCH_BYTES = 1 << 30
 
 
 def records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
@@ -67,12 +74,27 @@ def collect_records(proj: DataFrame, body: Callable, description: str
 
 
 def emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
-    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each."""
-    if slice_len <= 0:
-        yield records([(0, payload.tobytes())])
-        return
-    for k, start in enumerate(range(0, payload.shape[0], slice_len)):
-        yield records([(k, payload[start : start + slice_len].tobytes())])
+    """One record ``(0, payload)``, or with ``slice_len > 0`` one ``(slice id, slice)`` each.
+
+    The records' bytes are the payload's own memory (no copy): one batch per at most
+    :data:`EMIT_BATCH_BYTES` of it."""
+    data = np.ascontiguousarray(payload, dtype=np.float64).ravel()
+    n = data.shape[0]
+    step = n if slice_len <= 0 else int(slice_len)
+    starts = np.arange(0, max(n, 1), max(step, 1), dtype=np.int64)
+    per_batch = max(1, EMIT_BATCH_BYTES // max(8 * step, 1))
+    buf = pa.py_buffer(data)
+    for b0 in range(0, starts.shape[0], per_batch):
+        ks = starts[b0 : b0 + per_batch]
+        ends = np.minimum(ks + step, n)
+        offsets = np.append(ks, ends[-1:]) - ks[0]
+        arr = pa.Array.from_buffers(
+            pa.binary(), ks.shape[0],
+            [None, pa.py_buffer((offsets * 8).astype(np.int32)),
+             buf.slice(int(ks[0]) * 8, int(ends[-1] - ks[0]) * 8)])
+        kinds = np.arange(b0, b0 + ks.shape[0], dtype=np.int32) if slice_len > 0 \
+            else np.zeros(1, dtype=np.int32)
+        yield pa.RecordBatch.from_arrays([pa.array(kinds, pa.int32()), arr], schema=_SCHEMA)
 
 
 def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -91,12 +113,16 @@ def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         yield records([(k, v.tobytes())])
 
 
-def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str) -> np.ndarray:
+def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str,
+             n_partitions: int = 0) -> np.ndarray:
     """Sum over partitions of ``body``'s float64 result of length ``n_values`` (module doc).
 
-    ``body(batches, slice_len=…)`` must yield its result through :func:`emit`.
+    ``body(batches, slice_len=…)`` must yield its result through :func:`emit`. With
+    ``n_partitions`` known (e.g. counted by an earlier pass over ``proj``), results of up to
+    :data:`COLLECT_MAX_BYTES` in all are collected without the shuffle stage.
     """
-    if n_values * 8 <= TREE_MIN_BYTES:
+    few = 0 < n_partitions and n_partitions * n_values * 8 <= COLLECT_MAX_BYTES
+    if n_values * 8 <= TREE_MIN_BYTES or few:
         total = None
         for _, data in collect_records(proj, partial(body, slice_len=0), description):
             v = np.frombuffer(data, dtype=np.float64)

@@ -13,33 +13,31 @@ logger = logging.getLogger(__name__)
 
 
 @cached_jit()
-def sparse_gram(indptr, loc, vals, is_sparse, Dc, dense_index, w, fold, C, s):
-    """Working-set Gram products that involve a sparse column.
+def gram_rows(eptr, epos, evals, w, fold, tptr, trow, tent, rowoff, cstart, out):
+    """Rows of a working-set Gram block, target by target (column-major over the targets).
 
-    ``loc[e]`` is the working-set position of entry ``e`` (−1: not in the set). For every row
-    ``i`` (fold ``f``) and sparse entries ``a, b`` of that row::
+    Row ``i``'s entries are ``epos[eptr[i]:eptr[i+1]]`` (block positions) with values ``evals``;
+    target ``a``'s entries are ``tent[tptr[a]:tptr[a+1]]`` (indices into ``evals``) in rows
+    ``trow``. For every such row ``i`` (fold ``f``) and every entry ``b`` of it with
+    ``pos(b) ≥ cstart[a]``::
 
-        C[f, a, b]         += w_i x_a x_b           (raw products; centered by the caller)
-        C[f, a, D[d]]      += w_i x_a Dc[i, d]      (Dc: the row's centered dense columns)
-        s[f, a]            += w_i x_a
+        out[f, rowoff[a] + pos(b) − cstart[a]] += w_i v_a v_b
+
+    One target's output row stays in cache while its rows are visited; ``cstart[a] = pos(a)``
+    gives the packed upper triangle, ``cstart = 0`` full rows.
     """
-    m = indptr.shape[0] - 1
-    nD = dense_index.shape[0]
-    for i in range(m):
-        f = fold[i]
-        wi = w[i]
-        for e in range(indptr[i], indptr[i + 1]):
-            a = loc[e]
-            if a < 0 or not is_sparse[a]:
-                continue
-            xa = wi * vals[e]
-            s[f, a] += xa
-            for e2 in range(indptr[i], indptr[i + 1]):
-                b = loc[e2]
-                if b >= 0 and is_sparse[b]:
-                    C[f, a, b] += xa * vals[e2]
-            for d in range(nD):
-                C[f, a, dense_index[d]] += xa * Dc[i, d]
+    nt = tptr.shape[0] - 1
+    for a in range(nt):
+        ro = rowoff[a]
+        c0 = cstart[a]
+        for k in range(tptr[a], tptr[a + 1]):
+            i = trow[k]
+            f = fold[i]
+            va = w[i] * evals[tent[k]]
+            for e in range(eptr[i], eptr[i + 1]):
+                b = epos[e]
+                if b >= c0:
+                    out[f, ro + b - c0] += va * evals[e]
 
 
 @cached_jit()

@@ -13,16 +13,19 @@ Algorithm (every pass is one Spark job over the input; CV folds share every pass
    the sequential strong set of ``α_s`` (``|g_j| ≥ ρ v_j (2α_s − α_prev)`` for the gradient
    ``g = X̃ᵀW r / W`` at the last certified solution, any model), topped up with the next
    highest-ranked features (``growth``) so that one Gram block serves many alphas.
-3. Pass 2 (:func:`.passes.gram_pass`), skipped when the Gram of a superset of ``A`` is at hand:
+3. Pass 2 (:func:`.passes.gram_pass`), skipped when the Gram of a superset of ``A`` is at hand,
+   and over only the rows of the features new to the block at hand when they are at most half
+   of ``A`` (:func:`.passes.assemble_block`; the working set is capped by the driver's block
+   budget, :func:`block_cap`):
    per fold, the centered ``C_AA``, ``c_Ay`` → per-fold :class:`~lasso_spark.core.SuffStats`
    on ``A`` → merged training statistics → the core solver on each model, warm-started along the
    block.
 4. Pass 3 (:func:`.passes.kkt_pass`): ``Xᵀr`` for ALL features at every model's solutions of the
    block. With it the duality gap over all ``p`` features is exact (the dual norm takes the
    max over features outside ``A`` too). A solution whose full gap exceeds ``tol · yy`` has
-   KKT violators ``|g_j| > α ρ v_j`` outside ``A``: they join ``A`` and the block is re-solved
-   (passes 2 and 3 again). Alphas of the segment before the first violation are certified
-   and kept; the next segment starts at that alpha.
+   KKT violators ``|g_j| > α ρ v_j`` outside ``A``: those of the first failing alpha join ``A``
+   and the block is re-solved (passes 2 and 3 again). Alphas of the segment before the first
+   violation are certified and kept; the next segment starts at that alpha.
 
 Held-out MSE of fold ``k`` comes from fold ``k``'s statistics on ``A`` (exact, no pass).
 """
@@ -52,7 +55,14 @@ from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.stats import check_counts
 from lasso_spark.wide.diag import DiagStats, merge_diag
 from lasso_spark.wide.models import WideModel, fold_suffstats, full_gap, make_model
-from lasso_spark.wide.passes import PassLog, diag_pass, gram_pass, kkt_pass, timed_pass
+from lasso_spark.wide.passes import (
+    PassLog,
+    assemble_block,
+    diag_pass,
+    gram_pass,
+    kkt_pass,
+    timed_pass,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +95,8 @@ class WidePathResult:
     fold_rows: list[int] = field(default_factory=list)
     total: DiagStats | None = None
     driver_peak_bytes: int = 0
+    block_budget_bytes: int = 0
+    block_cap: int = 0
 
     @property
     def pass_counts(self) -> dict[str, int]:
@@ -103,6 +115,19 @@ class _Limits:
     max_working_set: int
     growth: float
     max_kkt_values: int
+    block_cap: int  # features of the largest block the driver memory budget allows
+
+
+def block_copies(n_folds: int, n_models: int) -> int:
+    """Block-sized ``(q+1)²`` float64 arrays the driver holds while it solves one segment: the
+    per-fold block and per-fold statistics (``2F``), each model's training statistics and its
+    standardized design (``2T``)."""
+    return 2 * max(n_folds, 1) + 2 * n_models
+
+
+def block_cap(budget_bytes: int, n_folds: int, n_models: int) -> int:
+    """Most working-set features whose blocks fit ``budget_bytes`` (:func:`block_copies`)."""
+    return max(int(np.sqrt(budget_bytes / (8.0 * block_copies(n_folds, n_models)))) - 1, 1)
 
 
 @dataclass
@@ -124,7 +149,8 @@ class _Run:
     solver: dict
     log: list[PassLog] = field(default_factory=list)
     gram_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    gram_stats: list[SuffStats] | None = None
+    gram_block: np.ndarray | None = None
+    n_partitions: int = 0  # of the input, counted by pass 1
 
     @property
     def p(self) -> int:
@@ -139,17 +165,28 @@ class _Run:
         return np.array([m.fold for m in self.models], dtype=np.int64)
 
     def fold_stats_for(self, index: np.ndarray) -> list[SuffStats]:
-        """Per-fold statistics on ``index``: a subset of the cached block, or a Gram pass."""
-        if self.gram_stats is not None and np.isin(index, self.gram_index).all():
-            pos = np.searchsorted(self.gram_index, index)
-            return [s.subset(pos) for s in self.gram_stats]
+        """Per-fold statistics on ``index``: a subset of the block at hand, or a Gram pass
+        over only the rows (and, by symmetry, columns) of the features new to it when they are
+        at most half of ``index``, else over the whole block (packed upper triangle)."""
         c = np.append(self.center[index], self.center[self.p])
-        with timed_pass(self.log, "gram", index.shape[0], max(self.K, 1)):
-            C = gram_pass(self.proj, self.layout, index, c, self.dense[index],
-                          f"lasso_spark wide: Gram block, {index.shape[0]} features, {self.tag}"
-                          f"pass {len(self.log) + 1}")
-        self.gram_index, self.gram_stats = index, fold_suffstats(C, index, c, self.folds)
-        return self.gram_stats
+        held, q = self.gram_block, index.shape[0]
+        new_pos = np.flatnonzero(~np.isin(index, self.gram_index)) if held is not None \
+            else np.arange(q)
+        if held is not None and new_pos.size == 0:
+            sel = np.append(np.searchsorted(self.gram_index, index), self.gram_index.shape[0])
+            return fold_suffstats(held[:, sel[:, None], sel[None, :]], index, c, self.folds)
+        rows_only = held is not None and 2 * new_pos.size <= q
+        what = f"{new_pos.size} new of {q}" if rows_only else f"{q}"
+        with timed_pass(self.log, "gram", int(new_pos.size) if rows_only else q,
+                        max(self.K, 1), q):
+            out = gram_pass(self.proj, self.layout, index, c, self.dense[index],
+                            f"lasso_spark wide: Gram block, {what} features, {self.tag}"
+                            f"pass {len(self.log) + 1}", targets=new_pos if rows_only else None,
+                            n_partitions=self.n_partitions)
+        if rows_only:
+            out = assemble_block(held, self.gram_index, index, new_pos, out)
+        self.gram_index, self.gram_block = index, out
+        return fold_suffstats(out, index, c, self.folds)
 
     def training(self, fs: list[SuffStats], m: WideModel) -> SuffStats:
         """Model ``m``'s training statistics from per-fold ones."""
@@ -168,7 +205,7 @@ class _Run:
         with timed_pass(self.log, "kkt", self.p, coefs.shape[1]):
             xtwr, s = kkt_pass(self.proj, self.layout, index, coefs, b0s, fold_of,
                                f"lasso_spark wide: X'r for {coefs.shape[1]} fits ({what}), "
-                               f"{self.tag}pass {len(self.log) + 1}")
+                               f"{self.tag}pass {len(self.log) + 1}", self.n_partitions)
         g = np.empty((self.p, coefs.shape[1]))
         for c in range(coefs.shape[1]):
             g[:, c] = self.models[c // n_per_model].gradient(xtwr[:, c], s[c])
@@ -239,7 +276,8 @@ def _start(df: DataFrame, input_kw: dict, penalty_factor: object, solver: dict) 
         train = merge_diag([f for j, f in enumerate(folds) if j != k], p)
         models.append(make_model(k, train, v, fit_intercept, standardize))
     run = _Run(proj, layout, tag, folds, total, models, v,
-               np.append(total.mean_x, total.mean_y), diag.nnz > 0.5 * total.n_rows, solver, log)
+               np.append(total.mean_x, total.mean_y), diag.nnz > 0.5 * total.n_rows, solver, log,
+               n_partitions=diag.n_partitions)
     fold_rows = [f.n_rows for f in folds] if K else []
     return run, list(resolved.feature_names), counts, diag.peak_worker_rss_bytes, fold_rows
 
@@ -281,19 +319,20 @@ def _grid(run: _Run, g0: np.ndarray, plan: GridPlan | None, alphas: object, n_al
 
 
 # -------------------------------------------------------------------------- the path
-def _certify(run: _Run, seg_fs: list[SuffStats], results: list[PathResult], g: np.ndarray,
+def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: np.ndarray,
              need: np.ndarray, A: np.ndarray, block: np.ndarray, rho: float
              ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Full duality gaps of every model's block solutions, the KKT violators outside ``A``
-    and the first alpha with violations (``len(block)`` when none)."""
+    """Full duality gaps of every model's block solutions (``trains``: each model's training
+    statistics on ``A``), the first alpha with violations (``len(block)`` when none) and the
+    KKT violators outside ``A`` at that alpha."""
     L = block.shape[0]
     tol = run.solver["tol"]
     outside = ~need
-    violators = np.zeros(run.p, dtype=bool)
+    viol_at = np.zeros((L, run.p), dtype=bool)  # violators of each alpha, any model
     gaps = np.zeros((len(run.models), L))
     first_bad = L
     for t, m in enumerate(run.models):
-        d = design(run.training(seg_fs, m), penalty_factor=run.v[A],
+        d = design(trains[t], penalty_factor=run.v[A],
                    fit_intercept=run.solver["fit_intercept"],
                    standardize=run.solver["standardize"])
         out_m = outside & m.usable
@@ -304,24 +343,28 @@ def _certify(run: _Run, seg_fs: list[SuffStats], results: list[PathResult], g: n
             if gaps[t, i] > tol * m.yy:
                 viol = out_m & (np.abs(gc) > rho * block[i] * run.v)
                 if viol.any():
-                    violators |= viol
+                    viol_at[i] |= viol
                     first_bad = min(first_bad, i)
+    # only the first failing alpha's violators are needed next; those of the alphas further
+    # down (solved on a working set already known to be short) rank by their scores instead
+    violators = viol_at[first_bad] if first_bad < L else np.zeros(run.p, dtype=bool)
     return gaps, violators, first_bad
 
 
 def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
-                   max_rounds: int, where: str) -> _Segment:
+                   max_rounds: int, where: str, cap: int) -> _Segment:
     """Solve every model on the block's working set, certify with one ``Xᵀr`` pass, and grow
     the working set by the KKT violators until the block's first alpha is certified."""
     L = block.shape[0]
     for rnd in range(int(max_rounds) + 1):
         A = np.flatnonzero(need)
         fs = run.fold_stats_for(A)
-        results = [run.solve(run.training(fs, m), block, rho, run.v[A]) for m in run.models]
+        trains = [run.training(fs, m) for m in run.models]
+        results = [run.solve(tr, block, rho, run.v[A]) for tr in trains]
         coefs = np.concatenate([r.coef.T for r in results], axis=1)  # (|A|, T·L)
         b0s = np.concatenate([r.intercept for r in results])
         g = run.gradients(A, coefs, b0s, np.repeat(run.model_fold, L), L, where)
-        gaps, violators, first_bad = _certify(run, fs, results, g, need, A, block, rho)
+        gaps, violators, first_bad = _certify(run, trains, results, g, need, A, block, rho)
         if first_bad > 0:  # alphas before the first violation are certified
             return _Segment(first_bad, A, fs, results, g, gaps, violators)
         if rnd == max_rounds:
@@ -330,6 +373,9 @@ def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
         logger.info("%s: %d KKT violators join the working set of %d", where,
                     int(violators.sum()), A.size)
         need = need | violators
+        if int(need.sum()) > cap:
+            logger.warning("%s: the solutions need %d working-set features, more than the %d "
+                           "of the driver's block budget", where, int(need.sum()), cap)
     raise AssertionError("unreachable")
 
 
@@ -366,10 +412,12 @@ def _solve_path(run: _Run, out: _Path, g_prev: np.ndarray, rho: float, a_max: fl
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(penalized.T, np.abs(g_prev) / (rho * run.v[:, None]), -np.inf)
         e0 = min(n_a, s0 + int(lim.block_size), s0 + seg_cap)
-        need = _working_set(score.max(1), float(grid[s0]), a_prev, unpen | out.ever | pending,
-                            float(lim.growth), int(lim.max_working_set))
+        kept = unpen | out.ever | pending
+        budget = min(int(lim.max_working_set), max(lim.block_cap - int(kept.sum()), 0))
+        need = _working_set(score.max(1), float(grid[s0]), a_prev, kept, float(lim.growth),
+                            budget)
         seg = _solve_segment(run, grid[s0:e0], need, rho, lim.max_rounds,
-                             f"alphas {s0 + 1}-{e0} of {n_a}")
+                             f"alphas {s0 + 1}-{e0} of {n_a}", lim.block_cap)
         _accept(run, out, seg, s0)
         g_prev = seg.g[:, seg.acc - 1 :: e0 - s0]
         a_prev = float(grid[s0 + seg.acc - 1])
@@ -435,6 +483,7 @@ def wide_enet_path(
     max_working_set: int = 3000,
     growth: float = 2.0,
     max_kkt_values: int = 25_000_000,
+    max_block_bytes: int = 2 << 30,
     plan: GridPlan | None = None,
 ) -> WidePathResult:
     """Elastic-net path (and K-fold CV when ``num_folds ≥ 2`` or ``fold_col``) of ``df`` in
@@ -448,7 +497,10 @@ def wide_enet_path(
     Working sets: see :func:`_working_set` (``growth``, ``max_working_set``); a segment holds at
     most ``block_size`` alphas and ``max_kkt_values // (models · p)`` (the size of one ``Xᵀr``
     result); the alphas before the first one with KKT violations are accepted and the next
-    segment starts there, with the violators added.
+    segment starts there, with the violators of that alpha added (those of later alphas rank by
+    their scores). ``max_block_bytes``: the driver memory budget of the Gram blocks; it caps the
+    working set at :func:`block_cap` features (the ever-active features, and violators a
+    solution needs, may still exceed it: a warning says so).
 
     ``penalty_factor`` may be a callable of the feature names (resolved from the input before
     any pass). ``plan`` (:data:`GridPlan`), when given, replaces ``alphas`` / ``n_alphas`` /
@@ -471,7 +523,8 @@ def wide_enet_path(
     g0 = _initial_gradients(run)
     grid, rho, a_max = _grid(run, g0, plan, alphas, n_alphas, alpha_min_ratio, rho)
     out = _Path.empty(grid, len(run.models), run.K, run.p)
-    limits = _Limits(block_size, max_rounds, max_working_set, growth, max_kkt_values)
+    cap = block_cap(int(max_block_bytes), run.K, len(run.models))
+    limits = _Limits(block_size, max_rounds, max_working_set, growth, max_kkt_values, cap)
     _solve_path(run, out, g0, rho, a_max, limits)
     path, cv = _results(run, out, rho, a_max)
     elapsed = time.perf_counter() - started
@@ -483,6 +536,7 @@ def wide_enet_path(
         working_set_sizes=out.ws_sizes, n_rows_read=n_read, n_rows_skipped=n_skipped,
         invalid_counts=invalid, peak_worker_rss_bytes=peak_rss, elapsed_seconds=elapsed,
         fold_rows=fold_rows, total=run.total, driver_peak_bytes=_driver_peak_bytes(),
+        block_budget_bytes=int(max_block_bytes), block_cap=cap,
     )
 
 

@@ -131,3 +131,21 @@ def test_invalid_rows_named_with_counts(spark):
     assert "1 row with wrong vector size" in msg and "'features'" in msg
     assert "1 row with null/NaN/inf in column 'label'" in msg
     assert err.value.invalid_counts == {"features": 2, "label": 1}
+
+
+def test_small_block_budget_grows_blocks_by_rows_and_changes_nothing(frame):
+    """A driver budget of 30 features' blocks (3 folds, 4 models: 14 block copies): the
+    working sets are capped, KKT violators join through Gram passes over their rows only, and
+    the CV path equals Gram mode's."""
+    kw = dict(features_col="features", weight_col="w", num_folds=3, seed=4, num_features=P)
+    res = wide_enet_path(frame, **kw, n_alphas=10, alpha_min_ratio=0.02, tol=1e-11,
+                         max_block_bytes=8 * 14 * 31**2, block_size=4)
+    assert res.block_cap == 30 and res.block_budget_bytes == 8 * 14 * 31**2
+    sr = compute_stats(frame, **kw)
+    ref = cv_path(sr.folds, alphas=res.path.alphas, tol=1e-11)
+    assert _rel(res.path.coef, ref.path.coef) < 1e-6
+    assert _rel(res.cv.mse_path, ref.mse_path) < 1e-6
+    assert res.cv.index_min == ref.index_min
+    assert res.path.converged.all() and res.cv.fold_converged.all()
+    grams = [x for x in res.passes if x.kind == "gram"]
+    assert any(0 < x.n_features < x.block_features for x in grams)  # rows of new features

@@ -71,6 +71,9 @@ def test_lasso_wide_equals_gram_with_pass_counts(frame):
         assert sw.numRows == sg.numRows == N and sw.weightSum == pytest.approx(sg.weightSum)
         assert 0 < sw.extra["maxWorkingSet"] < P
         assert sw.extra["driverPeakBytes"] > 0
+        # 2 GiB over 4 block-sized arrays (1 fold, 1 model): sqrt(2^31 / 32) - 1
+        assert sw.extra["blockBudgetBytes"] == 2 << 30
+        assert sw.extra["maxBlockFeatures"] == 8191
 
 
 def test_lasso_cv_wide_equals_gram(frame):
@@ -133,6 +136,7 @@ def test_sliced_reduction_equals_plain_collect(frame, monkeypatch):
               alphas=[0.3, 0.1, 0.04], tol=1e-11)
     plain = wide_enet_path(frame, **kw)
     monkeypatch.setattr(sums, "TREE_MIN_BYTES", 0)
+    monkeypatch.setattr(sums, "COLLECT_MAX_BYTES", 0)
     monkeypatch.setattr(sums, "SLICE_VALUES", 4099)  # not a divisor of the result sizes
     monkeypatch.setattr(sums, "MAX_REDUCERS", 3)
     sliced = wide_enet_path(frame, **kw)

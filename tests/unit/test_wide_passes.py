@@ -9,7 +9,14 @@ from lasso_spark.core import SuffStats
 from lasso_spark.spark.batch import KIND_NONFINITE, KIND_SIZE, BatchLayout
 from lasso_spark.spark.chunks import ChunkReader
 from lasso_spark.wide.diag import DiagStats, merge_diag
-from lasso_spark.wide.passes import diag_body, finish_gram, gram_body, kkt_body
+from lasso_spark.wide.passes import (
+    assemble_block,
+    diag_body,
+    finish_gram,
+    gram_body,
+    gram_values,
+    kkt_body,
+)
 from tests.unit.test_batch import _batch, _vectors
 
 P = 12
@@ -131,6 +138,57 @@ def test_gram_body_equals_numpy_centered_products():
         r = fold == k
         ref = (Z[r] * w[r, None]).T @ Z[r]
         np.testing.assert_allclose(C[k], ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
+
+
+def _block(X, y, w, fold, index, targets=None):
+    """The Gram pass's block (or rows) on ``index`` from two batches, about the weighted mean."""
+    layout = _layout(weight_column="w", num_folds=3, fold_column="f")
+    vec = _vectors(_sparse_rows(X))
+    dense = np.count_nonzero(X[:, index], axis=0) > 0.5 * len(y)
+    center = np.append(((w @ X) / w.sum())[index], (w @ y) / w.sum())
+    batches = [_batch(None, y[:150], w[:150], fold[:150], vec[:150]),
+               _batch(None, y[150:], w[150:], fold[150:], vec[150:])]
+    out = _body_out(gram_body(iter(batches), layout, index, center, dense, targets=targets))
+    total = np.frombuffer(out[0], dtype=np.float64)
+    assert total.shape[0] == gram_values(3, index.shape[0], targets)
+    ref = []
+    Z = np.column_stack([X[:, index], y]) - center
+    for k in range(3):
+        r = fold == k
+        ref.append((Z[r] * w[r, None]).T @ Z[r])
+    return finish_gram(total, 3, center, dense, targets), np.stack(ref)
+
+
+def test_gram_rows_equal_the_rows_of_the_full_block():
+    X, y, w, fold = _data()
+    index = np.array([0, 1, 2, 4, 5, 9, 11])
+    targets = np.array([1, 3, 6])  # a dense (large-mean) feature, two sparse ones
+    rows, ref = _block(X, y, w, fold, index, targets)
+    assert rows.shape == (3, 3, index.shape[0] + 1)
+    full, _ = _block(X, y, w, fold, index)
+    for k in range(3):
+        scale = np.abs(ref[k]).max()
+        np.testing.assert_allclose(rows[k], ref[k][targets], rtol=1e-10, atol=1e-10 * scale)
+        np.testing.assert_allclose(rows[k], full[k][targets], rtol=1e-12, atol=1e-12 * scale)
+        np.testing.assert_array_equal(full[k], full[k].T)
+
+
+def test_incremental_block_equals_the_full_block():
+    """A block grown from an older one (features dropped, features added) plus a Gram pass
+    over the new rows only equals the Gram pass over the whole new block."""
+    X, y, w, fold = _data()
+    old_index = np.array([0, 2, 3, 4, 8])
+    index = np.array([0, 1, 3, 4, 7, 9, 10])  # 2 and 8 dropped; 1 (dense), 7, 9, 10 new
+    new_pos = np.flatnonzero(~np.isin(index, old_index))
+    old, _ = _block(X, y, w, fold, old_index)
+    rows, _ = _block(X, y, w, fold, index, new_pos)
+    grown = assemble_block(old, old_index, index, new_pos, rows)
+    full, ref = _block(X, y, w, fold, index)
+    for k in range(3):
+        scale = np.abs(ref[k]).max()
+        np.testing.assert_allclose(grown[k], full[k], rtol=1e-12, atol=1e-12 * scale)
+        np.testing.assert_allclose(grown[k], ref[k], rtol=1e-10, atol=1e-10 * scale)
+        np.testing.assert_array_equal(grown[k], grown[k].T)
 
 
 def test_kkt_body_equals_numpy_xtwr_with_heldout_rows():

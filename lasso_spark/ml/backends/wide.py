@@ -184,6 +184,8 @@ def _summary(results: list[Any], num_folds: int | None, **extra: Any) -> LassoSu
             "maxWorkingSet": max(sizes, default=0),
             "peakWorkerRssBytes": int(max(r.peak_worker_rss_bytes for r in results)),
             "driverPeakBytes": int(max(r.driver_peak_bytes for r in results)),
+            "blockBudgetBytes": int(first.block_budget_bytes),
+            "maxBlockFeatures": int(min(r.block_cap for r in results)),
             **extra,
         },
     )
