@@ -79,6 +79,15 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BinomialTraining",
+    "Curvature",
+    "PathOptions",
+    "PathTrack",
+    "PointEval",
+    "block_newton_steps",
+    "curvature_from_sums",
+    "path_grid",
+    "solve_quadratic",
+    "track_options",
     "LogisticFit",
     "LogisticPath",
     "logistic_path",
@@ -180,6 +189,7 @@ class PointEval:
     curv: Curvature
     heldout: tuple[float, float, float, np.ndarray | None] | None  # dev, Σw, miss, hist
     n_pass: int
+    extra: tuple[float, ...] | None = None  # a family's further certificate sums
 
 
 def curvature_from_sums(Ws: float, S0: float, s1: np.ndarray, S2: np.ndarray,
@@ -594,6 +604,10 @@ class PathTrack:
             return
         if accept:
             self._newton([k], lam.anchor)
+            frac = getattr(self.space, "newton_decrement_stop", 0.0)
+            if frac > 0.0 and -lam.step.decrease <= frac * lam.tol_abs:
+                # the Newton decrement certifies it (where the space's duality bound is loose)
+                lam.done, lam.converged, lam.step, lam.cand = True, True, None, None
         else:
             st.t *= 0.5
             st.halvings += 1
@@ -652,7 +666,7 @@ def warm_grid(lam_max: float, lam: float) -> np.ndarray:
     return np.append(positive_warm_grid(lam_max, lam_max * WARM_ZERO_RATIO), 0.0)
 
 
-def _grid(
+def path_grid(
     full: _Space, trainings: Sequence[BinomialTraining], reg_params: Sequence[float] | None,
     n_reg_params: int, ratio: float | None, l1_ratio: float,
 ) -> tuple[np.ndarray, float]:
@@ -746,8 +760,8 @@ def logistic_path(
     center = np.asarray(center, dtype=np.float64)
     scale = np.asarray(scale, dtype=np.float64)
     spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
-    grid, lam_max = _grid(spaces[0], trainings, reg_params, n_reg_params, reg_param_min_ratio,
-                          l1_ratio)
+    grid, lam_max = path_grid(spaces[0], trainings, reg_params, n_reg_params,
+                              reg_param_min_ratio, l1_ratio)
     margin = (math.inf if threshold >= 1.0 else -math.inf if threshold <= 0.0
               else math.log(threshold / (1.0 - threshold)))
     opts = PathOptions(l1_ratio, int(max_iter), int(in_flight), margin, int(auc_bins),
