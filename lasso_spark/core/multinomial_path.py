@@ -90,6 +90,7 @@ __all__ = [
     "center_classes",
     "MultinomialTraining",
     "multinomial_path",
+    "multinomial_reg_param_max",
     "multinomial_trainings_from_arrays",
 ]
 
@@ -398,6 +399,17 @@ def _check_classes(trainings: Sequence[MultinomialTraining]) -> None:
                 " a multinomial model needs every class (relabel the classes 0..K-1, or use "
                 "fewer folds)"
             )
+
+
+def multinomial_reg_param_max(training: MultinomialTraining, l1_ratio: float = 1.0, *,
+                              standardize: bool = True, fit_intercept: bool = True,
+                              center: np.ndarray | None = None,
+                              scale: np.ndarray | None = None) -> float:
+    """Smallest regParam at which the model of ``training`` has every coefficient 0."""
+    st = training.stats
+    center = st.mean_x + st.mean_x_lo if center is None else center
+    scale = np.where(st.std_x > 0.0, st.std_x, 1.0) if scale is None else scale
+    return _Space(training, center, scale, standardize, fit_intercept).lambda_max(l1_ratio)
 
 
 def multinomial_path(
