@@ -84,8 +84,11 @@ __all__ = [
     "PathTrack",
     "PointEval",
     "block_newton_steps",
+    "check_path_arguments",
     "curvature_from_sums",
+    "pass_coordinates",
     "path_grid",
+    "path_tracks",
     "solve_quadratic",
     "track_options",
     "LogisticFit",
@@ -742,6 +745,29 @@ def logistic_path(
     if not trainings:
         raise ValueError("logistic_path needs at least one training set")
     _check_classes(trainings)
+    l1_ratio = check_path_arguments(l1_ratio, tol, max_iter, in_flight)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    full = trainings[0].stats
+    center, scale = pass_coordinates(full, center, scale)
+    spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
+    grid, lam_max = path_grid(spaces[0], trainings, reg_params, n_reg_params,
+                              reg_param_min_ratio, l1_ratio)
+    margin = (math.inf if threshold >= 1.0 else -math.inf if threshold <= 0.0
+              else math.log(threshold / (1.0 - threshold)))
+    opts = PathOptions(l1_ratio, int(max_iter), int(in_flight), margin, int(auc_bins),
+                       reg_params is None if early_stop is None else bool(early_stop),
+                       max(1, int(full.n_rows) // max(int(hessian_rows), 1)))
+    for sp in spaces:
+        sp.threshold_margin, sp.auc_bins = margin, int(auc_bins)
+    tracks = path_tracks(spaces, grid, tol, path_tol, warm_only, opts)
+    fit = _run(tracks, evaluate, center, scale, int(num_folds), opts)
+    paths = [_path_of(t, lam_max) for t in tracks]
+    return LogisticFit(paths, fit[0], fit[1], fit[2], tracks[0].end < grid.shape[0])
+
+
+def check_path_arguments(l1_ratio: float, tol: float, max_iter: int, in_flight: int) -> float:
+    """Check a path's common arguments (either family); returns ``l1_ratio`` as a float."""
     l1_ratio = float(l1_ratio)
     if not 0.0 <= l1_ratio <= 1.0:
         raise ValueError(f"l1_ratio (elasticNetParam) must be in [0, 1], got {l1_ratio}")
@@ -749,24 +775,26 @@ def logistic_path(
         raise ValueError(f"tol must be a positive number, got {tol}")
     if int(max_iter) < 1 or int(in_flight) < 1:
         raise ValueError("max_iter and in_flight must be >= 1")
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-    full = trainings[0].stats
+    return l1_ratio
+
+
+def pass_coordinates(full: SuffStats, center: np.ndarray | None, scale: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The pass coordinates ``z = (x − center)/scale`` (default: the full data's mean and
+    population std, 1 for constant features)."""
     if center is None:
         center = full.mean_x + full.mean_x_lo
     if scale is None:
         sd = full.std_x
         scale = np.where(sd > 0.0, sd, 1.0)
-    center = np.asarray(center, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
-    spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
-    grid, lam_max = path_grid(spaces[0], trainings, reg_params, n_reg_params,
-                              reg_param_min_ratio, l1_ratio)
-    margin = (math.inf if threshold >= 1.0 else -math.inf if threshold <= 0.0
-              else math.log(threshold / (1.0 - threshold)))
-    opts = PathOptions(l1_ratio, int(max_iter), int(in_flight), margin, int(auc_bins),
-                    reg_params is None if early_stop is None else bool(early_stop),
-                    max(1, int(full.n_rows) // max(int(hessian_rows), 1)))
+    return np.asarray(center, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+
+
+def path_tracks(spaces: Sequence, grid: np.ndarray, tol: float, path_tol: float | None,
+                warm_only: Sequence[bool] | None, opts: PathOptions) -> list[PathTrack]:
+    """One :class:`PathTrack` per model space on ``grid``: tolerance ``tol`` relative to the
+    model's null objective (absolute at regParam 0), ``path_tol`` for the regParams marked
+    ``warm_only`` (default: all but the last when ``path_tol`` is given)."""
     tracks = []
     for i, sp in enumerate(spaces):
         rel = np.full(grid.shape[0], float(tol))
@@ -778,11 +806,8 @@ def logistic_path(
                     raise ValueError(f"warm_only has {loose.size} flags for {grid.size} values")
             rel[loose] = float(path_tol)
         tols = np.where(grid > 0.0, rel * sp.f_null, rel)
-        sp.threshold_margin, sp.auc_bins = margin, int(auc_bins)
         tracks.append(PathTrack(sp, grid, tols, track_options(opts, i)))
-    fit = _run(tracks, evaluate, center, scale, int(num_folds), opts)
-    paths = [_path_of(t, lam_max) for t in tracks]
-    return LogisticFit(paths, fit[0], fit[1], fit[2], tracks[0].end < grid.shape[0])
+    return tracks
 
 
 def track_options(opts: PathOptions, model_index: int) -> PathOptions:

@@ -68,11 +68,13 @@ from lasso_spark.core.logistic import (
     PathOptions,
     PathTrack,
     PointEval,
+    check_path_arguments,
     least_squares_form,
     mllib_sample_std,
+    pass_coordinates,
     path_grid,
+    path_tracks,
     solve_quadratic,
-    track_options,
 )
 from lasso_spark.core.multinomial import (
     MultinomialPassRequest,
@@ -441,39 +443,16 @@ def multinomial_path(
     if not trainings:
         raise ValueError("multinomial_path needs at least one training set")
     _check_classes(trainings)
-    l1_ratio = float(l1_ratio)
-    if not 0.0 <= l1_ratio <= 1.0:
-        raise ValueError(f"l1_ratio (elasticNetParam) must be in [0, 1], got {l1_ratio}")
-    if not (np.isfinite(tol) and tol > 0.0):
-        raise ValueError(f"tol must be a positive number, got {tol}")
-    if int(max_iter) < 1 or int(in_flight) < 1:
-        raise ValueError("max_iter and in_flight must be >= 1")
+    l1_ratio = check_path_arguments(l1_ratio, tol, max_iter, in_flight)
     full = trainings[0].stats
-    if center is None:
-        center = full.mean_x + full.mean_x_lo
-    if scale is None:
-        sd = full.std_x
-        scale = np.where(sd > 0.0, sd, 1.0)
-    center = np.asarray(center, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
+    center, scale = pass_coordinates(full, center, scale)
     spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
     grid, lam_max = path_grid(spaces[0], trainings, reg_params, n_reg_params,
                               reg_param_min_ratio, l1_ratio)
     opts = PathOptions(l1_ratio, int(max_iter), int(in_flight), 0.0, 0,
                        reg_params is None if early_stop is None else bool(early_stop),
                        max(1, int(full.n_rows) // max(int(hessian_rows), 1)))
-    tracks = []
-    for i, sp in enumerate(spaces):
-        rel = np.full(grid.shape[0], float(tol))
-        if path_tol is not None:
-            loose = np.arange(grid.shape[0]) < grid.shape[0] - 1
-            if warm_only is not None:
-                loose = np.asarray(warm_only, dtype=bool)
-                if loose.shape != grid.shape:
-                    raise ValueError(f"warm_only has {loose.size} flags for {grid.size} values")
-            rel[loose] = float(path_tol)
-        tols = np.where(grid > 0.0, rel * sp.f_null, rel)
-        tracks.append(PathTrack(sp, grid, tols, track_options(opts, i)))
+    tracks = path_tracks(spaces, grid, tol, path_tol, warm_only, opts)
     n_pass, points = _run(tracks, evaluate, center, scale, int(num_folds), spaces[0].K, opts)
     paths = [_path_of(t, lam_max) for t in tracks]
     return LogisticFit(paths, n_pass, points, [], tracks[0].end < grid.shape[0])
