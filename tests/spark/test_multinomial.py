@@ -115,3 +115,18 @@ def test_bad_labels_are_named_and_counted(spark):
     with pytest.raises(DataError, match=r"6 rows with a label that is not a class index.*'y'"):
         LogisticLasso(inputCols=["x0"], labelCol="y", family="multinomial",
                       regParam=0.1).fit(df)
+
+
+def test_family_auto_follows_the_number_of_classes(frame):
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LogisticLasso, LogisticLassoModel
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+
+    kw = dict(featuresCol="features", labelCol="y", regParam=0.05, family="auto")
+    assert isinstance(LogisticLasso(**kw).fit(frame), MultinomialLassoModel)
+    two = frame.withColumn("y", F.when(F.col("y") > 0.5, 1.0).otherwise(0.0))
+    model = LogisticLasso(**kw).fit(two)
+    ref = LogisticLasso(**{**kw, "family": "binomial"}).fit(two)
+    assert isinstance(model, LogisticLassoModel)
+    np.testing.assert_allclose(model.coefficients.toArray(), ref.coefficients.toArray())
