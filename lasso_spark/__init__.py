@@ -2,8 +2,8 @@
 
 ``lasso_spark.core`` is the numeric core (numpy + numba, no Spark). The Spark-facing names
 (``Lasso``, ``LassoCV``, ``LassoModel``, ``LogisticLasso``, ``LogisticLassoCV``,
-``LogisticLassoModel``, ``compute_stats``) are imported lazily so that ``import
-lasso_spark.core`` never imports pyspark.
+``LogisticLassoModel``, ``MultinomialLassoModel``, ``compute_stats``) are imported lazily so
+that ``import lasso_spark.core`` never imports pyspark.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ _LAZY = {
     "LogisticLasso": "lasso_spark.ml",
     "LogisticLassoCV": "lasso_spark.ml",
     "LogisticLassoModel": "lasso_spark.ml",
+    "MultinomialLassoModel": "lasso_spark.ml",
     "compute_stats": "lasso_spark.spark",
 }
 

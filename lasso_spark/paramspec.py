@@ -73,6 +73,8 @@ DEFAULT_SEED = zlib.crc32(b"LassoCV")
 HANDLE_INVALID_OPTIONS = ("error", "skip")
 SELECTION_RULES = ("min", "1se")
 SOLVER_MODES = ("auto", "gram", "wide")
+#: ``family`` of the logistic estimators (MLlib ``LogisticRegression``'s names)
+FAMILY_OPTIONS = ("auto", "binomial", "multinomial")
 #: ``cvMetric`` of ``LogisticLassoCV``: glmnet's ``type.measure`` for the binomial family
 CV_METRIC_OPTIONS = ("deviance", "auc", "misclassification")
 
@@ -506,8 +508,14 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "instances when the input is not cached). A persisted input is read as it is.",
        to_bool("cacheInput"), False, _BINOMIAL_ESTIMATORS, bool),
     _p("cvMetric", "cross-validation metric, as glmnet's type.measure: 'deviance', 'auc' or "
-       "'misclassification' (at threshold).", to_choice("cvMetric", CV_METRIC_OPTIONS),
+       "'misclassification' (at threshold; multinomial: the most probable class). 'auc' is "
+       "binomial only.", to_choice("cvMetric", CV_METRIC_OPTIONS),
        "deviance", frozenset({LOGISTIC_CV}), str),
+    _p("family", "MLlib's family (default 'binomial' here, 'auto' in MLlib): 'auto' "
+       "(binomial for 2 classes, else multinomial: labels "
+       "0, 1, …, K-1, K the largest label + 1), 'binomial' (labels 0/1) or 'multinomial' "
+       "(softmax over K classes, one coefficient row per class; MultinomialLassoModel).",
+       to_choice("family", FAMILY_OPTIONS), "binomial", _BINOMIAL_ESTIMATORS, str),
 )
 
 

@@ -73,6 +73,9 @@ __all__ = [
     "bin_index",
     "binary_entropy",
     "binomial_duality_gap",
+    "conjugate_penalty",
+    "dual_bound",
+    "enet_kkt_residual",
     "clipped_log_loss",
     "log_loss",
     "numpy_pass",
@@ -130,18 +133,19 @@ def binary_entropy(q: np.ndarray | float) -> np.ndarray | float:
 
 
 # ============================================================ the certificate (duality gap)
-def _conjugate_penalty(u: np.ndarray, lam: float, l1_ratio: float) -> float:
+def conjugate_penalty(u: np.ndarray, lam: float, l1_ratio: float) -> float:
     """``h*(u)`` for ``h(β) = λ(α‖β‖₁ + (1 − α)/2 ‖β‖²)`` (``inf`` outside its domain)."""
     l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
     excess = np.maximum(np.abs(u) - l1, 0.0)
     if l2 > 0.0:
-        return float(excess @ excess) / (2.0 * l2)
+        return float(np.vdot(excess, excess)) / (2.0 * l2)
     return 0.0 if not np.any(excess > 0.0) else math.inf
 
 
-def _best_kappa(A: float, u: np.ndarray, lam: float, l1_ratio: float) -> float:
-    """``max_{κ ∈ [0, 1]} κA − h*(κu)`` (concave in κ)."""
-    au = np.abs(u)
+def dual_bound(A: float, u: np.ndarray, lam: float, l1_ratio: float) -> float:
+    """``max_{κ ∈ [0, 1]} κA − h*(κu)`` (concave in κ; ``u`` of any shape): the dual value of
+    the scaled dual point of either family's certificate."""
+    au = np.abs(np.ravel(u))
     top = float(au.max(initial=0.0))
     l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
     if l2 <= 0.0:  # pure L1: the largest feasible κ (the objective increases with κ if A ≥ 0)
@@ -161,7 +165,16 @@ def _best_kappa(A: float, u: np.ndarray, lam: float, l1_ratio: float) -> float:
                 lo = mid
             else:
                 hi = mid
-    return lo * A - _conjugate_penalty(lo * u, lam, l1_ratio)
+    return lo * A - conjugate_penalty(lo * u, lam, l1_ratio)
+
+
+def enet_kkt_residual(g: np.ndarray, beta: np.ndarray, lam: float, l1_ratio: float) -> float:
+    """Largest distance of ``−g`` (the loss gradient, any shape) from the subdifferential of
+    ``λ(α‖β‖₁ + (1 − α)/2 ‖β‖²)`` at ``β``."""
+    l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
+    sub = g + l2 * beta
+    r = np.where(beta != 0.0, np.abs(sub + l1 * np.sign(beta)), np.maximum(np.abs(sub) - l1, 0))
+    return float(r.max(initial=0.0))
 
 
 def binomial_duality_gap(
@@ -178,11 +191,8 @@ def binomial_duality_gap(
     """``(duality gap, KKT residual)`` of a point from its exact mean log-loss ``f`` and gradient
     ``(g0, g)`` (module docstring). ``g_const`` is the gradient ``−X̃ᵀW(y − ȳ)/W`` of a constant
     prediction (``None`` without intercept: then ``g0`` is not a constraint)."""
-    l1, l2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
     h = elastic_net_penalty(beta, lam, l1_ratio)
-    sub = g + l2 * beta
-    r = np.where(beta != 0.0, np.abs(sub + l1 * np.sign(beta)), np.maximum(np.abs(sub) - l1, 0))
-    kkt = float(r.max(initial=0.0))
+    kkt = enet_kkt_residual(g, beta, lam, l1_ratio)
     if g_const is not None:
         kkt = max(kkt, abs(g0))
     if lam <= 0.0:
@@ -195,7 +205,7 @@ def binomial_duality_gap(
         tau = abs(g0) / (abs(g0) + d)
         A = (1.0 - tau) * E + tau * float(binary_entropy(c))
         u = (1.0 - tau) * g + tau * g_const
-    dual = _best_kappa(A, u, lam, l1_ratio)
+    dual = dual_bound(A, u, lam, l1_ratio)
     return max(f + h - dual, 0.0), kkt
 
 
@@ -248,6 +258,15 @@ class PassRequest:
             return sub, np.full(self.n_points, -1)
         full = np.where(self.hessian_full, n_sub + np.cumsum(self.hessian_full) - 1, -1)
         return sub, full
+
+    def accumulate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                   fold: np.ndarray | None, out: np.ndarray) -> None:
+        """:func:`accumulate_chunk` of this request (what a pass runs on every chunk)."""
+        accumulate_chunk(X, y, w, fold, self, out)
+
+    def result(self, vec: np.ndarray) -> PassResult:
+        """A pass's summed vector split into its quantities."""
+        return PassResult.from_vector(vec, self.layout())
 
     def layout(self) -> PassLayout:
         return PassLayout(
@@ -499,8 +518,9 @@ def numpy_pass(
     fold: np.ndarray | None = None,
     chunk_rows: int = 4096,
 ):  # noqa: ANN201 - returns a callable with a call counter
-    """The pass of :func:`accumulate_chunk` over in-memory arrays, chunk by chunk: a callable
-    ``evaluate(request) -> PassResult`` with an ``n_passes`` attribute counting its calls.
+    """The pass of a request's ``accumulate`` (:func:`accumulate_chunk`, or the multinomial
+    family's) over in-memory arrays, chunk by chunk: a callable ``evaluate(request) -> result``
+    with an ``n_passes`` attribute counting its calls.
     For tests and small data; the Spark pass runs the same function on every chunk."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -508,16 +528,13 @@ def numpy_pass(
     fold = None if fold is None else np.asarray(fold, dtype=np.int64)
 
     def evaluate(req: PassRequest) -> PassResult:
-        lay = req.layout()
-        out = np.zeros(lay.size)
+        out = np.zeros(req.layout().size)
         for a in range(0, X.shape[0], chunk_rows):
             s = slice(a, a + chunk_rows)
-            accumulate_chunk(
-                X[s], y[s], None if w is None else w[s], None if fold is None else fold[s],
-                req, out,
-            )
+            req.accumulate(X[s], y[s], None if w is None else w[s],
+                           None if fold is None else fold[s], out)
         evaluate.n_passes += 1
-        return PassResult.from_vector(out, lay)
+        return req.result(out)
 
     evaluate.n_passes = 0
     return evaluate

@@ -79,6 +79,18 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BinomialTraining",
+    "Curvature",
+    "PathOptions",
+    "PathTrack",
+    "PointEval",
+    "block_newton_steps",
+    "check_path_arguments",
+    "curvature_from_sums",
+    "pass_coordinates",
+    "path_grid",
+    "path_tracks",
+    "solve_quadratic",
+    "track_options",
     "LogisticFit",
     "LogisticPath",
     "logistic_path",
@@ -158,7 +170,7 @@ def trainings_from_arrays(
 
 # ================================================================================ one model's space
 @dataclass
-class _Curvature:
+class Curvature:
     """The quadratic part at one point, model coordinates, usable features: ``s0 = Σu/W``,
     ``xbar`` the ``u``-weighted mean of ``x̃``, ``G`` the centered (no intercept: raw)
     ``Σ u x̃x̃ᵀ / W``."""
@@ -169,7 +181,7 @@ class _Curvature:
 
 
 @dataclass
-class _Eval:
+class PointEval:
     """A point (model coordinates, usable features) with the exact quantities of one pass."""
 
     b: float
@@ -177,9 +189,52 @@ class _Eval:
     f: float
     g0: float
     g: np.ndarray
-    curv: _Curvature
+    curv: Curvature
     heldout: tuple[float, float, float, np.ndarray | None] | None  # dev, Σw, miss, hist
     n_pass: int
+    extra: tuple[float, ...] | None = None  # a family's further certificate sums
+
+
+def curvature_from_sums(Ws: float, S0: float, s1: np.ndarray, S2: np.ndarray,
+                        idx: np.ndarray, D: np.ndarray, e: np.ndarray, fit_intercept: bool
+                        ) -> Curvature:
+    """A :class:`Curvature` in model coordinates ``x̃ = D z + e`` (usable features ``idx``)
+    from the pass sums ``Ws = Σw, S0 = Σu, s1 = Σuz, S2 = Σuzzᵀ`` over a row subsample
+    (normalized by its weight ``Ws``); with an intercept ``G`` is centered (shift-invariant:
+    centered in z, then scaled), without it is the raw second moment."""
+    s1 = s1[idx]
+    S2 = S2[np.ix_(idx, idx)]
+    S2 = 0.5 * (S2 + S2.T)
+    if fit_intercept:
+        C = S2 - np.outer(s1, s1) / S0
+        return Curvature(S0 / Ws, D * (s1 / S0) + e, (D[:, None] * C * D[None, :]) / Ws)
+    Ds1 = D * s1
+    M = D[:, None] * S2 * D[None, :] + np.outer(Ds1, e) + np.outer(e, Ds1)
+    M += S0 * np.outer(e, e)
+    return Curvature(S0 / Ws, (Ds1 + S0 * e) / S0, M / Ws)
+
+
+def block_newton_steps(
+    b: float, beta: np.ndarray, g0: float, g: np.ndarray, curv: Curvature, lams: np.ndarray,
+    l1_ratio: float, tol_abs: float, fit_intercept: bool,
+) -> list[tuple[float, np.ndarray, float]]:
+    """The proximal Newton steps of one coefficient block ``(b, β)`` (a binomial model, one
+    class of a multinomial one) on its quadratic model ``g0 δb + gᵀδβ + ½ (δb, δβ)ᵀ H (δb,
+    δβ)``: the intercept eliminated by centering, the rest by :func:`solve_quadratic` at each
+    ``λ`` of the decreasing ``lams``. Each step is ``(δb, δβ, D)`` with ``D = g0 δb + gᵀδβ +
+    h(β + δβ) − h(β)`` (Armijo's predicted decrease)."""
+    gt = g - curv.xbar * g0 if fit_intercept else g
+    G, yy, c = least_squares_form(curv.G, beta, gt)
+    B = solve_quadratic(G, c, yy, lams, l1_ratio, tol_abs)
+    out = []
+    for lam, beta_new in zip(lams, B):
+        dbeta = beta_new - beta
+        db = -g0 / curv.s0 - float(curv.xbar @ dbeta) if fit_intercept else 0.0
+        h0 = elastic_net_penalty(beta, float(lam), l1_ratio)
+        decrease = (g0 * db + float(g @ dbeta) + elastic_net_penalty(beta_new, float(lam), l1_ratio)
+                    - h0)
+        out.append((db, dbeta, decrease))
+    return out
 
 
 class _Space:
@@ -221,20 +276,20 @@ class _Space:
             self.b_null = math.log(self.ybar / (1.0 - self.ybar))
             self.g_null = -cxy
             self.g_const: np.ndarray | None = -cxy
-            self.curv_null = _Curvature(v, np.zeros(idx.size), v * cxx)
+            self.curv_null = Curvature(v, np.zeros(idx.size), v * cxx)
         else:
             m = mean[idx] / a[idx]
             self.f_null = math.log(2.0)
             self.b_null = 0.0
             self.g_null = 0.5 * m - (cxy + m * self.ybar)
             self.g_const = None
-            self.curv_null = _Curvature(0.25, m, 0.25 * (cxx + np.outer(m, m)))
+            self.curv_null = Curvature(0.25, m, 0.25 * (cxx + np.outer(m, m)))
 
     @property
     def q(self) -> int:
         return int(self.usable.size)
 
-    def null_eval(self) -> _Eval:
+    def null_eval(self) -> PointEval:
         """The null model with its exact pass quantities (no pass needed)."""
         held = None
         h = self.training.heldout
@@ -252,7 +307,7 @@ class _Space:
                 hist[0, j], hist[1, j] = h.weight_sum * (1.0 - yh), h.weight_sum * yh
             held = (dev, h.weight_sum, miss, hist)
         g0 = 0.0 if self.fit_intercept else 0.5 - self.ybar
-        return _Eval(self.b_null, np.zeros(self.q), self.f_null, g0, self.g_null.copy(),
+        return PointEval(self.b_null, np.zeros(self.q), self.f_null, g0, self.g_null.copy(),
                      self.curv_null, held, 0)
 
     def lambda_max(self, l1_ratio: float) -> float:
@@ -277,25 +332,27 @@ class _Space:
         out[self.usable] = beta
         return out
 
-    def curvature(self, res: PassResult, slot: int) -> _Curvature:
+    def curvature(self, res: PassResult, slot: int) -> Curvature:
         """The curvature of Hessian block ``slot`` of a pass (its row subsample, normalized by
         the subsample's weight), in model coordinates."""
-        idx, D = self.usable, self.D
-        Ws = float(res.hess_wsum[slot])
-        S0 = float(res.hess_s0[slot])
-        s1 = res.hess_s1[slot][idx]
-        S2 = res.hess_s2[slot][np.ix_(idx, idx)]
-        S2 = 0.5 * (S2 + S2.T)
-        if self.fit_intercept:
-            C = S2 - np.outer(s1, s1) / S0  # shift-invariant: centered in z, then scaled
-            return _Curvature(S0 / Ws, D * (s1 / S0) + self.e, (D[:, None] * C * D[None, :]) / Ws)
-        Ds1 = D * s1
-        M = D[:, None] * S2 * D[None, :] + np.outer(Ds1, self.e) + np.outer(self.e, Ds1)
-        M += S0 * np.outer(self.e, self.e)
-        return _Curvature(S0 / Ws, (Ds1 + S0 * self.e) / S0, M / Ws)
+        return curvature_from_sums(float(res.hess_wsum[slot]), float(res.hess_s0[slot]),
+                                   res.hess_s1[slot], res.hess_s2[slot], self.usable, self.D,
+                                   self.e, self.fit_intercept)
+
+    def certificate(self, E: PointEval, lam: float, l1_ratio: float) -> tuple[float, float]:
+        """``(duality gap, KKT residual)`` of ``E`` at ``lam``."""
+        return binomial_duality_gap(E.f, E.g0, E.g, E.b, E.beta, lam, l1_ratio, self.ybar,
+                                    self.g_const)
+
+    def newton_steps(self, E: PointEval, lams: np.ndarray, l1_ratio: float, tol_abs: float
+                     ) -> list[tuple[float, np.ndarray, float]]:
+        """``(δb, δβ, predicted decrease)`` of the proximal Newton step from ``E`` at each of
+        the decreasing ``lams`` (:func:`block_newton_steps`)."""
+        return block_newton_steps(E.b, E.beta, E.g0, E.g, E.curv, lams, l1_ratio, tol_abs,
+                                  self.fit_intercept)
 
     def evaluation(self, res: PassResult, t: int, b: float, beta: np.ndarray,
-                   curv: _Curvature, n_pass: int) -> _Eval:
+                   curv: Curvature, n_pass: int) -> PointEval:
         """Point ``t`` of a pass, in model coordinates."""
         sc, W = res.scalars, self.W
         wsum = float(sc["wsum"][t])
@@ -312,13 +369,13 @@ class _Space:
             hist = None if res.hist is None else res.hist[t].copy()
             held = (float(sc["heldout_dev"][t]), float(sc["heldout_wsum"][t]),
                     float(sc["heldout_miss"][t]), hist)
-        return _Eval(b, beta, float(sc["dev"][t]) / W, g0 / W, g, curv, held, n_pass)
+        return PointEval(b, beta, float(sc["dev"][t]) / W, g0 / W, g, curv, held, n_pass)
 
 
 # ================================================================================ one regParam
 @dataclass
 class _Step:
-    base: _Eval
+    base: PointEval
     db: float
     dbeta: np.ndarray
     decrease: float  # predicted decrease D < 0 of the full step (Armijo)
@@ -330,7 +387,7 @@ class _Step:
 class _Lambda:
     lam: float
     tol_abs: float
-    anchor: _Eval | None = None
+    anchor: PointEval | None = None
     step: _Step | None = None
     cand: tuple[float, np.ndarray] | None = None
     n_iter: int = 0
@@ -340,7 +397,7 @@ class _Lambda:
     kkt: float = math.inf
 
 
-def _positive_definite(G: np.ndarray) -> bool:
+def positive_definite(G: np.ndarray) -> bool:
     """Whether ``G`` (plus the solver's damping) has a Cholesky factor."""
     if G.shape[0] == 0:
         return True
@@ -354,7 +411,7 @@ def _positive_definite(G: np.ndarray) -> bool:
     return True
 
 
-def _least_squares_form(
+def least_squares_form(
     H: np.ndarray, beta: np.ndarray, grad: np.ndarray
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """``(G, yy, c)`` with ``½yy − cᵀb + ½bᵀGb = ½(b − β)ᵀG(b − β) + gradᵀ(b − β) + const``
@@ -380,7 +437,7 @@ def _least_squares_form(
     return G, float(v @ v) * (1.0 + 1e-12), c
 
 
-def _solve_quadratic(
+def solve_quadratic(
     G: np.ndarray, c: np.ndarray, yy: float, lams: np.ndarray, l1_ratio: float, tol_abs: float
 ) -> np.ndarray:
     """``argmin ½yy − cᵀb + ½bᵀGb + λ(α‖b‖₁ + (1−α)/2‖b‖²)`` for each λ of the decreasing
@@ -465,7 +522,7 @@ class LogisticFit:
 
 # ================================================================================ the driver
 @dataclass(frozen=True)
-class _Options:
+class PathOptions:
     l1_ratio: float
     max_iter: int
     in_flight: int
@@ -475,10 +532,10 @@ class _Options:
     hessian_stride: int = 1
 
 
-class _Track:
+class PathTrack:
     """One model's regParams: a window of at most ``in_flight`` of them in flight at a time."""
 
-    def __init__(self, space: _Space, grid: np.ndarray, tols: np.ndarray, opts: _Options):
+    def __init__(self, space: _Space, grid: np.ndarray, tols: np.ndarray, opts: PathOptions):
         self.space = space
         self.opts = opts
         self.lams = [_Lambda(float(lam), float(t)) for lam, t in zip(grid, tols)]
@@ -491,7 +548,7 @@ class _Track:
     def active(self) -> list[int]:
         return [k for k in range(min(self.entered, self.end)) if not self.lams[k].done]
 
-    def _base(self, k: int) -> _Eval:
+    def _base(self, k: int) -> PointEval:
         """The latest evaluated iterate of the nearest regParam before ``k`` (or the null)."""
         for j in range(k - 1, -1, -1):
             if self.lams[j].anchor is not None:
@@ -517,11 +574,9 @@ class _Track:
             self._newton(ks, base)
 
     # ---------------------------------------------------------------- one evaluation
-    def _certify(self, lam: _Lambda, E: _Eval, only_if_certified: bool = False) -> bool:
+    def _certify(self, lam: _Lambda, E: PointEval, only_if_certified: bool = False) -> bool:
         """Record ``E`` as ``lam``'s iterate if it is accepted; True when ``lam`` is done."""
-        sp = self.space
-        gap, kkt = binomial_duality_gap(E.f, E.g0, E.g, E.b, E.beta, lam.lam,
-                                        self.opts.l1_ratio, sp.ybar, sp.g_const)
+        gap, kkt = self.space.certificate(E, lam.lam, self.opts.l1_ratio)
         ok = (gap <= lam.tol_abs) if lam.lam > 0.0 else (kkt <= lam.tol_abs)
         if only_if_certified and not ok:
             return False
@@ -530,7 +585,7 @@ class _Track:
             lam.done, lam.converged, lam.step, lam.cand = True, True, None, None
         return ok
 
-    def receive(self, k: int, E: _Eval) -> None:
+    def receive(self, k: int, E: PointEval) -> None:
         """The pass's evaluation of regParam ``k``'s candidate."""
         lam = self.lams[k]
         lam.n_iter += 1
@@ -552,6 +607,10 @@ class _Track:
             return
         if accept:
             self._newton([k], lam.anchor)
+            frac = getattr(self.space, "newton_decrement_stop", 0.0)
+            if frac > 0.0 and -lam.step.decrease <= frac * lam.tol_abs:
+                # the Newton decrement certifies it (where the space's duality bound is loose)
+                lam.done, lam.converged, lam.step, lam.cand = True, True, None, None
         else:
             st.t *= 0.5
             st.halvings += 1
@@ -560,23 +619,15 @@ class _Track:
                 return
             lam.cand = (st.base.b + st.t * st.db, st.base.beta + st.t * st.dbeta)
 
-    def _newton(self, ks: list[int], E: _Eval) -> None:
-        """Proximal Newton step from ``E`` (its gradient and curvature) for each ``k``."""
-        sp, C = self.space, E.curv
-        l1r = self.opts.l1_ratio
-        gt = E.g - C.xbar * E.g0 if sp.fit_intercept else E.g
-        G, yy, c = _least_squares_form(C.G, E.beta, gt)
+    def _newton(self, ks: list[int], E: PointEval) -> None:
+        """Proximal Newton step from ``E`` (its gradient and curvature) for each ``k``
+        (the space's :meth:`newton_steps`)."""
         lams = np.array([self.lams[k].lam for k in ks])
         tol_abs = SUB_TOL_FRACTION * min(self.lams[k].tol_abs for k in ks)
-        B = _solve_quadratic(G, c, yy, lams, l1r, tol_abs)
-        for k, beta_new in zip(ks, B):
-            dbeta = beta_new - E.beta
-            db = -E.g0 / C.s0 - float(C.xbar @ dbeta) if sp.fit_intercept else 0.0
-            lam = self.lams[k].lam
-            decrease = (E.g0 * db + float(E.g @ dbeta) + elastic_net_penalty(beta_new, lam, l1r)
-                        - elastic_net_penalty(E.beta, lam, l1r))
+        steps = self.space.newton_steps(E, lams, self.opts.l1_ratio, tol_abs)
+        for k, (db, dbeta, decrease) in zip(ks, steps):
             self.lams[k].step = _Step(E, db, dbeta, min(decrease, 0.0))
-            self.lams[k].cand = (E.b + db, beta_new)
+            self.lams[k].cand = (E.b + db, E.beta + dbeta)
 
     # ---------------------------------------------------------------- path end (glmnet)
     def check_end(self) -> bool:
@@ -618,7 +669,7 @@ def warm_grid(lam_max: float, lam: float) -> np.ndarray:
     return np.append(positive_warm_grid(lam_max, lam_max * WARM_ZERO_RATIO), 0.0)
 
 
-def _grid(
+def path_grid(
     full: _Space, trainings: Sequence[BinomialTraining], reg_params: Sequence[float] | None,
     n_reg_params: int, ratio: float | None, l1_ratio: float,
 ) -> tuple[np.ndarray, float]:
@@ -694,6 +745,29 @@ def logistic_path(
     if not trainings:
         raise ValueError("logistic_path needs at least one training set")
     _check_classes(trainings)
+    l1_ratio = check_path_arguments(l1_ratio, tol, max_iter, in_flight)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    full = trainings[0].stats
+    center, scale = pass_coordinates(full, center, scale)
+    spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
+    grid, lam_max = path_grid(spaces[0], trainings, reg_params, n_reg_params,
+                              reg_param_min_ratio, l1_ratio)
+    margin = (math.inf if threshold >= 1.0 else -math.inf if threshold <= 0.0
+              else math.log(threshold / (1.0 - threshold)))
+    opts = PathOptions(l1_ratio, int(max_iter), int(in_flight), margin, int(auc_bins),
+                       reg_params is None if early_stop is None else bool(early_stop),
+                       max(1, int(full.n_rows) // max(int(hessian_rows), 1)))
+    for sp in spaces:
+        sp.threshold_margin, sp.auc_bins = margin, int(auc_bins)
+    tracks = path_tracks(spaces, grid, tol, path_tol, warm_only, opts)
+    fit = _run(tracks, evaluate, center, scale, int(num_folds), opts)
+    paths = [_path_of(t, lam_max) for t in tracks]
+    return LogisticFit(paths, fit[0], fit[1], fit[2], tracks[0].end < grid.shape[0])
+
+
+def check_path_arguments(l1_ratio: float, tol: float, max_iter: int, in_flight: int) -> float:
+    """Check a path's common arguments (either family); returns ``l1_ratio`` as a float."""
     l1_ratio = float(l1_ratio)
     if not 0.0 <= l1_ratio <= 1.0:
         raise ValueError(f"l1_ratio (elasticNetParam) must be in [0, 1], got {l1_ratio}")
@@ -701,24 +775,26 @@ def logistic_path(
         raise ValueError(f"tol must be a positive number, got {tol}")
     if int(max_iter) < 1 or int(in_flight) < 1:
         raise ValueError("max_iter and in_flight must be >= 1")
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-    full = trainings[0].stats
+    return l1_ratio
+
+
+def pass_coordinates(full: SuffStats, center: np.ndarray | None, scale: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The pass coordinates ``z = (x − center)/scale`` (default: the full data's mean and
+    population std, 1 for constant features)."""
     if center is None:
         center = full.mean_x + full.mean_x_lo
     if scale is None:
         sd = full.std_x
         scale = np.where(sd > 0.0, sd, 1.0)
-    center = np.asarray(center, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
-    spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
-    grid, lam_max = _grid(spaces[0], trainings, reg_params, n_reg_params, reg_param_min_ratio,
-                          l1_ratio)
-    margin = (math.inf if threshold >= 1.0 else -math.inf if threshold <= 0.0
-              else math.log(threshold / (1.0 - threshold)))
-    opts = _Options(l1_ratio, int(max_iter), int(in_flight), margin, int(auc_bins),
-                    reg_params is None if early_stop is None else bool(early_stop),
-                    max(1, int(full.n_rows) // max(int(hessian_rows), 1)))
+    return np.asarray(center, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+
+
+def path_tracks(spaces: Sequence, grid: np.ndarray, tol: float, path_tol: float | None,
+                warm_only: Sequence[bool] | None, opts: PathOptions) -> list[PathTrack]:
+    """One :class:`PathTrack` per model space on ``grid``: tolerance ``tol`` relative to the
+    model's null objective (absolute at regParam 0), ``path_tol`` for the regParams marked
+    ``warm_only`` (default: all but the last when ``path_tol`` is given)."""
     tracks = []
     for i, sp in enumerate(spaces):
         rel = np.full(grid.shape[0], float(tol))
@@ -730,28 +806,25 @@ def logistic_path(
                     raise ValueError(f"warm_only has {loose.size} flags for {grid.size} values")
             rel[loose] = float(path_tol)
         tols = np.where(grid > 0.0, rel * sp.f_null, rel)
-        sp.threshold_margin, sp.auc_bins = margin, int(auc_bins)
-        tracks.append(_Track(sp, grid, tols, _track_options(opts, i)))
-    fit = _run(tracks, evaluate, center, scale, int(num_folds), opts)
-    paths = [_path_of(t, lam_max) for t in tracks]
-    return LogisticFit(paths, fit[0], fit[1], fit[2], tracks[0].end < grid.shape[0])
+        tracks.append(PathTrack(sp, grid, tols, track_options(opts, i)))
+    return tracks
 
 
-def _track_options(opts: _Options, model_index: int) -> _Options:
+def track_options(opts: PathOptions, model_index: int) -> PathOptions:
     """Options of one track: only the full model (index 0) ends the path early."""
     if model_index == 0 or not opts.early_stop:
         return opts
-    return _Options(opts.l1_ratio, opts.max_iter, opts.in_flight, opts.threshold_margin,
+    return PathOptions(opts.l1_ratio, opts.max_iter, opts.in_flight, opts.threshold_margin,
                     opts.auc_bins, False, opts.hessian_stride)
 
 
 def _run(
-    tracks: list[_Track],
+    tracks: list[PathTrack],
     evaluate: Callable[[PassRequest], PassResult],
     center: np.ndarray,
     scale: np.ndarray,
     num_folds: int,
-    opts: _Options,
+    opts: PathOptions,
 ) -> tuple[int, list[int], list[int]]:
     """The pass loop: fill windows, evaluate every candidate in one pass, update, repeat."""
     n_pass = 0
@@ -796,7 +869,7 @@ def _run(
         points_log.append(T)
         hess_log.append(int(full.sum()))
         sub_slot, full_slot = req.hessian_slots()
-        anchor: dict[int, tuple[_Curvature, _Curvature]] = {}
+        anchor: dict[int, tuple[Curvature, Curvature]] = {}
         for j in np.flatnonzero(full):
             sp = tracks[owners[j][0]].space
             anchor[owners[j][0]] = (sp.curvature(res, int(full_slot[j])),
@@ -807,10 +880,10 @@ def _run(
             curv = t.space.curvature(res, int(sub_slot[j]))
             if i in anchor:  # control variate: exact at the anchor, subsampled differences
                 exact, approx = anchor[i]
-                cv = _Curvature(exact.s0 + curv.s0 - approx.s0,
+                cv = Curvature(exact.s0 + curv.s0 - approx.s0,
                                 exact.xbar + curv.xbar - approx.xbar,
                                 exact.G + curv.G - approx.G)
-                if cv.s0 > 0.0 and _positive_definite(cv.G):
+                if cv.s0 > 0.0 and positive_definite(cv.G):
                     curv = cv
             t.receive(k, t.space.evaluation(res, j, cb, cbeta, curv, n_pass))
         for t in tracks:
@@ -819,7 +892,7 @@ def _run(
     return n_pass, points_log, hess_log
 
 
-def _heldout_metrics(sp: _Space, E: _Eval) -> tuple[float, float, float, float]:
+def _heldout_metrics(sp: _Space, E: PointEval) -> tuple[float, float, float, float]:
     """``(mean deviance, misclassification rate, AUC, AUC bound)`` of ``E`` on the held-out
     fold (NaN for the model of all rows)."""
     if E.heldout is None:
@@ -835,7 +908,7 @@ def _heldout_metrics(sp: _Space, E: _Eval) -> tuple[float, float, float, float]:
     return 2.0 * dev / wsum, miss / wsum, auc, bound
 
 
-def _path_of(t: _Track, lam_max: float) -> LogisticPath:
+def _path_of(t: PathTrack, lam_max: float) -> LogisticPath:
     sp = t.space
     lams = t.lams[: t.end]
     m, p = len(lams), sp.a.shape[0]

@@ -109,7 +109,7 @@ def elastic_net_penalty(beta: np.ndarray, alpha: float, l1_ratio: float,
     every family (the binomial objective of :mod:`lasso_spark.core.binomial` uses it too)."""
     l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
     if v is None:
-        return l1 * float(np.abs(beta).sum()) + 0.5 * l2 * float(beta @ beta)
+        return l1 * float(np.abs(beta).sum()) + 0.5 * l2 * float(np.vdot(beta, beta))
     return float(np.sum(v * (l1 * np.abs(beta) + 0.5 * l2 * beta * beta)))
 
 

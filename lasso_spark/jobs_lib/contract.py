@@ -36,6 +36,12 @@ def build_estimator(kind: str, params: dict[str, Any]) -> Any:
 
     cls = {"lasso": Lasso, "lasso_cv": LassoCV, "logistic_lasso": LogisticLasso,
            "logistic_lasso_cv": LogisticLassoCV}[kind]
+    if params.get("family", "binomial") != "binomial":
+        from lasso_spark.jobs_lib.errors import ConfigError
+
+        raise ConfigError(f"model.family = {params['family']!r}: the jobs write binomial "
+                          "outputs only so far; fit the multinomial family with the "
+                          "estimators (LogisticLassoCV(family='multinomial'))")
     return cls(**params)
 
 

@@ -20,8 +20,11 @@ Params that differ from MLlib on purpose (documented on each Param):
   shared with the other models in flight — not L-BFGS iterations; ``tol`` is the certified
   duality gap on the logistic objective relative to the null model's (MLlib: relative change of
   the loss). Defaults 100 and 1e-6.
-* ``family`` is always binomial; ``thresholds``, bounds on coefficients and
-  ``aggregationDepth`` are not supported.
+* ``family`` defaults to ``"binomial"`` (MLlib's default is ``"auto"``; ``"auto"`` is
+  supported: binomial for 2 classes, else multinomial). ``"multinomial"`` fits the softmax
+  family (:mod:`lasso_spark.core.multinomial_path`) and returns a
+  :class:`~lasso_spark.ml.multinomial_model.MultinomialLassoModel`. ``thresholds``, bounds on
+  coefficients and ``aggregationDepth`` are not supported.
 
 Parameters are declared in :mod:`lasso_spark.paramspec` (owners ``LogisticLasso``,
 ``LogisticLassoCV``, ``LogisticLassoModel``); the Params, getters, setters and keyword
@@ -78,8 +81,10 @@ from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 
 from lasso_spark.ml.backends import choose_backend
 from lasso_spark.ml.backends.logistic import LogisticOutcome, fit_targets
+from lasso_spark.ml.backends.multinomial import MultinomialOutcome
 from lasso_spark.ml.backends.request import FitRequest, GridSpec, binomial_request_from_params
 from lasso_spark.ml.logistic_model import LogisticLassoModel
+from lasso_spark.ml.multinomial_model import MultinomialLassoModel
 from lasso_spark.ml.params import DeclaredKeywords, LogisticCVParams, LogisticParams
 
 logger = logging.getLogger(__name__)
@@ -112,10 +117,13 @@ class _LogisticEstimator(DeclaredKeywords, Estimator, DefaultParamsReadable,
         self._validateParams()
         return binomial_request_from_params(self)
 
-    def _fit(self, dataset: Any) -> LogisticLassoModel:
+    def _fit(self, dataset: Any) -> LogisticLassoModel | MultinomialLassoModel:
         request = self._request()
         out = choose_backend(request, dataset).fit(dataset, request)
         cv = request.split.cross_validated
+        if isinstance(out, MultinomialOutcome):
+            return self._copyValues(MultinomialLassoModel.fromOutcome(out, out.chosen[0],
+                                                                      warm_path=not cv))
         return self._copyValues(_model_for(out, out.chosen[0], warm_path=not cv))
 
 
@@ -131,6 +139,8 @@ class LogisticLasso(_LogisticEstimator, LogisticParams):
         every data pass). Each model equals ``self.fit(dataset, paramMap)``'s to the solver
         tolerance."""
         estimator = self.copy()
+        if any(estimator.copy(pm).getFamily() != "binomial" for pm in paramMaps):
+            return super().fitMultiple(dataset, paramMaps)  # one fit per map
         ests = [estimator.copy(pm) for pm in paramMaps]
         requests = [replace(est._request(), grid=GridSpec()) for est in ests]
         keys = [_share_key(r) for r in requests]

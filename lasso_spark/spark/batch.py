@@ -59,6 +59,7 @@ __all__ = [
     "KIND_SIZE",
     "KIND_RANGE",
     "KIND_BINARY",
+    "KIND_CLASS",
     "OUTPUT_SCHEMA",
     "COLUMNS_MAX_FEATURES",
     "PACKED_MAX_FEATURES",
@@ -72,6 +73,7 @@ KIND_NEGATIVE = "negative"  # negative weight
 KIND_SIZE = "size"  # vector of the wrong size (or a malformed sparse vector)
 KIND_RANGE = "range"  # fold id null or outside [0, K)
 KIND_BINARY = "binary"  # a finite label other than 0 or 1 (classifiers: BatchLayout.binary_label)
+KIND_CLASS = "class"  # a finite label not an integer in [0, C) (BatchLayout.class_labels)
 
 #: Schema of the records a partition emits (Spark DDL).
 OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
@@ -124,7 +126,8 @@ class BatchLayout:
     ``b ≡ k (mod K)`` — the very folds of a pass without buckets, since ``h mod K =
     (h mod B) mod K``; with a fold column the cell is ``fold · B + bucket``.
     ``binary_label`` (classifiers) makes a finite label other than 0 or 1 an invalid row of
-    its own kind.
+    its own kind; ``class_labels = C > 0`` (multinomial) one that is not an integer in
+    ``[0, C)``.
     """
 
     n_features: int
@@ -137,6 +140,7 @@ class BatchLayout:
     chunk_rows: int = 8192
     seed: int = 0
     binary_label: bool = False
+    class_labels: int = 0
     num_buckets: int = 0
     packed: bool = True
 
@@ -201,6 +205,8 @@ class BatchLayout:
         keys.append((self.label_column, KIND_NONFINITE))
         if self.binary_label:
             keys.append((self.label_column, KIND_BINARY))
+        if self.class_labels:
+            keys.append((self.label_column, KIND_CLASS))
         if self.weight_column is not None:
             keys += [(self.weight_column, KIND_NONFINITE), (self.weight_column, KIND_NEGATIVE)]
         if self.fold_column is not None:
@@ -290,6 +296,11 @@ def read_head(
         not_binary = ~bad & (y != 0.0) & (y != 1.0)
         count(layout.label_column, KIND_BINARY, not_binary)
         bad |= not_binary
+    if layout.class_labels:
+        with np.errstate(invalid="ignore"):
+            not_class = ~bad & ((y != np.floor(y)) | (y < 0.0) | (y >= layout.class_labels))
+        count(layout.label_column, KIND_CLASS, not_class)
+        bad |= not_class
     w = None
     if layout.weight_pos is not None:
         w = _float_column(batch.column(layout.weight_pos))

@@ -187,10 +187,12 @@ def resolve_input(
     num_features: int | None,
     num_buckets: int = 0,
     binary_label: bool = False,
+    class_labels: int = 0,
 ) -> ResolvedInput:
     """Check every argument against the schema and build the projection (no job runs here,
     except the one-row probe documented in :func:`lasso_spark.spark.compute_stats`).
-    ``binary_label``: a finite label other than 0 or 1 is an invalid row (classifiers)."""
+    ``binary_label``: a finite label other than 0 or 1 is an invalid row (classifiers);
+    ``class_labels = C > 0``: one that is not an integer in ``[0, C)`` (multinomial)."""
     _check_arguments(df, features_col, input_cols, num_folds, fold_col, seed, handle_invalid,
                      num_buckets)
     used = _other_columns(df, label_col, weight_col, fold_col)
@@ -226,6 +228,7 @@ def resolve_input(
         seed=int(seed),
         num_buckets=int(num_buckets),
         binary_label=bool(binary_label),
+        class_labels=int(class_labels),
         packed=vector or packed_projection(p),
     )
     return ResolvedInput(columns=exprs, layout=layout, feature_names=list(feature_names))

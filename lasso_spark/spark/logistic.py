@@ -37,7 +37,7 @@ from functools import partial
 import numpy as np
 import pyarrow as pa
 
-from lasso_spark.core.binomial import PassLayout, PassRequest, PassResult, accumulate_chunk
+from lasso_spark.core.binomial import PassLayout, PassRequest, PassResult
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.logistic import BinomialTraining
 from lasso_spark.core.stats import SuffStats
@@ -77,8 +77,8 @@ def logistic_pass_body(
     weighted = layout.weight_column is not None
     folds = layout.num_folds > 0
     for ch in reader.chunks(batches):
-        accumulate_chunk(_dense(ch, layout.n_features), ch.y, ch.w if weighted else None,
-                         ch.fold if folds else None, request, out[:size])
+        request.accumulate(_dense(ch, layout.n_features), ch.y, ch.w if weighted else None,
+                           ch.fold if folds else None, out[:size])
     out[size:] = reader.counts
     yield from emit(out, slice_len)
 
@@ -133,7 +133,7 @@ class LogisticPasses:
 
     def __call__(self, request: PassRequest) -> PassResult:
         sums, _ = self.raw(request)
-        return PassResult.from_vector(sums, request.layout())
+        return request.result(sums)
 
 
 @dataclass(frozen=True)

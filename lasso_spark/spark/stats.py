@@ -44,6 +44,7 @@ from lasso_spark.core.stability import DEFAULT_BUCKET_MEMORY_BYTES, check_bucket
 from lasso_spark.core.stats import PackedStats, SuffStats, merge_all, merge_tree
 from lasso_spark.spark.batch import (
     KIND_BINARY,
+    KIND_CLASS,
     KIND_NEGATIVE,
     KIND_NONFINITE,
     KIND_RANGE,
@@ -114,6 +115,7 @@ def compute_stats(
     num_buckets: int = 0,
     bucket_memory_limit: int | None = None,
     binary_label: bool = False,
+    class_labels: int = 0,
 ) -> StatsResult:
     """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
 
@@ -163,6 +165,7 @@ def compute_stats(
         num_features=num_features,
         num_buckets=num_buckets,
         binary_label=binary_label,
+        class_labels=class_labels,
     )
     layout = resolved.layout
     p = layout.n_features
@@ -344,6 +347,7 @@ def _invalid_message(
         KIND_SIZE: f"wrong vector size (expected {layout.n_features}) or malformed vector",
         KIND_RANGE: f"fold id null or outside [0, {layout.num_folds})",
         KIND_BINARY: "a label other than 0 or 1",
+        KIND_CLASS: f"a label that is not a class index 0, 1, …, {layout.class_labels - 1}",
     }
     parts = []
     for (column, kind), c in by_key.items():

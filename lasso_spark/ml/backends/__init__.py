@@ -87,6 +87,8 @@ def choose_backend(request: FitRequest, dataset: Any) -> Backend:
     :data:`WIDE_AUTO_MIN_FEATURES` features); :mod:`.logistic` for ``family="binomial"``."""
     if request.family == "binomial":
         return Backend("logistic")
+    if request.family == "multinomial":  # family "multinomial" or "auto" (2 classes: binomial)
+        return Backend("multinomial")
     mode = request.solver.mode
     if mode == "gram":
         return Backend("gram")

@@ -187,6 +187,7 @@ class BinomialSpec:
     in_flight: int = 12
     cv_metric: str = "deviance"
     cache_input: bool = False
+    family: str = "binomial"
 
 
 @dataclass(frozen=True)
@@ -306,8 +307,10 @@ def binomial_request_from_params(est: Any) -> FitRequest:
         threshold=est.getThreshold(), in_flight=est.getRegParamsInFlight(),
         cv_metric=est.getCvMetric() if est.hasParam("cvMetric") else "deviance",
         cache_input=est.getCacheInput(),
+        family=est.getFamily() if est.hasParam("family") else "binomial",
     )
     rule = est.getSelectionRule() if split.cross_validated else "min"
     return FitRequest(_input_spec(est), split, grid,
                       PenaltySpec(elastic_net_params=(est.getElasticNetParam(),)), solver, rule,
-                      family="binomial", binomial=binomial)
+                      family="binomial" if binomial.family == "binomial" else "multinomial",
+                      binomial=binomial)

@@ -1,0 +1,410 @@
+"""The multinomial (softmax) objective, stated once, its certificate, and the arithmetic of one
+data pass that evaluates many multinomial models at once ("models in flight").
+
+numpy only: this module runs inside ``mapInArrow`` on the executors and in the numpy reference
+pass of the tests; it never imports numba or pyspark.
+
+Objective of a model trained on rows ``i`` with weights ``w``, ``W = Σ w``, labels
+``y ∈ {0, …, K−1}``, intercepts ``b ∈ ℝ^K``, coefficients ``B ∈ ℝ^{K×p}`` (the over-parameterized
+form, one row per class, no pivot class — Spark MLlib's ``LogisticRegression(family=
+"multinomial")`` and glmnet's ``family="multinomial"``) and linear predictors
+``η_ik = b_k + x̃_iᵀβ_k``::
+
+    f(b, B) = (1/W) Σ_i w_i ℓ(y_i, η_i),      ℓ(y, η) = log Σ_k e^{η_k} − η_y
+
+(the mean softmax cross-entropy; the multinomial deviance is ``2 W f``), penalized by
+``λ (α ‖B‖₁ + (1 − α)/2 ‖B‖²_F)`` with the intercepts unpenalized. Its gradient is
+``(1/W) Σ w (p_k − [y = k]) (1, x̃)`` per class, ``p = softmax(η)``; its Hessian block of
+classes ``(k, l)`` is ``(1/W) Σ w (p_k [k = l] − p_k p_l) (1, x̃)(1, x̃)ᵀ``.
+
+One pass (:meth:`MultinomialPassRequest.accumulate` over every chunk of rows, summed over
+partitions) computes per fold ``[n, Σw, Σw², Σ_{y=k} w]`` (and, with ``class_sums``,
+``Σ_{y=k} w z``: the class means of the null models) and, for ``T`` points ``t`` — each a model
+``(b_t, B_t)`` in pass coordinates ``z = (x − center) / scale`` and the fold ``k_t`` it holds out
+(−1: none) — over its training rows::
+
+    dev_t = Σ w ℓ(y, η_t)     g0_tk = Σ w (p_tk − [y = k])     g_tk = Σ w (p_tk − [y = k]) z
+    wsum_t = Σ w
+
+and, for the points flagged ``hessian``, the curvature sums of every pair of classes
+``k ≤ l``: ``W_s, S0_kl = Σ u_kl, s1_kl = Σ u_kl z, S2_kl = Σ u_kl z zᵀ`` with
+``u_kl = w (p_k [k = l] − p_k p_l)`` (on the diagonal floored at ``w · CURVATURE_FLOOR``) over
+every ``hessian_stride``-th training row of a chunk (the quadratic models only need an
+approximate curvature; the gradients are exact). Over the held-out rows: the clipped deviance
+``Σ w (−log clip(p_y))`` (cv.glmnet's ``type.measure="deviance"``, ``p`` clipped to
+``[CV_PROB_MIN, 1 − CV_PROB_MIN]``), ``Σ w`` and the misclassified weight (prediction: the
+first class of largest ``η``, MLlib's).
+
+Certificate (on the true multinomial objective, from a pass's exact gradient): the Fenchel
+duality gap at the dual point ``θ_i = κ[(1 − τ)(p_i − e_{y_i}) + τ(c − e_{y_i})]``. The conjugate of
+``ℓ(y, ·)`` is the negative entropy of ``θ + e_y`` on the simplex; ``κ ∈ (0, 1]`` keeps ``θ + e_y``
+in it and makes ``θ`` feasible for the L1 part, the constant prediction ``c = π − d g0/‖g0‖_∞``
+(``π`` the class proportions, ``d = ½ min π``) mixed in with ``τ = ‖g0‖_∞/(‖g0‖_∞ + d)`` makes
+``Σ w θ = 0`` (the unpenalized intercepts' constraints). With the concavity of the entropy ``H``
+and Fenchel–Young's ``(1/W) Σ w H(p) = f − bᵀg0 − ⟨B, G⟩`` no per-row work is needed::
+
+    gap = f + h(B) − max_κ [ κ((1 − τ)(f − bᵀg0 − ⟨B, G⟩) + τ H(c)) − h*(−κ U) ],
+    U = (1 − τ) G + τ G_c,     G_c = −X̃ᵀW(Y − π)/W
+
+exactly the binomial family's certificate (:func:`lasso_spark.core.binomial.binomial_duality_gap`)
+with vectors for scalars; its dual value is :func:`lasso_spark.core.binomial.dual_bound`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lasso_spark.core.binomial import (
+    CURVATURE_FLOOR,
+    clipped_log_loss,
+    conjugate_penalty,
+    dual_bound,
+    enet_kkt_residual,
+)
+from lasso_spark.core.objective import elastic_net_penalty
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_CLASSES",
+    "MultinomialLayout",
+    "MultinomialPassRequest",
+    "MultinomialPassResult",
+    "entropy",
+    "multinomial_duality_gap",
+    "softmax",
+    "softmax_loss",
+]
+
+#: labels must be integers in ``[0, MAX_CLASSES)`` (the first pass counts every class)
+MAX_CLASSES = 256
+#: per-point scalar slots of a pass result
+_SCALARS = ("dev", "wsum", "heldout_dev", "heldout_wsum", "heldout_miss", "off_mass",
+            "off_curv")
+
+
+def softmax(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, lse)`` over the last axis: ``p = softmax(η)``, ``lse = log Σ_k e^{η_k}``, without
+    overflow."""
+    mx = eta.max(axis=-1, keepdims=True)
+    e = np.exp(eta - mx)
+    s = e.sum(axis=-1, keepdims=True)
+    return e / s, (mx + np.log(s))[..., 0]
+
+
+def softmax_loss(y: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """``ℓ(y, η) = log Σ_k e^{η_k} − η_y`` of each row (``η`` ``(n, K)``, ``y`` integer labels)."""
+    _, lse = softmax(eta)
+    return lse - np.take_along_axis(eta, np.asarray(y, dtype=np.int64)[:, None], axis=1)[:, 0]
+
+
+def entropy(q: np.ndarray) -> float:
+    """``H(q) = −Σ q log q`` (``0 log 0 = 0``): the mean loss of the constant prediction ``q``
+    on rows with class proportions ``q``."""
+    q = np.asarray(q, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(-np.sum(np.where(q > 0.0, q * np.log(q), 0.0)))
+
+
+def multinomial_duality_gap(
+    f: float,
+    g0: np.ndarray,
+    G: np.ndarray,
+    b: np.ndarray,
+    B: np.ndarray,
+    lam: float,
+    l1_ratio: float,
+    prior: np.ndarray,
+    g_const: np.ndarray | None,
+    off_mass: float = math.inf,
+    off_curv: float = math.inf,
+) -> tuple[float, float]:
+    """``(duality gap, KKT residual)`` of a point from its exact mean loss ``f`` and gradient
+    ``(g0 (K,), G (K, q))`` (module docstring). ``prior`` the training class proportions,
+    ``g_const`` the gradient ``−X̃ᵀW(Y − π)/W`` of the constant prediction (``None`` without
+    intercept: then ``g0`` is not a constraint)."""
+    h = elastic_net_penalty(B, lam, l1_ratio)
+    kkt = enet_kkt_residual(G, B, lam, l1_ratio)
+    top = float(np.abs(g0).max(initial=0.0))
+    if g_const is not None:
+        kkt = max(kkt, top)
+    if lam <= 0.0:
+        return math.inf, kkt
+    E = f - float(b @ g0) - float(np.vdot(B, G))  # (1/W) Σ w H(p), Fenchel–Young
+    A, U = E, G
+    if g_const is not None and top > 0.0:
+        d = 0.5 * float(prior.min())
+        c = prior - d * g0 / top
+        tau = top / (top + d)
+        A = (1.0 - tau) * E + tau * entropy(c)
+        U = (1.0 - tau) * G + tau * g_const
+    else:
+        tau, c = 0.0, prior
+    dual = dual_bound(A, U, lam, l1_ratio)
+    if math.isfinite(off_mass) and math.isfinite(off_curv):
+        dual = max(dual, _second_order_dual(f, E, off_mass, off_curv, tau,
+                                            tau * entropy(c), U, lam, l1_ratio))
+    return max(f + h - dual, 0.0), kkt
+
+
+def _second_order_dual(f: float, E: float, a: float, s: float, tau: float, tH: float,
+                       U: np.ndarray, lam: float, l1_ratio: float) -> float:
+    """``max_κ (1 − τ) LB(κ) + κ τ H(c) − h*(κU)`` with the second-order lower bound of the
+    mean entropy of ``κ p + (1 − κ) e_y`` (module docstring):
+    ``LB(κ) = E + (1 − κ)(f − E) − ½(1 − κ)² (a/κ + s)``, ``a = (1/W) Σ w (1 − p_y)``,
+    ``s = (1/W) Σ w (1 − p_y)²/p_y``; searched on a grid of ``κ`` below the largest feasible."""
+    top = float(np.abs(U).max(initial=0.0))
+    l1 = lam * l1_ratio
+    k_max = 1.0 if top <= l1 or l1_ratio < 1.0 else l1 / top
+    grid = k_max * (1.0 - np.concatenate([[0.0], np.logspace(-12, -0.3, 48)]))
+    best = -math.inf
+    for k in grid:
+        r = 1.0 - k
+        lb = E + r * (f - E) - 0.5 * r * r * (a / k + s)
+        best = max(best, (1.0 - tau) * lb + k * tH - conjugate_penalty(k * U, lam, l1_ratio))
+    return best
+
+
+# ================================================================================ one pass
+@dataclass(frozen=True)
+class MultinomialLayout:
+    """Offsets in the flat float64 vector a multinomial pass sums over partitions: per fold
+    ``[n, Σw, Σw², Σ_{y=k} w (K)]`` and with ``class_sums`` ``Σ_{y=k} w z (K·p)``; per point the
+    scalars ``dev, wsum, heldout_dev, heldout_wsum, heldout_miss``; per point ``g0`` (K) and
+    ``G`` (K·p); per Hessian point and pair of classes ``k ≤ l`` (:meth:`pair`, row-major)
+    ``[W_s, S0, s1 (p), S2 (p·p)]``."""
+
+    n_points: int
+    n_features: int
+    n_classes: int
+    n_hessians: int
+    n_folds: int
+    class_sums: bool
+
+    @property
+    def fold_size(self) -> int:
+        K, p = self.n_classes, self.n_features
+        return 3 + K + (K * p if self.class_sums else 0)
+
+    @property
+    def scalars_at(self) -> int:
+        return self.n_folds * self.fold_size
+
+    @property
+    def g0_at(self) -> int:
+        return self.scalars_at + len(_SCALARS) * self.n_points
+
+    @property
+    def grad_at(self) -> int:
+        return self.g0_at + self.n_points * self.n_classes
+
+    @property
+    def hess_at(self) -> int:
+        return self.grad_at + self.n_points * self.n_classes * self.n_features
+
+    @property
+    def block_size(self) -> int:
+        p = self.n_features
+        return 2 + p + p * p
+
+    @property
+    def n_pairs(self) -> int:
+        return self.n_classes * (self.n_classes + 1) // 2
+
+    def pair(self, k: int, l: int) -> int:
+        """Index of the class pair ``(min(k, l), max(k, l))`` among the ``n_pairs`` blocks."""
+        k, l = min(k, l), max(k, l)
+        return k * self.n_classes - k * (k - 1) // 2 + (l - k)
+
+    @property
+    def size(self) -> int:
+        return self.hess_at + self.n_hessians * self.n_pairs * self.block_size
+
+
+@dataclass(frozen=True)
+class MultinomialPassResult:
+    """One pass's sums (shapes as in :class:`MultinomialLayout`; ``class_sum_z`` is None
+    without ``class_sums``)."""
+
+    fold_rows: np.ndarray  # (F,)
+    fold_weight: np.ndarray  # (F,)
+    fold_weight_sq: np.ndarray  # (F,)
+    fold_class_weight: np.ndarray  # (F, K)
+    class_sum_z: np.ndarray | None  # (F, K, p)
+    scalars: dict[str, np.ndarray]  # name -> (T,)
+    g0: np.ndarray  # (T, K)
+    grad: np.ndarray  # (T, K, p)
+    hess: np.ndarray  # (H, pairs, 2 + p + p²): [W_s, S0, s1, S2]
+
+    @classmethod
+    def from_vector(cls, vec: np.ndarray, lay: MultinomialLayout) -> MultinomialPassResult:
+        vec = np.asarray(vec, dtype=np.float64)
+        if vec.shape != (lay.size,):
+            raise ValueError(f"pass result has {vec.shape[0]} values, expected {lay.size}")
+        F, T, K, p = lay.n_folds, lay.n_points, lay.n_classes, lay.n_features
+        folds = vec[: lay.scalars_at].reshape(F, lay.fold_size)
+        sc = vec[lay.scalars_at : lay.g0_at].reshape(len(_SCALARS), T)
+        return cls(
+            fold_rows=folds[:, 0].copy(),
+            fold_weight=folds[:, 1].copy(),
+            fold_weight_sq=folds[:, 2].copy(),
+            fold_class_weight=folds[:, 3 : 3 + K].copy(),
+            class_sum_z=folds[:, 3 + K :].reshape(F, K, p).copy() if lay.class_sums else None,
+            scalars={name: sc[i].copy() for i, name in enumerate(_SCALARS)},
+            g0=vec[lay.g0_at : lay.grad_at].reshape(T, K).copy(),
+            grad=vec[lay.grad_at : lay.hess_at].reshape(T, K, p).copy(),
+            hess=vec[lay.hess_at :].reshape(lay.n_hessians, lay.n_pairs, lay.block_size).copy(),
+        )
+
+    def curvature_sums(self, slot: int, pair: int, p: int
+                       ) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """``(W_s, S0, s1, S2)`` of class pair ``pair`` (:meth:`MultinomialLayout.pair`) in
+        Hessian block ``slot``."""
+        blk = self.hess[slot, pair]
+        return float(blk[0]), float(blk[1]), blk[2 : 2 + p], blk[2 + p :].reshape(p, p)
+
+
+@dataclass(frozen=True)
+class MultinomialPassRequest:
+    """``T`` points to evaluate in one pass (module docstring): ``intercept`` ``(T, K)`` and
+    ``coef`` ``(T, K, p)`` in pass coordinates ``z = (x − center) / scale``, ``fold`` ``(T,)`` the
+    held-out fold of each point (−1: none), ``hessian`` ``(T,)`` which points get class
+    curvature sums over every ``hessian_stride``-th training row, ``num_folds`` the data's
+    fold count (0: none), ``class_sums`` whether the per-fold class sums of ``z`` are wanted.
+    Labels are the integers ``0 … n_classes − 1``."""
+
+    center: np.ndarray
+    scale: np.ndarray
+    n_classes: int
+    fold: np.ndarray
+    intercept: np.ndarray
+    coef: np.ndarray
+    hessian: np.ndarray
+    hessian_stride: int = 1
+    num_folds: int = 0
+    class_sums: bool = False
+
+    @property
+    def n_points(self) -> int:
+        return int(self.fold.shape[0])
+
+    def hessian_slots(self) -> np.ndarray:
+        """Hessian block of each point (−1: none)."""
+        return np.where(self.hessian, np.cumsum(self.hessian) - 1, -1)
+
+    def layout(self) -> MultinomialLayout:
+        return MultinomialLayout(
+            n_points=self.n_points, n_features=int(self.center.shape[0]),
+            n_classes=int(self.n_classes), n_hessians=int(np.count_nonzero(self.hessian)),
+            n_folds=max(int(self.num_folds), 1), class_sums=bool(self.class_sums),
+        )
+
+    def result(self, vec: np.ndarray) -> MultinomialPassResult:
+        """A pass's summed vector split into its quantities."""
+        return MultinomialPassResult.from_vector(vec, self.layout())
+
+    def accumulate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                   fold: np.ndarray | None, out: np.ndarray) -> None:
+        """Add the sums of one chunk of valid rows to ``out`` (a :class:`MultinomialLayout`
+        vector): ``X`` ``(m, p)`` raw features, ``y`` labels in ``0 … K−1`` (as floats), ``w``
+        weights (``None``: all 1), ``fold`` fold ids in ``[0, F)`` (``None`` without folds)."""
+        m = X.shape[0]
+        if m == 0:
+            return
+        lay = self.layout()
+        w = np.ones(m) if w is None else np.asarray(w, dtype=np.float64)
+        F = lay.n_folds
+        yi = np.asarray(y).astype(np.int64)
+        if fold is None or self.num_folds == 0:
+            fold = np.zeros(m, dtype=np.int64)
+            order = None
+        else:
+            order = np.argsort(fold.astype(np.int8 if F < 127 else np.int32), kind="stable")
+        Z = (X - self.center) / self.scale
+        if order is not None:
+            Z, yi, w, fold = Z[order], yi[order], w[order], fold[order]
+        bounds = np.searchsorted(fold, np.arange(F + 1), side="left")
+        for f in range(F):
+            a, b = int(bounds[f]), int(bounds[f + 1])
+            if b > a:
+                self._block(Z[a:b], yi[a:b], w[a:b], f, lay, out)
+
+    def _block(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray, f: int,
+               lay: MultinomialLayout, out: np.ndarray) -> None:
+        """The rows of fold ``f``: training rows of every point that does not hold it out,
+        held-out rows of the others."""
+        T, K, p = lay.n_points, lay.n_classes, lay.n_features
+        m = Z.shape[0]
+        at = f * lay.fold_size
+        out[at] += m
+        out[at + 1] += w.sum()
+        out[at + 2] += w @ w
+        Yw = np.zeros((m, K))
+        Yw[np.arange(m), y] = w
+        out[at + 3 : at + 3 + K] += Yw.sum(axis=0)
+        if lay.class_sums:
+            out[at + 3 + K : at + lay.fold_size] += (Yw.T @ Z).ravel()
+        if T == 0:
+            return
+        eta = (Z @ self.coef.reshape(T * K, p).T).reshape(m, T, K)
+        eta += self.intercept[None, :, :]
+        P, lse = softmax(eta)
+        eta_y = np.take_along_axis(eta, y[:, None, None].repeat(T, axis=1), axis=2)[..., 0]
+        loss = lse - eta_y  # (m, T)
+        sc = lay.scalars_at
+        train = np.flatnonzero(self.fold != f)
+        if train.size:
+            R = P[:, train, :] * w[:, None, None]
+            R -= Yw[:, None, :]  # w (p − [y = k])
+            out[sc + train] += (w @ loss)[train]
+            out[sc + T + train] += w.sum()
+            Py = np.take_along_axis(P[:, train, :], y[:, None, None].repeat(train.size, axis=1),
+                                    axis=2)[..., 0]
+            off = 1.0 - Py
+            out[sc + 5 * T + train] += w @ off
+            with np.errstate(divide="ignore", over="ignore"):
+                out[sc + 6 * T + train] += w @ (off * off / Py)
+            g0_at = lay.g0_at + train[:, None] * K + np.arange(K)[None, :]
+            out[g0_at] += R.sum(axis=0)
+            G = (Z.T @ R.reshape(m, -1)).reshape(p, train.size, K)
+            g_at = (lay.grad_at + (train[:, None, None] * K + np.arange(K)[None, :, None]) * p
+                    + np.arange(p)[None, None, :])
+            out[g_at] += G.transpose(1, 2, 0)
+            slots = self.hessian_slots()
+            hpts = train[slots[train] >= 0]
+            if hpts.size:
+                step = max(int(self.hessian_stride), 1)
+                self._curvature(Z[::step], w[::step], P[::step][:, hpts, :], slots[hpts], lay,
+                                out)
+        held = np.flatnonzero(self.fold == f)
+        if held.size:
+            Q = np.take_along_axis(P[:, held, :], y[:, None, None].repeat(held.size, axis=1),
+                                   axis=2)[..., 0]
+            out[sc + 2 * T + held] += w @ clipped_log_loss(Q)
+            out[sc + 3 * T + held] += w.sum()
+            out[sc + 4 * T + held] += w @ (np.argmax(eta[:, held, :], axis=2) != y[:, None])
+
+    @staticmethod
+    def _curvature(Z: np.ndarray, w: np.ndarray, P: np.ndarray, slots: np.ndarray,
+                   lay: MultinomialLayout, out: np.ndarray) -> None:
+        """``[Σw, Σu_kl, Σu_kl z, Σu_kl zzᵀ]`` of rows ``Z`` per point (axis 1 of ``P``) and
+        pair of classes ``k ≤ l``."""
+        K, p = lay.n_classes, lay.n_features
+        wsum = w.sum()
+        for j, slot in enumerate(slots):
+            Pj = P[:, j, :]
+            for k in range(K):
+                for l in range(k, K):
+                    if k == l:
+                        u = w * np.maximum(Pj[:, k] * (1.0 - Pj[:, k]), CURVATURE_FLOOR)
+                    else:
+                        u = -w * Pj[:, k] * Pj[:, l]
+                    at = lay.hess_at + (int(slot) * lay.n_pairs + lay.pair(k, l)) * lay.block_size
+                    out[at] += wsum
+                    out[at + 1] += u.sum()
+                    out[at + 2 : at + 2 + p] += Z.T @ u
+                    out[at + 2 + p : at + lay.block_size] += (Z.T @ (Z * u[:, None])).ravel()

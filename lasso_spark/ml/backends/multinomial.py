@@ -1,0 +1,141 @@
+"""The multinomial backend: a :class:`FitRequest` with ``family="multinomial"`` in, a
+:class:`MultinomialOutcome` (the full model's path, CV table, chosen row) out.
+
+A fit is the statistics pass and the class pass (:func:`lasso_spark.spark.multinomial.
+multinomial_statistics`: labels must be class indices 0 … K−1), then one pass per outer
+proximal-Newton iteration advancing every model in flight
+(:func:`lasso_spark.core.multinomial_path.multinomial_path`). Without CV the grid is the
+warm-start path down to ``regParam`` (:func:`lasso_spark.ml.backends.logistic.target_grid`).
+With ``family="auto"`` and two classes the fit is the binomial family's, on the same passes'
+statistics (MLlib's rule).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lasso_spark.ml.backends.logistic import WARM_TOL, target_grid
+from lasso_spark.ml.backends.request import BinomialSpec, FitRequest
+from lasso_spark.ml.logistic_tables import LogisticCVTable, cv_table
+from lasso_spark.ml.tables import LassoSummary
+from lasso_spark.paramspec import ParamValidationError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MultinomialOutcome", "fit"]
+
+
+@dataclass(frozen=True)
+class MultinomialOutcome:
+    """A multinomial fit's result: the full model's path
+    (:class:`lasso_spark.core.multinomial_path.MultinomialPath`), the chosen path row, the CV
+    table (or None), feature names, the standardization scale and the summary."""
+
+    path: Any
+    chosen: list[int]
+    feature_names: list[str]
+    feature_std: np.ndarray
+    summary: LassoSummary
+    cv: LogisticCVTable | None = None
+    elastic_net_param: float = 1.0
+
+
+def nonzero_features(coef: np.ndarray) -> np.ndarray:
+    """Features with a nonzero coefficient in any class, per path row (``coef`` (m, K, p))."""
+    return np.count_nonzero(np.any(coef != 0.0, axis=1), axis=1)
+
+
+def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> MultinomialOutcome:
+    """The backend's entry: the target ``request.grid.reg_param`` without CV, the CV path
+    with it."""
+    from lasso_spark.core.multinomial_path import multinomial_path, multinomial_reg_param_max
+    from lasso_spark.spark.multinomial import multinomial_statistics
+
+    t0 = time.perf_counter()
+    spec = request.binomial or BinomialSpec()
+    split = request.split
+    sk = split.stats_kwargs()
+    num_folds = int(sk["num_folds"])
+    validation = split.kind == "validation"
+    cv = split.cross_validated
+    if cv and spec.cv_metric == "auc":
+        raise ParamValidationError("cvMetric='auc' is binomial only; the multinomial family "
+                                   "has 'deviance' and 'misclassification'")
+    data = multinomial_statistics(
+        dataset, **request.input.stats_kwargs(), num_folds=num_folds,
+        fold_col=sk.get("fold_col"), seed=int(sk.get("seed", 0)),
+        num_features=num_features or None, validation=validation)
+    if spec.family == "auto" and data.n_classes == 2:  # MLlib's rule: binomial
+        from dataclasses import replace
+
+        from lasso_spark.ml.backends import logistic
+
+        logger.info("lasso_spark: family='auto' with 2 classes: the binomial family")
+        return logistic.fit(dataset, replace(request, family="binomial"), num_features)
+    t_stats = time.perf_counter() - t0
+    enp = float(request.penalty.elastic_net_params[0])
+    solver = request.solver
+    kw: dict[str, Any] = dict(l1_ratio=enp, standardize=solver.standardize,
+                              fit_intercept=solver.fit_intercept, tol=solver.tol,
+                              max_iter=solver.max_iter, in_flight=spec.in_flight,
+                              center=data.center, scale=data.scale, num_folds=num_folds)
+    trainings = data.trainings if cv else data.trainings[:1]
+    runner = data.passes()
+    if cv:
+        if num_folds == 0:
+            raise ParamValidationError("cross-validation needs folds or a validation column")
+        grid = request.grid
+        result = multinomial_path(trainings, runner, reg_params=grid.reg_params,
+                                  n_reg_params=grid.num_reg_params,
+                                  reg_param_min_ratio=grid.min_ratio, **kw)
+    else:
+        lam_max = multinomial_reg_param_max(trainings[0], **{k: kw[k] for k in (
+            "l1_ratio", "standardize", "fit_intercept", "center", "scale")})
+        reg_grid, warm = target_grid([float(request.grid.reg_param)], lam_max)
+        result = multinomial_path(trainings, runner, reg_params=reg_grid, warm_only=warm,
+                                  path_tol=max(solver.tol, WARM_TOL), **kw)
+    full = result.paths[0]
+    cvt = None
+    if cv:
+        folds = result.paths[1:]
+        per_fold = {"deviance": np.stack([p.heldout_deviance for p in folds], axis=1),
+                    "misclassification": np.stack([p.heldout_misclassification for p in folds],
+                                                  axis=1)}
+        cvt = cv_table(full.reg_params, nonzero_features(full.coef), per_fold, spec.cv_metric,
+                       request.selection_rule, validation)
+        from dataclasses import replace
+
+        cvt = replace(cvt, elastic_net_param=enp)
+        chosen = [cvt.index_chosen]
+    else:
+        chosen = [int(full.reg_params.shape[0] - 1)]
+    st = data.stats
+    t_solve = time.perf_counter() - t0 - t_stats
+    extra: dict[str, Any] = {
+        "solverMode": "logistic", "family": "multinomial", "numClasses": int(data.n_classes),
+        "logisticPasses": int(result.n_passes), "statisticsPasses": int(data.n_passes),
+        "modelsInFlightPerPass": [int(x) for x in result.pass_points],
+        "passSeconds": [float(x) for x in runner.seconds],
+        "converged": bool(all(p.converged.all() for p in result.paths)),
+        "pathLength": int(full.n_reg_params), "pathEndedEarly": bool(result.path_ended_early),
+        "regParamMax": float(full.reg_param_max),
+    }
+    if cvt is not None:
+        extra.update(cvMetric=cvt.metric, selectionRule=cvt.selection_rule,
+                     regParamMin=float(cvt.reg_params[cvt.index_min]),
+                     regParam1se=float(cvt.reg_params[cvt.index_1se]))
+    summary = LassoSummary(
+        numRows=int(st.n_rows_read), numRowsSkipped=int(st.n_rows_skipped),
+        invalidCounts={str(k): int(v) for k, v in st.invalid_counts.items()},
+        weightSum=float(st.total.weight_sum), numFeatures=int(st.n_features),
+        numFolds=None if cvt is None or validation else int(num_folds),
+        numDataPasses=int(data.n_passes + result.n_passes), statsSeconds=t_stats,
+        solveSeconds=t_solve, totalSeconds=t_stats + t_solve, extra=extra,
+    )
+    return MultinomialOutcome(full, chosen, list(data.resolved.feature_names),
+                              full.feature_scale, summary, cvt, enp)

@@ -1,0 +1,132 @@
+"""LogisticLasso / LogisticLassoCV with family="multinomial" against Spark MLlib
+LogisticRegression(family="multinomial") and the numpy core on the same folds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+P = 4
+K = 3
+COLS = [f"x{j}" for j in range(P)]
+
+
+def _data(n: int = 900, seed: int = 0):
+    """Correlated features with unequal scales and means, 3 classes, unequal weights."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 1))
+    X = 0.6 * f + rng.normal(size=(n, P))
+    X = X * rng.uniform(0.5, 3.0, P) + rng.normal(size=P) * 4.0
+    B = np.array([[1.0, -0.5, 0.0, 0.3], [-0.6, 0.8, 0.0, 0.0], [0.0, 0.0, 0.5, -0.4]])
+    eta = ((X - X.mean(0)) / X.std(0)) @ B.T
+    P_ = np.exp(eta) / np.exp(eta).sum(1, keepdims=True)
+    y = (rng.uniform(size=(n, 1)) > np.cumsum(P_, axis=1)).sum(axis=1)
+    w = rng.uniform(0.5, 2.0, n)
+    return X, y.astype(float), w, np.arange(n) % 3
+
+
+@pytest.fixture(scope="module")
+def frame(spark):
+    from pyspark.ml.feature import VectorAssembler
+
+    X, y, w, fold = _data()
+    rows = [(*map(float, X[i]), float(y[i]), float(w[i]), int(fold[i])) for i in range(len(y))]
+    df = spark.createDataFrame(rows, [*COLS, "y", "w", "fold"]).repartition(3)
+    out = VectorAssembler(inputCols=COLS, outputCol="features").transform(df).cache()
+    out.count()
+    return out
+
+
+@pytest.mark.parametrize("standardization,enp,weighted", [
+    (True, 1.0, True), (False, 1.0, False), (True, 0.5, False), (False, 0.5, True),
+])
+def test_same_coefficients_as_mllib_multinomial(frame, standardization, enp, weighted):
+    from pyspark.ml.classification import LogisticRegression
+
+    from lasso_spark import LogisticLasso
+
+    kw = dict(featuresCol="features", labelCol="y", regParam=0.02, elasticNetParam=enp,
+              standardization=standardization, family="multinomial")
+    if weighted:
+        kw["weightCol"] = "w"
+    model = LogisticLasso(tol=1e-10, **kw).fit(frame)
+    ref = LogisticRegression(tol=1e-12, maxIter=5000, **kw).fit(frame)
+    a, b = model.coefficientMatrix.toArray(), ref.coefficientMatrix.toArray()
+    assert a.shape == (K, P)
+    assert np.abs(a - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
+    np.testing.assert_allclose(model.interceptVector.toArray(), ref.interceptVector.toArray(),
+                               atol=1e-4)
+    assert model.summary.asDict()["numDataPasses"] >= 3  # statistics, classes, Newton passes
+
+
+def test_cv_transform_evaluator_and_save_load(frame, tmp_path):
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+
+    from lasso_spark import LogisticLassoCV
+    from lasso_spark.core.binomial import numpy_pass
+    from lasso_spark.core.multinomial import softmax
+    from lasso_spark.core.multinomial_path import (
+        multinomial_path,
+        multinomial_trainings_from_arrays,
+    )
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+
+    model = LogisticLassoCV(featuresCol="features", labelCol="y", foldCol="fold", numFolds=3,
+                            family="multinomial", numRegParams=20, cvMetric="deviance",
+                            tol=1e-8).fit(frame)
+    assert isinstance(model, MultinomialLassoModel) and model.numClasses == K
+    X, y, w, fold = _data()
+    tr = multinomial_trainings_from_arrays(X, y, None, fold, 3)
+    core = multinomial_path(tr, numpy_pass(X, y, None, fold), num_folds=3, n_reg_params=20,
+                            tol=1e-8)
+    cvr = model.cvResults
+    np.testing.assert_allclose(cvr["regParam"], core.paths[0].reg_params, rtol=1e-9)
+    dev = np.mean(np.stack([p.heldout_deviance for p in core.paths[1:]], 1), 1)
+    np.testing.assert_allclose(cvr["devianceMean"], dev, rtol=1e-5)
+    out = model.transform(frame).select("features", "y", "rawPrediction", "probability",
+                                        "prediction").toPandas()
+    Xf = np.stack([v.toArray() for v in out["features"]])
+    B, b = model.coefficientMatrix.toArray(), model.interceptVector.toArray()
+    raw = np.stack([v.toArray() for v in out["rawPrediction"]])
+    np.testing.assert_allclose(raw, b + Xf @ B.T, rtol=1e-10, atol=1e-10)
+    prob = np.stack([v.toArray() for v in out["probability"]])
+    np.testing.assert_allclose(prob, softmax(raw)[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(out["prediction"].to_numpy(), raw.argmax(1).astype(float))
+    acc = MulticlassClassificationEvaluator(labelCol="y", metricName="accuracy").evaluate(
+        model.transform(frame))
+    assert acc == pytest.approx(np.mean(raw.argmax(1) == out["y"].to_numpy()))
+    path = str(tmp_path / "mlr")
+    model.save(path)
+    again = MultinomialLassoModel.load(path)
+    np.testing.assert_array_equal(again.coefficientMatrix.toArray(), B)
+    np.testing.assert_array_equal(again.interceptVector.toArray(), b)
+    assert again.getFeaturesCol() == "features" and again.summary.asDict() == \
+        model.summary.asDict()
+    back = again.transform(frame).select("prediction").toPandas()["prediction"].to_numpy()
+    np.testing.assert_array_equal(back, out["prediction"].to_numpy())
+
+
+def test_bad_labels_are_named_and_counted(spark):
+    from lasso_spark import LogisticLasso
+    from lasso_spark.core.errors import DataError
+
+    rows = [(float(i % 5), float(i % 3) + (0.5 if i % 50 == 0 else 0.0)) for i in range(300)]
+    df = spark.createDataFrame(rows, ["x0", "y"])
+    with pytest.raises(DataError, match=r"6 rows with a label that is not a class index.*'y'"):
+        LogisticLasso(inputCols=["x0"], labelCol="y", family="multinomial",
+                      regParam=0.1).fit(df)
+
+
+def test_family_auto_follows_the_number_of_classes(frame):
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LogisticLasso, LogisticLassoModel
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+
+    kw = dict(featuresCol="features", labelCol="y", regParam=0.05, family="auto")
+    assert isinstance(LogisticLasso(**kw).fit(frame), MultinomialLassoModel)
+    two = frame.withColumn("y", F.when(F.col("y") > 0.5, 1.0).otherwise(0.0))
+    model = LogisticLasso(**kw).fit(two)
+    ref = LogisticLasso(**{**kw, "family": "binomial"}).fit(two)
+    assert isinstance(model, LogisticLassoModel)
+    np.testing.assert_allclose(model.coefficients.toArray(), ref.coefficients.toArray())
