@@ -143,7 +143,7 @@ def _fit_path(data: Any, request: FitRequest, spec: BinomialSpec,
     else:
         chosen = [int(np.flatnonzero(np.isclose(full.reg_params, t, rtol=1e-12, atol=0.0)
                                      | (full.reg_params == t))[0]) for t in targets]
-    summary = _summary(data, runner, result, t_stats, time.perf_counter() - t0 - t_stats, cvt,
+    summary = path_summary(data, runner, result, t_stats, time.perf_counter() - t0 - t_stats, cvt,
                        num_folds, validation)
     return LogisticOutcome(table, chosen, list(data.resolved.feature_names), full.feature_scale,
                            summary, cvt)
@@ -163,11 +163,14 @@ def _cv_table(result: Any, table: LogisticPathTable, metric: str, rule: str,
                     validation, bound)
 
 
-def _summary(data: Any, runner: Any, result: Any, t_stats: float, t_solve: float,
-             cvt: LogisticCVTable | None, num_folds: int, validation: bool) -> LassoSummary:
+def path_summary(data: Any, runner: Any, result: Any, t_stats: float, t_solve: float,
+                 cvt: LogisticCVTable | None, num_folds: int, validation: bool,
+                 family: dict[str, Any] | None = None) -> LassoSummary:
+    """The summary of a logistic fit of either family (``family``: the multinomial family's
+    own fields, e.g. its number of classes, first in ``extra``)."""
     st = data.stats
     extra: dict[str, Any] = {
-        "solverMode": "logistic",
+        "solverMode": "logistic", **(family or {}),
         "logisticPasses": int(result.n_passes),
         "statisticsPasses": int(data.n_passes),
         "modelsInFlightPerPass": [int(x) for x in result.pass_points],
@@ -176,7 +179,7 @@ def _summary(data: Any, runner: Any, result: Any, t_stats: float, t_solve: float
         "pathLength": int(result.paths[0].n_reg_params),
         "pathEndedEarly": bool(result.path_ended_early),
         "regParamMax": float(result.paths[0].reg_param_max),
-        "inputCached": data.cached is not None,
+        "inputCached": getattr(data, "cached", None) is not None,
     }
     if cvt is not None:
         extra.update(cvMetric=cvt.metric, selectionRule=cvt.selection_rule,

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lasso_spark.ml.backends.logistic import WARM_TOL, target_grid
+from lasso_spark.ml.backends.logistic import WARM_TOL, path_summary, target_grid
 from lasso_spark.ml.backends.request import BinomialSpec, FitRequest
 from lasso_spark.ml.logistic_tables import LogisticCVTable, cv_table
 from lasso_spark.ml.tables import LassoSummary
@@ -114,28 +114,8 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> Multinomial
         chosen = [cvt.index_chosen]
     else:
         chosen = [int(full.reg_params.shape[0] - 1)]
-    st = data.stats
     t_solve = time.perf_counter() - t0 - t_stats
-    extra: dict[str, Any] = {
-        "solverMode": "logistic", "family": "multinomial", "numClasses": int(data.n_classes),
-        "logisticPasses": int(result.n_passes), "statisticsPasses": int(data.n_passes),
-        "modelsInFlightPerPass": [int(x) for x in result.pass_points],
-        "passSeconds": [float(x) for x in runner.seconds],
-        "converged": bool(all(p.converged.all() for p in result.paths)),
-        "pathLength": int(full.n_reg_params), "pathEndedEarly": bool(result.path_ended_early),
-        "regParamMax": float(full.reg_param_max),
-    }
-    if cvt is not None:
-        extra.update(cvMetric=cvt.metric, selectionRule=cvt.selection_rule,
-                     regParamMin=float(cvt.reg_params[cvt.index_min]),
-                     regParam1se=float(cvt.reg_params[cvt.index_1se]))
-    summary = LassoSummary(
-        numRows=int(st.n_rows_read), numRowsSkipped=int(st.n_rows_skipped),
-        invalidCounts={str(k): int(v) for k, v in st.invalid_counts.items()},
-        weightSum=float(st.total.weight_sum), numFeatures=int(st.n_features),
-        numFolds=None if cvt is None or validation else int(num_folds),
-        numDataPasses=int(data.n_passes + result.n_passes), statsSeconds=t_stats,
-        solveSeconds=t_solve, totalSeconds=t_stats + t_solve, extra=extra,
-    )
+    summary = path_summary(data, runner, result, t_stats, t_solve, cvt, num_folds, validation,
+                           {"family": "multinomial", "numClasses": int(data.n_classes)})
     return MultinomialOutcome(full, chosen, list(data.resolved.feature_names),
                               full.feature_scale, summary, cvt, enp)
