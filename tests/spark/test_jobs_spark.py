@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from lasso_spark.cli import main
-from lasso_spark.config import ColumnsConfig, load_config
+from lasso_spark.config import (
+    ColumnsConfig,
+    GenerateConfig,
+    GenerateOutputConfig,
+    GenerateParams,
+    load_config,
+)
 from lasso_spark.datagen import Truth, generate, truth_for
 from lasso_spark.jobs_lib import generate as generate_job
 from lasso_spark.jobs_lib.dataio import resolve_columns
@@ -66,6 +72,50 @@ def test_generate_job_via_cli(spark, tmp_path):
                  "--set", "data.n_rows=100"], spark=spark) == EXIT_OK
     assert spark.read.parquet(str(out / "data.parquet")).count() == 100
     assert sorted(os.listdir(tmp_path)) == ["g", "gen.toml"]
+
+
+def _spark_job_count(spark) -> int:
+    return len(spark.sparkContext.statusTracker().getJobIdsForGroup(None))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(weight_col="w", correlation="equi", rho=0.3),
+    dict(id_col=None, correlation="ar1", rho=0.6, intercept=2.0),
+])
+def test_generate_job_writes_small_data_from_the_driver_as_spark_would(spark, tmp_path, kw):
+    """Below the driver-write size the job runs no Spark job, and Spark reads back exactly the
+    rows, columns, types and partition order the Spark-written data has (5 partitions, rows
+    spanning generator blocks)."""
+    n, p = 9001, 4
+    data = dict(n_rows=n, n_features=p, n_informative=2, seed=5, num_partitions=5, **kw)
+    assert generate_job.written_by_driver(data)
+    cfg = GenerateConfig(data=GenerateParams(**data),
+                         output=GenerateOutputConfig(path=str(tmp_path / "g")))
+    before = _spark_job_count(spark)
+    generate_job.run_generate(cfg, spark)
+    assert _spark_job_count(spark) == before
+    parts = sorted(f for f in os.listdir(tmp_path / "g" / "data.parquet") if f.endswith(".parquet"))
+    assert len(parts) == 5
+    ours = spark.read.parquet(str(tmp_path / "g" / "data.parquet"))
+    theirs = generate(spark, **data)
+    assert ours.schema.simpleString() == theirs.schema.simpleString()
+    a = ours.toPandas()
+    b = theirs.toPandas()
+    assert list(a.columns) == list(b.columns)
+    # the same rows (Spark's reader orders files by size, so compare them sorted)
+    cols = list(a.columns)
+    assert np.array_equal(a.sort_values(cols).to_numpy(), b.sort_values(cols).to_numpy())
+    # each part holds its partition's rows: the first row of part i is row i * n // 5
+    import pyarrow.parquet as pq
+
+    firsts = [pq.read_table(tmp_path / "g" / "data.parquet" / f).column("y")[0].as_py()
+              for f in parts]
+    assert firsts == [float(b["y"].iloc[i * n // 5]) for i in range(5)]  # b: range order
+
+
+def test_generate_job_writes_large_or_vector_data_with_spark():
+    assert not generate_job.written_by_driver(dict(n_rows=10**7, n_features=50))
+    assert not generate_job.written_by_driver(dict(n_rows=100, n_features=3, vector_col="v"))
 
 
 def test_generate_job_failure_leaves_nothing(spark, tmp_path, monkeypatch):
