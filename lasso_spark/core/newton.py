@@ -18,10 +18,18 @@ of a quadratic program; Lee, Battle, Raina & Ng, 2006), warm-started from the pr
    (``|g_j| > l1 v_j``, ``β_j = 0``) join ``A`` with ``s_j = sign(g_j)``, back to 1; without
    violators ``β`` is optimal up to rounding and the duality gap over all features certifies it.
 
-Each step costs ``O(|A|²)`` (two triangular solves, BLAS-2) plus ``O(p·|A|)`` for ``g``;
-features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3 ``dtrsm``, then a
-pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens rotations (BLAS
-``drot``, :func:`lasso_spark.core.blas.cholesky_delete`). All of it is BLAS/LAPACK called
+Before step 1 at a new alpha, the features that the gradient extrapolated linearly from the
+last two certified alphas predicts to violate KKT (by a margin) join with the predicted signs,
+so that most of an alpha's entrants join in its first solve (:func:`_predict_entrants`).
+
+Each step costs ``O(|A|²)`` (one back substitution, BLAS-2: the factor keeps the forward
+solves ``R⁻ᵀ c_A`` and ``R⁻ᵀ v_A s_A`` up to date as features join and leave, see
+:class:`CholeskyFactor`) plus ``O(p·|A|)`` for ``g`` (at the dense end of a path the KKT check
+reads only the rows of the features outside ``A``, and the full ``g`` is formed once, for the
+certificate); features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3
+``dtrsm``, then a pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens
+rotations (LAPACK ``dlasr`` per panel, :func:`lasso_spark.core.blas.cholesky_delete`). All of
+it is BLAS/LAPACK called
 from Python: a path that needs no fallback compiles nothing. A joining feature whose column is
 numerically in the span of ``A``'s (pivot below ``_DEPENDENT`` of its own variance: duplicated
 columns, p > n) is refused and stays at 0. With ``l2 > 0`` the matrix changes with alpha and
@@ -41,6 +49,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.linalg.blas import dsymv
 from scipy.linalg.lapack import dpstrf
 
@@ -64,6 +73,8 @@ _REBUILD_FRACTION = 0.125
 _TRSV_COLUMNS = 4
 #: steps of the feature-sign search at one alpha before coordinate descent takes over
 _BUDGET = 200
+#: a feature joins before a step when predicted to violate KKT by this fraction of the step
+_PREDICT_MARGIN = 0.25
 #: the homotopy gives up after this many events per feature (cycling at degenerate points)
 _HOMOTOPY_EVENTS = 8
 
@@ -77,11 +88,13 @@ class NewtonDiagnostics:
     fallback_alphas: int = 0  #: alphas that needed coordinate descent
     cd_passes: int = 0  #: coordinate-descent passes of the fallback (any working set)
     gradient_evals: int = 0  #: products ``c − Gβ`` over all features
+    partial_gradient_evals: int = 0  #: the same over the features outside the factor only
     features_added: int = 0  #: features appended to the factor
     features_removed: int = 0  #: features removed from it (Givens rotations)
     refactorizations: int = 0  #: factors built from scratch
     dependent_refused: int = 0  #: joining features refused as linearly dependent
     homotopy_alphas: int = 0  #: alphas certified by the homotopy (small problems, lasso)
+    predicted_entrants: int = 0  #: features joined by the extrapolated gradient before a search
     homotopy_events: int = 0  #: features joining or leaving along the homotopy
     steps_by_alpha: list[int] = field(default_factory=list)
 
@@ -89,14 +102,25 @@ class NewtonDiagnostics:
 class CholeskyFactor:
     """Upper Cholesky factor ``R = buf[:m, :m]`` (a C-ordered buffer with spare capacity, so
     that appending and removing features copy nothing), ``RᵀR = G[A][:, A] + l2 diag(v[A])``,
-    for the features ``A = idx`` in factor order."""
+    for the features ``A = idx`` in factor order.
 
-    def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics) -> None:
+    With the linear term ``c`` it also keeps the forward solves ``Z[:m] = R⁻ᵀ [c_A, w_A]``
+    (``w`` the ``v s`` of the signs the features joined with): forward substitution on an
+    appended factor leaves the leading entries unchanged, so joining features extend ``Z`` by
+    ``O(m k)`` and leaving ones rotate it with the factor
+    (:func:`~lasso_spark.core.blas.cholesky_delete`); :meth:`solve_l1` is then one back
+    substitution instead of two triangular solves."""
+
+    def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics,
+                 c: np.ndarray | None = None) -> None:
         self.G = G
         self.v = v
+        self.c = c
         self.l2 = 0.0
         self.idx = np.zeros(0, dtype=np.int64)
         self.buf = np.zeros((0, 0))
+        self.Z = np.zeros((0, 2))
+        self.w = np.zeros(0)  #: per factor position, the ``v s`` that ``Z[:, 1]`` solved for
         self.member = np.zeros(G.shape[0], dtype=bool)
         self.diag = diag
 
@@ -112,9 +136,13 @@ class CholeskyFactor:
         m = self.m
         grown[:m, :m] = self.buf[:m, :m]
         self.buf = grown
+        Z = np.zeros((cap, 2))
+        Z[:m] = self.Z[:m]
+        self.Z = Z
 
-    def add(self, cands: np.ndarray) -> np.ndarray:
-        """Append ``cands`` (not members); returns those refused as numerically dependent."""
+    def add(self, cands: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        """Append ``cands`` (not members; ``w``: their ``v s``, default 0); returns those
+        refused as numerically dependent."""
         cands = np.asarray(cands, dtype=np.int64)
         if cands.size == 0:
             return cands
@@ -148,8 +176,18 @@ class CholeskyFactor:
             R[:m, m:m + k] = X[:, acc]
         R[m:m + k, m:m + k] = np.triu(U[:k, :k]) * np.sqrt(d0[acc])[None, :]
         R[m:m + k, :m] = 0.0
-        self.idx = np.concatenate([self.idx, cands[acc]])
-        self.member[cands[acc]] = True
+        joined = cands[acc]
+        w_new = np.zeros(k) if w is None else np.asarray(w, dtype=np.float64)[acc]
+        if self.c is not None and k:
+            # the forward substitution's rows m..m+k: R_newᵀ z_new = b_new − R[:m, new]ᵀ z_old
+            b = np.column_stack([self.c[joined], w_new])
+            if m:
+                b -= X[:, acc].T @ self.Z[:m]
+            self.Z[m:m + k] = solve_triangular(R[m:m + k, m:m + k], b, trans="T",
+                                               lower=False, check_finite=False)
+        self.w = np.concatenate([self.w, w_new])
+        self.idx = np.concatenate([self.idx, joined])
+        self.member[joined] = True
         self.diag.features_added += k
         self.diag.dependent_refused += int(refused.size)
         return refused
@@ -163,27 +201,53 @@ class CholeskyFactor:
         self.diag.features_removed += int(drop.sum())
         self.member[self.idx[drop]] = False
         if drop.sum() > _REBUILD_FRACTION * self.m + 2:
-            return self.reset(self.idx[keep_pos], self.l2)
+            return self.reset(self.idx[keep_pos], self.l2, self.w[keep_pos])
         m = self.m
+        Z = self.Z if self.c is not None else None
         for k in np.flatnonzero(drop)[::-1]:  # highest first: lower positions stay valid
-            cholesky_delete(self.buf, m, int(k))
+            cholesky_delete(self.buf, m, int(k), Z)
             m -= 1
         self.idx = self.idx[keep_pos]
+        self.w = self.w[keep_pos]
         return np.zeros(0, dtype=np.int64)
 
-    def reset(self, features: np.ndarray, l2: float) -> np.ndarray:
-        """Factor of ``features`` from scratch at ``l2``; returns the refused ones."""
+    def reset(self, features: np.ndarray, l2: float, w: np.ndarray | None = None) -> np.ndarray:
+        """Factor of ``features`` (``w``: their ``v s``) from scratch at ``l2``; returns the
+        refused ones."""
         self.member[self.idx] = False
         self.idx = np.zeros(0, dtype=np.int64)
+        self.w = np.zeros(0)
         self.l2 = l2
         self.diag.refactorizations += 1
-        return self.add(np.asarray(features, dtype=np.int64))
+        return self.add(np.asarray(features, dtype=np.int64), w)
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``(RᵀR)⁻¹ rhs``: two triangular solves (BLAS-2) on the buffer."""
         x = np.array(rhs, dtype=np.float64)
         trsv_upper(self.buf, self.m, x, True)
         trsv_upper(self.buf, self.m, x, False)
+        return x
+
+    def refresh(self, w: np.ndarray) -> None:
+        """Recompute ``Z`` by forward solves (``w``: the members' ``v s`` now)."""
+        m = self.m
+        for j, b in enumerate((self.c[self.idx], w)):
+            z = np.array(b, dtype=np.float64)
+            trsv_upper(self.buf, m, z, True)
+            self.Z[:m, j] = z
+        self.w = np.array(w, dtype=np.float64)
+
+    def solve_l1(self, l1: float, w: np.ndarray) -> np.ndarray:
+        """``(RᵀR)⁻¹ (c_A − l1 w)`` for the members' ``w = v s`` (needs ``c``): one back
+        substitution on ``Z`` (a forward solve first when ``w`` changed since ``Z`` was)."""
+        m = self.m
+        if not np.array_equal(w, self.w):
+            z = np.array(w, dtype=np.float64)
+            trsv_upper(self.buf, m, z, True)
+            self.Z[:m, 1] = z
+            self.w = np.array(w, dtype=np.float64)
+        x = self.Z[:m, 0] - l1 * self.Z[:m, 1]
+        trsv_upper(self.buf, m, x, False)
         return x
 
 
@@ -227,6 +291,18 @@ class _Problem:
             return self.c - dsymv(1.0, self.G.T, beta)
         return self.c - beta[nz] @ self.G[nz]
 
+    def kkt_gradient(self, beta: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(g, full)``: ``g = c − Gβ`` exact outside ``member`` (0 inside unless ``full``).
+        With a dense β and fewer than a quarter of the features outside (the dense end of a
+        path) only their rows of ``G`` are read, else the full :meth:`gradient`."""
+        outside = np.flatnonzero(~member)
+        if 4 * outside.size < self.p and 4 * np.count_nonzero(beta) > self.p:
+            self.diag.partial_gradient_evals += 1
+            g = np.zeros(self.p)
+            g[outside] = self.c[outside] - self.G[outside] @ beta
+            return g, False
+        return self.gradient(beta), True
+
     def violators(self, g, l1, member, exclude=None) -> np.ndarray:
         viol = self.pen & ~member & (np.abs(g) > l1 * self.v * (1.0 + _KKT_SLACK))
         if exclude is not None:
@@ -240,7 +316,7 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
     signs ``sgn``) at ``l1``; updates ``beta``/``sgn``/``fac`` in place (the objective never
     increases). ``frozen``: no feature may join (the all-zero region). Returns
     ``(certifiable, steps, g)`` (``g`` exact for the final β, or None)."""
-    v, c = prob.v, prob.c
+    v = prob.v
     # when entrants move the wrong way at once (a joint step of several entrants can; a
     # single entrant at an optimum of A cannot) they leave again, and the next batches of
     # entrants are half as large (the largest violations first); features refused as
@@ -253,7 +329,7 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
         A = fac.idx
         vA = v[A]
         sA = sgn[A]
-        x = fac.solve(c[A] - l1 * vA * sA)
+        x = fac.solve_l1(l1, vA * sA)
         steps += 1
         prob.diag.newton_steps += 1
         wrong = (vA > 0.0) & (x * sA <= 0.0)
@@ -281,11 +357,14 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
                 refused_here[refused] = True
             continue
         beta[A] = x
-        g = prob.gradient(beta)
         if frozen:
-            return True, steps, g
+            return True, steps, prob.gradient(beta)
+        # the KKT check needs g outside A only; the certificate (the gap) needs all of it
+        g, full = prob.kkt_gradient(beta, fac.member)
         cand = prob.violators(g, l1, fac.member, refused_here)
         if cand.size == 0:
+            if not full:
+                g = prob.gradient(beta)
             left = prob.violators(g, l1, fac.member)
             return left.size == 0, steps, g
         if cand.size > cap:
@@ -293,11 +372,36 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
             cand = cand[np.argpartition(-excess, cap - 1)[:cap]]
         batch = cand.size
         sgn[cand] = np.sign(g[cand])
-        refused = fac.add(cand)
+        refused = fac.add(cand, v[cand] * sgn[cand])
         if refused.size:
             sgn[refused] = 0.0
             refused_here[refused] = True
     return False, steps, None
+
+
+def _predict_entrants(prob: _Problem, fac: CholeskyFactor, sgn, history, alpha: float,
+                      l1: float) -> None:
+    """Join, before the first step at ``alpha``, the features outside the factor that violate
+    KKT at ``alpha`` by the gradient extrapolated linearly from the last two certified alphas
+    (on a fixed active set and signs, ``g`` is linear in alpha), with the extrapolation's
+    signs: most of a step's entrants then join in the first solve instead of one round of
+    solve + gradient later. A wrong guess costs what a wrong entrant of the search costs (its
+    sign check removes it from the end of the factor); the certificate is unchanged."""
+    (a0, g0), (a1, g1) = history
+    if not a0 > a1 > alpha:
+        return
+    g_pred = g1 + (alpha - a1) * ((g1 - g0) / (a1 - a0))
+    cand = prob.violators(g_pred, l1, fac.member)
+    # only those predicted to violate by a quarter of the step's change of l1 at least
+    cand = cand[np.abs(g_pred[cand]) > (l1 + _PREDICT_MARGIN * l1 * (a1 / alpha - 1.0))
+                * prob.v[cand]]
+    if cand.size == 0:
+        return
+    sgn[cand] = np.sign(g_pred[cand])
+    prob.diag.predicted_entrants += int(cand.size)
+    refused = fac.add(cand, prob.v[cand] * sgn[cand])
+    if refused.size:
+        sgn[refused] = 0.0
 
 
 def _sync_factor(prob: _Problem, fac: CholeskyFactor, beta, sgn) -> None:
@@ -385,7 +489,7 @@ def newton_path(
     coefs = np.zeros((m, p))
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
-    fac = CholeskyFactor(G, v, diag)
+    fac = CholeskyFactor(G, v, diag, c)
     beta = np.zeros(p)
     sgn = np.zeros(p)
     l2_first = float(alphas[0]) * (1.0 - rho) if m else 0.0
@@ -418,14 +522,17 @@ def newton_path(
         if 0 < start < m:
             beta[:] = hc[-1]
             _sync_factor(prob, fac, beta, sgn)
+    history: list[tuple[float, np.ndarray]] = []  # (alpha, exact g) of the last certified ones
     for ia in range(start, m):
         alpha = float(alphas[ia])
         l1, l2 = alpha * rho, alpha * (1.0 - rho)
         if l2 != fac.l2:
-            refused = fac.reset(fac.idx, l2)
+            refused = fac.reset(fac.idx, l2, fac.w)
             beta[refused] = 0.0
             sgn[refused] = 0.0
         frozen = alpha >= alpha_zero
+        if not frozen and len(history) == 2:
+            _predict_entrants(prob, fac, sgn, history, alpha, l1)
         ok, steps, g = _feature_sign_search(prob, fac, beta, sgn, l1, min(max_iter, _BUDGET),
                                             frozen)
         used = steps
@@ -434,7 +541,9 @@ def newton_path(
             gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
         if gap <= tol_abs:
             diag.newton_alphas += 1
+            history = [history[-1], (alpha, g)] if history else [(alpha, g)]
         else:
+            history = []
             diag.fallback_alphas += 1
             if g is None:
                 g = prob.gradient(beta)
@@ -446,7 +555,7 @@ def newton_path(
                 budget *= 2
                 _sync_factor(prob, fac, beta, sgn)
                 if fac.l2 != l2:
-                    fac.reset(fac.idx, l2)
+                    fac.reset(fac.idx, l2, fac.w)
                 gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
                 if gap <= tol_abs or used >= max_iter:
                     break

@@ -54,7 +54,11 @@ class PathDiagnostics:
     certified by them alone, ``fallback_alphas`` alphas that needed coordinate descent
     (``cd_passes`` passes), ``features_added`` / ``features_removed`` factor up/downdates,
     ``refactorizations``, ``dependent_refused`` joining features refused as linearly
-    dependent, ``gradient_evals`` products ``c − Gβ`` over all features; ``homotopy_alphas``
+    dependent, ``gradient_evals`` products ``c − Gβ`` over all features,
+    ``partial_gradient_evals`` the same over the features outside the factor only (the KKT
+    checks at the dense end of a path, before the certifying product), ``predicted_entrants``
+    features joined before an alpha's first step by the gradient extrapolated from the last two
+    certified alphas; ``homotopy_alphas``
     alphas certified by the homotopy that starts a small lasso path (``homotopy_events``
     features joining or leaving along it, :mod:`lasso_spark.core.homotopy`). Coordinate
     descent, passes by kind:
@@ -76,6 +80,8 @@ class PathDiagnostics:
     refactorizations: int = 0
     dependent_refused: int = 0
     gradient_evals: int = 0
+    partial_gradient_evals: int = 0
+    predicted_entrants: int = 0
     violator_passes: int = 0
     active_passes: int = 0
     anderson_attempts: int = 0
@@ -266,7 +272,9 @@ def enet_path(
             fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,
             features_added=nd.features_added, features_removed=nd.features_removed,
             refactorizations=nd.refactorizations, dependent_refused=nd.dependent_refused,
-            gradient_evals=nd.gradient_evals, homotopy_alphas=nd.homotopy_alphas,
+            gradient_evals=nd.gradient_evals, partial_gradient_evals=nd.partial_gradient_evals,
+            predicted_entrants=nd.predicted_entrants,
+            homotopy_alphas=nd.homotopy_alphas,
             homotopy_events=nd.homotopy_events,
         )
         logger.debug("newton_path %s", diagnostics)
