@@ -25,6 +25,7 @@ from lasso_spark.core.penalties import StructuredPenalty
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.core.quadratic import design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
+from lasso_spark.core.threads import one_blas_thread
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ def _cd_flags(anderson: bool, extrapolate: bool, float32: bool | None, block_pas
     return flags, low
 
 
+@one_blas_thread()
 def enet_path(
     stats: SuffStats,
     *,
@@ -221,6 +223,9 @@ def enet_path(
     : groups without bounds (the sparse group lasso, ``group_l1_ratio > 0``, too) by an
     active-set Newton over blocks (``diagnostics.solver == "group_newton"``), bounds, and any
     structure with ``solver="cd"``, by block coordinate descent (``"bcd"``).
+
+    BLAS runs on one thread during the call (:func:`lasso_spark.core.threads.one_blas_thread`):
+    the answers are the same, bit for bit, whatever the process's BLAS thread count.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
