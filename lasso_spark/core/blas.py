@@ -103,15 +103,16 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) 
     LAPACK ``dlasr`` applies the panel's rotations to the rest of its rows along their
     contiguous memory: one compiled call per panel instead of one BLAS call per rotation.
 
-    ``Z`` (C-ordered float64, at least ``m`` rows of 2 columns): forward solves ``Z[:m] = U⁻ᵀ B``
-    kept through the removal: the same rotations are applied to its rows, so that afterwards
-    ``Z[:m-1]`` is the new factor's ``U⁻ᵀ B`` for ``B`` without row ``k`` (``O(m−k)``)."""
+    ``Z`` (C-ordered float64, at least ``m`` rows, any number ``q`` of columns): forward solves
+    ``Z[:m] = U⁻ᵀ B`` kept through the removal: the same rotations are applied to its rows, so
+    that afterwards ``Z[:m-1]`` is the new factor's ``U⁻ᵀ B`` for ``B`` without row ``k``
+    (``O(q (m−k))``)."""
     _check(R, m)
     if not 0 <= k < m:
         raise ValueError(f"column {k} out of range for a factor of order {m}")
     if Z is not None and not (Z.dtype == np.float64 and Z.flags.c_contiguous and Z.ndim == 2
-                              and Z.shape[0] >= m and Z.shape[1] == 2):
-        raise ValueError("Z must be a C-ordered float64 (>= m, 2) array")
+                              and Z.shape[0] >= m and Z.shape[1] >= 1):
+        raise ValueError("Z must be a C-ordered float64 (>= m, q) array")
     R[:m, k:m - 1] = R[:m, k + 1:m].copy()
     lda = R.shape[1]
     base = R.ctypes.data
@@ -120,8 +121,9 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) 
     sn = np.zeros(_PANEL)
     pcs, psn = cs.ctypes.data, sn.ctypes.data
     m_c, n_c = ctypes.c_int(0), ctypes.c_int(0)
-    lda_c, two_c = ctypes.c_int(lda), ctypes.c_int(2)
-    pm, pn, plda, ptwo = (ctypes.byref(x) for x in (m_c, n_c, lda_c, two_c))
+    q = Z.shape[1] if Z is not None else 1
+    lda_c, q_c = ctypes.c_int(lda), ctypes.c_int(q)
+    pm, pn, plda, pq = (ctypes.byref(x) for x in (m_c, n_c, lda_c, q_c))
     hypot = math.hypot
     last = m - 1  # the rotations clear R[i + 1, i] for i = k .. m-2
     for j0 in range(k, last, _PANEL):
@@ -150,8 +152,8 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) 
         if trailing > 0:  # column-major view: R's rows are columns, ld = lda
             m_c.value = trailing
             _dlasr(_R, _V, _F, pm, pn, pcs, psn, base + 8 * (j0 * lda + j1), plda)
-        if zbase:  # Zᵀ column-major: 2 rows, ld = 2
-            _dlasr(_R, _V, _F, ptwo, pn, pcs, psn, zbase + 16 * j0, ptwo)
+        if zbase:  # Zᵀ column-major: q rows, ld = q
+            _dlasr(_R, _V, _F, pq, pn, pcs, psn, zbase + 8 * q * j0, pq)
     R[m - 1, :m] = 0.0
     if Z is not None:
         Z[m - 1] = 0.0

@@ -28,7 +28,9 @@ solves ``R⁻ᵀ c_A`` and ``R⁻ᵀ v_A s_A`` up to date as features join and l
 reads only the rows of the features outside ``A``, and the full ``g`` is formed once, for the
 certificate); features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3
 ``dtrsm``, then a pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens
-rotations (LAPACK ``dlasr`` per panel, :func:`lasso_spark.core.blas.cholesky_delete`). All of
+rotations (LAPACK ``dlasr`` per panel, :func:`lasso_spark.core.blas.cholesky_delete`)
+when near the factor's end; further in they stay in the factor pinned at 0 until they rejoin
+(most do, at the dense end of a path) or too many are pinned (:class:`CholeskyFactor`). All of
 it is BLAS/LAPACK called
 from Python: a path that needs no fallback compiles nothing. A joining feature whose column is
 numerically in the span of ``A``'s (pivot below ``_DEPENDENT`` of its own variance: duplicated
@@ -75,6 +77,12 @@ _TRSV_COLUMNS = 4
 _BUDGET = 200
 #: a feature joins before a step when predicted to violate KKT by this fraction of the step
 _PREDICT_MARGIN = 0.25
+#: a feature leaving ``A`` further than this from the factor's end stays in the factor, pinned
+#: at 0 (:meth:`CholeskyFactor.leave`): a removal there costs ``O((m−k)²)`` and most such
+#: features rejoin later on the path
+_PIN_DEPTH = 24
+#: pinned features at most; one more compacts (removes them all)
+_PIN_MAX = 16
 #: the homotopy gives up after this many events per feature (cycling at degenerate points)
 _HOMOTOPY_EVENTS = 8
 
@@ -95,6 +103,7 @@ class NewtonDiagnostics:
     dependent_refused: int = 0  #: joining features refused as linearly dependent
     homotopy_alphas: int = 0  #: alphas certified by the homotopy (small problems, lasso)
     predicted_entrants: int = 0  #: features joined by the extrapolated gradient before a search
+    features_pinned: int = 0  #: features that left ``A`` but stayed in the factor, pinned at 0
     homotopy_events: int = 0  #: features joining or leaving along the homotopy
     steps_by_alpha: list[int] = field(default_factory=list)
 
@@ -109,7 +118,15 @@ class CholeskyFactor:
     appended factor leaves the leading entries unchanged, so joining features extend ``Z`` by
     ``O(m k)`` and leaving ones rotate it with the factor
     (:func:`~lasso_spark.core.blas.cholesky_delete`); :meth:`solve_l1` is then one back
-    substitution instead of two triangular solves."""
+    substitution instead of two triangular solves.
+
+    A feature that leaves ``A`` far from the factor's end is *pinned* (:meth:`leave`): it stays
+    in the factor with ``β_j = 0`` imposed, ``member`` (the active set) drops it, and ``Z``
+    gains the column ``W_j = R⁻ᵀ e_j`` (kept through appends and removals like the others).
+    :meth:`solve_l1` then minimizes over ``A`` with ``β_D = 0`` for the pinned ``D``: with
+    ``y = Rβ`` the constraint is ``Wᵀy = 0``, so ``y`` is the projection of ``Z``'s combination
+    on ``W``'s orthogonal complement (``O(m |D|)``), then one back substitution. Rejoining
+    (:meth:`add` of a pinned feature) drops the column: no factor work either way."""
 
     def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics,
                  c: np.ndarray | None = None) -> None:
@@ -119,9 +136,13 @@ class CholeskyFactor:
         self.l2 = 0.0
         self.idx = np.zeros(0, dtype=np.int64)
         self.buf = np.zeros((0, 0))
-        self.Z = np.zeros((0, 2))
+        self.Z = np.zeros((0, 2 + _PIN_MAX))
         self.w = np.zeros(0)  #: per factor position, the ``v s`` that ``Z[:, 1]`` solved for
-        self.member = np.zeros(G.shape[0], dtype=bool)
+        self.member = np.zeros(G.shape[0], dtype=bool)  #: in the factor and not pinned
+        self.in_factor = np.zeros(G.shape[0], dtype=bool)
+        self.pinned = np.zeros(0, dtype=bool)  #: per factor position
+        self.pin_feat: list[int] = []  #: the pinned features, in the order of Z's columns 2..
+        self._wtw: np.ndarray | None = None  #: WᵀW of the pinned columns (None: stale)
         self.diag = diag
 
     @property
@@ -136,16 +157,25 @@ class CholeskyFactor:
         m = self.m
         grown[:m, :m] = self.buf[:m, :m]
         self.buf = grown
-        Z = np.zeros((cap, 2))
+        Z = np.zeros((cap, self.Z.shape[1]))
         Z[:m] = self.Z[:m]
         self.Z = Z
 
     def add(self, cands: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-        """Append ``cands`` (not members; ``w``: their ``v s``, default 0); returns those
-        refused as numerically dependent."""
+        """Append ``cands`` (not members; ``w``: their ``v s``, default 0; pinned ones just
+        rejoin); returns those refused as numerically dependent."""
         cands = np.asarray(cands, dtype=np.int64)
         if cands.size == 0:
             return cands
+        back = self.in_factor[cands]
+        if back.any():
+            for f in cands[back]:
+                self._unpin(int(f))
+            cands = cands[~back]
+            if w is not None:
+                w = np.asarray(w, dtype=np.float64)[~back]
+            if cands.size == 0:
+                return cands
         C = self.G[np.ix_(cands, cands)]
         C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
         m = self.m
@@ -180,26 +210,39 @@ class CholeskyFactor:
         w_new = np.zeros(k) if w is None else np.asarray(w, dtype=np.float64)[acc]
         if self.c is not None and k:
             # the forward substitution's rows m..m+k: R_newᵀ z_new = b_new − R[:m, new]ᵀ z_old
-            b = np.column_stack([self.c[joined], w_new])
+            # (the pinned columns W: b_new = 0)
+            q = 2 + len(self.pin_feat)
+            b = np.zeros((k, q))
+            b[:, 0] = self.c[joined]
+            b[:, 1] = w_new
             if m:
-                b -= X[:, acc].T @ self.Z[:m]
-            self.Z[m:m + k] = solve_triangular(R[m:m + k, m:m + k], b, trans="T",
-                                               lower=False, check_finite=False)
+                b -= X[:, acc].T @ self.Z[:m, :q]
+            self.Z[m:m + k, :q] = solve_triangular(R[m:m + k, m:m + k], b, trans="T",
+                                                   lower=False, check_finite=False)
+            if self._wtw is not None:  # W's leading rows are unchanged: add the new rows'
+                Wn = self.Z[m:m + k, 2:q]
+                self._wtw = self._wtw + Wn.T @ Wn
         self.w = np.concatenate([self.w, w_new])
         self.idx = np.concatenate([self.idx, joined])
+        self.pinned = np.concatenate([self.pinned, np.zeros(k, dtype=bool)])
         self.member[joined] = True
+        self.in_factor[joined] = True
         self.diag.features_added += k
         self.diag.dependent_refused += int(refused.size)
         return refused
 
     def remove(self, features: np.ndarray) -> np.ndarray:
-        """Remove ``features`` (members); returns features refused when this refactors."""
-        drop = self.member[self.idx] & np.isin(self.idx, features)
+        """Remove ``features`` (in the factor, pinned or not) from it; returns features
+        refused when this refactors."""
+        drop = np.isin(self.idx, features)
         if not drop.any():
             return np.zeros(0, dtype=np.int64)
         keep_pos = np.flatnonzero(~drop).astype(np.int64)
         self.diag.features_removed += int(drop.sum())
+        for f in self.idx[drop & self.pinned]:
+            self._unpin(int(f))
         self.member[self.idx[drop]] = False
+        self.in_factor[self.idx[drop]] = False
         if drop.sum() > _REBUILD_FRACTION * self.m + 2:
             return self.reset(self.idx[keep_pos], self.l2, self.w[keep_pos])
         m = self.m
@@ -209,17 +252,74 @@ class CholeskyFactor:
             m -= 1
         self.idx = self.idx[keep_pos]
         self.w = self.w[keep_pos]
+        self.pinned = self.pinned[keep_pos]
+        self._wtw = None
         return np.zeros(0, dtype=np.int64)
 
+    def leave(self, features: np.ndarray) -> np.ndarray:
+        """``features`` (members) leave ``A``: removed from the factor when near its end,
+        else pinned at 0 (class docstring); past ``_PIN_MAX`` pinned features, all pinned
+        ones and these are removed. Returns features refused when this refactors."""
+        features = np.asarray(features, dtype=np.int64)
+        if features.size == 0:
+            return features
+        pos = np.flatnonzero(np.isin(self.idx, features))
+        deep = (self.m - pos) > _PIN_DEPTH
+        n_deep, n_shallow = int(deep.sum()), int((~deep).sum())
+        if (self.c is None or len(self.pin_feat) + n_deep > _PIN_MAX
+                or n_shallow > _REBUILD_FRACTION * self.m + 2):
+            return self.remove(np.concatenate([self.idx[self.pinned], features]))
+        pin = self.idx[pos[deep]]
+        if n_shallow:
+            self.remove(self.idx[pos[~deep]])  # no refactorization (checked above)
+        for f in pin:
+            self._pin(int(f))
+        return np.zeros(0, dtype=np.int64)
+
+    def _position(self, f: int) -> int:
+        return int(np.flatnonzero(self.idx == f)[0])
+
+    def _pin(self, f: int) -> None:
+        i, m, j = self._position(f), self.m, 2 + len(self.pin_feat)
+        e = np.zeros(m)
+        e[i] = 1.0
+        trsv_upper(self.buf, m, e, True)
+        self.Z[:m, j] = e
+        self.pin_feat.append(f)
+        self.pinned[i] = True
+        self.member[f] = False
+        self._wtw = None
+        self.diag.features_pinned += 1
+
+    def _unpin(self, f: int) -> None:
+        j = 2 + self.pin_feat.index(f)
+        q = 2 + len(self.pin_feat)
+        self.Z[:, j:q - 1] = self.Z[:, j + 1:q].copy()
+        self.Z[:, q - 1] = 0.0
+        self.pin_feat.remove(f)
+        self.pinned[self._position(f)] = False
+        self.member[f] = True
+        self._wtw = None
+
     def reset(self, features: np.ndarray, l2: float, w: np.ndarray | None = None) -> np.ndarray:
-        """Factor of ``features`` (``w``: their ``v s``) from scratch at ``l2``; returns the
-        refused ones."""
+        """Factor of ``features`` (``w``: their ``v s``; pinned ones are left out) from
+        scratch at ``l2``; returns the refused ones."""
+        features = np.asarray(features, dtype=np.int64)
+        keep = ~np.isin(features, self.idx[self.pinned])
+        features = features[keep]
+        if w is not None:
+            w = np.asarray(w, dtype=np.float64)[keep]
         self.member[self.idx] = False
+        self.in_factor[self.idx] = False
         self.idx = np.zeros(0, dtype=np.int64)
         self.w = np.zeros(0)
+        self.pinned = np.zeros(0, dtype=bool)
+        self.pin_feat = []
+        self.Z[:] = 0.0
+        self._wtw = None
         self.l2 = l2
         self.diag.refactorizations += 1
-        return self.add(np.asarray(features, dtype=np.int64), w)
+        return self.add(features, w)
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``(RᵀR)⁻¹ rhs``: two triangular solves (BLAS-2) on the buffer."""
@@ -239,15 +339,30 @@ class CholeskyFactor:
 
     def solve_l1(self, l1: float, w: np.ndarray) -> np.ndarray:
         """``(RᵀR)⁻¹ (c_A − l1 w)`` for the members' ``w = v s`` (needs ``c``): one back
-        substitution on ``Z`` (a forward solve first when ``w`` changed since ``Z`` was)."""
+        substitution on ``Z`` (a forward solve first when ``w`` changed since ``Z`` was).
+        Pinned positions: ``x = 0`` there, the rest minimizes under that constraint."""
         m = self.m
+        npin = len(self.pin_feat)
+        if npin:  # the pinned positions' w does not enter (their x is held at 0)
+            w = np.where(self.pinned, self.w, w)
         if not np.array_equal(w, self.w):
             z = np.array(w, dtype=np.float64)
             trsv_upper(self.buf, m, z, True)
             self.Z[:m, 1] = z
             self.w = np.array(w, dtype=np.float64)
         x = self.Z[:m, 0] - l1 * self.Z[:m, 1]
+        if npin:  # y ⊥ W: the projection of the combination on W's orthogonal complement
+            W = self.Z[:m, 2:2 + npin]
+            if self._wtw is None:
+                self._wtw = W.T @ W
+            try:
+                coef = np.linalg.solve(self._wtw, W.T @ x)
+            except np.linalg.LinAlgError:
+                coef = np.linalg.lstsq(W, x, rcond=None)[0]
+            x -= W @ coef
         trsv_upper(self.buf, m, x, False)
+        if npin:
+            x[self.pinned] = 0.0
         return x
 
 
@@ -332,7 +447,7 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
         x = fac.solve_l1(l1, vA * sA)
         steps += 1
         prob.diag.newton_steps += 1
-        wrong = (vA > 0.0) & (x * sA <= 0.0)
+        wrong = (vA > 0.0) & (x * sA <= 0.0) & ~fac.pinned
         if wrong.any():
             cur = beta[A]
             cw, xw = cur[wrong], x[wrong]
@@ -350,7 +465,7 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
             if stuck.size:
                 cap = max(1, batch // 2)
             sgn[leaving] = 0.0
-            refused = fac.remove(leaving)
+            refused = fac.leave(leaving)
             if refused.size:
                 beta[refused] = 0.0
                 sgn[refused] = 0.0
