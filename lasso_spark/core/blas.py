@@ -5,9 +5,9 @@ C-ordered buffer with spare capacity (so that features join and leave without re
 its rows are contiguous, so the Givens rotations that remove a column run along contiguous
 memory. In BLAS's column-major terms that buffer holds ``L = Uᵀ`` (lower) with leading
 dimension = the buffer's row length. scipy's f2py wrappers would copy such a block at every
-call; these call the same BLAS routines (``dtrsv``, ``dtrsm``, ``drot`` from
-``scipy.linalg.cython_blas``, the BLAS scipy links) through ctypes with an explicit leading
-dimension. Nothing is compiled.
+call; these call the same routines (``dtrsv``, ``dtrsm`` from ``scipy.linalg.cython_blas``,
+``dlasr`` from ``scipy.linalg.cython_lapack``: the BLAS and LAPACK scipy links) through ctypes
+with an explicit leading dimension. Nothing is compiled.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import scipy.linalg.cython_blas as _cython_blas
-from scipy.linalg import qr_delete
+import scipy.linalg.cython_lapack as _cython_lapack
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +36,20 @@ _C = ctypes.c_char_p
 _I = ctypes.POINTER(ctypes.c_int)
 
 
-def _function(name: str, argtypes: list) -> ctypes._CFuncPtr:
-    capsule = _cython_blas.__pyx_capi__[name]
+def _function(module, name: str, argtypes: list) -> ctypes._CFuncPtr:
+    capsule = module.__pyx_capi__[name]
     address = _get_pointer(capsule, _get_name(capsule))
     return ctypes.CFUNCTYPE(None, *argtypes)(address)
 
 
-_dtrsv = _function("dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
-_drot = _function("drot", [_I, _P, _I, _P, _I, _P, _P])
-_dtrsm = _function("dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
+_dtrsv = _function(_cython_blas, "dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
+_dtrsm = _function(_cython_blas, "dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
+_dlasr = _function(_cython_lapack, "dlasr", [_C, _C, _C, _I, _I, _P, _P, _P, _I])
+_R, _V, _F = b"R", b"V", b"F"
 _U, _L, _N, _T = b"U", b"L", b"N", b"T"
-#: a trailing block of at most this order is retriangularized by scipy's compiled
-#: ``qr_delete`` (its Q, an identity of that order, costs O(t²) more); larger ones by the
-#: rotation loop below (measured on bench_solver's machine: t = 120: 68 µs vs 340 µs; t = 500:
-#: 1.2 ms vs 1.4 ms)
-_COMPILED_TRAILING = 320
+#: rotations of :func:`cholesky_delete` computed per panel of this many columns (Python floats
+#: on the panel's small block) before LAPACK ``dlasr`` applies them to the rest of the rows
+_PANEL = 8
 
 
 def _int(x: int) -> ctypes.c_int:
@@ -92,53 +91,69 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -
            ctypes.byref(_int(max(m, 1))))
 
 
-def cholesky_delete(R: np.ndarray, m: int, k: int) -> None:
+def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) -> None:
     """Remove column ``k`` from the upper Cholesky factor ``U = R[:m, :m]`` (C-ordered buffer),
     in place: afterwards ``R[:m-1, :m-1]ᵀ R[:m-1, :m-1]`` is ``UᵀU`` without row and column
     ``k``.
 
     The columns after ``k`` shift left, which leaves one entry below the diagonal in each;
     a Givens rotation of rows ``i, i+1`` clears each: ``O((m−k)²)`` flops, nothing to compile.
-    Orthogonal, so ``RᵀR`` is unchanged. Up to ``_COMPILED_TRAILING`` trailing columns the
-    rotations are scipy's compiled ``qr_delete`` on that block; beyond, a Python loop of BLAS
-    ``drot`` along the contiguous rows."""
+    Orthogonal, so ``RᵀR`` is unchanged. Blocked: the rotations of a panel of ``_PANEL``
+    columns are computed on that panel alone (Python floats, the diagonal kept positive), then
+    LAPACK ``dlasr`` applies the panel's rotations to the rest of its rows along their
+    contiguous memory: one compiled call per panel instead of one BLAS call per rotation.
+
+    ``Z`` (C-ordered float64, at least ``m`` rows, any number ``q`` of columns): forward solves
+    ``Z[:m] = U⁻ᵀ B`` kept through the removal: the same rotations are applied to its rows, so
+    that afterwards ``Z[:m-1]`` is the new factor's ``U⁻ᵀ B`` for ``B`` without row ``k``
+    (``O(q (m−k))``)."""
     _check(R, m)
     if not 0 <= k < m:
         raise ValueError(f"column {k} out of range for a factor of order {m}")
-    t = m - k
-    if 2 < t <= _COMPILED_TRAILING:
-        # the same rotations on the trailing t × t block (rows < k only shift), compiled
-        _, T = qr_delete(np.eye(t), R[k:m, k:m], 0, 1, "col", check_finite=False)
-        flip = np.diag(T)[: t - 1] < 0.0  # keep a positive diagonal (RᵀR is unchanged)
-        if flip.any():
-            T[: t - 1][flip] *= -1.0
-        R[:k, k:m - 1] = R[:k, k + 1:m].copy()
-        R[k:m - 1, k:m - 1] = T[: t - 1]
-        R[m - 1, :m] = 0.0
-        return
+    if Z is not None and not (Z.dtype == np.float64 and Z.flags.c_contiguous and Z.ndim == 2
+                              and Z.shape[0] >= m and Z.shape[1] >= 1):
+        raise ValueError("Z must be a C-ordered float64 (>= m, q) array")
     R[:m, k:m - 1] = R[:m, k + 1:m].copy()
     lda = R.shape[1]
     base = R.ctypes.data
-    cells = (ctypes.c_double * (R.shape[0] * lda)).from_address(base)  # R's storage, no copy
-    n_c, one_c = ctypes.c_int(0), ctypes.c_int(1)
-    c_c, s_c = ctypes.c_double(0.0), ctypes.c_double(0.0)
-    pn, pone, pc, ps = (ctypes.byref(x) for x in (n_c, one_c, c_c, s_c))
-    rot = _drot
+    zbase = Z.ctypes.data if Z is not None else 0
+    cs = np.zeros(_PANEL)
+    sn = np.zeros(_PANEL)
+    pcs, psn = cs.ctypes.data, sn.ctypes.data
+    m_c, n_c = ctypes.c_int(0), ctypes.c_int(0)
+    q = Z.shape[1] if Z is not None else 1
+    lda_c, q_c = ctypes.c_int(lda), ctypes.c_int(q)
+    pm, pn, plda, pq = (ctypes.byref(x) for x in (m_c, n_c, lda_c, q_c))
     hypot = math.hypot
-    for i in range(k, m - 1):
-        d = i * lda + i  # R[i, i]
-        b = cells[d + lda]  # R[i + 1, i]
-        if b == 0.0:
-            continue
-        a = cells[d]
-        h = hypot(a, b)
-        cells[d] = h
-        cells[d + lda] = 0.0
-        n = m - 2 - i
-        if n > 0:
-            n_c.value = n
-            c_c.value = a / h
-            s_c.value = b / h
-            x = base + 8 * (d + 1)
-            rot(pn, x, pone, x + 8 * lda, pone, pc, ps)
+    last = m - 1  # the rotations clear R[i + 1, i] for i = k .. m-2
+    for j0 in range(k, last, _PANEL):
+        j1 = min(j0 + _PANEL, last)
+        nb = j1 - j0
+        P = R[j0:j1 + 1, j0:j1].tolist()  # rows j0..j1 of the panel's columns
+        for jj in range(nb):
+            a, b = P[jj][jj], P[jj + 1][jj]
+            h = hypot(a, b)
+            if h == 0.0:
+                c, s = 1.0, 0.0
+            else:
+                c, s = a / h, b / h
+            cs[jj] = c
+            sn[jj] = s
+            P[jj][jj] = h
+            P[jj + 1][jj] = 0.0
+            x, y = P[jj], P[jj + 1]
+            for col in range(jj + 1, nb):
+                xv, yv = x[col], y[col]
+                x[col] = c * xv + s * yv
+                y[col] = c * yv - s * xv
+        R[j0:j1 + 1, j0:j1] = P
+        n_c.value = nb + 1
+        trailing = m - 1 - j1  # columns j1 .. m-2 of rows j0 .. j1
+        if trailing > 0:  # column-major view: R's rows are columns, ld = lda
+            m_c.value = trailing
+            _dlasr(_R, _V, _F, pm, pn, pcs, psn, base + 8 * (j0 * lda + j1), plda)
+        if zbase:  # Zᵀ column-major: q rows, ld = q
+            _dlasr(_R, _V, _F, pq, pn, pcs, psn, zbase + 8 * q * j0, pq)
     R[m - 1, :m] = 0.0
+    if Z is not None:
+        Z[m - 1] = 0.0

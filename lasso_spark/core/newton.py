@@ -18,10 +18,20 @@ of a quadratic program; Lee, Battle, Raina & Ng, 2006), warm-started from the pr
    (``|g_j| > l1 v_j``, ``β_j = 0``) join ``A`` with ``s_j = sign(g_j)``, back to 1; without
    violators ``β`` is optimal up to rounding and the duality gap over all features certifies it.
 
-Each step costs ``O(|A|²)`` (two triangular solves, BLAS-2) plus ``O(p·|A|)`` for ``g``;
-features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3 ``dtrsm``, then a
-pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens rotations (BLAS
-``drot``, :func:`lasso_spark.core.blas.cholesky_delete`). All of it is BLAS/LAPACK called
+Before step 1 at a new alpha, the features that the gradient extrapolated linearly from the
+last two certified alphas predicts to violate KKT (by a margin) join with the predicted signs,
+so that most of an alpha's entrants join in its first solve (:func:`_predict_entrants`).
+
+Each step costs ``O(|A|²)`` (one back substitution, BLAS-2: the factor keeps the forward
+solves ``R⁻ᵀ c_A`` and ``R⁻ᵀ v_A s_A`` up to date as features join and leave, see
+:class:`CholeskyFactor`) plus ``O(p·|A|)`` for ``g`` (at the dense end of a path the KKT check
+reads only the rows of the features outside ``A``, and the full ``g`` is formed once, for the
+certificate); features join by a blocked append to the factor (``Rᵀ X = G_A,new`` by BLAS-3
+``dtrsm``, then a pivoted Cholesky ``dpstrf`` of the Schur complement) and leave by Givens
+rotations (LAPACK ``dlasr`` per panel, :func:`lasso_spark.core.blas.cholesky_delete`)
+when near the factor's end; further in they stay in the factor pinned at 0 until they rejoin
+(most do, at the dense end of a path) or too many are pinned (:class:`CholeskyFactor`). All of
+it is BLAS/LAPACK called
 from Python: a path that needs no fallback compiles nothing. A joining feature whose column is
 numerically in the span of ``A``'s (pivot below ``_DEPENDENT`` of its own variance: duplicated
 columns, p > n) is refused and stays at 0. With ``l2 > 0`` the matrix changes with alpha and
@@ -41,6 +51,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.linalg.blas import dsymv
 from scipy.linalg.lapack import dpstrf
 
@@ -64,6 +75,14 @@ _REBUILD_FRACTION = 0.125
 _TRSV_COLUMNS = 4
 #: steps of the feature-sign search at one alpha before coordinate descent takes over
 _BUDGET = 200
+#: a feature joins before a step when predicted to violate KKT by this fraction of the step
+_PREDICT_MARGIN = 0.25
+#: a feature leaving ``A`` further than this from the factor's end stays in the factor, pinned
+#: at 0 (:meth:`CholeskyFactor.leave`): a removal there costs ``O((m−k)²)`` and most such
+#: features rejoin later on the path
+_PIN_DEPTH = 24
+#: pinned features at most; one more compacts (removes them all)
+_PIN_MAX = 16
 #: the homotopy gives up after this many events per feature (cycling at degenerate points)
 _HOMOTOPY_EVENTS = 8
 
@@ -77,11 +96,14 @@ class NewtonDiagnostics:
     fallback_alphas: int = 0  #: alphas that needed coordinate descent
     cd_passes: int = 0  #: coordinate-descent passes of the fallback (any working set)
     gradient_evals: int = 0  #: products ``c − Gβ`` over all features
+    partial_gradient_evals: int = 0  #: the same over the features outside the factor only
     features_added: int = 0  #: features appended to the factor
     features_removed: int = 0  #: features removed from it (Givens rotations)
     refactorizations: int = 0  #: factors built from scratch
     dependent_refused: int = 0  #: joining features refused as linearly dependent
     homotopy_alphas: int = 0  #: alphas certified by the homotopy (small problems, lasso)
+    predicted_entrants: int = 0  #: features joined by the extrapolated gradient before a search
+    features_pinned: int = 0  #: features that left ``A`` but stayed in the factor, pinned at 0
     homotopy_events: int = 0  #: features joining or leaving along the homotopy
     steps_by_alpha: list[int] = field(default_factory=list)
 
@@ -89,15 +111,38 @@ class NewtonDiagnostics:
 class CholeskyFactor:
     """Upper Cholesky factor ``R = buf[:m, :m]`` (a C-ordered buffer with spare capacity, so
     that appending and removing features copy nothing), ``RᵀR = G[A][:, A] + l2 diag(v[A])``,
-    for the features ``A = idx`` in factor order."""
+    for the features ``A = idx`` in factor order.
 
-    def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics) -> None:
+    With the linear term ``c`` it also keeps the forward solves ``Z[:m] = R⁻ᵀ [c_A, w_A]``
+    (``w`` the ``v s`` of the signs the features joined with): forward substitution on an
+    appended factor leaves the leading entries unchanged, so joining features extend ``Z`` by
+    ``O(m k)`` and leaving ones rotate it with the factor
+    (:func:`~lasso_spark.core.blas.cholesky_delete`); :meth:`solve_l1` is then one back
+    substitution instead of two triangular solves.
+
+    A feature that leaves ``A`` far from the factor's end is *pinned* (:meth:`leave`): it stays
+    in the factor with ``β_j = 0`` imposed, ``member`` (the active set) drops it, and ``Z``
+    gains the column ``W_j = R⁻ᵀ e_j`` (kept through appends and removals like the others).
+    :meth:`solve_l1` then minimizes over ``A`` with ``β_D = 0`` for the pinned ``D``: with
+    ``y = Rβ`` the constraint is ``Wᵀy = 0``, so ``y`` is the projection of ``Z``'s combination
+    on ``W``'s orthogonal complement (``O(m |D|)``), then one back substitution. Rejoining
+    (:meth:`add` of a pinned feature) drops the column: no factor work either way."""
+
+    def __init__(self, G: np.ndarray, v: np.ndarray, diag: NewtonDiagnostics,
+                 c: np.ndarray | None = None) -> None:
         self.G = G
         self.v = v
+        self.c = c
         self.l2 = 0.0
         self.idx = np.zeros(0, dtype=np.int64)
         self.buf = np.zeros((0, 0))
-        self.member = np.zeros(G.shape[0], dtype=bool)
+        self.Z = np.zeros((0, 2 + _PIN_MAX))
+        self.w = np.zeros(0)  #: per factor position, the ``v s`` that ``Z[:, 1]`` solved for
+        self.member = np.zeros(G.shape[0], dtype=bool)  #: in the factor and not pinned
+        self.in_factor = np.zeros(G.shape[0], dtype=bool)
+        self.pinned = np.zeros(0, dtype=bool)  #: per factor position
+        self.pin_feat: list[int] = []  #: the pinned features, in the order of Z's columns 2..
+        self._wtw: np.ndarray | None = None  #: WᵀW of the pinned columns (None: stale)
         self.diag = diag
 
     @property
@@ -112,12 +157,25 @@ class CholeskyFactor:
         m = self.m
         grown[:m, :m] = self.buf[:m, :m]
         self.buf = grown
+        Z = np.zeros((cap, self.Z.shape[1]))
+        Z[:m] = self.Z[:m]
+        self.Z = Z
 
-    def add(self, cands: np.ndarray) -> np.ndarray:
-        """Append ``cands`` (not members); returns those refused as numerically dependent."""
+    def add(self, cands: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        """Append ``cands`` (not members; ``w``: their ``v s``, default 0; pinned ones just
+        rejoin); returns those refused as numerically dependent."""
         cands = np.asarray(cands, dtype=np.int64)
         if cands.size == 0:
             return cands
+        back = self.in_factor[cands]
+        if back.any():
+            for f in cands[back]:
+                self._unpin(int(f))
+            cands = cands[~back]
+            if w is not None:
+                w = np.asarray(w, dtype=np.float64)[~back]
+            if cands.size == 0:
+                return cands
         C = self.G[np.ix_(cands, cands)]
         C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
         m = self.m
@@ -148,42 +206,163 @@ class CholeskyFactor:
             R[:m, m:m + k] = X[:, acc]
         R[m:m + k, m:m + k] = np.triu(U[:k, :k]) * np.sqrt(d0[acc])[None, :]
         R[m:m + k, :m] = 0.0
-        self.idx = np.concatenate([self.idx, cands[acc]])
-        self.member[cands[acc]] = True
+        joined = cands[acc]
+        w_new = np.zeros(k) if w is None else np.asarray(w, dtype=np.float64)[acc]
+        if self.c is not None and k:
+            # the forward substitution's rows m..m+k: R_newᵀ z_new = b_new − R[:m, new]ᵀ z_old
+            # (the pinned columns W: b_new = 0)
+            q = 2 + len(self.pin_feat)
+            b = np.zeros((k, q))
+            b[:, 0] = self.c[joined]
+            b[:, 1] = w_new
+            if m:
+                b -= X[:, acc].T @ self.Z[:m, :q]
+            self.Z[m:m + k, :q] = solve_triangular(R[m:m + k, m:m + k], b, trans="T",
+                                                   lower=False, check_finite=False)
+            if self._wtw is not None:  # W's leading rows are unchanged: add the new rows'
+                Wn = self.Z[m:m + k, 2:q]
+                self._wtw = self._wtw + Wn.T @ Wn
+        self.w = np.concatenate([self.w, w_new])
+        self.idx = np.concatenate([self.idx, joined])
+        self.pinned = np.concatenate([self.pinned, np.zeros(k, dtype=bool)])
+        self.member[joined] = True
+        self.in_factor[joined] = True
         self.diag.features_added += k
         self.diag.dependent_refused += int(refused.size)
         return refused
 
     def remove(self, features: np.ndarray) -> np.ndarray:
-        """Remove ``features`` (members); returns features refused when this refactors."""
-        drop = self.member[self.idx] & np.isin(self.idx, features)
+        """Remove ``features`` (in the factor, pinned or not) from it; returns features
+        refused when this refactors."""
+        drop = np.isin(self.idx, features)
         if not drop.any():
             return np.zeros(0, dtype=np.int64)
         keep_pos = np.flatnonzero(~drop).astype(np.int64)
         self.diag.features_removed += int(drop.sum())
+        for f in self.idx[drop & self.pinned]:
+            self._unpin(int(f))
         self.member[self.idx[drop]] = False
+        self.in_factor[self.idx[drop]] = False
         if drop.sum() > _REBUILD_FRACTION * self.m + 2:
-            return self.reset(self.idx[keep_pos], self.l2)
+            return self.reset(self.idx[keep_pos], self.l2, self.w[keep_pos])
         m = self.m
+        Z = self.Z if self.c is not None else None
         for k in np.flatnonzero(drop)[::-1]:  # highest first: lower positions stay valid
-            cholesky_delete(self.buf, m, int(k))
+            cholesky_delete(self.buf, m, int(k), Z)
             m -= 1
         self.idx = self.idx[keep_pos]
+        self.w = self.w[keep_pos]
+        self.pinned = self.pinned[keep_pos]
+        self._wtw = None
         return np.zeros(0, dtype=np.int64)
 
-    def reset(self, features: np.ndarray, l2: float) -> np.ndarray:
-        """Factor of ``features`` from scratch at ``l2``; returns the refused ones."""
+    def leave(self, features: np.ndarray) -> np.ndarray:
+        """``features`` (members) leave ``A``: removed from the factor when near its end,
+        else pinned at 0 (class docstring); past ``_PIN_MAX`` pinned features, all pinned
+        ones and these are removed. Returns features refused when this refactors."""
+        features = np.asarray(features, dtype=np.int64)
+        if features.size == 0:
+            return features
+        pos = np.flatnonzero(np.isin(self.idx, features))
+        deep = (self.m - pos) > _PIN_DEPTH
+        n_deep, n_shallow = int(deep.sum()), int((~deep).sum())
+        if (self.c is None or len(self.pin_feat) + n_deep > _PIN_MAX
+                or n_shallow > _REBUILD_FRACTION * self.m + 2):
+            return self.remove(np.concatenate([self.idx[self.pinned], features]))
+        pin = self.idx[pos[deep]]
+        if n_shallow:
+            self.remove(self.idx[pos[~deep]])  # no refactorization (checked above)
+        for f in pin:
+            self._pin(int(f))
+        return np.zeros(0, dtype=np.int64)
+
+    def _position(self, f: int) -> int:
+        return int(np.flatnonzero(self.idx == f)[0])
+
+    def _pin(self, f: int) -> None:
+        i, m, j = self._position(f), self.m, 2 + len(self.pin_feat)
+        e = np.zeros(m)
+        e[i] = 1.0
+        trsv_upper(self.buf, m, e, True)
+        self.Z[:m, j] = e
+        self.pin_feat.append(f)
+        self.pinned[i] = True
+        self.member[f] = False
+        self._wtw = None
+        self.diag.features_pinned += 1
+
+    def _unpin(self, f: int) -> None:
+        j = 2 + self.pin_feat.index(f)
+        q = 2 + len(self.pin_feat)
+        self.Z[:, j:q - 1] = self.Z[:, j + 1:q].copy()
+        self.Z[:, q - 1] = 0.0
+        self.pin_feat.remove(f)
+        self.pinned[self._position(f)] = False
+        self.member[f] = True
+        self._wtw = None
+
+    def reset(self, features: np.ndarray, l2: float, w: np.ndarray | None = None) -> np.ndarray:
+        """Factor of ``features`` (``w``: their ``v s``; pinned ones are left out) from
+        scratch at ``l2``; returns the refused ones."""
+        features = np.asarray(features, dtype=np.int64)
+        keep = ~np.isin(features, self.idx[self.pinned])
+        features = features[keep]
+        if w is not None:
+            w = np.asarray(w, dtype=np.float64)[keep]
         self.member[self.idx] = False
+        self.in_factor[self.idx] = False
         self.idx = np.zeros(0, dtype=np.int64)
+        self.w = np.zeros(0)
+        self.pinned = np.zeros(0, dtype=bool)
+        self.pin_feat = []
+        self.Z[:] = 0.0
+        self._wtw = None
         self.l2 = l2
         self.diag.refactorizations += 1
-        return self.add(np.asarray(features, dtype=np.int64))
+        return self.add(features, w)
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``(RᵀR)⁻¹ rhs``: two triangular solves (BLAS-2) on the buffer."""
         x = np.array(rhs, dtype=np.float64)
         trsv_upper(self.buf, self.m, x, True)
         trsv_upper(self.buf, self.m, x, False)
+        return x
+
+    def refresh(self, w: np.ndarray) -> None:
+        """Recompute ``Z`` by forward solves (``w``: the members' ``v s`` now)."""
+        m = self.m
+        for j, b in enumerate((self.c[self.idx], w)):
+            z = np.array(b, dtype=np.float64)
+            trsv_upper(self.buf, m, z, True)
+            self.Z[:m, j] = z
+        self.w = np.array(w, dtype=np.float64)
+
+    def solve_l1(self, l1: float, w: np.ndarray) -> np.ndarray:
+        """``(RᵀR)⁻¹ (c_A − l1 w)`` for the members' ``w = v s`` (needs ``c``): one back
+        substitution on ``Z`` (a forward solve first when ``w`` changed since ``Z`` was).
+        Pinned positions: ``x = 0`` there, the rest minimizes under that constraint."""
+        m = self.m
+        npin = len(self.pin_feat)
+        if npin:  # the pinned positions' w does not enter (their x is held at 0)
+            w = np.where(self.pinned, self.w, w)
+        if not np.array_equal(w, self.w):
+            z = np.array(w, dtype=np.float64)
+            trsv_upper(self.buf, m, z, True)
+            self.Z[:m, 1] = z
+            self.w = np.array(w, dtype=np.float64)
+        x = self.Z[:m, 0] - l1 * self.Z[:m, 1]
+        if npin:  # y ⊥ W: the projection of the combination on W's orthogonal complement
+            W = self.Z[:m, 2:2 + npin]
+            if self._wtw is None:
+                self._wtw = W.T @ W
+            try:
+                coef = np.linalg.solve(self._wtw, W.T @ x)
+            except np.linalg.LinAlgError:
+                coef = np.linalg.lstsq(W, x, rcond=None)[0]
+            x -= W @ coef
+        trsv_upper(self.buf, m, x, False)
+        if npin:
+            x[self.pinned] = 0.0
         return x
 
 
@@ -227,6 +406,18 @@ class _Problem:
             return self.c - dsymv(1.0, self.G.T, beta)
         return self.c - beta[nz] @ self.G[nz]
 
+    def kkt_gradient(self, beta: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(g, full)``: ``g = c − Gβ`` exact outside ``member`` (0 inside unless ``full``).
+        With a dense β and fewer than a quarter of the features outside (the dense end of a
+        path) only their rows of ``G`` are read, else the full :meth:`gradient`."""
+        outside = np.flatnonzero(~member)
+        if 4 * outside.size < self.p and 4 * np.count_nonzero(beta) > self.p:
+            self.diag.partial_gradient_evals += 1
+            g = np.zeros(self.p)
+            g[outside] = self.c[outside] - self.G[outside] @ beta
+            return g, False
+        return self.gradient(beta), True
+
     def violators(self, g, l1, member, exclude=None) -> np.ndarray:
         viol = self.pen & ~member & (np.abs(g) > l1 * self.v * (1.0 + _KKT_SLACK))
         if exclude is not None:
@@ -240,7 +431,7 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
     signs ``sgn``) at ``l1``; updates ``beta``/``sgn``/``fac`` in place (the objective never
     increases). ``frozen``: no feature may join (the all-zero region). Returns
     ``(certifiable, steps, g)`` (``g`` exact for the final β, or None)."""
-    v, c = prob.v, prob.c
+    v = prob.v
     # when entrants move the wrong way at once (a joint step of several entrants can; a
     # single entrant at an optimum of A cannot) they leave again, and the next batches of
     # entrants are half as large (the largest violations first); features refused as
@@ -253,10 +444,10 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
         A = fac.idx
         vA = v[A]
         sA = sgn[A]
-        x = fac.solve(c[A] - l1 * vA * sA)
+        x = fac.solve_l1(l1, vA * sA)
         steps += 1
         prob.diag.newton_steps += 1
-        wrong = (vA > 0.0) & (x * sA <= 0.0)
+        wrong = (vA > 0.0) & (x * sA <= 0.0) & ~fac.pinned
         if wrong.any():
             cur = beta[A]
             cw, xw = cur[wrong], x[wrong]
@@ -274,18 +465,21 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
             if stuck.size:
                 cap = max(1, batch // 2)
             sgn[leaving] = 0.0
-            refused = fac.remove(leaving)
+            refused = fac.leave(leaving)
             if refused.size:
                 beta[refused] = 0.0
                 sgn[refused] = 0.0
                 refused_here[refused] = True
             continue
         beta[A] = x
-        g = prob.gradient(beta)
         if frozen:
-            return True, steps, g
+            return True, steps, prob.gradient(beta)
+        # the KKT check needs g outside A only; the certificate (the gap) needs all of it
+        g, full = prob.kkt_gradient(beta, fac.member)
         cand = prob.violators(g, l1, fac.member, refused_here)
         if cand.size == 0:
+            if not full:
+                g = prob.gradient(beta)
             left = prob.violators(g, l1, fac.member)
             return left.size == 0, steps, g
         if cand.size > cap:
@@ -293,11 +487,36 @@ def _feature_sign_search(prob: _Problem, fac: CholeskyFactor, beta, sgn, l1, bud
             cand = cand[np.argpartition(-excess, cap - 1)[:cap]]
         batch = cand.size
         sgn[cand] = np.sign(g[cand])
-        refused = fac.add(cand)
+        refused = fac.add(cand, v[cand] * sgn[cand])
         if refused.size:
             sgn[refused] = 0.0
             refused_here[refused] = True
     return False, steps, None
+
+
+def _predict_entrants(prob: _Problem, fac: CholeskyFactor, sgn, history, alpha: float,
+                      l1: float) -> None:
+    """Join, before the first step at ``alpha``, the features outside the factor that violate
+    KKT at ``alpha`` by the gradient extrapolated linearly from the last two certified alphas
+    (on a fixed active set and signs, ``g`` is linear in alpha), with the extrapolation's
+    signs: most of a step's entrants then join in the first solve instead of one round of
+    solve + gradient later. A wrong guess costs what a wrong entrant of the search costs (its
+    sign check removes it from the end of the factor); the certificate is unchanged."""
+    (a0, g0), (a1, g1) = history
+    if not a0 > a1 > alpha:
+        return
+    g_pred = g1 + (alpha - a1) * ((g1 - g0) / (a1 - a0))
+    cand = prob.violators(g_pred, l1, fac.member)
+    # only those predicted to violate by a quarter of the step's change of l1 at least
+    cand = cand[np.abs(g_pred[cand]) > (l1 + _PREDICT_MARGIN * l1 * (a1 / alpha - 1.0))
+                * prob.v[cand]]
+    if cand.size == 0:
+        return
+    sgn[cand] = np.sign(g_pred[cand])
+    prob.diag.predicted_entrants += int(cand.size)
+    refused = fac.add(cand, prob.v[cand] * sgn[cand])
+    if refused.size:
+        sgn[refused] = 0.0
 
 
 def _sync_factor(prob: _Problem, fac: CholeskyFactor, beta, sgn) -> None:
@@ -385,7 +604,7 @@ def newton_path(
     coefs = np.zeros((m, p))
     gaps = np.zeros(m)
     n_iter = np.zeros(m, dtype=np.int64)
-    fac = CholeskyFactor(G, v, diag)
+    fac = CholeskyFactor(G, v, diag, c)
     beta = np.zeros(p)
     sgn = np.zeros(p)
     l2_first = float(alphas[0]) * (1.0 - rho) if m else 0.0
@@ -418,14 +637,17 @@ def newton_path(
         if 0 < start < m:
             beta[:] = hc[-1]
             _sync_factor(prob, fac, beta, sgn)
+    history: list[tuple[float, np.ndarray]] = []  # (alpha, exact g) of the last certified ones
     for ia in range(start, m):
         alpha = float(alphas[ia])
         l1, l2 = alpha * rho, alpha * (1.0 - rho)
         if l2 != fac.l2:
-            refused = fac.reset(fac.idx, l2)
+            refused = fac.reset(fac.idx, l2, fac.w)
             beta[refused] = 0.0
             sgn[refused] = 0.0
         frozen = alpha >= alpha_zero
+        if not frozen and len(history) == 2:
+            _predict_entrants(prob, fac, sgn, history, alpha, l1)
         ok, steps, g = _feature_sign_search(prob, fac, beta, sgn, l1, min(max_iter, _BUDGET),
                                             frozen)
         used = steps
@@ -434,7 +656,9 @@ def newton_path(
             gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
         if gap <= tol_abs:
             diag.newton_alphas += 1
+            history = [history[-1], (alpha, g)] if history else [(alpha, g)]
         else:
+            history = []
             diag.fallback_alphas += 1
             if g is None:
                 g = prob.gradient(beta)
@@ -446,7 +670,7 @@ def newton_path(
                 budget *= 2
                 _sync_factor(prob, fac, beta, sgn)
                 if fac.l2 != l2:
-                    fac.reset(fac.idx, l2)
+                    fac.reset(fac.idx, l2, fac.w)
                 gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
                 if gap <= tol_abs or used >= max_iter:
                     break

@@ -25,6 +25,7 @@ from lasso_spark.core.penalties import StructuredPenalty
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.core.quadratic import design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
+from lasso_spark.core.threads import one_blas_thread
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,12 @@ class PathDiagnostics:
     certified by them alone, ``fallback_alphas`` alphas that needed coordinate descent
     (``cd_passes`` passes), ``features_added`` / ``features_removed`` factor up/downdates,
     ``refactorizations``, ``dependent_refused`` joining features refused as linearly
-    dependent, ``gradient_evals`` products ``c − Gβ`` over all features; ``homotopy_alphas``
+    dependent, ``gradient_evals`` products ``c − Gβ`` over all features,
+    ``partial_gradient_evals`` the same over the features outside the factor only (the KKT
+    checks at the dense end of a path, before the certifying product), ``predicted_entrants``
+    features joined before an alpha's first step by the gradient extrapolated from the last two
+    certified alphas, ``features_pinned`` features that left the active set but stayed in the
+    factor pinned at 0 (far from its end; no removal); ``homotopy_alphas``
     alphas certified by the homotopy that starts a small lasso path (``homotopy_events``
     features joining or leaving along it, :mod:`lasso_spark.core.homotopy`). Coordinate
     descent, passes by kind:
@@ -76,6 +82,9 @@ class PathDiagnostics:
     refactorizations: int = 0
     dependent_refused: int = 0
     gradient_evals: int = 0
+    partial_gradient_evals: int = 0
+    predicted_entrants: int = 0
+    features_pinned: int = 0
     violator_passes: int = 0
     active_passes: int = 0
     anderson_attempts: int = 0
@@ -172,6 +181,7 @@ def _cd_flags(anderson: bool, extrapolate: bool, float32: bool | None, block_pas
     return flags, low
 
 
+@one_blas_thread()
 def enet_path(
     stats: SuffStats,
     *,
@@ -215,6 +225,9 @@ def enet_path(
     : groups without bounds (the sparse group lasso, ``group_l1_ratio > 0``, too) by an
     active-set Newton over blocks (``diagnostics.solver == "group_newton"``), bounds, and any
     structure with ``solver="cd"``, by block coordinate descent (``"bcd"``).
+
+    BLAS runs on one thread during the call (:func:`lasso_spark.core.threads.one_blas_thread`):
+    the answers are the same, bit for bit, whatever the process's BLAS thread count.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
@@ -266,7 +279,9 @@ def enet_path(
             fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,
             features_added=nd.features_added, features_removed=nd.features_removed,
             refactorizations=nd.refactorizations, dependent_refused=nd.dependent_refused,
-            gradient_evals=nd.gradient_evals, homotopy_alphas=nd.homotopy_alphas,
+            gradient_evals=nd.gradient_evals, partial_gradient_evals=nd.partial_gradient_evals,
+            predicted_entrants=nd.predicted_entrants, features_pinned=nd.features_pinned,
+            homotopy_alphas=nd.homotopy_alphas,
             homotopy_events=nd.homotopy_events,
         )
         logger.debug("newton_path %s", diagnostics)

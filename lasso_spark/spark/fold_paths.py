@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from lasso_spark.core import SuffStats
+from lasso_spark.core.threads import one_blas_thread
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class FoldFitResult:
     support: np.ndarray  # (m, p) bool: the non-zero coefficients per alpha
 
 
+@one_blas_thread()
 def solve_fold(
     train: SuffStats,
     heldout: SuffStats | None,
@@ -96,7 +98,8 @@ def solve_fold(
 
     ``options["relax_gammas"]`` (the relaxed lasso): the MSE of the relaxed fits at every γ
     after the path's own, ``(len(gammas) · m,)`` γ by γ (:func:`lasso_spark.core.relax`);
-    ``support`` is the lasso path's."""
+    ``support`` is the lasso path's. BLAS on one thread throughout (path and scores), so
+    that an executor's answer equals the driver's bit for bit whatever their thread counts."""
     from lasso_spark.core import enet_path, heldout_mse
 
     gammas = options.get("relax_gammas")

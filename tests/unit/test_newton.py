@@ -305,3 +305,42 @@ def test_alpha_within_rounding_of_alpha_max_gives_the_empty_model(v_first):
         assert not np.any(res.coef[:2, pen]), (hmax, res.coef[:2, pen][res.coef[:2, pen] != 0])
         assert np.count_nonzero(res.coef[3]) > 1
     assert res.diagnostics.homotopy_alphas == 0
+
+
+def test_pinned_features_solve_the_reduced_system_through_appends_and_removals():
+    """A feature leaving far from the factor's end is pinned at 0 (no removal): solve_l1 must
+    equal the solve on the active features alone, after appends, removals and a rejoin."""
+    rng = np.random.default_rng(39)
+    n, p = 200, 80
+    A = _factors(rng, n, p)
+    G = np.ascontiguousarray(A.T @ A / n)
+    c = rng.standard_normal(p)
+    v = rng.uniform(0.5, 2.0, p)
+    s = rng.choice([-1.0, 1.0], p)
+    f = CholeskyFactor(G, v, NewtonDiagnostics(), c)
+    assert f.add(np.arange(60), v[:60] * s[:60]).size == 0
+
+    def check(l1=0.3):
+        act = f.idx[f.member[f.idx]]
+        x = f.solve_l1(l1, v[f.idx] * s[f.idx])
+        ref = np.linalg.solve(G[np.ix_(act, act)], c[act] - l1 * v[act] * s[act])
+        np.testing.assert_allclose(x[f.member[f.idx]], ref, rtol=1e-9, atol=1e-9)
+        assert np.all(x[~f.member[f.idx]] == 0.0)
+
+    check()
+    a, b, e = (int(f.idx[i]) for i in (3, 10, 58))  # by factor position (dpstrf pivots)
+    assert f.leave(np.array([a, b, e])).size == 0  # a, b deep: pinned; e near the end
+    assert f.diag.features_pinned == 2 and f.diag.features_removed == 1
+    assert f.in_factor[[a, b]].all() and not f.member[[a, b]].any() and not f.in_factor[e]
+    check()
+    assert f.add(np.arange(60, 70), v[60:70] * s[60:70]).size == 0  # appends while pinned
+    check()
+    f.remove(np.array([int(f.idx[20]), int(f.idx[63])]))  # removals while pinned
+    check()
+    s[b] = -s[b]
+    f.add(np.array([b]), v[[b]] * s[[b]])  # rejoins: no factor work
+    assert f.member[b] and f.diag.features_added == 70
+    check(0.1)
+    idx = f.idx
+    R = f.buf[: f.m, : f.m]
+    np.testing.assert_allclose(R.T @ R, G[np.ix_(idx, idx)], atol=1e-12)
