@@ -57,7 +57,8 @@ def plot_path(
     entries; the other lines are drawn thin and grey. The legend sits outside the axes. A
     group-lasso model (``featureGroups``) draws one line per group instead: its norm
     ``‖σ_g β_g‖₂`` on the standardized scale the penalty applies to (features in no group are
-    groups of one)."""
+    groups of one). A multinomial model draws one line per feature: the norm ``‖σ_j β_j·‖₂``
+    of its K class coefficients (standardized scale)."""
     table = model.pathTable
     if table is None:
         raise ValueError("this model has no path to plot")
@@ -75,7 +76,11 @@ def plot_path(
     ylabel = "coefficient (original scale)"
     # group lasso: one line per group norm (a LogisticLassoModel has no groups)
     blocks = model.featureBlocks() if hasattr(model, "featureBlocks") else None
-    if blocks is not None:
+    if coef.ndim == 3:  # multinomial (m, K, p): one line per feature, its norm over classes
+        coef = np.linalg.norm(coef * std[None, None, :], axis=1)
+        std = np.ones(coef.shape[1])
+        ylabel = "‖σ_j β_j·‖₂ over the classes (standardized scale)"
+    elif blocks is not None:
         coef = np.column_stack([np.linalg.norm(coef[:, b] * std[b], axis=1) for b in blocks])
         names = [names[b[0]] if len(b) == 1 else f"{names[b[0]]} … ({len(b)} features)"
                  for b in blocks]

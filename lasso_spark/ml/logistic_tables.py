@@ -36,7 +36,7 @@ from lasso_spark.ml.tables import COEF_PREFIX
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CV_METRICS", "LogisticCVTable", "LogisticPathTable"]
+__all__ = ["CV_METRICS", "LogisticCVTable", "LogisticPathTable", "MultinomialPathTable"]
 
 #: CV metrics (glmnet's type.measure names) and whether larger is better
 CV_METRICS = {"deviance": False, "misclassification": False, "auc": True}
@@ -146,6 +146,131 @@ class LogisticPathTable:
         cols = list(zip(*[r[1:9] for r in rows])) if rows else [[]] * 8
         return cls(cols[0], coef, cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
                    cols[7], float(elastic_net_param))
+
+
+@dataclass(frozen=True)
+class MultinomialPathTable:
+    """A multinomial regularization path: ``coef`` (m, K, p) on the original feature scale and
+    ``intercepts`` (m, K), as :class:`lasso_spark.core.multinomial_path.MultinomialPath` reports
+    them (centered as MLlib's); the other arrays as :class:`LogisticPathTable`'s. Its DataFrame
+    (``to_pandas``), one row per regParam (decreasing)::
+
+        regParam, nonzeros, logLoss, devianceRatio, dualityGap, kktResidual, iterations,
+        converged, intercept:<k> (k = 0 … K−1), coef:<feature>:<k> (feature-major)
+
+    with ``nonzeros`` the features whose coefficient is non-zero in at least one class."""
+
+    reg_params: np.ndarray
+    coef: np.ndarray
+    intercepts: np.ndarray
+    log_loss: np.ndarray
+    dev_ratio: np.ndarray
+    duality_gaps: np.ndarray
+    kkt_residuals: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    elastic_net_param: float = 1.0
+
+    def __post_init__(self) -> None:
+        coef = _arr(self.coef)
+        if coef.ndim != 3:
+            raise ValueError(f"multinomial path coef must be (m, K, p), got {coef.shape}")
+        m, K, _ = coef.shape
+        object.__setattr__(self, "coef", coef)
+        icpt = _arr(self.intercepts).reshape(m, K)
+        object.__setattr__(self, "intercepts", icpt)
+        for f in dataclasses.fields(self):
+            if f.name in ("coef", "intercepts", "elastic_net_param"):
+                continue
+            dtype = {"iterations": np.int64, "converged": bool}.get(f.name, np.float64)
+            value = _arr(getattr(self, f.name), dtype).reshape(-1)
+            if value.shape != (m,):
+                raise ValueError(f"path field {f.name} has shape {value.shape}, expected ({m},)")
+            object.__setattr__(self, f.name, value)
+
+    @classmethod
+    def from_path(cls, path: Any, elastic_net_param: float,
+                  rows: np.ndarray | None = None) -> MultinomialPathTable:
+        """From :class:`lasso_spark.core.multinomial_path.MultinomialPath` (optionally some
+        rows)."""
+        idx = np.arange(path.n_reg_params) if rows is None else np.asarray(rows)
+        return cls(path.reg_params[idx], path.coef[idx], path.intercept[idx],
+                   path.log_loss[idx], path.dev_ratio[idx], path.duality_gap[idx],
+                   path.kkt_residual[idx], path.n_iter[idx], path.converged[idx],
+                   float(elastic_net_param))
+
+    def rows(self, idx: np.ndarray) -> MultinomialPathTable:
+        """The table restricted to rows ``idx``."""
+        return MultinomialPathTable(
+            self.reg_params[idx], self.coef[idx], self.intercepts[idx], self.log_loss[idx],
+            self.dev_ratio[idx], self.duality_gaps[idx], self.kkt_residuals[idx],
+            self.iterations[idx], self.converged[idx], self.elastic_net_param)
+
+    @property
+    def elastic_net_params(self) -> np.ndarray:
+        return np.full(self.n_rows, self.elastic_net_param)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.coef.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.coef.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.coef.shape[2])
+
+    @property
+    def nonzeros(self) -> np.ndarray:
+        """Features non-zero in at least one class, per row."""
+        return np.count_nonzero(np.any(self.coef != 0.0, axis=1), axis=1)
+
+    def to_pandas(self, feature_names: Sequence[str]) -> pd.DataFrame:
+        K = self.n_classes
+        head = pd.DataFrame({
+            "regParam": self.reg_params,
+            "nonzeros": self.nonzeros,
+            "logLoss": self.log_loss,
+            "devianceRatio": self.dev_ratio,
+            "dualityGap": self.duality_gaps,
+            "kktResidual": self.kkt_residuals,
+            "iterations": self.iterations,
+            "converged": self.converged,
+        })
+        icpt = pd.DataFrame(self.intercepts, columns=[f"intercept:{k}" for k in range(K)])
+        names = [f"{COEF_PREFIX}{n}:{k}" for n in feature_names for k in range(K)]
+        coefs = pd.DataFrame(self.coef.transpose(0, 2, 1).reshape(self.n_rows, -1),
+                             columns=names)
+        return pd.concat([head, icpt, coefs], axis=1)
+
+    ROW_SCHEMA = (
+        "idx INT, regParam DOUBLE, logLoss DOUBLE, devianceRatio DOUBLE, dualityGap DOUBLE, "
+        "kktResidual DOUBLE, iterations BIGINT, converged BOOLEAN, intercepts ARRAY<DOUBLE>, "
+        "coefficients ARRAY<DOUBLE>"
+    )
+
+    def to_rows(self) -> list[tuple]:
+        """One row per regParam; ``coefficients`` the K × p matrix row-major (class-major)."""
+        return [
+            (i, float(self.reg_params[i]), float(self.log_loss[i]), float(self.dev_ratio[i]),
+             float(self.duality_gaps[i]), float(self.kkt_residuals[i]),
+             int(self.iterations[i]), bool(self.converged[i]), self.intercepts[i].tolist(),
+             self.coef[i].ravel().tolist())
+            for i in range(self.n_rows)
+        ]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any], n_classes: int, n_features: int,
+                  elastic_net_param: float) -> MultinomialPathTable:
+        rows = sorted(rows, key=lambda r: r[0])
+        m = len(rows)
+        coef = np.array([r[9] for r in rows], dtype=np.float64).reshape(m, n_classes, n_features)
+        icpt = np.array([r[8] for r in rows], dtype=np.float64).reshape(m, n_classes)
+        cols = list(zip(*[r[1:8] for r in rows])) if rows else [[]] * 7
+        return cls(cols[0], coef, icpt, cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
+                   float(elastic_net_param))
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,17 @@ softmax, ``prediction`` = the first class of largest margin (as a double) — so
 ``MulticlassClassificationEvaluator`` works on it. A column name ``""`` skips that column; a row
 with a null, NaN or infinite feature gets nulls.
 
+``path`` (pandas, :class:`~lasso_spark.ml.logistic_tables.MultinomialPathTable`'s columns),
+``cvResults`` (pandas, the CV table of ``LogisticLassoCV``), ``summary``, ``plotPath()`` (one
+line per feature: the norm ``‖σ_j β_j·‖₂`` of its K coefficients on the standardized scale, the
+quantity glmnet's grouped penalty acts on; a feature is "non-zero" when any class uses it) and
+``plotCV()`` as ``LogisticLassoModel`` has them.
+
 Persistence: pyspark.ml's metadata JSON (with a ``lassoSpark`` block: the format, K, p, the
-summary) and one Parquet row (feature names, coefficient matrix, intercepts, feature scale,
-the path's regParams and the CV means); loading runs no stored code.
+summary, the CV table's choice) and Parquet: ``data/`` one row (feature names, coefficient
+matrix, intercepts, feature scale, the path's regParams), ``path/`` one row per path regParam,
+``cv/`` one row per (regParam, metric); loading runs no stored code. Format-1 models (saved
+before ``path/`` and ``cv/``) load with no path and no CV table.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lasso_spark.core.errors import DataError
+from lasso_spark.ml.logistic_tables import LogisticCVTable, MultinomialPathTable
 from lasso_spark.ml.params import LogisticModelParams, ParamValidationError
 from lasso_spark.ml.predict import scoring_columns
 from lasso_spark.ml.tables import LassoSummary
@@ -46,7 +55,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["MultinomialLassoModel"]
 
-FORMAT_VERSION = 1
+#: 2: ``path/`` and ``cv/`` parts; 1: without them
+FORMAT_VERSION = 2
 _DATA_SCHEMA = ("featureNames ARRAY<STRING>, coefficientMatrix ARRAY<ARRAY<DOUBLE>>, "
                 "interceptVector ARRAY<DOUBLE>, featureStd ARRAY<DOUBLE>, "
                 "pathRegParams ARRAY<DOUBLE>")
@@ -58,9 +68,9 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
 
     def __init__(self, coefficientMatrix: Any = None, interceptVector: Any = None, *,
                  featureNames: Sequence[str] | None = None, regParam: float = 0.0,
-                 elasticNetParam: float = 1.0, path: Any = None, cv: Any = None,
-                 summary: LassoSummary | None = None, featureStd: Any = None,
-                 pathRegParams: Any = None) -> None:
+                 elasticNetParam: float = 1.0, path: MultinomialPathTable | None = None,
+                 cv: LogisticCVTable | None = None, summary: LassoSummary | None = None,
+                 featureStd: Any = None, pathRegParams: Any = None) -> None:
         super().__init__()
         B = np.asarray(np.zeros((2, 0)) if coefficientMatrix is None else coefficientMatrix,
                        dtype=np.float64)
@@ -73,10 +83,15 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
         names = [f"x{j}" for j in range(p)] if featureNames is None else list(featureNames)
         if len(names) != p or len(set(names)) != p:
             raise ValueError(f"need {p} unique featureNames, got {len(names)}")
+        if path is not None and (path.n_classes, path.n_features) != (K, p):
+            raise ValueError(f"path has {path.n_classes} x {path.n_features} coefficients, "
+                             f"the model {K} x {p}")
         self._B, self._b, self._feature_names = B, b, names
         self._reg_param, self._elastic_net_param = float(regParam), float(elasticNetParam)
         self._path, self._cv, self._summary = path, cv, summary
         self._feature_std = None if featureStd is None else np.asarray(featureStd, dtype=float)
+        if pathRegParams is None and path is not None:
+            pathRegParams = path.reg_params
         self._path_reg_params = (None if pathRegParams is None
                                  else np.asarray(pathRegParams, dtype=float))
 
@@ -86,11 +101,11 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
         path = out.path
         keep = (np.flatnonzero(path.reg_params >= path.reg_params[row]) if warm_path
                 else np.arange(path.n_reg_params))
+        table = MultinomialPathTable.from_path(path, float(out.elastic_net_param), keep)
         return cls(path.coef[row], path.intercept[row], featureNames=out.feature_names,
                    regParam=float(path.reg_params[row]),
-                   elasticNetParam=float(out.elastic_net_param), path=path, cv=out.cv,
-                   summary=out.summary, featureStd=out.feature_std,
-                   pathRegParams=path.reg_params[keep])
+                   elasticNetParam=float(out.elastic_net_param), path=table, cv=out.cv,
+                   summary=out.summary, featureStd=out.feature_std)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -120,22 +135,74 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
         return self._reg_param
 
     @property
+    def elasticNetParam(self) -> float:
+        return self._elastic_net_param
+
+    def getRegParam(self) -> float:
+        return self._reg_param
+
+    def getElasticNetParam(self) -> float:
+        return self._elastic_net_param
+
+    @property
+    def numNonzeros(self) -> int:
+        """Features used by at least one class."""
+        return int(np.count_nonzero(np.any(self._B != 0.0, axis=0)))
+
+    @property
     def featureStd(self) -> np.ndarray | None:
+        """The scale of each feature in the penalty (as ``LogisticLassoModel.featureStd``)."""
         return None if self._feature_std is None else self._feature_std.copy()
 
     @property
-    def path(self) -> Any:
-        """The full model's :class:`~lasso_spark.core.multinomial_path.MultinomialPath` (None
-        after loading: a loaded model keeps the path's regParams only)."""
+    def pathTable(self) -> MultinomialPathTable | None:
+        """The path as a :class:`~lasso_spark.ml.logistic_tables.MultinomialPathTable`."""
         return self._path
 
     @property
-    def cvTable(self) -> Any:
+    def path(self) -> Any:
+        """One row per regParam of the path (pandas; columns in
+        :class:`~lasso_spark.ml.logistic_tables.MultinomialPathTable`), None without a path."""
+        return None if self._path is None else self._path.to_pandas(self._feature_names)
+
+    @property
+    def pathRegParams(self) -> np.ndarray | None:
+        return None if self._path_reg_params is None else self._path_reg_params.copy()
+
+    @property
+    def cvTable(self) -> LogisticCVTable | None:
         return self._cv
 
     @property
-    def summary(self) -> LassoSummary | None:
+    def hasSummary(self) -> bool:
+        return self._summary is not None
+
+    @property
+    def summary(self) -> LassoSummary:
+        """The fit's ``LassoSummary`` (rows, passes, timings, solver details)."""
+        if self._summary is None:
+            raise RuntimeError("no summary available for this MultinomialLassoModel")
         return self._summary
+
+    def _path_rows(self, elasticNetParam: float | None = None) -> np.ndarray:
+        """Rows of the path in increasing regParam (what the path plot draws)."""
+        if self._path is None:
+            raise ValueError("this model has no path")
+        return np.argsort(self._path.reg_params, kind="stable")
+
+    # ------------------------------------------------------------------ plots
+    def plotPath(self, ax: Any = None, maxLabels: int = 10) -> Any:
+        """One line per feature: ``‖σ_j β_j·‖₂`` over the K classes (standardized scale)
+        against log regParam; matplotlib Figure."""
+        from lasso_spark.plotting import plot_path
+
+        return plot_path(self, ax=ax, max_labels=maxLabels)
+
+    def plotCV(self, ax: Any = None) -> Any:
+        """Mean CV metric with standard-error bars, min and 1se marked; matplotlib Figure."""
+        from lasso_spark.plotting import plot_cv
+
+        return plot_cv(self, ax=ax)
 
     @property
     def cvResults(self) -> Any:
@@ -224,15 +291,24 @@ class _Writer(MLWriter):
             "formatVersion": FORMAT_VERSION, "model": "multinomial",
             "numClasses": m.numClasses, "numFeatures": m.numFeatures, "regParam": m.regParam,
             "elasticNetParam": m._elastic_net_param,
-            "summary": None if m.summary is None else json.loads(json.dumps(
-                m.summary.asDict())),
+            "summary": None if m._summary is None else json.loads(json.dumps(
+                m._summary.asDict())),
+            "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
+            "cv": None if m.cvTable is None else m.cvTable.meta(),
         }}
         std = m.featureStd
         row = (m.featureNames, m._B.tolist(), m._b.tolist(),
                None if std is None else std.tolist(),
                None if m._path_reg_params is None else m._path_reg_params.tolist())
-        self.sparkSession.createDataFrame([row], _DATA_SCHEMA).coalesce(1).write.parquet(
-            os.path.join(path, "data"))
+        spark = self.sparkSession
+        for sub, rows, schema in (
+                ("data", [row], _DATA_SCHEMA),
+                ("path", [] if m.pathTable is None else m.pathTable.to_rows(),
+                 MultinomialPathTable.ROW_SCHEMA),
+                ("cv", [] if m.cvTable is None else m.cvTable.to_rows(),
+                 LogisticCVTable.ROW_SCHEMA)):
+            spark.createDataFrame(rows, schema).coalesce(1).write.parquet(
+                os.path.join(path, sub))
         DefaultParamsWriter.saveMetadata(m, path, self.sparkSession, extraMetadata=extra)
 
 
@@ -256,10 +332,19 @@ class _Reader(MLReader):
             raise ValueError(f"{path}/data: coefficient matrix {B.shape}, metadata says "
                              f"{(info['numClasses'], info['numFeatures'])}")
         summary = None if info.get("summary") is None else LassoSummary.fromDict(info["summary"])
+        enp = float(info["elasticNetParam"])
+        table = cv = None
+        if info.get("hasPath"):
+            rows = self.sparkSession.read.parquet(os.path.join(path, "path")).collect()
+            table = MultinomialPathTable.from_rows([tuple(x) for x in rows], B.shape[0],
+                                                   B.shape[1], enp)
+        if info.get("hasCV"):
+            rows = self.sparkSession.read.parquet(os.path.join(path, "cv")).collect()
+            cv = LogisticCVTable.from_rows([tuple(x) for x in rows], info["cv"])
         model = self.cls(B, r["interceptVector"], featureNames=r["featureNames"],
-                         regParam=float(info["regParam"]),
-                         elasticNetParam=float(info["elasticNetParam"]), summary=summary,
-                         featureStd=r["featureStd"], pathRegParams=r["pathRegParams"])
+                         regParam=float(info["regParam"]), elasticNetParam=enp, path=table,
+                         cv=cv, summary=summary, featureStd=r["featureStd"],
+                         pathRegParams=r["pathRegParams"])
         model._resetUid(meta["uid"])
         DefaultParamsReader.getAndSetParams(model, meta)
         return model

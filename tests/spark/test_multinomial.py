@@ -130,3 +130,78 @@ def test_family_auto_follows_the_number_of_classes(frame):
     ref = LogisticLasso(**{**kw, "family": "binomial"}).fit(two)
     assert isinstance(model, LogisticLassoModel)
     np.testing.assert_allclose(model.coefficients.toArray(), ref.coefficients.toArray())
+
+
+def test_path_cv_summary_plots_survive_save_load(frame, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from lasso_spark import LogisticLasso, LogisticLassoCV
+    from lasso_spark.core.binomial import numpy_pass
+    from lasso_spark.core.multinomial_path import (
+        multinomial_path,
+        multinomial_trainings_from_arrays,
+    )
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+
+    model = LogisticLassoCV(featuresCol="features", labelCol="y", foldCol="fold", numFolds=3,
+                            family="multinomial", numRegParams=12, tol=1e-8,
+                            cvMetric="misclassification").fit(frame)
+    X, y, _, fold = _data()
+    core = multinomial_path(multinomial_trainings_from_arrays(X, y, None, fold, 3),
+                            numpy_pass(X, y, None, fold), num_folds=3, n_reg_params=12,
+                            tol=1e-8).paths[0]
+    path = model.path
+    assert len(path) == core.n_reg_params > 3  # the path may end early, as glmnet's
+    assert list(path.columns[:3]) == ["regParam", "nonzeros", "logLoss"]
+    np.testing.assert_allclose(path["regParam"], core.reg_params, rtol=1e-9)
+    for j, name in enumerate(COLS):  # coef:<feature>:<class>
+        for k in range(K):
+            np.testing.assert_allclose(path[f"coef:{name}:{k}"], core.coef[:, k, j],
+                                       atol=1e-6)
+    np.testing.assert_allclose(path[[f"intercept:{k}" for k in range(K)]], core.intercept,
+                               atol=1e-6)
+    np.testing.assert_array_equal(path["nonzeros"],
+                                  np.any(core.coef != 0, axis=1).sum(axis=1))
+    i = model.cvTable.index_chosen
+    assert model.regParam == path["regParam"][i]
+    np.testing.assert_allclose(
+        np.array([[path[f"coef:{n}:{k}"][i] for n in COLS] for k in range(K)]),
+        model.coefficientMatrix.toArray(), atol=0)
+    cv = model.cvResults
+    assert cv["misclassificationMean"].iloc[i] == cv["misclassificationMean"].min()
+    assert {"devianceMean", "misclassificationFold2"} <= set(cv.columns)
+    assert model.summary.asDict()["numClasses"] == K
+
+    fig = model.plotPath()
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    std = model.featureStd
+    shown = [n for n in COLS if n in lines]
+    assert shown, lines.keys()
+    rows = np.argsort(path["regParam"].to_numpy())
+    for name in shown:  # the norm over classes of the standardized coefficients
+        j = COLS.index(name)
+        norm = np.sqrt(sum(path[f"coef:{name}:{k}"].to_numpy() ** 2 for k in range(K))) * std[j]
+        np.testing.assert_allclose(lines[name].get_ydata(), norm[rows], rtol=1e-12)
+    assert model.plotCV().axes[0].get_ylabel().startswith("misclassification")
+
+    saved = str(tmp_path / "m")
+    model.save(saved)
+    again = MultinomialLassoModel.load(saved)
+    pd.testing.assert_frame_equal(again.path, path)
+    pd.testing.assert_frame_equal(again.cvResults, cv)
+    assert again.cvTable.index_chosen == i and again.cvTable.metric == "misclassification"
+    assert again.summary.asDict() == model.summary.asDict()
+    again.plotPath()
+    again.plotCV()
+
+    single = LogisticLasso(featuresCol="features", labelCol="y", family="multinomial",
+                           regParam=float(path["regParam"][5]), tol=1e-8).fit(frame)
+    wp = single.path  # the warm path down to regParam, its last row the model
+    assert wp["regParam"].iloc[-1] == pytest.approx(single.regParam)
+    assert (wp["regParam"] >= single.regParam * (1 - 1e-12)).all()
+    last = np.array([[wp[f"coef:{n}:{k}"].iloc[-1] for n in COLS] for k in range(K)])
+    np.testing.assert_array_equal(last, single.coefficientMatrix.toArray())
+    assert single.cvResults is None
