@@ -1,8 +1,11 @@
-"""What every fitted path model exposes, stated once: ``LassoModel`` and ``LogisticLassoModel``.
+"""What every fitted path model exposes, stated once.
 
-A model keeps ``_coef`` (original scale), ``_intercept``, ``_reg_param``,
-``_elastic_net_param``, ``_feature_names``, ``_path`` (its path table), ``_cv`` (its CV table
-or None) and ``_summary``; :class:`FittedPathModel` gives the public, MLlib-style attributes.
+A model keeps ``_reg_param``, ``_elastic_net_param``, ``_feature_names``, ``_path`` (its path
+table), ``_cv`` (its CV table or None) and ``_summary``; :class:`PathModelAttributes` gives the
+public, MLlib-style attributes built on them (all three families: ``LassoModel``,
+``LogisticLassoModel``, ``MultinomialLassoModel``). :class:`FittedPathModel` adds those of a
+model with one coefficient vector (``_coef`` on the original scale, ``_intercept``):
+``coefficients``, ``intercept``, ``numFeatures``, ``numNonzeros``.
 """
 
 from __future__ import annotations
@@ -16,29 +19,19 @@ from pyspark.ml.linalg import DenseVector
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FittedPathModel"]
+__all__ = ["FittedPathModel", "PathModelAttributes"]
 
 
-class FittedPathModel:
-    """The attributes of a fitted model on a regularization path (module docstring)."""
+class PathModelAttributes:
+    """What a fitted path model of any family exposes beyond its coefficients: its regParam
+    and elasticNetParam, feature names, path, CV table and summary (module docstring)."""
 
-    _coef: np.ndarray
-    _intercept: float
     _reg_param: float
     _elastic_net_param: float
     _feature_names: list[str]
     _path: Any
     _cv: Any
     _summary: Any
-
-    @property
-    def coefficients(self) -> DenseVector:
-        """Coefficients on the original feature scale (like MLlib's)."""
-        return DenseVector(self._coef.copy())
-
-    @property
-    def intercept(self) -> float:
-        return self._intercept
 
     @property
     def regParam(self) -> float:
@@ -60,16 +53,9 @@ class FittedPathModel:
         return list(self._feature_names)
 
     @property
-    def numFeatures(self) -> int:
-        return int(self._coef.shape[0])
-
-    @property
-    def numNonzeros(self) -> int:
-        return int(np.count_nonzero(self._coef))
-
-    @property
     def pathTable(self) -> Any:
-        """The path as a table object (``PathTable`` / ``LogisticPathTable``), or None."""
+        """The path as a table object (``PathTable`` / ``LogisticPathTable`` /
+        ``MultinomialPathTable``), or None."""
         return self._path
 
     @property
@@ -99,3 +85,28 @@ class FittedPathModel:
         if self._summary is None:
             raise RuntimeError(f"no summary available for this {type(self).__name__}")
         return self._summary
+
+
+class FittedPathModel(PathModelAttributes):
+    """A fitted path model with one coefficient vector: ``LassoModel``, ``LogisticLassoModel``
+    (module docstring)."""
+
+    _coef: np.ndarray
+    _intercept: float
+
+    @property
+    def coefficients(self) -> DenseVector:
+        """Coefficients on the original feature scale (like MLlib's)."""
+        return DenseVector(self._coef.copy())
+
+    @property
+    def intercept(self) -> float:
+        return self._intercept
+
+    @property
+    def numFeatures(self) -> int:
+        return int(self._coef.shape[0])
+
+    @property
+    def numNonzeros(self) -> int:
+        return int(np.count_nonzero(self._coef))

@@ -27,7 +27,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -47,9 +47,9 @@ def _arr(x: Any, dtype: Any = np.float64) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LogisticPathTable:
-    """A logistic regularization path (see the module docstring); ``coef`` (m, p) on the
-    original feature scale."""
+class _PathColumns:
+    """The columns both families' path tables share: one value per regParam, except ``coef``
+    and ``intercepts``, whose shapes each family's ``__post_init__`` checks."""
 
     reg_params: np.ndarray
     coef: np.ndarray
@@ -62,12 +62,9 @@ class LogisticPathTable:
     converged: np.ndarray
     elastic_net_param: float = 1.0
 
-    def __post_init__(self) -> None:
-        coef = np.atleast_2d(_arr(self.coef))
-        object.__setattr__(self, "coef", coef)
-        m = coef.shape[0]
+    def _check_per_row(self, m: int, shaped: tuple[str, ...]) -> None:
         for f in dataclasses.fields(self):
-            if f.name in ("coef", "elastic_net_param"):
+            if f.name in shaped or f.name == "elastic_net_param":
                 continue
             dtype = {"iterations": np.int64, "converged": bool}.get(f.name, np.float64)
             value = _arr(getattr(self, f.name), dtype).reshape(-1)
@@ -77,17 +74,17 @@ class LogisticPathTable:
 
     @classmethod
     def from_path(cls, path: Any, elastic_net_param: float,
-                  rows: np.ndarray | None = None) -> LogisticPathTable:
-        """From :class:`lasso_spark.core.logistic.LogisticPath` (optionally some rows)."""
+                  rows: np.ndarray | None = None) -> Self:
+        """From the core's ``LogisticPath`` or ``MultinomialPath`` (optionally some rows)."""
         idx = np.arange(path.n_reg_params) if rows is None else np.asarray(rows)
         return cls(path.reg_params[idx], path.coef[idx], path.intercept[idx],
                    path.log_loss[idx], path.dev_ratio[idx], path.duality_gap[idx],
                    path.kkt_residual[idx], path.n_iter[idx], path.converged[idx],
                    float(elastic_net_param))
 
-    def rows(self, idx: np.ndarray) -> LogisticPathTable:
+    def rows(self, idx: np.ndarray) -> Self:
         """The table restricted to rows ``idx``."""
-        return LogisticPathTable(
+        return type(self)(
             self.reg_params[idx], self.coef[idx], self.intercepts[idx], self.log_loss[idx],
             self.dev_ratio[idx], self.duality_gaps[idx], self.kkt_residuals[idx],
             self.iterations[idx], self.converged[idx], self.elastic_net_param)
@@ -99,6 +96,17 @@ class LogisticPathTable:
     @property
     def n_rows(self) -> int:
         return int(self.coef.shape[0])
+
+
+@dataclass(frozen=True)
+class LogisticPathTable(_PathColumns):
+    """A logistic regularization path (see the module docstring); ``coef`` (m, p) on the
+    original feature scale."""
+
+    def __post_init__(self) -> None:
+        coef = np.atleast_2d(_arr(self.coef))
+        object.__setattr__(self, "coef", coef)
+        self._check_per_row(coef.shape[0], ("coef",))
 
     @property
     def n_features(self) -> int:
@@ -149,7 +157,7 @@ class LogisticPathTable:
 
 
 @dataclass(frozen=True)
-class MultinomialPathTable:
+class MultinomialPathTable(_PathColumns):
     """A multinomial regularization path: ``coef`` (m, K, p) on the original feature scale and
     ``intercepts`` (m, K), as :class:`lasso_spark.core.multinomial_path.MultinomialPath` reports
     them (centered as MLlib's); the other arrays as :class:`LogisticPathTable`'s. Its DataFrame
@@ -160,17 +168,6 @@ class MultinomialPathTable:
 
     with ``nonzeros`` the features whose coefficient is non-zero in at least one class."""
 
-    reg_params: np.ndarray
-    coef: np.ndarray
-    intercepts: np.ndarray
-    log_loss: np.ndarray
-    dev_ratio: np.ndarray
-    duality_gaps: np.ndarray
-    kkt_residuals: np.ndarray
-    iterations: np.ndarray
-    converged: np.ndarray
-    elastic_net_param: float = 1.0
-
     def __post_init__(self) -> None:
         coef = _arr(self.coef)
         if coef.ndim != 3:
@@ -179,40 +176,7 @@ class MultinomialPathTable:
         object.__setattr__(self, "coef", coef)
         icpt = _arr(self.intercepts).reshape(m, K)
         object.__setattr__(self, "intercepts", icpt)
-        for f in dataclasses.fields(self):
-            if f.name in ("coef", "intercepts", "elastic_net_param"):
-                continue
-            dtype = {"iterations": np.int64, "converged": bool}.get(f.name, np.float64)
-            value = _arr(getattr(self, f.name), dtype).reshape(-1)
-            if value.shape != (m,):
-                raise ValueError(f"path field {f.name} has shape {value.shape}, expected ({m},)")
-            object.__setattr__(self, f.name, value)
-
-    @classmethod
-    def from_path(cls, path: Any, elastic_net_param: float,
-                  rows: np.ndarray | None = None) -> MultinomialPathTable:
-        """From :class:`lasso_spark.core.multinomial_path.MultinomialPath` (optionally some
-        rows)."""
-        idx = np.arange(path.n_reg_params) if rows is None else np.asarray(rows)
-        return cls(path.reg_params[idx], path.coef[idx], path.intercept[idx],
-                   path.log_loss[idx], path.dev_ratio[idx], path.duality_gap[idx],
-                   path.kkt_residual[idx], path.n_iter[idx], path.converged[idx],
-                   float(elastic_net_param))
-
-    def rows(self, idx: np.ndarray) -> MultinomialPathTable:
-        """The table restricted to rows ``idx``."""
-        return MultinomialPathTable(
-            self.reg_params[idx], self.coef[idx], self.intercepts[idx], self.log_loss[idx],
-            self.dev_ratio[idx], self.duality_gaps[idx], self.kkt_residuals[idx],
-            self.iterations[idx], self.converged[idx], self.elastic_net_param)
-
-    @property
-    def elastic_net_params(self) -> np.ndarray:
-        return np.full(self.n_rows, self.elastic_net_param)
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.coef.shape[0])
+        self._check_per_row(m, ("coef", "intercepts"))
 
     @property
     def n_classes(self) -> int:

@@ -46,6 +46,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lasso_spark.core.errors import DataError
+from lasso_spark.ml.fitted import PathModelAttributes
 from lasso_spark.ml.logistic_tables import LogisticCVTable, MultinomialPathTable
 from lasso_spark.ml.params import LogisticModelParams, ParamValidationError
 from lasso_spark.ml.predict import scoring_columns
@@ -62,8 +63,8 @@ _DATA_SCHEMA = ("featureNames ARRAY<STRING>, coefficientMatrix ARRAY<ARRAY<DOUBL
                 "pathRegParams ARRAY<DOUBLE>")
 
 
-class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialLassoModel"],
-                            MLWritable):
+class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
+                            MLReadable["MultinomialLassoModel"], MLWritable):
     """A fitted multinomial elastic-net model (module docstring)."""
 
     def __init__(self, coefficientMatrix: Any = None, interceptVector: Any = None, *,
@@ -127,24 +128,6 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
         return DenseVector(self._b.tolist())
 
     @property
-    def featureNames(self) -> list[str]:
-        return list(self._feature_names)
-
-    @property
-    def regParam(self) -> float:
-        return self._reg_param
-
-    @property
-    def elasticNetParam(self) -> float:
-        return self._elastic_net_param
-
-    def getRegParam(self) -> float:
-        return self._reg_param
-
-    def getElasticNetParam(self) -> float:
-        return self._elastic_net_param
-
-    @property
     def numNonzeros(self) -> int:
         """Features used by at least one class."""
         return int(np.count_nonzero(np.any(self._B != 0.0, axis=0)))
@@ -160,29 +143,8 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
         return self._path
 
     @property
-    def path(self) -> Any:
-        """One row per regParam of the path (pandas; columns in
-        :class:`~lasso_spark.ml.logistic_tables.MultinomialPathTable`), None without a path."""
-        return None if self._path is None else self._path.to_pandas(self._feature_names)
-
-    @property
     def pathRegParams(self) -> np.ndarray | None:
         return None if self._path_reg_params is None else self._path_reg_params.copy()
-
-    @property
-    def cvTable(self) -> LogisticCVTable | None:
-        return self._cv
-
-    @property
-    def hasSummary(self) -> bool:
-        return self._summary is not None
-
-    @property
-    def summary(self) -> LassoSummary:
-        """The fit's ``LassoSummary`` (rows, passes, timings, solver details)."""
-        if self._summary is None:
-            raise RuntimeError("no summary available for this MultinomialLassoModel")
-        return self._summary
 
     def _path_rows(self, elasticNetParam: float | None = None) -> np.ndarray:
         """Rows of the path in increasing regParam (what the path plot draws)."""
@@ -203,11 +165,6 @@ class MultinomialLassoModel(Model, LogisticModelParams, MLReadable["MultinomialL
         from lasso_spark.plotting import plot_cv
 
         return plot_cv(self, ax=ax)
-
-    @property
-    def cvResults(self) -> Any:
-        """Per regParam: mean, standard error and per fold of each CV metric (pandas)."""
-        return None if self._cv is None else self._cv.to_pandas()
 
     # ------------------------------------------------------------------ scoring
     def _feature_kwargs(self, dataset: DataFrame) -> dict[str, Any]:
