@@ -141,6 +141,23 @@ def _check_names(n_features: int, label_col: str, weight_col: str | None, id_col
     return names
 
 
+def _prepare(n_rows: int, n_features: int, n_informative: int, correlation: str, rho: float,
+             noise_std: float, intercept: float, coef_min: float, coef_max: float,
+             feature_mean: float, feature_scale: float, seed: int, label_col: str,
+             weight_col: str | None, id_col: str | None, vector_col: str | None,
+             ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """Checks :func:`generate`'s arguments; the true coefficients, feature names, row options."""
+    if n_rows < 1 or n_features < 1:
+        raise ValueError(f"need n_rows >= 1 and n_features >= 1, got {n_rows}, {n_features}")
+    if not 0.0 <= rho < 1.0:
+        raise ValueError(f"rho must be in [0, 1), got {rho}")
+    beta = make_truth(n_features, n_informative, seed=seed, coef_min=coef_min, coef_max=coef_max)
+    names = _check_names(n_features, label_col, weight_col, id_col, vector_col)
+    opts = _row_opts(seed, correlation, rho, noise_std, intercept, feature_mean, feature_scale,
+                     weight_col is not None)
+    return beta, names, opts
+
+
 def row_batch(
     start: int,
     stop: int,
@@ -234,15 +251,11 @@ def generate_tables(
     vector column: that one is Spark's type)."""
     import pyarrow as pa
 
-    if n_rows < 1 or n_features < 1 or num_partitions < 1:
-        raise ValueError(f"need n_rows, n_features, num_partitions >= 1, got {n_rows}, "
-                         f"{n_features}, {num_partitions}")
-    if not 0.0 <= rho < 1.0:
-        raise ValueError(f"rho must be in [0, 1), got {rho}")
-    beta = make_truth(n_features, n_informative, seed=seed, coef_min=coef_min, coef_max=coef_max)
-    names = _check_names(n_features, label_col, weight_col, id_col, None)
-    opts = _row_opts(seed, correlation, rho, noise_std, intercept, feature_mean, feature_scale,
-                     weight_col is not None)
+    if num_partitions < 1:
+        raise ValueError(f"need num_partitions >= 1, got {num_partitions}")
+    beta, names, opts = _prepare(n_rows, n_features, n_informative, correlation, rho, noise_std,
+                                 intercept, coef_min, coef_max, feature_mean, feature_scale,
+                                 seed, label_col, weight_col, id_col, None)
     cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for lo, hi in range_bounds(n_rows, num_partitions):
         batches = [row_batch(a, min(a + batch_rows, hi), beta, opts, names, label_col,
@@ -284,15 +297,10 @@ def generate(
     from pyspark.ml.functions import array_to_vector
     from pyspark.sql import functions as F
 
-    if n_rows < 1 or n_features < 1:
-        raise ValueError(f"need n_rows >= 1 and n_features >= 1, got {n_rows}, {n_features}")
-    if not 0.0 <= rho < 1.0:
-        raise ValueError(f"rho must be in [0, 1), got {rho}")
-    beta = make_truth(n_features, n_informative, seed=seed, coef_min=coef_min, coef_max=coef_max)
-    names = _check_names(n_features, label_col, weight_col, id_col, vector_col)
+    beta, names, opts = _prepare(n_rows, n_features, n_informative, correlation, rho, noise_std,
+                                 intercept, coef_min, coef_max, feature_mean, feature_scale,
+                                 seed, label_col, weight_col, id_col, vector_col)
     gen_id = id_col or "__lasso_spark_id"
-    opts = _row_opts(seed, correlation, rho, noise_std, intercept, feature_mean, feature_scale,
-                     weight_col is not None)
     fields = [f"`{gen_id}` bigint", *(f"`{n}` double" for n in names), f"`{label_col}` double"]
     if weight_col is not None:
         fields.append(f"`{weight_col}` double")

@@ -97,6 +97,21 @@ class _PathColumns:
     def n_rows(self) -> int:
         return int(self.coef.shape[0])
 
+    def _head_frame(self, **after_nonzeros: Any) -> pd.DataFrame:
+        """The per-regParam columns of ``to_pandas``: regParam, nonzeros, ``after_nonzeros``,
+        then the fit's diagnostics."""
+        return pd.DataFrame({
+            "regParam": self.reg_params,
+            "nonzeros": self.nonzeros,  # type: ignore[attr-defined]
+            **after_nonzeros,
+            "logLoss": self.log_loss,
+            "devianceRatio": self.dev_ratio,
+            "dualityGap": self.duality_gaps,
+            "kktResidual": self.kkt_residuals,
+            "iterations": self.iterations,
+            "converged": self.converged,
+        })
+
 
 @dataclass(frozen=True)
 class LogisticPathTable(_PathColumns):
@@ -117,17 +132,7 @@ class LogisticPathTable(_PathColumns):
         return np.count_nonzero(self.coef, axis=1)
 
     def to_pandas(self, feature_names: Sequence[str]) -> pd.DataFrame:
-        head = pd.DataFrame({
-            "regParam": self.reg_params,
-            "nonzeros": self.nonzeros,
-            "intercept": self.intercepts,
-            "logLoss": self.log_loss,
-            "devianceRatio": self.dev_ratio,
-            "dualityGap": self.duality_gaps,
-            "kktResidual": self.kkt_residuals,
-            "iterations": self.iterations,
-            "converged": self.converged,
-        })
+        head = self._head_frame(intercept=self.intercepts)
         coefs = pd.DataFrame(self.coef, columns=[COEF_PREFIX + n for n in feature_names])
         return pd.concat([head, coefs], axis=1)
 
@@ -193,16 +198,7 @@ class MultinomialPathTable(_PathColumns):
 
     def to_pandas(self, feature_names: Sequence[str]) -> pd.DataFrame:
         K = self.n_classes
-        head = pd.DataFrame({
-            "regParam": self.reg_params,
-            "nonzeros": self.nonzeros,
-            "logLoss": self.log_loss,
-            "devianceRatio": self.dev_ratio,
-            "dualityGap": self.duality_gaps,
-            "kktResidual": self.kkt_residuals,
-            "iterations": self.iterations,
-            "converged": self.converged,
-        })
+        head = self._head_frame()
         icpt = pd.DataFrame(self.intercepts, columns=[f"intercept:{k}" for k in range(K)])
         names = [f"{COEF_PREFIX}{n}:{k}" for n in feature_names for k in range(K)]
         coefs = pd.DataFrame(self.coef.transpose(0, 2, 1).reshape(self.n_rows, -1),
