@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -298,6 +299,16 @@ class GenerateParams(_Section):
     label_col: str = "y"
     vector_col: str | None = None
     keep_columns: bool = True
+
+    @field_validator("id_col", mode="before")
+    @classmethod
+    def _no_id(cls, value: object) -> object:
+        """TOML has no null: ``id_col = false`` writes no id column (``id_col=None``)."""
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("data.id_col must be a column name, or false for no id column")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> GenerateParams:

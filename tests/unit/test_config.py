@@ -245,3 +245,17 @@ def test_logistic_kinds_and_their_params(tmp_path):
     data["output"] = {**data["output"], "mllib_model": True}
     assert any("output.mllib_model writes an MLlib LinearRegressionModel" in p
                for p in problems("fit", data))
+
+
+def test_generate_id_col_false_means_no_id_column(tmp_path):
+    f = tmp_path / "gen.toml"
+    base = '[data]\nn_rows = 10\nn_features = 3\nn_informative = 2\n{}\n[output]\npath = "{}"\n'
+    f.write_text(base.format("id_col = false", tmp_path / "out"))
+    assert load_config("generate", f).data.id_col is None
+    f.write_text(base.format('id_col = "row"', tmp_path / "out"))
+    assert load_config("generate", f).data.id_col == "row"
+    f.write_text(base.format("", tmp_path / "out"))
+    assert load_config("generate", f).data.id_col == "id"
+    f.write_text(base.format("id_col = true", tmp_path / "out"))
+    with pytest.raises(ConfigError, match="data.id_col"):
+        load_config("generate", f)
