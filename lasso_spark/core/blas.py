@@ -91,7 +91,8 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -
            ctypes.byref(_int(max(m, 1))))
 
 
-def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) -> None:
+def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None,
+                    z_cols: int | None = None) -> None:
     """Remove column ``k`` from the upper Cholesky factor ``U = R[:m, :m]`` (C-ordered buffer),
     in place: afterwards ``R[:m-1, :m-1]ᵀ R[:m-1, :m-1]`` is ``UᵀU`` without row and column
     ``k``.
@@ -106,7 +107,8 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) 
     ``Z`` (C-ordered float64, at least ``m`` rows, any number ``q`` of columns): forward solves
     ``Z[:m] = U⁻ᵀ B`` kept through the removal: the same rotations are applied to its rows, so
     that afterwards ``Z[:m-1]`` is the new factor's ``U⁻ᵀ B`` for ``B`` without row ``k``
-    (``O(q (m−k))``)."""
+    (``O(q (m−k))``). ``z_cols``: only ``Z``'s leading columns are rotated (the rest must be
+    zero, which rotations keep), default all."""
     _check(R, m)
     if not 0 <= k < m:
         raise ValueError(f"column {k} out of range for a factor of order {m}")
@@ -122,8 +124,11 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) 
     pcs, psn = cs.ctypes.data, sn.ctypes.data
     m_c, n_c = ctypes.c_int(0), ctypes.c_int(0)
     q = Z.shape[1] if Z is not None else 1
-    lda_c, q_c = ctypes.c_int(lda), ctypes.c_int(q)
-    pm, pn, plda, pq = (ctypes.byref(x) for x in (m_c, n_c, lda_c, q_c))
+    qr = q if z_cols is None else z_cols
+    if not 1 <= qr <= q:
+        raise ValueError(f"z_cols must be in 1..{q}, got {z_cols}")
+    lda_c, q_c, qr_c = ctypes.c_int(lda), ctypes.c_int(q), ctypes.c_int(qr)
+    pm, pn, plda, pq, pqr = (ctypes.byref(x) for x in (m_c, n_c, lda_c, q_c, qr_c))
     hypot = math.hypot
     last = m - 1  # the rotations clear R[i + 1, i] for i = k .. m-2
     for j0 in range(k, last, _PANEL):
@@ -152,8 +157,8 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None) 
         if trailing > 0:  # column-major view: R's rows are columns, ld = lda
             m_c.value = trailing
             _dlasr(_R, _V, _F, pm, pn, pcs, psn, base + 8 * (j0 * lda + j1), plda)
-        if zbase:  # Zᵀ column-major: q rows, ld = q
-            _dlasr(_R, _V, _F, pq, pn, pcs, psn, zbase + 8 * q * j0, pq)
+        if zbase:  # Zᵀ column-major: its leading qr rows, ld = q
+            _dlasr(_R, _V, _F, pqr, pn, pcs, psn, zbase + 8 * q * j0, pq)
     R[m - 1, :m] = 0.0
     if Z is not None:
         Z[m - 1] = 0.0

@@ -81,8 +81,12 @@ _PREDICT_MARGIN = 0.25
 #: at 0 (:meth:`CholeskyFactor.leave`): a removal there costs ``O((m−k)²)`` and most such
 #: features rejoin later on the path
 _PIN_DEPTH = 24
-#: pinned features at most; one more compacts (removes them all)
-_PIN_MAX = 16
+#: pinned features at most; one more compacts (removes them all). Each pin costs a column of
+#: ``Z`` and ``O(m)`` per solve, each removal it saves ``O((m−k)²)``: bench_ab A/B
+#: (benchmarks/README.md, issue 12) found 16 → 64 → 256 faster at p = 1000–4000
+_PIN_MAX = 256
+#: ``Z``'s pinned columns at first
+_PIN_COLUMNS = 16
 #: the homotopy gives up after this many events per feature (cycling at degenerate points)
 _HOMOTOPY_EVENTS = 8
 
@@ -136,7 +140,7 @@ class CholeskyFactor:
         self.l2 = 0.0
         self.idx = np.zeros(0, dtype=np.int64)
         self.buf = np.zeros((0, 0))
-        self.Z = np.zeros((0, 2 + _PIN_MAX))
+        self.Z = np.zeros((0, 2 + _PIN_COLUMNS))  #: widened by _pin up to 2 + _PIN_MAX
         self.w = np.zeros(0)  #: per factor position, the ``v s`` that ``Z[:, 1]`` solved for
         self.member = np.zeros(G.shape[0], dtype=bool)  #: in the factor and not pinned
         self.in_factor = np.zeros(G.shape[0], dtype=bool)
@@ -248,7 +252,7 @@ class CholeskyFactor:
         m = self.m
         Z = self.Z if self.c is not None else None
         for k in np.flatnonzero(drop)[::-1]:  # highest first: lower positions stay valid
-            cholesky_delete(self.buf, m, int(k), Z)
+            cholesky_delete(self.buf, m, int(k), Z, None if Z is None else 2 + len(self.pin_feat))
             m -= 1
         self.idx = self.idx[keep_pos]
         self.w = self.w[keep_pos]
@@ -281,14 +285,25 @@ class CholeskyFactor:
 
     def _pin(self, f: int) -> None:
         i, m, j = self._position(f), self.m, 2 + len(self.pin_feat)
+        if j >= self.Z.shape[1]:  # few paths pin many: Z's columns grow only when needed
+            Z = np.zeros((self.Z.shape[0], min(2 + _PIN_MAX, 2 * self.Z.shape[1])))
+            Z[:, :j] = self.Z[:, :j]
+            self.Z = Z
         e = np.zeros(m)
         e[i] = 1.0
         trsv_upper(self.buf, m, e, True)
         self.Z[:m, j] = e
+        if self._wtw is not None:  # WᵀW gains a row and a column: O(m |D|), not O(m |D|²)
+            b = self.Z[:m, 2:j].T @ e
+            wtw = np.empty((j - 1, j - 1))
+            wtw[:-1, :-1] = self._wtw
+            wtw[-1, :-1] = b
+            wtw[:-1, -1] = b
+            wtw[-1, -1] = e @ e
+            self._wtw = wtw
         self.pin_feat.append(f)
         self.pinned[i] = True
         self.member[f] = False
-        self._wtw = None
         self.diag.features_pinned += 1
 
     def _unpin(self, f: int) -> None:
@@ -299,7 +314,9 @@ class CholeskyFactor:
         self.pin_feat.remove(f)
         self.pinned[self._position(f)] = False
         self.member[f] = True
-        self._wtw = None
+        if self._wtw is not None:  # W loses column j − 2: drop its row and column
+            keep = np.arange(self._wtw.shape[0]) != j - 2
+            self._wtw = self._wtw[np.ix_(keep, keep)]
 
     def reset(self, features: np.ndarray, l2: float, w: np.ndarray | None = None) -> np.ndarray:
         """Factor of ``features`` (``w``: their ``v s``; pinned ones are left out) from

@@ -186,6 +186,31 @@ def test_triangular_blas_on_a_buffer_block():
     np.testing.assert_allclose(R.T @ R, M[np.ix_(keep, keep)], atol=1e-9)
 
 
+def test_cholesky_delete_rotates_the_forward_solves_leading_columns_only():
+    """``Z = U⁻ᵀ B`` stays the forward solve through removals; with ``z_cols`` the rotations
+    touch only the leading columns, the zero columns after them stay zero."""
+    rng = np.random.default_rng(40)
+    m, cap, q = 90, 128, 10
+    B0 = rng.standard_normal((m + 7, m))
+    M = B0.T @ B0
+    buf = np.zeros((cap, cap))
+    buf[:m, :m] = np.linalg.cholesky(M).T
+    rhs = rng.standard_normal((m, 3))
+    Z = np.zeros((cap, q))
+    Z[:m, :3] = np.linalg.solve(buf[:m, :m].T, rhs)
+    keep = list(range(m))
+    for k in (0, 33, 70, 84):
+        cholesky_delete(buf, len(keep), k, Z, 3)
+        keep.pop(k)
+    r = len(keep)
+    R = buf[:r, :r]
+    np.testing.assert_allclose(R.T @ R, M[np.ix_(keep, keep)], atol=1e-8)
+    np.testing.assert_allclose(R.T @ Z[:r, :3], rhs[keep], atol=1e-8)
+    assert not Z[:, 3:].any() and not Z[r:].any()
+    with pytest.raises(ValueError, match="z_cols"):
+        cholesky_delete(buf, r, 0, Z, q + 1)
+
+
 @pytest.mark.parametrize("rho", [1.0, 0.5])
 def test_public_duality_gap_equals_the_rows_gap_and_the_paths(rho):
     rng = np.random.default_rng(38)
@@ -344,3 +369,44 @@ def test_pinned_features_solve_the_reduced_system_through_appends_and_removals()
     idx = f.idx
     R = f.buf[: f.m, : f.m]
     np.testing.assert_allclose(R.T @ R, G[np.ix_(idx, idx)], atol=1e-12)
+
+
+def test_many_pinned_features_then_compaction_keep_the_reduced_solve_exact():
+    """Hundreds of pinned features (the dense end of a long path) still solve the system of the
+    active features alone; pinning past the limit compacts: every pinned feature is removed."""
+    rng = np.random.default_rng(41)
+    n, p = 700, 330
+    A = _factors(rng, n, p)
+    G = np.ascontiguousarray(A.T @ A / n)
+    c = rng.standard_normal(p)
+    v = rng.uniform(0.5, 2.0, p)
+    s = rng.choice([-1.0, 1.0], p)
+    f = CholeskyFactor(G, v, NewtonDiagnostics(), c)
+    assert f.add(np.arange(p), v * s).size == 0
+
+    def check(l1=0.2):
+        act = f.idx[f.member[f.idx]]
+        x = f.solve_l1(l1, v[f.idx] * s[f.idx])
+        ref = np.linalg.solve(G[np.ix_(act, act)], c[act] - l1 * v[act] * s[act])
+        np.testing.assert_allclose(x[f.member[f.idx]], ref, rtol=1e-8, atol=1e-8)
+        assert np.all(x[~f.member[f.idx]] == 0.0)
+
+    limit = newton_mod._PIN_MAX
+    first = f.idx[: limit - 6 : 2].copy()  # deep positions, well under the limit
+    assert f.leave(first).size == 0
+    assert f.diag.features_pinned == first.size and f.diag.features_removed == 0
+    check()
+    f.add(first[:5], v[first[:5]] * s[first[:5]])  # five rejoin: no factor work
+    assert f.diag.features_added == p
+    check(0.05)
+    pinned = f.diag.features_pinned
+    for pos in (1, 7, 40):  # pinned one at a time after a solve: WᵀW grows, not recomputed
+        assert f.leave(f.idx[f.member[f.idx]][pos : pos + 1]).size == 0
+        check()
+    assert f.diag.features_pinned == pinned + 3 and f.diag.features_removed == 0
+    more = np.setdiff1d(f.idx[: f.m - 30], f.idx[~f.member[f.idx]])[: limit]
+    before = f.diag.features_removed
+    assert f.leave(more).size == 0  # past the limit: all pinned ones and these are removed
+    assert not f.pinned.any() and f.diag.features_removed > before + limit
+    assert f.m == p - (first.size - 5) - 3 - more.size
+    check()
