@@ -92,7 +92,7 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -
 
 
 def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None,
-                    z_cols: int | None = None) -> None:
+                    z_cols: int | None = None) -> np.ndarray | None:
     """Remove column ``k`` from the upper Cholesky factor ``U = R[:m, :m]`` (C-ordered buffer),
     in place: afterwards ``R[:m-1, :m-1]ᵀ R[:m-1, :m-1]`` is ``UᵀU`` without row and column
     ``k``.
@@ -108,7 +108,10 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None,
     ``Z[:m] = U⁻ᵀ B`` kept through the removal: the same rotations are applied to its rows, so
     that afterwards ``Z[:m-1]`` is the new factor's ``U⁻ᵀ B`` for ``B`` without row ``k``
     (``O(q (m−k))``). ``z_cols``: only ``Z``'s leading columns are rotated (the rest must be
-    zero, which rotations keep), default all."""
+    zero, which rotations keep), default all. Returns the row the rotations moved out of
+    ``Z`` (its leading ``z_cols`` entries, before row ``m − 1`` is zeroed; None without ``Z``):
+    the rotations are orthogonal, so ``Z[:m-1]ᵀ Z[:m-1]`` is the old ``Z[:m]ᵀ Z[:m]`` minus
+    that row's outer product."""
     _check(R, m)
     if not 0 <= k < m:
         raise ValueError(f"column {k} out of range for a factor of order {m}")
@@ -160,5 +163,8 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None,
         if zbase:  # Zᵀ column-major: its leading qr rows, ld = q
             _dlasr(_R, _V, _F, pqr, pn, pcs, psn, zbase + 8 * q * j0, pq)
     R[m - 1, :m] = 0.0
-    if Z is not None:
-        Z[m - 1] = 0.0
+    if Z is None:
+        return None
+    out = Z[m - 1, :qr].copy()
+    Z[m - 1] = 0.0
+    return out

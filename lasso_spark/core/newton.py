@@ -251,13 +251,15 @@ class CholeskyFactor:
             return self.reset(self.idx[keep_pos], self.l2, self.w[keep_pos])
         m = self.m
         Z = self.Z if self.c is not None else None
+        q = 2 + len(self.pin_feat)
         for k in np.flatnonzero(drop)[::-1]:  # highest first: lower positions stay valid
-            cholesky_delete(self.buf, m, int(k), Z, None if Z is None else 2 + len(self.pin_feat))
+            out = cholesky_delete(self.buf, m, int(k), Z, None if Z is None else q)
+            if self._wtw is not None and out is not None:  # W lost that row: downdate WᵀW
+                self._wtw = self._wtw - np.outer(out[2:], out[2:])
             m -= 1
         self.idx = self.idx[keep_pos]
         self.w = self.w[keep_pos]
         self.pinned = self.pinned[keep_pos]
-        self._wtw = None
         return np.zeros(0, dtype=np.int64)
 
     def leave(self, features: np.ndarray) -> np.ndarray:

@@ -200,8 +200,11 @@ def test_cholesky_delete_rotates_the_forward_solves_leading_columns_only():
     Z[:m, :3] = np.linalg.solve(buf[:m, :m].T, rhs)
     keep = list(range(m))
     for k in (0, 33, 70, 84):
-        cholesky_delete(buf, len(keep), k, Z, 3)
+        before = Z[: len(keep), :3].T @ Z[: len(keep), :3]
+        out = cholesky_delete(buf, len(keep), k, Z, 3)
         keep.pop(k)
+        after = Z[: len(keep), :3].T @ Z[: len(keep), :3]  # rotations: only out's row is lost
+        np.testing.assert_allclose(after, before - np.outer(out, out), atol=1e-10)
     r = len(keep)
     R = buf[:r, :r]
     np.testing.assert_allclose(R.T @ R, M[np.ix_(keep, keep)], atol=1e-8)
