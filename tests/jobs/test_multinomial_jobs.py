@@ -167,3 +167,46 @@ def test_unknown_family_is_a_config_error(spark, three_classes, tmp_path, caplog
     (msg,) = _errors(caplog)
     assert "model.family" in msg and "poisson" in msg, msg
     assert not (tmp_path / "fit").exists()
+
+
+def test_multinomial_score_counts_bad_rows_and_refuses_a_damaged_model(spark, three_classes,
+                                                                       tmp_path, caplog):
+    path, X, _ = three_classes
+    keys = 'kind = "logistic_lasso"\nfamily = "multinomial"\nregParam = 0.05'
+    assert main(["fit", "-c", _fit_toml(tmp_path, path, keys)], spark=spark) == EXIT_OK
+    rows = [(i, *map(float, X[i])) for i in range(40)]
+    rows[3] = (3, float("nan"), *rows[3][2:])
+    rows[9] = (9, rows[9][1], None, *rows[9][3:])
+    data = tmp_path / "score_in.parquet"
+    spark.createDataFrame(rows, "id long, x0 double, x1 double, x2 double, x3 double") \
+        .write.parquet(str(data))
+
+    def score(handle: str, out: str, model: str = "fit") -> int:
+        s = tmp_path / f"{out}.toml"
+        s.write_text(f'[model]\npath = "{tmp_path / model}"\nhandle_invalid = "{handle}"\n'
+                     f'[input]\npath = "{data}"\n[output]\npath = "{tmp_path / out}"\n')
+        caplog.clear()
+        return main(["score", "-c", str(s)], spark=spark)
+
+    assert score("error", "p_err") == EXIT_INPUT
+    (msg,) = _errors(caplog)
+    assert "column 'x0'" in msg and "column 'x1'" in msg and "2 rows" not in msg, msg
+    assert not (tmp_path / "p_err").exists()
+    assert score("keep", "p_keep") == EXIT_OK
+    pred = spark.read.parquet(str(tmp_path / "p_keep")).toPandas().set_index("id")
+    names = [f"probability_{k}" for k in range(K)]
+    bad = pred.loc[[3, 9], [*names, "prediction"]]
+    assert bad.isna().all().all()
+    good = pred.drop(index=[3, 9])
+    np.testing.assert_allclose(good[names].sum(axis=1), 1.0, rtol=1e-12)
+    summary = json.loads((tmp_path / "p_keep" / "_summary.json").read_text())
+    assert summary["rows"]["invalid"] == 2 and summary["invalidCounts"] == {"x0": 1, "x1": 1}
+
+    data_dir = tmp_path / "fit" / "model" / "data"
+    part = next(p for p in data_dir.iterdir() if p.name.endswith(".parquet"))
+    raw = bytearray(part.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    part.write_bytes(bytes(raw))
+    assert score("error", "p_damaged") == EXIT_INPUT
+    (msg,) = _errors(caplog)
+    assert "damaged" in msg and "data/" in msg, msg
