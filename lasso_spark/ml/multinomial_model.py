@@ -373,17 +373,22 @@ class _Reader(MLReader):
         self.cls = cls
 
     def load(self, path: str) -> MultinomialLassoModel:
-        meta = DefaultParamsReader.loadMetadata(path, self.sparkSession)
-        info = meta.get("lassoSpark") or {}
-        version = info.get("formatVersion", 0)
-        if info.get("model") != "multinomial" or not isinstance(version, int) \
-                or version > FORMAT_VERSION:
+        try:
+            meta, info, parts = read_verified_parts(
+                self.sparkSession, path, (f"{self.cls.__module__}.{self.cls.__name__}",))
+        except ModelLoadError as exc:  # a format 1-2 model has no checksums to verify
+            try:
+                meta = DefaultParamsReader.loadMetadata(path, self.sparkSession)
+            except Exception:  # noqa: BLE001 - the verified reader's error says what is wrong
+                raise exc from None
+            info = meta.get("lassoSpark") or {}
+            if info.get("model") == "multinomial" and info.get("formatVersion") in (1, 2):
+                return self._load_unverified(path, meta, info)
+            raise
+        if info.get("model") != "multinomial" or info["formatVersion"] > FORMAT_VERSION:
             raise ModelLoadError(path, f"not a multinomial lasso_spark model this version "
-                                       f"reads (lassoSpark block: {info})", damaged=False)
-        if version < 3:
-            return self._load_unverified(path, meta, info)
-        meta, info, parts = read_verified_parts(
-            self.sparkSession, path, (f"{self.cls.__module__}.{self.cls.__name__}",))
+                                       f"reads (format {info['formatVersion']}, model "
+                                       f"{info.get('model')!r})", damaged=False)
 
         def rows_of(sub: str, schema: str) -> list[tuple]:
             return part_rows(path, sub, parts[sub] or {}, _columns(schema))
