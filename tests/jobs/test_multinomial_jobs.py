@@ -181,12 +181,15 @@ def test_multinomial_score_counts_bad_rows_and_refuses_a_damaged_model(spark, th
     spark.createDataFrame(rows, "id long, x0 double, x1 double, x2 double, x3 double") \
         .write.parquet(str(data))
 
-    def score(handle: str, out: str, model: str = "fit") -> int:
+    def score(handle: str, out: str, *check: str) -> int:
         s = tmp_path / f"{out}.toml"
-        s.write_text(f'[model]\npath = "{tmp_path / model}"\nhandle_invalid = "{handle}"\n'
+        s.write_text(f'[model]\npath = "{tmp_path / "fit"}"\nhandle_invalid = "{handle}"\n'
                      f'[input]\npath = "{data}"\n[output]\npath = "{tmp_path / out}"\n')
         caplog.clear()
-        return main(["score", "-c", str(s)], spark=spark)
+        return main(["score", "-c", str(s), *check], spark=None if check else spark)
+
+    assert score("error", "p_check", "--check") == EXIT_OK  # Spark-free model check
+    assert f"a MultinomialLassoModel with {P} features" in caplog.text
 
     assert score("error", "p_err") == EXIT_INPUT
     (msg,) = _errors(caplog)
@@ -207,6 +210,9 @@ def test_multinomial_score_counts_bad_rows_and_refuses_a_damaged_model(spark, th
     raw = bytearray(part.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     part.write_bytes(bytes(raw))
+    assert score("error", "p_damaged", "--check") == EXIT_INPUT
+    (msg,) = _errors(caplog)
+    assert "is damaged: data/" in msg and "does not match its checksum" in msg, msg
     assert score("error", "p_damaged") == EXIT_INPUT
     (msg,) = _errors(caplog)
-    assert "damaged" in msg and "data/" in msg, msg
+    assert "is damaged: data/" in msg, msg
