@@ -260,3 +260,49 @@ def test_fit_multiple_shares_one_path_per_elastic_net_param(frame, monkeypatch):
                          evaluator=MulticlassClassificationEvaluator(labelCol="y")).fit(frame)
     assert len(calls) == 2 + 1  # one shared fit per training split, then the refit
     assert cvm.bestModel.regParam in (0.1, 0.02) and len(cvm.avgMetrics) == 2
+
+
+def test_format_2_models_still_load_and_format_3_is_verified(spark, frame, tmp_path):
+    """A model in the format-2 layout (pyspark's metadata writer, no checksums) loads with its
+    values; a format-3 save whose metadata was edited afterwards is refused."""
+    import json
+
+    from pyspark.ml.util import DefaultParamsWriter
+
+    from lasso_spark import LogisticLasso
+    from lasso_spark.ml.logistic_tables import MultinomialPathTable
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+    from lasso_spark.ml.persistence import ModelLoadError
+
+    m = LogisticLasso(featuresCol="features", labelCol="y", family="multinomial",
+                      regParam=0.05).fit(frame)
+    old = str(tmp_path / "format2")
+    data = ("featureNames ARRAY<STRING>, coefficientMatrix ARRAY<ARRAY<DOUBLE>>, "
+            "interceptVector ARRAY<DOUBLE>, featureStd ARRAY<DOUBLE>, "
+            "pathRegParams ARRAY<DOUBLE>")
+    B, b = m.coefficientMatrix.toArray(), m.interceptVector.toArray()
+    spark.createDataFrame([(m.featureNames, B.tolist(), b.tolist(), m.featureStd.tolist(),
+                            m.pathRegParams.tolist())], data).write.parquet(f"{old}/data")
+    spark.createDataFrame(m.pathTable.to_rows(), MultinomialPathTable.ROW_SCHEMA) \
+        .write.parquet(f"{old}/path")
+    DefaultParamsWriter.saveMetadata(m, old, spark, extraMetadata={"lassoSpark": {
+        "formatVersion": 2, "model": "multinomial", "numClasses": K, "numFeatures": P,
+        "regParam": m.regParam, "elasticNetParam": m.elasticNetParam,
+        "summary": m.summary.asDict(), "hasPath": True, "hasCV": False, "cv": None}})
+    back = MultinomialLassoModel.load(old)
+    np.testing.assert_array_equal(back.coefficientMatrix.toArray(), B)
+    np.testing.assert_array_equal(back.interceptVector.toArray(), b)
+    assert back.path.equals(m.path) and back.cvResults is None
+
+    new = tmp_path / "format3"
+    m.save(str(new))
+    meta_file = next((new / "metadata").glob("part-*"))
+    meta = json.loads(meta_file.read_text())
+    assert meta["lassoSpark"]["formatVersion"] == 3 and meta["lassoSpark"]["files"]
+    assert MultinomialLassoModel.load(str(new)).path.equals(m.path)
+    meta["lassoSpark"]["regParam"] = 0.5  # edited after the save
+    meta_file.write_text(json.dumps(meta) + "\n")
+    for crc in (new / "metadata").glob(".*.crc"):  # Hadoop's own checksum would see it first
+        crc.unlink()
+    with pytest.raises(ModelLoadError, match="metadata/ values do not match the checksum"):
+        MultinomialLassoModel.load(str(new))
