@@ -14,8 +14,12 @@ and data problems raising ``lasso_spark.spark.DataError`` (``InvalidInputError``
 bad params ``lasso_spark.ml.ParamValidationError``, a damaged model ``ModelLoadError``. The
 logistic kinds (``LogisticLasso``, ``LogisticLassoCV``, ``LogisticLassoModel``) follow the same
 contract; their CV table has ``<metric>Mean`` / ``<metric>StdErr`` columns instead of the MSE's
-and the score job writes the probability of label 1 next to the predicted label. If the
-estimator API changes, this module is the one to adapt.
+and the score job writes the probability of label 1 next to the predicted label. With
+``family = "multinomial"`` (or ``"auto"`` and more than 2 classes) the fit returns a
+``MultinomialLassoModel``: ``coefficientMatrix`` (K × p) and ``interceptVector`` instead of
+``coefficients`` and ``intercept``, ``scoringFrame``'s value the K margins as one array, and the
+score job writes one probability column per class (``<probabilityCol>_<k>``) next to the
+predicted class. If the estimator API changes, this module is the one to adapt.
 """
 
 from __future__ import annotations
@@ -36,26 +40,44 @@ def build_estimator(kind: str, params: dict[str, Any]) -> Any:
 
     cls = {"lasso": Lasso, "lasso_cv": LassoCV, "logistic_lasso": LogisticLasso,
            "logistic_lasso_cv": LogisticLassoCV}[kind]
-    if params.get("family", "binomial") != "binomial":
-        from lasso_spark.jobs_lib.errors import ConfigError
-
-        raise ConfigError(f"model.family = {params['family']!r}: the jobs write binomial "
-                          "outputs only so far; fit the multinomial family with the "
-                          "estimators (LogisticLassoCV(family='multinomial'))")
     return cls(**params)
 
 
 def load_model(path: str, spark: Any = None) -> Any:
-    """A saved ``LassoModel`` or ``LogisticLassoModel`` (the class its metadata names)."""
-    from lasso_spark.ml import LassoModel, LogisticLassoModel
+    """A saved ``LassoModel``, ``LogisticLassoModel`` or ``MultinomialLassoModel`` (the class
+    its metadata names)."""
+    from lasso_spark.ml import LassoModel, LogisticLassoModel, MultinomialLassoModel
 
     if LogisticLassoModel.is_saved_at(path, spark):
         return LogisticLassoModel.load(path)
+    if MultinomialLassoModel.is_saved_at(path, spark):
+        return MultinomialLassoModel.load(path)
     return LassoModel.load(path)
 
 
 def is_classifier(model: Any) -> bool:
     return model.hasParam("probabilityCol")
+
+
+def is_multinomial(model: Any) -> bool:
+    """True for a ``MultinomialLassoModel`` (K coefficient rows, K probabilities)."""
+    return hasattr(model, "coefficientMatrix")
+
+
+def coefficient_matrix(model: Any) -> Any:
+    """The coefficients as a numpy array (K, p): K = 1 for a linear or binomial model."""
+    import numpy as np
+
+    if is_multinomial(model):
+        return np.asarray(model.coefficientMatrix.toArray(), dtype=float)
+    return np.asarray(model.coefficients.toArray(), dtype=float)[None, :]
+
+
+def intercepts(model: Any) -> list[float]:
+    """The K intercepts (one for a linear or binomial model)."""
+    if is_multinomial(model):
+        return [float(v) for v in model.interceptVector.toArray()]
+    return [float(model.intercept)]
 
 
 def scoring_model(model: Any, *, prediction_col: str | None, handle_invalid: str,
@@ -86,22 +108,33 @@ def output_columns(model: Any, value: Any, valid: Any, pred: str) -> list[Any]:
     """The columns a score job writes besides the pass-through ones, from
     :func:`scoring_frame`'s ``value`` (null where not ``valid``): the prediction, and for a
     classifier first the probability of label 1 (a double, under the probability column's
-    name, so that every output format can hold it) and the label at the threshold."""
+    name, so that every output format can hold it) and the label at the threshold; for a
+    multinomial model the K class probabilities (doubles, :func:`output_names`) and the class
+    of largest probability."""
     from pyspark.sql import functions as F
 
     if not is_classifier(model):
         return [F.when(valid, value).alias(pred)]
+    names = output_names(model, pred)
+    if is_multinomial(model):
+        probs, label = model.softmaxColumns(F.when(valid, value))
+        return [*(F.element_at(probs, k + 1).alias(n) for k, n in enumerate(names[:-1])),
+                label.alias(pred)]
     prob = F.when(valid, 1.0 / (1.0 + F.exp(-value)))
-    name = str(model.getOrDefault(model.getParam("probabilityCol")))
     label = F.when(prob > F.lit(float(model.getThreshold())), 1.0).otherwise(0.0)
-    return [prob.alias(name), F.when(valid, label).alias(pred)]
+    return [prob.alias(names[0]), F.when(valid, label).alias(pred)]
 
 
 def output_names(model: Any, pred: str) -> list[str]:
-    """Names of the columns :func:`output_columns` writes."""
+    """Names of the columns :func:`output_columns` writes: ``[pred]``; for a binomial model
+    ``[probabilityCol, pred]``; for a multinomial one ``[probabilityCol_0, …,
+    probabilityCol_<K-1>, pred]``."""
     if not is_classifier(model):
         return [pred]
-    return [str(model.getOrDefault(model.getParam("probabilityCol"))), pred]
+    prob = str(model.getOrDefault(model.getParam("probabilityCol")))
+    if is_multinomial(model):
+        return [*(f"{prob}_{k}" for k in range(int(model.numClasses))), pred]
+    return [prob, pred]
 
 
 def model_input_columns(model: Any) -> list[str]:

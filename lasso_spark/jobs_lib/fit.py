@@ -5,6 +5,7 @@ Output directory (``output.path``)::
     model/                  LassoModel.save (loadable with LassoModel.load)
     mllib_model/            LassoModel.saveMLlib: Spark MLlib's format (output.mllib_model = true)
     coefficients.parquet    feature: string, coefficient: double, standardizedCoefficient: double
+                            (a multinomial model: also class: long, one row per feature × class)
     path.parquet            model.path (one row per regParam [× elasticNetParam])
     cv.parquet              model.cvResults (kind = "lasso_cv" only)
     stability.parquet       model.stabilitySelection().table (model.numSubsamples > 0 only)
@@ -49,15 +50,21 @@ def _now() -> str:
 
 
 def coefficients_table(model: Any, std: list[float]) -> Any:
+    """One row per feature (``feature``, ``coefficient``, ``standardizedCoefficient``); for a
+    multinomial model one row per feature and class, feature-major, with a ``class`` column."""
+    import numpy as np
     import pandas as pd
 
-    coef = [float(c) for c in model.coefficients.toArray()]
-    names = list(model.featureNames) or [f"f{j}" for j in range(len(coef))]
-    return pd.DataFrame({
-        "feature": names,
-        "coefficient": coef,
-        "standardizedCoefficient": [c * s for c, s in zip(coef, std)],
-    })
+    B = contract.coefficient_matrix(model)  # (K, p)
+    K, p = B.shape
+    names = list(model.featureNames) or [f"f{j}" for j in range(p)]
+    coef = B.T.ravel()  # feature-major
+    table = {"feature": np.repeat(names, K).tolist()}
+    if contract.is_multinomial(model):
+        table["class"] = np.tile(np.arange(K, dtype=np.int64), p)
+    table["coefficient"] = coef
+    table["standardizedCoefficient"] = coef * np.repeat(np.asarray(std, dtype=float), K)
+    return pd.DataFrame(table)
 
 
 def _write_table(staged: StagedOutput, name: str, pdf: Any) -> None:
@@ -102,16 +109,21 @@ def build_summary(
     """The JSON a workflow reads: choice, CV error, rows, timings, versions, resolved config."""
     import lasso_spark
 
-    coef = model.coefficients.toArray()
+    coef = contract.coefficient_matrix(model)
     used, skipped = contract.rows_used_skipped(model)
+    if contract.is_multinomial(model):  # K intercepts; a feature counts if any class uses it
+        icpt: dict[str, Any] = {"family": "multinomial", "numClasses": int(coef.shape[0]),
+                                "interceptVector": contract.intercepts(model)}
+    else:
+        icpt = {"intercept": contract.intercepts(model)[0]}
     return {
         "status": "success",
         "kind": cfg.model.kind,
         "regParam": float(model.regParam),
         "elasticNetParam": float(model.elasticNetParam),
-        "intercept": float(model.intercept),
-        "numFeatures": int(coef.shape[0]),
-        "nonZeros": int((coef != 0).sum()),
+        **icpt,
+        "numFeatures": int(coef.shape[1]),
+        "nonZeros": int((coef != 0).any(axis=0).sum()),
         "cvError": contract.cv_error_at_choice(model),
         "rows": {"used": used, "skipped": skipped},
         "timings": {k: round(v, 3) for k, v in timings.items()},

@@ -79,7 +79,7 @@ import numpy as np
 from pyspark.ml.base import Estimator, _FitMultipleIterator
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 
-from lasso_spark.ml.backends import choose_backend
+from lasso_spark.ml.backends import choose_backend, multinomial
 from lasso_spark.ml.backends.logistic import LogisticOutcome, fit_targets
 from lasso_spark.ml.backends.multinomial import MultinomialOutcome
 from lasso_spark.ml.backends.request import FitRequest, GridSpec, binomial_request_from_params
@@ -103,9 +103,25 @@ def _model_for(out: LogisticOutcome, row: int, *, warm_path: bool) -> LogisticLa
 
 
 def _share_key(request: FitRequest) -> tuple:
-    """What must be equal for two fits to share one warm path: all but the target regParam."""
+    """What must be equal for two fits to share one warm path: all but the target regParam
+    (the family among them: ``request.family`` and ``request.binomial.family``)."""
     return (request.input, request.split, request.solver, request.penalty.elastic_net_params,
-            request.binomial, request.selection_rule)
+            request.binomial, request.selection_rule, request.family)
+
+
+def _fit_shared(dataset: Any, request: FitRequest, targets: list[float]
+                ) -> LogisticOutcome | MultinomialOutcome:
+    """One warm path through every regParam of ``targets`` (either family's backend)."""
+    if request.family == "multinomial":  # family "multinomial" or "auto"
+        return multinomial.fit_targets(dataset, request, targets)
+    return fit_targets(dataset, request, targets)
+
+
+def _shared_model(out: LogisticOutcome | MultinomialOutcome, row: int
+                  ) -> LogisticLassoModel | MultinomialLassoModel:
+    if isinstance(out, MultinomialOutcome):
+        return MultinomialLassoModel.fromOutcome(out, row, warm_path=True)
+    return _model_for(out, row, warm_path=True)
 
 
 class _LogisticEstimator(DeclaredKeywords, Estimator, DefaultParamsReadable,
@@ -132,15 +148,14 @@ class LogisticLasso(_LogisticEstimator, LogisticParams):
     ``LogisticRegression``'s params and, for the same params, its coefficients (module
     docstring). The model carries the warm-start path from the all-zero regParam down to
     ``regParam``. ``fitMultiple`` (``CrossValidator``, ``TrainValidationSplit``) fits every param
-    map that differs only in regParam along ONE path: the passes are shared."""
+    map that differs only in regParam along ONE path: the passes are shared (either family:
+    a multinomial or ``"auto"`` family's maps share one multinomial path)."""
 
     def fitMultiple(self, dataset: Any, paramMaps: Sequence[dict]) -> Iterator[tuple[int, Any]]:
         """One model per param map; maps equal but for regParam share one warm path (and so
         every data pass). Each model equals ``self.fit(dataset, paramMap)``'s to the solver
         tolerance."""
         estimator = self.copy()
-        if any(estimator.copy(pm).getFamily() != "binomial" for pm in paramMaps):
-            return super().fitMultiple(dataset, paramMaps)  # one fit per map
         ests = [estimator.copy(pm) for pm in paramMaps]
         requests = [replace(est._request(), grid=GridSpec()) for est in ests]
         keys = [_share_key(r) for r in requests]
@@ -155,9 +170,9 @@ class LogisticLasso(_LogisticEstimator, LogisticParams):
                 if index not in done:
                     members = groups[keys[index]]
                     targets = [ests[i].getRegParam() for i in members]
-                    out = fit_targets(dataset, requests[index], targets)
+                    out = _fit_shared(dataset, requests[index], targets)
                     for i, row in zip(members, out.chosen):
-                        done[i] = ests[i]._copyValues(_model_for(out, row, warm_path=True))
+                        done[i] = ests[i]._copyValues(_shared_model(out, row))
                 return done.pop(index)
 
         return _FitMultipleIterator(fit_single, len(paramMaps))

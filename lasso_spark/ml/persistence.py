@@ -81,6 +81,7 @@ _BASE_FORMAT = 2
 MODEL_CLASS = "lasso_spark.ml.model.LassoModel"
 #: the class the logistic model's metadata names (its reader: lasso_spark.ml.logistic_model)
 LOGISTIC_MODEL_CLASS = "lasso_spark.ml.logistic_model.LogisticLassoModel"
+MULTINOMIAL_MODEL_CLASS = "lasso_spark.ml.multinomial_model.MultinomialLassoModel"
 _DATA_SCHEMA = (
     "featureNames ARRAY<STRING>, coefficients ARRAY<DOUBLE>, intercept DOUBLE, "
     "featureStd ARRAY<DOUBLE>"
@@ -663,7 +664,8 @@ def _stability_table(path: str, info: Mapping[str, Any],
 def inspect_local_model(path: str) -> dict[str, Any]:
     """Spark-free check of a model directory on the local filesystem (``--check``): the
     metadata, and every data file against its recorded SHA-256 (a ``LassoModel`` or a
-    ``LogisticLassoModel``). Returns the ``lassoSpark`` section with ``modelClass`` (the short
+    ``LogisticLassoModel`` or a format-3 ``MultinomialLassoModel``). Returns the
+    ``lassoSpark`` section with ``modelClass`` (the short
     class name), ``paramMap`` and ``defaultParamMap`` added; raises :class:`ModelLoadError`."""
 
     def read(sub: str) -> dict[str, bytes] | None:
@@ -680,7 +682,8 @@ def inspect_local_model(path: str) -> dict[str, Any]:
         return out
 
     meta = _parse_metadata(path, read("metadata"))
-    info = _check_metadata(path, meta, (MODEL_CLASS, LOGISTIC_MODEL_CLASS))
+    info = _check_metadata(path, meta, (MODEL_CLASS, LOGISTIC_MODEL_CLASS,
+                                        MULTINOMIAL_MODEL_CLASS))
     _check_files(path, info, {sub: read(sub) for sub in _parts_of(info)})
     return {**info, "modelClass": str(meta["class"]).rsplit(".", 1)[-1],
             "paramMap": meta["paramMap"], "defaultParamMap": meta["defaultParamMap"]}

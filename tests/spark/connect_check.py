@@ -1,4 +1,5 @@
-"""Run as a script: LassoModel transform / save / overwrite / load on a Spark Connect session.
+"""Run as a script: LassoModel transform / save / overwrite / load on a Spark Connect session,
+the estimators' fits (Lasso, LassoCV, LogisticLassoCV of either family) there too.
 
 Used by test_connect.py in a subprocess (a Connect session cannot share the test process with
 the classic session fixture). Prints OK on success.
@@ -42,6 +43,7 @@ def main() -> None:
     check_estimators(spark)
     check_mllib_export(spark, model, X, got)
     check_logistic(spark)
+    check_multinomial(spark)
     spark.stop()
     print("OK")
 
@@ -139,6 +141,62 @@ def check_logistic(spark) -> None:
     model.save(target)
     model.write().overwrite().save(target)
     assert LogisticLassoModel.load(target).cvResults.equals(model.cvResults)
+
+
+def check_multinomial(spark) -> None:
+    """LogisticLassoCV(family="multinomial") fits on Connect, equals the core run on the same
+    rows and folds, transforms with MLlib's K-vector columns, fitMultiple shares one path, and
+    the model saves, overwrites and loads."""
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+
+    from lasso_spark.core.binomial import numpy_pass
+    from lasso_spark.core.multinomial_path import (
+        multinomial_path,
+        multinomial_trainings_from_arrays,
+    )
+    from lasso_spark.ml import LogisticLasso, LogisticLassoCV, MultinomialLassoModel
+
+    rng = np.random.default_rng(7)
+    n = 360
+    X = rng.standard_normal((n, 3))
+    eta = X @ np.array([[1.5, 0.0, -0.5], [-1.0, 0.8, 0.0], [0.0, 0.0, 1.0]]).T
+    prob = np.exp(eta) / np.exp(eta).sum(1, keepdims=True)
+    y = (rng.uniform(size=(n, 1)) > np.cumsum(prob, axis=1)).sum(axis=1).astype(float)
+    fold = np.arange(n) % 3
+    cols = [f"x{j}" for j in range(3)]
+    df = spark.createDataFrame([(i, *map(float, X[i]), float(y[i]), int(fold[i]))
+                                for i in range(n)], ["id", *cols, "label", "fold"])
+    model = LogisticLassoCV(inputCols=cols, foldCol="fold", numFolds=3, numRegParams=10,
+                            family="multinomial", tol=1e-8).fit(df)
+    assert isinstance(model, MultinomialLassoModel) and model.numClasses == 3
+    ref = multinomial_path(multinomial_trainings_from_arrays(X, y, None, fold, 3),
+                           numpy_pass(X, y, None, fold), num_folds=3, n_reg_params=10,
+                           tol=1e-8)
+    i = model.cvTable.index_chosen
+    np.testing.assert_allclose(model.coefficientMatrix.toArray(), ref.paths[0].coef[i],
+                               atol=1e-6)
+    out = model.transform(df).orderBy("id").select("probability", "prediction").collect()
+    B, b = model.coefficientMatrix.toArray(), model.interceptVector.toArray()
+    m = b + X @ B.T
+    want = np.exp(m - m.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    np.testing.assert_allclose([r.probability.toArray() for r in out], want, rtol=1e-10)
+    np.testing.assert_array_equal([r.prediction for r in out], m.argmax(1).astype(float))
+    acc = MulticlassClassificationEvaluator(labelCol="label", metricName="accuracy") \
+        .evaluate(model.transform(df))
+    assert abs(acc - float(np.mean(m.argmax(1) == y))) < 1e-12
+    est = LogisticLasso(inputCols=cols, family="multinomial", tol=1e-10)
+    shared = dict(est.fitMultiple(df, [{est.regParam: 0.1}, {est.regParam: 0.03}]))
+    alone = est.copy({est.regParam: 0.03}).fit(df)
+    np.testing.assert_allclose(shared[1].coefficientMatrix.toArray(),
+                               alone.coefficientMatrix.toArray(), atol=1e-6)
+    assert shared[0].summary.asDict() == shared[1].summary.asDict()
+    target = os.path.join(tempfile.mkdtemp(), "multinomial")
+    model.save(target)
+    model.write().overwrite().save(target)
+    loaded = MultinomialLassoModel.load(target)
+    assert loaded.cvResults.equals(model.cvResults) and loaded.path.equals(model.path)
+    np.testing.assert_array_equal(loaded.coefficientMatrix.toArray(), B)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Lasso, LassoCV and LassoModel on Spark Connect (fit, transform, save, overwrite, load).
+"""Lasso, LassoCV, LogisticLassoCV (binomial and multinomial) and their models on Spark Connect
+(fit, transform, save, overwrite, load; the multinomial fitMultiple).
 
 Runs in a subprocess: a Connect session cannot share the test process with the classic session
 fixture. Starting a local Connect server costs ~30 s; set LASSO_SPARK_SKIP_CONNECT=1 to skip it in

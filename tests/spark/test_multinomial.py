@@ -205,3 +205,104 @@ def test_path_cv_summary_plots_survive_save_load(frame, tmp_path):
     last = np.array([[wp[f"coef:{n}:{k}"].iloc[-1] for n in COLS] for k in range(K)])
     np.testing.assert_array_equal(last, single.coefficientMatrix.toArray())
     assert single.cvResults is None
+
+
+def test_fit_multiple_shares_one_path_per_elastic_net_param(frame, monkeypatch):
+    """``fitMultiple`` over a regParam × elasticNetParam grid: one backend fit (one statistics
+    and class pass, one warm path) per elasticNetParam, each model equal to its own fit."""
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+    from pyspark.ml.tuning import CrossValidator
+
+    import lasso_spark.ml.backends.multinomial as backend
+    from lasso_spark import LogisticLasso
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+
+    calls: list[list[float]] = []
+    real = backend.fit_targets
+
+    def counted(dataset, request, targets, num_features=0):
+        calls.append(list(targets))
+        return real(dataset, request, targets, num_features)
+
+    monkeypatch.setattr(backend, "fit_targets", counted)
+    est = LogisticLasso(featuresCol="features", labelCol="y", family="multinomial", tol=1e-10)
+    grid = [{est.regParam: r, est.elasticNetParam: a} for a in (1.0, 0.5)
+            for r in (0.1, 0.02, 0.05)]
+    shared = dict(est.fitMultiple(frame, grid))
+    assert sorted(shared) == list(range(len(grid)))
+    assert sorted(sorted(c) for c in calls) == [[0.02, 0.05, 0.1]] * 2  # one fit per alpha
+    for i, pm in enumerate(grid):
+        got = shared[i]
+        assert isinstance(got, MultinomialLassoModel)
+        assert got.regParam == pm[est.regParam]
+        assert got.elasticNetParam == pm[est.elasticNetParam]
+        assert got.path["regParam"].min() == pm[est.regParam]  # its warm path, down to it
+    n_shared = len(calls)
+    alone = {i: est.copy(grid[i]).fit(frame) for i in (0, 1, 3)}
+    assert len(calls) == n_shared + 3
+    for i, want in alone.items():
+        np.testing.assert_allclose(shared[i].coefficientMatrix.toArray(),
+                                   want.coefficientMatrix.toArray(), atol=1e-6)
+        np.testing.assert_allclose(shared[i].interceptVector.toArray(),
+                                   want.interceptVector.toArray(), atol=1e-6)
+    # the three regParams of one alpha came from the same passes: one summary, and fewer
+    # passes than the three fits alone would make
+    s = [shared[i].summary.asDict() for i in range(len(grid))]
+    same_alpha = [i for i, pm in enumerate(grid) if pm[est.elasticNetParam] == 1.0]
+    assert all(s[i] == s[same_alpha[0]] for i in same_alpha)
+    assert s[same_alpha[0]]["statisticsPasses"] == 2
+    alone_passes = sum(alone[i].summary.asDict()["numDataPasses"] for i in (0, 1))
+    assert s[same_alpha[0]]["numDataPasses"] < alone_passes + est.copy(
+        grid[2]).fit(frame).summary.asDict()["numDataPasses"]
+
+    calls.clear()
+    cvm = CrossValidator(estimator=est, estimatorParamMaps=grid[:2], numFolds=2, seed=1,
+                         evaluator=MulticlassClassificationEvaluator(labelCol="y")).fit(frame)
+    assert len(calls) == 2 + 1  # one shared fit per training split, then the refit
+    assert cvm.bestModel.regParam in (0.1, 0.02) and len(cvm.avgMetrics) == 2
+
+
+def test_format_2_models_still_load_and_format_3_is_verified(spark, frame, tmp_path):
+    """A model in the format-2 layout (pyspark's metadata writer, no checksums) loads with its
+    values; a format-3 save whose metadata was edited afterwards is refused."""
+    import json
+
+    from pyspark.ml.util import DefaultParamsWriter
+
+    from lasso_spark import LogisticLasso
+    from lasso_spark.ml.logistic_tables import MultinomialPathTable
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+    from lasso_spark.ml.persistence import ModelLoadError
+
+    m = LogisticLasso(featuresCol="features", labelCol="y", family="multinomial",
+                      regParam=0.05).fit(frame)
+    old = str(tmp_path / "format2")
+    data = ("featureNames ARRAY<STRING>, coefficientMatrix ARRAY<ARRAY<DOUBLE>>, "
+            "interceptVector ARRAY<DOUBLE>, featureStd ARRAY<DOUBLE>, "
+            "pathRegParams ARRAY<DOUBLE>")
+    B, b = m.coefficientMatrix.toArray(), m.interceptVector.toArray()
+    spark.createDataFrame([(m.featureNames, B.tolist(), b.tolist(), m.featureStd.tolist(),
+                            m.pathRegParams.tolist())], data).write.parquet(f"{old}/data")
+    spark.createDataFrame(m.pathTable.to_rows(), MultinomialPathTable.ROW_SCHEMA) \
+        .write.parquet(f"{old}/path")
+    DefaultParamsWriter.saveMetadata(m, old, spark, extraMetadata={"lassoSpark": {
+        "formatVersion": 2, "model": "multinomial", "numClasses": K, "numFeatures": P,
+        "regParam": m.regParam, "elasticNetParam": m.elasticNetParam,
+        "summary": m.summary.asDict(), "hasPath": True, "hasCV": False, "cv": None}})
+    back = MultinomialLassoModel.load(old)
+    np.testing.assert_array_equal(back.coefficientMatrix.toArray(), B)
+    np.testing.assert_array_equal(back.interceptVector.toArray(), b)
+    assert back.path.equals(m.path) and back.cvResults is None
+
+    new = tmp_path / "format3"
+    m.save(str(new))
+    meta_file = next((new / "metadata").glob("part-*"))
+    meta = json.loads(meta_file.read_text())
+    assert meta["lassoSpark"]["formatVersion"] == 3 and meta["lassoSpark"]["files"]
+    assert MultinomialLassoModel.load(str(new)).path.equals(m.path)
+    meta["lassoSpark"]["regParam"] = 0.5  # edited after the save
+    meta_file.write_text(json.dumps(meta) + "\n")
+    for crc in (new / "metadata").glob(".*.crc"):  # Hadoop's own checksum would see it first
+        crc.unlink()
+    with pytest.raises(ModelLoadError, match="metadata/ values do not match the checksum"):
+        MultinomialLassoModel.load(str(new))

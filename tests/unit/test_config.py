@@ -20,7 +20,7 @@ from lasso_spark.jobs_lib.errors import EXIT_CONFIG, ConfigError
 CONF = Path(__file__).resolve().parents[2] / "conf"
 KIND_OF = {"fit_lasso_cv": "fit", "fit_lasso": "fit", "fit_stability": "fit", "score": "score",
            "generate": "generate", "demo": "demo", "demo_small": "demo",
-           "fit_logistic_lasso_cv": "fit"}
+           "fit_logistic_lasso_cv": "fit", "fit_multinomial_lasso_cv": "fit"}
 
 
 def base_fit(tmp_path: Path) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from lasso_spark.paramspec import ParamValidationError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MultinomialOutcome", "fit"]
+__all__ = ["MultinomialOutcome", "fit", "fit_targets"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,16 @@ def nonzero_features(coef: np.ndarray) -> np.ndarray:
 def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> MultinomialOutcome:
     """The backend's entry: the target ``request.grid.reg_param`` without CV, the CV path
     with it."""
+    targets = None if request.split.cross_validated else (float(request.grid.reg_param),)
+    return fit_targets(dataset, request, targets, num_features)
+
+
+def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | None,
+                num_features: int = 0) -> Any:
+    """One statistics pass, one class pass and ONE warm path through every regParam of
+    ``targets`` (with the warm starts above each; ``outcome.chosen`` their path rows, in
+    order), or the CV path for ``targets`` None. A ``MultinomialOutcome``; with
+    ``family="auto"`` and two classes the binomial backend's ``LogisticOutcome``."""
     from lasso_spark.core.multinomial_path import multinomial_path, multinomial_reg_param_max
     from lasso_spark.spark.multinomial import multinomial_statistics
 
@@ -62,7 +73,7 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> Multinomial
     sk = split.stats_kwargs()
     num_folds = int(sk["num_folds"])
     validation = split.kind == "validation"
-    cv = split.cross_validated
+    cv = targets is None
     if cv and spec.cv_metric == "auc":
         raise ParamValidationError("cvMetric='auc' is binomial only; the multinomial family "
                                    "has 'deviance' and 'misclassification'")
@@ -76,7 +87,8 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> Multinomial
         from lasso_spark.ml.backends import logistic
 
         logger.info("lasso_spark: family='auto' with 2 classes: the binomial family")
-        return logistic.fit(dataset, replace(request, family="binomial"), num_features)
+        return logistic.fit_targets(dataset, replace(request, family="binomial"), targets,
+                                    num_features)
     t_stats = time.perf_counter() - t0
     enp = float(request.penalty.elastic_net_params[0])
     solver = request.solver
@@ -96,7 +108,7 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> Multinomial
     else:
         lam_max = multinomial_reg_param_max(trainings[0], **{k: kw[k] for k in (
             "l1_ratio", "standardize", "fit_intercept", "center", "scale")})
-        reg_grid, warm = target_grid([float(request.grid.reg_param)], lam_max)
+        reg_grid, warm = target_grid(list(targets), lam_max)
         result = multinomial_path(trainings, runner, reg_params=reg_grid, warm_only=warm,
                                   path_tol=max(solver.tol, WARM_TOL), **kw)
     full = result.paths[0]
@@ -113,7 +125,8 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> Multinomial
         cvt = replace(cvt, elastic_net_param=enp)
         chosen = [cvt.index_chosen]
     else:
-        chosen = [int(full.reg_params.shape[0] - 1)]
+        chosen = [int(np.flatnonzero(np.isclose(full.reg_params, t, rtol=1e-12, atol=0.0)
+                                     | (full.reg_params == t))[0]) for t in targets]
     t_solve = time.perf_counter() - t0 - t_stats
     summary = path_summary(data, runner, result, t_stats, t_solve, cvt, num_folds, validation,
                            {"family": "multinomial", "numClasses": int(data.n_classes)})
