@@ -51,6 +51,7 @@ from lasso_spark.ml.logistic_tables import LogisticCVTable, MultinomialPathTable
 from lasso_spark.ml.params import LogisticModelParams, ParamValidationError
 from lasso_spark.ml.predict import scoring_columns
 from lasso_spark.ml.tables import LassoSummary
+from lasso_spark.paramspec import MULTINOMIAL_GROUPING_OPTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,13 @@ class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
                  featureNames: Sequence[str] | None = None, regParam: float = 0.0,
                  elasticNetParam: float = 1.0, path: MultinomialPathTable | None = None,
                  cv: LogisticCVTable | None = None, summary: LassoSummary | None = None,
-                 featureStd: Any = None, pathRegParams: Any = None) -> None:
+                 featureStd: Any = None, pathRegParams: Any = None,
+                 multinomialGrouping: str = "ungrouped") -> None:
         super().__init__()
+        if multinomialGrouping not in MULTINOMIAL_GROUPING_OPTIONS:
+            raise ValueError(f"multinomialGrouping must be one of "
+                             f"{MULTINOMIAL_GROUPING_OPTIONS}, got {multinomialGrouping!r}")
+        self._grouping = str(multinomialGrouping)
         B = np.asarray(np.zeros((2, 0)) if coefficientMatrix is None else coefficientMatrix,
                        dtype=np.float64)
         if B.ndim != 2 or B.shape[0] < 2:
@@ -106,7 +112,8 @@ class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
         return cls(path.coef[row], path.intercept[row], featureNames=out.feature_names,
                    regParam=float(path.reg_params[row]),
                    elasticNetParam=float(out.elastic_net_param), path=table, cv=out.cv,
-                   summary=out.summary, featureStd=out.feature_std)
+                   summary=out.summary, featureStd=out.feature_std,
+                   multinomialGrouping=out.multinomial_grouping)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -116,6 +123,12 @@ class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
     @property
     def numFeatures(self) -> int:
         return int(self._B.shape[1])
+
+    @property
+    def multinomialGrouping(self) -> str:
+        """The penalty it was fitted with: 'ungrouped' or 'grouped' (glmnet's
+        type.multinomial)."""
+        return self._grouping
 
     @property
     def coefficientMatrix(self) -> DenseMatrix:
@@ -247,7 +260,7 @@ class _Writer(MLWriter):
         extra = {"lassoSpark": {
             "formatVersion": FORMAT_VERSION, "model": "multinomial",
             "numClasses": m.numClasses, "numFeatures": m.numFeatures, "regParam": m.regParam,
-            "elasticNetParam": m._elastic_net_param,
+            "elasticNetParam": m._elastic_net_param, "multinomialGrouping": m._grouping,
             "summary": None if m._summary is None else json.loads(json.dumps(
                 m._summary.asDict())),
             "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
@@ -301,7 +314,8 @@ class _Reader(MLReader):
         model = self.cls(B, r["interceptVector"], featureNames=r["featureNames"],
                          regParam=float(info["regParam"]), elasticNetParam=enp, path=table,
                          cv=cv, summary=summary, featureStd=r["featureStd"],
-                         pathRegParams=r["pathRegParams"])
+                         pathRegParams=r["pathRegParams"],
+                         multinomialGrouping=info.get("multinomialGrouping", "ungrouped"))
         model._resetUid(meta["uid"])
         DefaultParamsReader.getAndSetParams(model, meta)
         return model
