@@ -75,6 +75,8 @@ SELECTION_RULES = ("min", "1se")
 SOLVER_MODES = ("auto", "gram", "wide")
 #: ``family`` of the logistic estimators (MLlib ``LogisticRegression``'s names)
 FAMILY_OPTIONS = ("auto", "binomial", "multinomial")
+#: ``multinomialGrouping`` of the logistic estimators (glmnet's ``type.multinomial``)
+MULTINOMIAL_GROUPING_OPTIONS = ("ungrouped", "grouped")
 #: ``cvMetric`` of ``LogisticLassoCV``: glmnet's ``type.measure`` for the binomial family
 CV_METRIC_OPTIONS = ("deviance", "auc", "misclassification")
 
@@ -516,6 +518,13 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "0, 1, …, K-1, K the largest label + 1), 'binomial' (labels 0/1) or 'multinomial' "
        "(softmax over K classes, one coefficient row per class; MultinomialLassoModel).",
        to_choice("family", FAMILY_OPTIONS), "binomial", _BINOMIAL_ESTIMATORS, str),
+    _p("multinomialGrouping", "the multinomial family's penalty, as glmnet's type.multinomial: "
+       "'ungrouped' (the elastic net of every coefficient, MLlib's) or 'grouped' (regParam * "
+       "sum_j (elasticNetParam * ||beta_j||_2 + (1 - elasticNetParam)/2 * ||beta_j||^2) over "
+       "each feature's K class coefficients beta_j: a feature is kept or dropped for all classes "
+       "at once). 'grouped' needs family 'multinomial' or 'auto' (then multinomial for any "
+       "number of classes).", to_choice("multinomialGrouping", MULTINOMIAL_GROUPING_OPTIONS),
+       "ungrouped", _BINOMIAL_ESTIMATORS, str),
 )
 
 
@@ -563,6 +572,10 @@ def combination_problems(
     if value.get("groupL1Ratio") and "featureGroups" not in given:
         out.append(f"{key('groupL1Ratio')} > 0 mixes the l1 norm into groups: give "
                    f"{key('featureGroups')} too")
+    if value.get("multinomialGrouping") == "grouped" and value.get("family") == "binomial":
+        out.append(f"{key('multinomialGrouping')}='grouped' groups each feature's class "
+                   f"coefficients of the multinomial family; {key('family')} is 'binomial' (one "
+                   f"coefficient per feature): set {key('family')}='multinomial' (or 'auto')")
     if value.get("positive") and "lowerBoundsOnCoefficients" in given:
         out.append(f"give either {key('positive')}=True or {key('lowerBoundsOnCoefficients')}, "
                    "not both")

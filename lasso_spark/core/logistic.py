@@ -344,6 +344,11 @@ class _Space:
         return binomial_duality_gap(E.f, E.g0, E.g, E.b, E.beta, lam, l1_ratio, self.ybar,
                                     self.g_const)
 
+    @staticmethod
+    def penalty(beta: np.ndarray, lam: float, l1_ratio: float) -> float:
+        """The penalty of ``beta`` at ``lam`` (the elastic net's)."""
+        return elastic_net_penalty(beta, lam, l1_ratio)
+
     def newton_steps(self, E: PointEval, lams: np.ndarray, l1_ratio: float, tol_abs: float
                      ) -> list[tuple[float, np.ndarray, float]]:
         """``(δb, δβ, predicted decrease)`` of the proximal Newton step from ``E`` at each of
@@ -438,11 +443,16 @@ def least_squares_form(
 
 
 def solve_quadratic(
-    G: np.ndarray, c: np.ndarray, yy: float, lams: np.ndarray, l1_ratio: float, tol_abs: float
+    G: np.ndarray, c: np.ndarray, yy: float, lams: np.ndarray, l1_ratio: float, tol_abs: float,
+    class_groups: int = 0,
 ) -> np.ndarray:
     """``argmin ½yy − cᵀb + ½bᵀGb + λ(α‖b‖₁ + (1−α)/2‖b‖²)`` for each λ of the decreasing
-    ``lams``: ``(len(lams), q)``. Lasso / elastic net by the core's Gram coordinate descent;
-    ridge and λ = 0 by a linear solve."""
+    ``lams``: ``(len(lams), q)``. Lasso / elastic net by the core's Gram solver; ridge and
+    λ = 0 by a linear solve. With ``class_groups = K > 0`` the coefficients are ``K`` class
+    blocks of ``q/K`` features (class-major) and the penalty is the grouped multinomial one,
+    ``λ Σ_j (α‖b_j‖₂ + (1−α)/2‖b_j‖²)`` over each feature's ``K`` coefficients ``b_j``: the
+    core's group lasso (:mod:`lasso_spark.core.penalties`, solved in :mod:`lasso_spark.core.bcd`;
+    its group weight is ``√K``, so it runs at ``λ/√K``)."""
     q = c.shape[0]
     out = np.zeros((lams.shape[0], q))
     if q == 0:
@@ -451,13 +461,22 @@ def solve_quadratic(
     if l1_ratio > 0.0 and pos.any():
         from lasso_spark.core.path import ConvergenceWarning, enet_path
 
+        structure, unit = None, 1.0
+        if class_groups > 0:
+            from lasso_spark.core.penalties import StructuredPenalty
+
+            K = int(class_groups)
+            nf = q // K
+            structure = StructuredPenalty.make(
+                q, groups=[[k * nf + j for k in range(K)] for j in range(nf)])
+            unit = math.sqrt(K)
         st = SuffStats(n_rows=q + 2, weight_sum=1.0, mean_x=np.zeros(q), mean_y=0.0, cxx=G,
                        cxy=c, cyy=max(yy, 1e-300))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            res = enet_path(st, alphas=lams[pos], l1_ratio=l1_ratio, fit_intercept=True,
+            res = enet_path(st, alphas=lams[pos] / unit, l1_ratio=l1_ratio, fit_intercept=True,
                             standardize=False, tol=max(tol_abs / max(yy, 1e-300), 1e-16),
-                            max_iter=20_000)
+                            max_iter=20_000, structure=structure)
         out[pos] = res.coef_std
     for i in np.flatnonzero(~pos | (l1_ratio <= 0.0)):
         lam = float(lams[i])
@@ -593,8 +612,8 @@ class PathTrack:
         l1r = self.opts.l1_ratio
         accept = lam.anchor is None or st is None
         if not accept:
-            F_new = E.f + elastic_net_penalty(E.beta, lam.lam, l1r)
-            F_old = st.base.f + elastic_net_penalty(st.base.beta, lam.lam, l1r)
+            F_new = E.f + self.space.penalty(E.beta, lam.lam, l1r)
+            F_old = st.base.f + self.space.penalty(st.base.beta, lam.lam, l1r)
             slack = 1e-14 * max(abs(F_old), 1.0)
             accept = F_new <= F_old + ARMIJO * st.t * st.decrease + slack
         if accept:

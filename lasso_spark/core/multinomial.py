@@ -48,6 +48,15 @@ and Fenchel–Young's ``(1/W) Σ w H(p) = f − bᵀg0 − ⟨B, G⟩`` no per-r
 
 exactly the binomial family's certificate (:func:`lasso_spark.core.binomial.binomial_duality_gap`)
 with vectors for scalars; its dual value is :func:`lasso_spark.core.binomial.dual_bound`.
+
+**Grouped** (glmnet's ``type.multinomial="grouped"``): the penalty is
+``λ Σ_j (α ‖β_j‖₂ + (1 − α)/2 ‖β_j‖²)`` with ``β_j = B[:, j]`` feature ``j``'s ``K`` coefficients.
+It is the elastic-net penalty of the vector of feature norms ``(‖β_j‖₂)_j``, and its conjugate is
+the elastic-net conjugate of the feature norms ``(‖u_j‖₂)_j`` (the conjugate of
+``b ↦ φ(‖b‖)`` is ``u ↦ φ*(‖u‖)``): the certificate above holds with ``U`` replaced by its feature
+norms (:func:`feature_norms`), and the KKT residual is the group one
+(:meth:`lasso_spark.core.penalties.GroupPenalty.subdiff_distance`, each feature's K
+coefficients one group).
 """
 
 from __future__ import annotations
@@ -66,6 +75,7 @@ from lasso_spark.core.binomial import (
     enet_kkt_residual,
 )
 from lasso_spark.core.objective import elastic_net_penalty
+from lasso_spark.core.penalties import GroupPenalty
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +85,9 @@ __all__ = [
     "MultinomialPassRequest",
     "MultinomialPassResult",
     "entropy",
+    "feature_norms",
+    "grouped_kkt_residual",
+    "multinomial_penalty",
     "multinomial_duality_gap",
     "softmax",
     "softmax_loss",
@@ -110,6 +123,30 @@ def entropy(q: np.ndarray) -> float:
         return float(-np.sum(np.where(q > 0.0, q * np.log(q), 0.0)))
 
 
+def feature_norms(B: np.ndarray) -> np.ndarray:
+    """``(‖B[:, j]‖₂)_j``: each feature's norm over the classes (``B`` ``(K, q)``)."""
+    return np.sqrt(np.einsum("kj,kj->j", B, B))
+
+
+def multinomial_penalty(B: np.ndarray, lam: float, l1_ratio: float, grouped: bool) -> float:
+    """The penalty of ``B`` ``(K, q)``: the elastic net of its entries, or (``grouped``) of its
+    feature norms (module docstring)."""
+    return elastic_net_penalty(feature_norms(B) if grouped else B, lam, l1_ratio)
+
+
+def grouped_kkt_residual(G: np.ndarray, B: np.ndarray, lam: float, l1_ratio: float) -> float:
+    """Largest distance over the features ``j`` of ``−G[:, j]`` (the loss gradient) from the
+    subdifferential of ``λ(α‖β_j‖₂ + (1 − α)/2 ‖β_j‖²)`` at ``β_j = B[:, j]``: for a zero
+    feature ``(‖G_j + …‖₂ − λα)₊``, the group KKT check."""
+    K, q = B.shape
+    if q == 0:
+        return 0.0
+    s = -(G + lam * (1.0 - l1_ratio) * B)
+    groups = tuple(np.arange(K) * q + j for j in range(q))
+    pen = GroupPenalty(groups, np.ones(q))
+    return float(pen.subdiff_distance(B.ravel(), s.ravel(), lam * l1_ratio).max(initial=0.0))
+
+
 def multinomial_duality_gap(
     f: float,
     g0: np.ndarray,
@@ -122,13 +159,14 @@ def multinomial_duality_gap(
     g_const: np.ndarray | None,
     off_mass: float = math.inf,
     off_curv: float = math.inf,
+    grouped: bool = False,
 ) -> tuple[float, float]:
     """``(duality gap, KKT residual)`` of a point from its exact mean loss ``f`` and gradient
     ``(g0 (K,), G (K, q))`` (module docstring). ``prior`` the training class proportions,
     ``g_const`` the gradient ``−X̃ᵀW(Y − π)/W`` of the constant prediction (``None`` without
-    intercept: then ``g0`` is not a constraint)."""
-    h = elastic_net_penalty(B, lam, l1_ratio)
-    kkt = enet_kkt_residual(G, B, lam, l1_ratio)
+    intercept: then ``g0`` is not a constraint); ``grouped`` the grouped penalty."""
+    h = multinomial_penalty(B, lam, l1_ratio, grouped)
+    kkt = (grouped_kkt_residual if grouped else enet_kkt_residual)(G, B, lam, l1_ratio)
     top = float(np.abs(g0).max(initial=0.0))
     if g_const is not None:
         kkt = max(kkt, top)
@@ -144,6 +182,8 @@ def multinomial_duality_gap(
         U = (1.0 - tau) * G + tau * g_const
     else:
         tau, c = 0.0, prior
+    if grouped:  # the conjugate of the grouped penalty: the elastic net's of the norms
+        U = feature_norms(U)
     dual = dual_bound(A, U, lam, l1_ratio)
     if math.isfinite(off_mass) and math.isfinite(off_curv):
         dual = max(dual, _second_order_dual(f, E, off_mass, off_curv, tau,

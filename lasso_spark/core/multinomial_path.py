@@ -6,7 +6,17 @@ Objective of one model (Spark MLlib ``LogisticRegression(family="multinomial")``
               + λ (α ‖B‖₁ + (1 − α)/2 ‖B‖²_F)
 
 (:mod:`lasso_spark.core.multinomial`), ``K`` classes, ``B`` ``K × p``, intercepts unpenalized,
-``λ = regParam``, ``α = elasticNetParam``. ``x̃`` is standardized as the binomial family's
+``λ = regParam``, ``α = elasticNetParam``. With ``grouped`` (glmnet's
+``type.multinomial="grouped"``) the penalty is instead::
+
+    λ Σ_j (α ‖β_j‖₂ + (1 − α)/2 ‖β_j‖²),     β_j = B[:, j] (feature j's K coefficients)
+
+on the same standardized scale: a feature is in the model for every class or for none. glmnet
+states the same objective (``glmnet``'s vignette, "Multinomial Regression": ``λ[(1−α)‖β‖²_F/2 +
+α Σ_j ‖β_j‖_q]``, ``q = 2`` grouped), on its population-std scale (its ``lambda`` is this
+``regParam · √(n/(n − 1))`` for unit weights, as for the ungrouped lasso).
+
+``x̃`` is standardized as the binomial family's
 (:mod:`lasso_spark.core.logistic`): the training rows' weighted mean and weighted **sample**
 standard deviation (MLlib's; glmnet uses the population std: its ``lambda`` is MLlib's
 ``regParam · √(n/(n − 1))`` for the lasso with unit weights), ``a = 1`` without
@@ -34,6 +44,14 @@ linear term, is solved by the core's Gram coordinate descent
 (:func:`lasso_spark.core.logistic.block_newton_steps`, the binomial family's step), sweeping
 until a sweep gains less than a small fraction of the tolerance. Steps are accepted by Armijo's
 rule on the true objective at the next pass, else halved.
+
+Grouped: the quadratic model's step is the core's group lasso on the ``K·q`` coefficients, each
+feature's ``K`` one group (:func:`lasso_spark.core.logistic.solve_quadratic` with
+``class_groups``: the group strong rule and the group KKT check ``‖∇_j‖₂ ≤ λα`` are those of
+:mod:`lasso_spark.core.bcd`); ``regParam_max = max_j ‖∇_j‖₂ / α`` at the null model; the
+certificate is the same duality gap with the grouped conjugate (feature norms) and the group
+KKT residual; along the flat directions the step is centered by each feature's class mean (the
+minimizer of both parts of the grouped penalty along ``β_j + c1``).
 
 Certificate: :func:`lasso_spark.core.multinomial.multinomial_duality_gap` ≤ ``tol · H(π)``
 (``H(π)`` the null model's objective, ``log K`` without intercept); at ``regParam = 0`` the KKT
@@ -80,9 +98,10 @@ from lasso_spark.core.multinomial import (
     MultinomialPassRequest,
     MultinomialPassResult,
     entropy,
+    feature_norms,
     multinomial_duality_gap,
+    multinomial_penalty,
 )
-from lasso_spark.core.objective import elastic_net_penalty
 from lasso_spark.core.stats import SuffStats
 
 logger = logging.getLogger(__name__)
@@ -169,13 +188,16 @@ def _raw_block(Ws: float, S0: float, s1: np.ndarray, S2: np.ndarray, idx: np.nda
 NEWTON_DECREMENT_FRACTION = 1e-2
 
 
-def center_classes(B: np.ndarray, l1_ratio: float) -> np.ndarray:
+def center_classes(B: np.ndarray, l1_ratio: float, grouped: bool = False) -> np.ndarray:
     """``B − 1cᵀ`` with each ``c_j`` minimizing ``Σ_k α|β_kj − c| + (1 − α)/2 (β_kj − c)²``: the
     same loss (it is invariant to ``c``) at the smallest penalty. For the lasso any median of
-    ``β_·j`` does; the one nearest 0 is taken (no change when 0 is a median)."""
+    ``β_·j`` does; the one nearest 0 is taken (no change when 0 is a median). ``grouped``: the
+    minimizer of ``α‖β_j − c1‖₂ + (1 − α)/2 ‖β_j − c1‖²``, the class mean."""
     K = B.shape[0]
     if K == 0 or B.shape[1] == 0:
         return B
+    if grouped:
+        return B - B.mean(axis=0, keepdims=True)
     a = float(l1_ratio)
     srt = np.sort(B, axis=0)  # (K, q)
     if a >= 1.0:
@@ -202,9 +224,10 @@ class _Space:
     newton_decrement_stop = NEWTON_DECREMENT_FRACTION
 
     def __init__(self, tr: MultinomialTraining, center: np.ndarray, scale: np.ndarray,
-                 standardize: bool, fit_intercept: bool) -> None:
+                 standardize: bool, fit_intercept: bool, grouped: bool = False) -> None:
         s = tr.stats
         self.training = tr
+        self.grouped = bool(grouped)
         self.fold = int(tr.fold)
         self.fit_intercept = bool(fit_intercept)
         self.W = float(s.weight_sum)
@@ -266,12 +289,18 @@ class _Space:
                          self.g0_null.copy(), self.g_null.copy(), self.curv_null, held, 0)
 
     def lambda_max(self, l1_ratio: float) -> float:
-        return float(np.abs(self.g_null).max(initial=0.0)) / max(l1_ratio, MIN_L1_FOR_GRID)
+        """The smallest regParam with ``B = 0`` optimal: ``max |∇|`` over the coefficients, or
+        (grouped) ``max_j ‖∇_j‖₂`` over the features, at the null model, over ``α``."""
+        g = feature_norms(self.g_null) if self.grouped else np.abs(self.g_null)
+        return float(g.max(initial=0.0)) / max(l1_ratio, MIN_L1_FOR_GRID)
+
+    def penalty(self, B: np.ndarray, lam: float, l1_ratio: float) -> float:
+        return multinomial_penalty(B, lam, l1_ratio, self.grouped)
 
     def certificate(self, E: PointEval, lam: float, l1_ratio: float) -> tuple[float, float]:
         off = E.extra if E.extra is not None else (math.inf, math.inf)
         return multinomial_duality_gap(E.f, E.g0, E.g, E.b, E.beta, lam, l1_ratio, self.prior,
-                                       self.g_const, *off)
+                                       self.g_const, *off, grouped=self.grouped)
 
     def newton_steps(self, E: PointEval, lams: np.ndarray, l1_ratio: float, tol_abs: float
                      ) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -294,13 +323,15 @@ class _Space:
         # ends with the exact minimization of the penalty along those directions
         G, yy, c = least_squares_form(Hxx, beta, g)
         out = []
-        for lam, beta_new in zip(lams, solve_quadratic(G, c, yy, lams, l1_ratio, tol_abs)):
-            beta_new = center_classes(beta_new.reshape(K, q), l1_ratio).ravel()
+        steps = solve_quadratic(G, c, yy, lams, l1_ratio, tol_abs,
+                                class_groups=K if self.grouped else 0)
+        for lam, beta_new in zip(lams, steps):
+            beta_new = center_classes(beta_new.reshape(K, q), l1_ratio, self.grouped).ravel()
             dbeta = beta_new - beta
             db = -Hinv @ (E.g0 + Hbx @ dbeta) if Hinv is not None else np.zeros(K)
-            h0 = elastic_net_penalty(beta, float(lam), l1_ratio)
+            h0 = self.penalty(beta.reshape(K, q), float(lam), l1_ratio)
             decrease = (float(E.g0 @ db) + float(E.g.ravel() @ dbeta)
-                        + elastic_net_penalty(beta_new, float(lam), l1_ratio) - h0)
+                        + self.penalty(beta_new.reshape(K, q), float(lam), l1_ratio) - h0)
             out.append((db, dbeta.reshape(K, q), decrease))
         return out
 
@@ -406,12 +437,14 @@ def _check_classes(trainings: Sequence[MultinomialTraining]) -> None:
 def multinomial_reg_param_max(training: MultinomialTraining, l1_ratio: float = 1.0, *,
                               standardize: bool = True, fit_intercept: bool = True,
                               center: np.ndarray | None = None,
-                              scale: np.ndarray | None = None) -> float:
-    """Smallest regParam at which the model of ``training`` has every coefficient 0."""
+                              scale: np.ndarray | None = None, grouped: bool = False) -> float:
+    """Smallest regParam at which the model of ``training`` has every coefficient 0
+    (``grouped``: under the grouped penalty, module docstring)."""
     st = training.stats
     center = st.mean_x + st.mean_x_lo if center is None else center
     scale = np.where(st.std_x > 0.0, st.std_x, 1.0) if scale is None else scale
-    return _Space(training, center, scale, standardize, fit_intercept).lambda_max(l1_ratio)
+    return _Space(training, center, scale, standardize, fit_intercept, grouped).lambda_max(
+        l1_ratio)
 
 
 def multinomial_path(
@@ -434,10 +467,12 @@ def multinomial_path(
     early_stop: bool | None = None,
     hessian_rows: int = 25_000,
     warm_only: Sequence[bool] | None = None,
+    grouped: bool = False,
 ) -> LogisticFit:
     """Multinomial elastic-net paths of every model in ``trainings`` (``[0]`` all rows, the
     others CV models holding out their ``fold``), one data pass per outer iteration; the
-    arguments as :func:`lasso_spark.core.logistic.logistic_path`'s. ``evaluate(request)`` runs
+    arguments as :func:`lasso_spark.core.logistic.logistic_path`'s; ``grouped`` the grouped
+    penalty (glmnet's ``type.multinomial="grouped"``, module docstring). ``evaluate(request)`` runs
     one pass (:func:`lasso_spark.core.binomial.numpy_pass`, or the Spark pass). Returns a
     :class:`~lasso_spark.core.logistic.LogisticFit` of :class:`MultinomialPath`."""
     if not trainings:
@@ -446,7 +481,7 @@ def multinomial_path(
     l1_ratio = check_path_arguments(l1_ratio, tol, max_iter, in_flight)
     full = trainings[0].stats
     center, scale = pass_coordinates(full, center, scale)
-    spaces = [_Space(tr, center, scale, standardize, fit_intercept) for tr in trainings]
+    spaces = [_Space(tr, center, scale, standardize, fit_intercept, grouped) for tr in trainings]
     grid, lam_max = path_grid(spaces[0], trainings, reg_params, n_reg_params,
                               reg_param_min_ratio, l1_ratio)
     opts = PathOptions(l1_ratio, int(max_iter), int(in_flight), 0.0, 0,
@@ -515,7 +550,7 @@ def _path_of(t: PathTrack, lam_max: float) -> MultinomialPath:
             icpt[i] -= icpt[i].mean()
         coef_std[i] = sp.standardized(B)
         arrays["f"][i] = E.f
-        arrays["F"][i] = E.f + elastic_net_penalty(E.beta, lam.lam, t.opts.l1_ratio)
+        arrays["F"][i] = E.f + sp.penalty(E.beta, lam.lam, t.opts.l1_ratio)
         arrays["gap"][i], arrays["kkt"][i] = lam.gap, lam.kkt
         if E.heldout is not None and E.heldout[1] > 0.0:
             dev, wsum, miss, _ = E.heldout

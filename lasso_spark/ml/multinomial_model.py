@@ -72,6 +72,7 @@ from lasso_spark.ml.predict import (
     staged_scoring,
 )
 from lasso_spark.ml.tables import LassoSummary
+from lasso_spark.paramspec import MULTINOMIAL_GROUPING_OPTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,13 @@ class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
                  featureNames: Sequence[str] | None = None, regParam: float = 0.0,
                  elasticNetParam: float = 1.0, path: MultinomialPathTable | None = None,
                  cv: LogisticCVTable | None = None, summary: LassoSummary | None = None,
-                 featureStd: Any = None, pathRegParams: Any = None) -> None:
+                 featureStd: Any = None, pathRegParams: Any = None,
+                 multinomialGrouping: str = "ungrouped") -> None:
         super().__init__()
+        if multinomialGrouping not in MULTINOMIAL_GROUPING_OPTIONS:
+            raise ValueError(f"multinomialGrouping must be one of "
+                             f"{MULTINOMIAL_GROUPING_OPTIONS}, got {multinomialGrouping!r}")
+        self._grouping = str(multinomialGrouping)
         B = np.asarray(np.zeros((2, 0)) if coefficientMatrix is None else coefficientMatrix,
                        dtype=np.float64)
         if B.ndim != 2 or B.shape[0] < 2:
@@ -128,7 +134,8 @@ class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
         return cls(path.coef[row], path.intercept[row], featureNames=out.feature_names,
                    regParam=float(path.reg_params[row]),
                    elasticNetParam=float(out.elastic_net_param), path=table, cv=out.cv,
-                   summary=out.summary, featureStd=out.feature_std)
+                   summary=out.summary, featureStd=out.feature_std,
+                   multinomialGrouping=out.multinomial_grouping)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -138,6 +145,12 @@ class MultinomialLassoModel(Model, PathModelAttributes, LogisticModelParams,
     @property
     def numFeatures(self) -> int:
         return int(self._B.shape[1])
+
+    @property
+    def multinomialGrouping(self) -> str:
+        """The penalty it was fitted with: 'ungrouped' or 'grouped' (glmnet's
+        type.multinomial)."""
+        return self._grouping
 
     @property
     def coefficientMatrix(self) -> DenseMatrix:
@@ -349,6 +362,7 @@ class _Writer(LassoModelWriter):
                 "formatVersion": FORMAT_VERSION, "model": "multinomial",
                 "numClasses": m.numClasses, "numFeatures": m.numFeatures,
                 "regParam": m.regParam, "elasticNetParam": m._elastic_net_param,
+                "multinomialGrouping": m._grouping,
                 "summary": None if m._summary is None else m._summary.asDict(),
                 "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
                 "cv": None if m.cvTable is None else m.cvTable.meta(),
@@ -442,7 +456,8 @@ class _Reader(MLReader):
         cv = None if cv_rows is None else LogisticCVTable.from_rows(cv_rows, info["cv"])
         model = self.cls(B, icpt, featureNames=names, regParam=float(info["regParam"]),
                          elasticNetParam=enp, path=table, cv=cv, summary=summary,
-                         featureStd=std, pathRegParams=reg_params)
+                         featureStd=std, pathRegParams=reg_params,
+                         multinomialGrouping=info.get("multinomialGrouping", "ungrouped"))
         model._resetUid(meta["uid"])
         DefaultParamsReader.getAndSetParams(model, meta)
         return model

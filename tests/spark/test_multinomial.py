@@ -306,3 +306,63 @@ def test_format_2_models_still_load_and_format_3_is_verified(spark, frame, tmp_p
         crc.unlink()
     with pytest.raises(ModelLoadError, match="metadata/ values do not match the checksum"):
         MultinomialLassoModel.load(str(new))
+
+
+def test_grouped_cv_fits_transforms_and_keeps_its_grouping_on_save_load(frame, tmp_path):
+    from lasso_spark import LogisticLasso, LogisticLassoCV
+    from lasso_spark.core.binomial import numpy_pass
+    from lasso_spark.core.multinomial import softmax
+    from lasso_spark.core.multinomial_path import (
+        multinomial_path,
+        multinomial_trainings_from_arrays,
+    )
+    from lasso_spark.ml.multinomial_model import MultinomialLassoModel
+    from lasso_spark.paramspec import ParamValidationError
+
+    est = LogisticLassoCV(featuresCol="features", labelCol="y", foldCol="fold", numFolds=3,
+                          family="multinomial", multinomialGrouping="grouped",
+                          numRegParams=15, tol=1e-8)
+    assert est.getMultinomialGrouping() == "grouped"
+    model = est.fit(frame)
+    assert isinstance(model, MultinomialLassoModel) and model.multinomialGrouping == "grouped"
+    assert model.summary.asDict()["multinomialGrouping"] == "grouped"
+    X, y, _, fold = _data()
+    core = multinomial_path(multinomial_trainings_from_arrays(X, y, None, fold, 3),
+                            numpy_pass(X, y, None, fold), num_folds=3, n_reg_params=15,
+                            tol=1e-8, grouped=True)
+    full = core.paths[0]
+    np.testing.assert_allclose(model.cvResults["regParam"], full.reg_params, rtol=1e-9)
+    dev = np.mean(np.stack([p.heldout_deviance for p in core.paths[1:]], 1), 1)
+    np.testing.assert_allclose(model.cvResults["devianceMean"], dev, rtol=1e-5)
+    i = model.cvTable.index_chosen
+    np.testing.assert_allclose(model.coefficientMatrix.toArray(), full.coef[i], atol=1e-6)
+    # every path row: a feature's K coefficients are all zero or all nonzero
+    path = model.path
+    C = np.stack([[path[f"coef:{n}:{k}"] for n in COLS] for k in range(K)])  # (K, p, m)
+    assert np.array_equal(np.any(C == 0.0, axis=0), np.all(C == 0.0, axis=0))
+    assert np.any(np.all(C == 0.0, axis=0)) and np.any(np.all(C != 0.0, axis=0))
+    out = model.transform(frame).select("features", "rawPrediction", "probability",
+                                        "prediction").toPandas()
+    Xf = np.stack([v.toArray() for v in out["features"]])
+    B, b = model.coefficientMatrix.toArray(), model.interceptVector.toArray()
+    raw = np.stack([v.toArray() for v in out["rawPrediction"]])
+    np.testing.assert_allclose(raw, b + Xf @ B.T, rtol=1e-10, atol=1e-10)
+    prob = np.stack([v.toArray() for v in out["probability"]])
+    np.testing.assert_allclose(prob, softmax(raw)[0], rtol=1e-10, atol=1e-12)
+    saved = str(tmp_path / "grouped")
+    model.save(saved)
+    again = MultinomialLassoModel.load(saved)
+    assert again.multinomialGrouping == "grouped"
+    np.testing.assert_array_equal(again.coefficientMatrix.toArray(), B)
+    # a single grouped fit at the chosen regParam; the ungrouped default differs from it
+    one = LogisticLasso(featuresCol="features", labelCol="y", family="multinomial",
+                        multinomialGrouping="grouped", regParam=model.regParam,
+                        tol=1e-10).fit(frame)
+    np.testing.assert_allclose(one.coefficientMatrix.toArray(), B, atol=1e-5)
+    plain = LogisticLasso(featuresCol="features", labelCol="y", family="multinomial",
+                          regParam=model.regParam, tol=1e-10).fit(frame)
+    assert plain.multinomialGrouping == "ungrouped"
+    assert np.abs(plain.coefficientMatrix.toArray() - B).max() > 1e-3
+    with pytest.raises(ParamValidationError, match="multinomialGrouping='grouped'.*binomial"):
+        LogisticLasso(featuresCol="features", labelCol="y", regParam=0.1,
+                      multinomialGrouping="grouped").fit(frame)

@@ -7,7 +7,8 @@ proximal-Newton iteration advancing every model in flight
 (:func:`lasso_spark.core.multinomial_path.multinomial_path`). Without CV the grid is the
 warm-start path down to ``regParam`` (:func:`lasso_spark.ml.backends.logistic.target_grid`).
 With ``family="auto"`` and two classes the fit is the binomial family's, on the same passes'
-statistics (MLlib's rule).
+statistics (MLlib's rule), except with ``multinomialGrouping="grouped"`` (a multinomial
+penalty: the fit stays multinomial).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class MultinomialOutcome:
     summary: LassoSummary
     cv: LogisticCVTable | None = None
     elastic_net_param: float = 1.0
+    multinomial_grouping: str = "ungrouped"
 
 
 def nonzero_features(coef: np.ndarray) -> np.ndarray:
@@ -81,7 +83,8 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
         dataset, **request.input.stats_kwargs(), num_folds=num_folds,
         fold_col=sk.get("fold_col"), seed=int(sk.get("seed", 0)),
         num_features=num_features or None, validation=validation)
-    if spec.family == "auto" and data.n_classes == 2:  # MLlib's rule: binomial
+    grouped = spec.multinomial_grouping == "grouped"
+    if spec.family == "auto" and data.n_classes == 2 and not grouped:  # MLlib's rule
         from dataclasses import replace
 
         from lasso_spark.ml.backends import logistic
@@ -95,7 +98,8 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
     kw: dict[str, Any] = dict(l1_ratio=enp, standardize=solver.standardize,
                               fit_intercept=solver.fit_intercept, tol=solver.tol,
                               max_iter=solver.max_iter, in_flight=spec.in_flight,
-                              center=data.center, scale=data.scale, num_folds=num_folds)
+                              center=data.center, scale=data.scale, num_folds=num_folds,
+                              grouped=grouped)
     trainings = data.trainings if cv else data.trainings[:1]
     runner = data.passes()
     if cv:
@@ -107,7 +111,7 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
                                   reg_param_min_ratio=grid.min_ratio, **kw)
     else:
         lam_max = multinomial_reg_param_max(trainings[0], **{k: kw[k] for k in (
-            "l1_ratio", "standardize", "fit_intercept", "center", "scale")})
+            "l1_ratio", "standardize", "fit_intercept", "center", "scale", "grouped")})
         reg_grid, warm = target_grid(list(targets), lam_max)
         result = multinomial_path(trainings, runner, reg_params=reg_grid, warm_only=warm,
                                   path_tol=max(solver.tol, WARM_TOL), **kw)
@@ -129,6 +133,7 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
                                      | (full.reg_params == t))[0]) for t in targets]
     t_solve = time.perf_counter() - t0 - t_stats
     summary = path_summary(data, runner, result, t_stats, t_solve, cvt, num_folds, validation,
-                           {"family": "multinomial", "numClasses": int(data.n_classes)})
+                           {"family": "multinomial", "numClasses": int(data.n_classes),
+                            "multinomialGrouping": spec.multinomial_grouping})
     return MultinomialOutcome(full, chosen, list(data.resolved.feature_names),
-                              full.feature_scale, summary, cvt, enp)
+                              full.feature_scale, summary, cvt, enp, spec.multinomial_grouping)

@@ -188,6 +188,7 @@ class BinomialSpec:
     cv_metric: str = "deviance"
     cache_input: bool = False
     family: str = "binomial"
+    multinomial_grouping: str = "ungrouped"
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,8 @@ def binomial_request_from_params(est: Any) -> FitRequest:
         cv_metric=est.getCvMetric() if est.hasParam("cvMetric") else "deviance",
         cache_input=est.getCacheInput(),
         family=est.getFamily() if est.hasParam("family") else "binomial",
+        multinomial_grouping=(est.getOrDefault("multinomialGrouping")
+                              if est.hasParam("multinomialGrouping") else "ungrouped"),
     )
     rule = est.getSelectionRule() if split.cross_validated else "min"
     return FitRequest(_input_spec(est), split, grid,
