@@ -60,7 +60,7 @@ import math
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import cholesky_delete, compact_square, trsm_upper_t, trsv_upper
 from lasso_spark.core.jit import cached_jit
 from lasso_spark.core.newton import NewtonDiagnostics
 from lasso_spark.core.objective import gap_from_moments
@@ -775,9 +775,7 @@ class _GroupNewton:
                 m -= 1
         else:
             self.has_factor = False
-        kp = np.flatnonzero(keep)
-        n = kp.shape[0]
-        self.gbuf[:n, :n] = self.gbuf[np.ix_(kp, kp)]
+        compact_square(self.gbuf, self.m, gone)
         self.coords = self.coords[keep]
         self._layout()
 
