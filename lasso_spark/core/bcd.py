@@ -60,7 +60,7 @@ import math
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import cholesky_delete, compact_square, trsm_upper_t, trsv_upper
 from lasso_spark.core.jit import cached_jit
 from lasso_spark.core.newton import NewtonDiagnostics
 from lasso_spark.core.objective import gap_from_moments
@@ -610,6 +610,12 @@ _PCG_REFRESH = 4
 _QUADRATIC = 1e5
 #: removing more than this fraction of the factor's coordinates at once drops the factor
 _GN_REBUILD_FRACTION = 0.125
+#: :meth:`_GroupNewton.solve`'s status before its first Newton call (truthy: blocks may join)
+_NOT_STARTED = 3
+#: before the first Newton step at an alpha, a block joins only when it violates KKT at the
+#: warm start by this fraction of the step's change of l1 at least (as the plain lasso's
+#: predicted entrants do): a spurious entrant costs a Newton step to leave again
+_JOIN_MARGIN = 0.25
 
 
 class _GroupNewton:
@@ -629,6 +635,9 @@ class _GroupNewton:
             np.argsort(blk.order)]
         self.active = np.zeros(blk.w_block.shape[0], dtype=bool)
         self.member = np.zeros(blk.order.shape[0], dtype=bool)
+        #: single features that joined in :meth:`solve`'s first KKT round (at the warm start)
+        #: and have not been through a Newton step since
+        self.provisional = np.zeros(blk.order.shape[0], dtype=bool)
         self.coords = np.zeros(0, dtype=np.int64)
         self.gbuf = np.zeros((0, 0))
         self.rbuf = np.zeros((0, 0))
@@ -766,9 +775,7 @@ class _GroupNewton:
                 m -= 1
         else:
             self.has_factor = False
-        kp = np.flatnonzero(keep)
-        n = kp.shape[0]
-        self.gbuf[:n, :n] = self.gbuf[np.ix_(kp, kp)]
+        compact_square(self.gbuf, self.m, gone)
         self.coords = self.coords[keep]
         self._layout()
 
@@ -928,19 +935,28 @@ class _GroupNewton:
             t_cross = 1.0
             if cross.any():
                 t_cross = float(np.min(-b[cross] / step[cross]))
+            prov = cross & self.provisional[self.coords]
+            self.provisional[:] = False
+            if prov.any():  # entrants of the warm start's KKT round that cross 0 leave
+                self.beta[self.coords[prov]] = 0.0
+                self.remove_at(np.flatnonzero(prov))
+                r = None
+                continue
             t = t_cross
-            for _ in range(30):
-                trial = b + t * step
-                if t == t_cross and cross.any():  # the features that reach 0 leave
-                    ratio = -b[cross] / step[cross]
-                    trial[np.flatnonzero(cross)[ratio <= t_cross * (1.0 + 1e-12)]] = 0.0
-                new = quad0 - t * r_step + 0.5 * t * t * step_g_step + self._penalty(trial, l1,
-                                                                                      l2)
-                if new <= obj:
-                    break
-                t *= 0.5
-            else:
-                return 0
+            trial = self._projected_step(b, step, gs, r, cross, quad0, obj, l1, l2)
+            if trial is None:
+                for _ in range(30):
+                    trial = b + t * step
+                    if t == t_cross and cross.any():  # the features that reach 0 leave
+                        ratio = -b[cross] / step[cross]
+                        trial[np.flatnonzero(cross)[ratio <= t_cross * (1.0 + 1e-12)]] = 0.0
+                    new = quad0 - t * r_step + 0.5 * t * t * step_g_step + self._penalty(
+                        trial, l1, l2)
+                    if new <= obj:
+                        break
+                    t *= 0.5
+                else:
+                    return 0
             self.beta[self.coords] = trial
             zero_single = s & (trial == 0.0)
             if zero_single.any():
@@ -952,14 +968,33 @@ class _GroupNewton:
             r = r - t * gs
         return 0
 
-    def _inner_violators(self, g: np.ndarray, l1: float) -> np.ndarray:
+    def _projected_step(self, b: np.ndarray, step: np.ndarray, gs: np.ndarray, r: np.ndarray,
+                        cross: np.ndarray, quad0: float, obj: float, l1: float, l2: float
+                        ) -> np.ndarray | None:
+        """The full step with every single feature that changes sign set to 0 (``cross``),
+        when it does not increase ``P`` (``obj`` at ``b``; ``gs = G_AA step``): all of them
+        leave at once, where the step to the first crossing removes one feature per Newton
+        step (a joint exit of spurious entrants, e.g. one of a near-duplicate pair). ``None``
+        when no feature crosses or ``P`` would increase."""
+        if not cross.any():
+            return None
+        trial = b + step
+        trial[cross] = 0.0
+        delta = trial - b
+        g_delta = gs + self.GAA[:, cross] @ (delta[cross] - step[cross])
+        new = quad0 - float(r @ delta) + 0.5 * float(delta @ g_delta) + self._penalty(
+            trial, l1, l2)
+        return trial if new <= obj else None
+
+    def _inner_violators(self, g: np.ndarray, l1: float, slack: float = _KKT_SLACK
+                         ) -> np.ndarray:
         """Sparse group lasso: the features at 0 in active groups whose KKT condition
-        ``|g_j| ≤ l1 τ v_j`` fails (the group norm's subgradient there is 0)."""
+        ``|g_j| ≤ l1 τ v_j`` fails (the group norm's subgradient there is 0) by more than
+        the relative ``slack``."""
         blk = self.blk
         b = self.block_of
         cand = (~self.member) & self.active[b] & blk.is_group[b] & (blk.w_block[b] > 0.0)
-        return np.flatnonzero(cand & (np.abs(g) > l1 * blk.tau * blk.w_l1
-                                      * (1.0 + _KKT_SLACK)))
+        return np.flatnonzero(cand & (np.abs(g) > l1 * blk.tau * blk.w_l1 * (1.0 + slack)))
 
     def _join_inner(self, js: np.ndarray, g: np.ndarray, l1: float, l2: float) -> None:
         """Features ``js`` (inner violators, largest violation first) join, each from the
@@ -991,15 +1026,21 @@ class _GroupNewton:
         if np.all(cand[s] * b[s] > 0.0) and np.all(np.isfinite(cand)):
             self.beta[self.coords] = cand
 
-    def solve(self, l1: float, l2: float, tol_abs: float, work: tuple) -> float:
-        """One alpha: KKT over all blocks at the current point (violators join, each by its
-        exact block step), then Newton on the active blocks until a full step; after each, KKT
-        again and the duality gap, until the gap is at most ``tol_abs`` or Newton fails (the
-        returned gap then exceeds ``tol_abs``)."""
+    def solve(self, l1: float, l2: float, tol_abs: float, work: tuple,
+              step_ratio: float = 1.0) -> float:
+        """One alpha: KKT over all blocks at the current point (the warm start; violators
+        by the margin of ``_JOIN_MARGIN (step_ratio − 1)``, ``step_ratio`` = previous alpha /
+        this one, join, each by its exact block step; without violators the duality gap may
+        already certify it), then Newton on the active blocks until a full step; after each,
+        KKT again (every violator joins) and the duality gap, until the gap is at most
+        ``tol_abs`` or Newton fails (the returned gap then exceeds ``tol_abs``)."""
         d, blk = self.d, self.blk
         gap = math.inf
         dec_tol = 1e-3 * tol_abs
-        status = self.newton(l1, l2, dec_tol)
+        # KKT and the gap first, at the warm start: violators join before the first Newton
+        # step (the gradient there is the previous gradients extrapolated linearly in
+        # alpha), and a warm start the gap already certifies takes no step
+        status = _NOT_STARTED
         for _ in range(_GN_BUDGET):
             g = d.c - d.G @ self.beta
             score = np.sqrt(np.add.reduceat(g[blk.order] ** 2, blk.starts[:-1]))
@@ -1008,8 +1049,11 @@ class _GroupNewton:
                     score[bk] = blk.w_block[bk] * _score(
                         int(bk), g, blk.order, blk.starts, blk.is_group, blk.w_block,
                         blk.lower, blk.upper, blk.w_l1, blk.tau)
-            viol = (~self.active) & (score > l1 * blk.w_block * (1.0 + _KKT_SLACK))
-            inner = self._inner_violators(g, l1) if blk.tau > 0.0 else None
+            slack = _KKT_SLACK
+            if status == _NOT_STARTED:
+                slack += _JOIN_MARGIN * max(step_ratio - 1.0, 0.0)
+            viol = (~self.active) & (score > l1 * blk.w_block * (1.0 + slack))
+            inner = self._inner_violators(g, l1, slack) if blk.tau > 0.0 else None
             if inner is not None and inner.size and status:
                 self._join_inner(inner, g, l1, l2)
                 if not viol.any():
@@ -1025,6 +1069,8 @@ class _GroupNewton:
                     idx = blk.order[blk.starts[bk]:blk.starts[bk + 1]]
                     if np.any(self.beta[idx] != 0.0):
                         joined.append(int(bk))
+                        if status == _NOT_STARTED and not blk.is_group[bk]:
+                            self.provisional[idx] = True
                 self.add(np.asarray(joined, dtype=np.int64), l1, l2)
                 status = self.newton(l1, l2, dec_tol)
                 continue
@@ -1086,7 +1132,7 @@ def structured_path(
                 gn.extrapolate(coefs[k - 2], (grid[k] - grid[k - 1]) / (grid[k - 1] - grid[k - 2]))
             steps0 = gn.steps
             gap = gn.solve(float(a[0]) * l1_ratio, float(a[0]) * (1.0 - l1_ratio), tol_abs,
-                           work)
+                           work, prev / float(a[0]) if math.isfinite(prev) else 1.0)
             n_iter[k] = gn.steps - steps0
             diag.newton_steps += int(n_iter[k])
             beta = gn.beta.copy()

@@ -22,7 +22,7 @@ import scipy.linalg.cython_lapack as _cython_lapack
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["cholesky_delete", "trsm_upper_t", "trsv_upper"]
+__all__ = ["cholesky_delete", "compact_square", "trsm_upper_t", "trsv_upper"]
 
 _get_name = ctypes.pythonapi.PyCapsule_GetName
 _get_name.restype = ctypes.c_char_p
@@ -168,3 +168,30 @@ def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None,
     out = Z[m - 1, :qr].copy()
     Z[m - 1] = 0.0
     return out
+
+
+def compact_square(A: np.ndarray, m: int, gone: np.ndarray) -> int:
+    """Delete rows and columns ``gone`` (ascending, distinct, within ``m``) of the leading
+    ``m × m`` block of the C-ordered buffer ``A``, in place: afterwards its leading ``n × n``
+    block (``n = m − len(gone)``, returned) is ``A[keep][:, keep]`` of before. The kept runs
+    between deleted indices move as slices (contiguous row runs, then column runs): no index
+    grid, and nothing before the first deleted index is touched."""
+    _check(A, m)
+    gone = np.asarray(gone, dtype=np.int64)
+    if gone.size == 0:
+        return m
+    if gone[0] < 0 or gone[-1] >= m or np.any(np.diff(gone) <= 0):
+        raise ValueError("gone must be ascending distinct indices below m")
+    ends = np.append(gone[1:], m)
+    dst = int(gone[0])
+    runs = []
+    for g, e in zip(gone.tolist(), ends.tolist(), strict=True):
+        if e > g + 1:
+            runs.append((dst, g + 1, e))
+            dst += e - g - 1
+    n = dst
+    for d, a, e in runs:  # rows first (full width m), then columns of the kept rows
+        A[d:d + e - a, :m] = A[a:e, :m]
+    for d, a, e in runs:
+        A[:n, d:d + e - a] = A[:n, a:e]
+    return n

@@ -9,7 +9,7 @@ import pytest
 
 import lasso_spark.core.newton as newton_mod
 from lasso_spark.core import SuffStats, enet_path
-from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import cholesky_delete, compact_square, trsm_upper_t, trsv_upper
 from lasso_spark.core.newton import CholeskyFactor, NewtonDiagnostics
 from lasso_spark.core.objective import duality_gap
 from tests.unit.enet_reference import duality_gap as rows_gap
@@ -212,6 +212,25 @@ def test_cholesky_delete_rotates_the_forward_solves_leading_columns_only():
     assert not Z[:, 3:].any() and not Z[r:].any()
     with pytest.raises(ValueError, match="z_cols"):
         cholesky_delete(buf, r, 0, Z, q + 1)
+
+
+def test_compact_square_equals_the_fancy_indexed_block():
+    rng = np.random.default_rng(41)
+    for _ in range(300):
+        cap = int(rng.integers(1, 40))
+        m = int(rng.integers(1, cap + 1))
+        A = rng.standard_normal((cap, cap))
+        before = A.copy()
+        gone = np.sort(rng.choice(m, int(rng.integers(0, m + 1)), replace=False))
+        keep = np.setdiff1d(np.arange(m), gone)
+        n = compact_square(A, m, gone)
+        assert n == keep.shape[0]
+        np.testing.assert_array_equal(A[:n, :n], before[np.ix_(keep, keep)])
+        if gone.size:  # nothing before the first deleted index moves
+            g0 = int(gone[0])
+            np.testing.assert_array_equal(A[:g0, :g0], before[:g0, :g0])
+    with pytest.raises(ValueError, match="ascending"):
+        compact_square(np.zeros((4, 4)), 4, np.array([2, 1]))
 
 
 @pytest.mark.parametrize("rho", [1.0, 0.5])
