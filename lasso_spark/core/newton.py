@@ -606,6 +606,7 @@ def newton_path(
     max_iter: int,
     alpha_zero: float = np.inf,
     homotopy_max_p: int = 0,
+    beta_init: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, NewtonDiagnostics]:
     """Elastic-net path (module docstring) on ``G`` (C-ordered, exactly symmetric, positive
     diagonal), ``c``, ``yy``, penalty factors ``v`` (finite, ≥ 0), decreasing ``alphas``.
@@ -615,6 +616,12 @@ def newton_path(
     ``homotopy_max_p`` features is first solved by homotopy
     (:func:`lasso_spark.core.homotopy.homotopy_lasso_path`); the search below takes over from
     the first alpha it did not certify.
+
+    ``beta_init`` (p,): a warm start for the first alpha, e.g. the solution at a nearby alpha
+    (of another working set or data); the search starts from it as from the previous alpha of
+    the grid (its support and signs in the factor, no homotopy). It is used only when it has a
+    non-zero penalized coefficient and the first alpha is below ``alpha_zero``; the certificate
+    is the same.
 
     Returns ``(coefs (m, p), gaps (m,), n_iter (m,), diagnostics)``."""
     diag = NewtonDiagnostics()
@@ -631,7 +638,12 @@ def newton_path(
     if fac.m:  # unpenalized least squares (v = 0: no ridge term either)
         beta[fac.idx] = fac.solve(c[fac.idx])
     start = 0
-    if rho == 1.0 and m and p <= homotopy_max_p:
+    warm = (beta_init is not None and m > 0 and float(alphas[0]) < alpha_zero
+            and bool(np.any(beta_init[prob.pen] != 0.0)))
+    if warm:
+        beta[:] = beta_init
+        _sync_factor(prob, fac, beta, sgn)
+    elif rho == 1.0 and m and p <= homotopy_max_p:
         # the leading alphas where no feature violates KKT at the answer with every penalized
         # coefficient 0 by more than the search's slack (alpha within rounding of alpha_max,
         # e.g. an alpha_max computed from other sums, as wide mode's) keep that answer, as the

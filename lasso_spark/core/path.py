@@ -201,6 +201,7 @@ def enet_path(
     block_passes: bool = True,
     homotopy_max_p: int = HOMOTOPY_MAX_P,
     structure: StructuredPenalty | None = None,
+    coef_init: np.ndarray | None = None,
 ) -> PathResult:
     """Solve the elastic net (module docstring) along a decreasing alpha grid with warm starts.
 
@@ -226,6 +227,12 @@ def enet_path(
     active-set Newton over blocks (``diagnostics.solver == "group_newton"``), bounds, and any
     structure with ``solver="cd"``, by block coordinate descent (``"bcd"``).
 
+    ``coef_init`` (``solver="newton"`` without a structure): standardized coefficients
+    (``coef_std``'s scale, one per feature of ``stats``) that warm-start the first alpha, e.g.
+    the solution at the previous alpha of a path solved on other statistics of the same
+    features (``beta_init`` of :func:`~lasso_spark.core.newton.newton_path`); features the
+    design leaves out are ignored. Same certificate, fewer steps when it is close.
+
     BLAS runs on one thread during the call (:func:`lasso_spark.core.threads.one_blas_thread`):
     the answers are the same, bit for bit, whatever the process's BLAS thread count.
     """
@@ -240,6 +247,15 @@ def enet_path(
         stats, penalty_factor=penalty_factor, fit_intercept=fit_intercept, standardize=standardize
     )
     structured = structure is not None and (structure.has_bounds or bool(structure.groups))
+    beta_init = None
+    if coef_init is not None:
+        if structured or solver != "newton":
+            raise ValueError("coef_init warm-starts solver='newton' without a structure only")
+        coef_init = np.asarray(coef_init, dtype=np.float64)
+        if coef_init.shape != (stats.n_features,):
+            raise ValueError(f"coef_init must have one value per feature ({stats.n_features}),"
+                             f" got shape {coef_init.shape}")
+        beta_init = np.ascontiguousarray(coef_init[d.index])
     if structured:
         if structure.n_features != stats.n_features:
             raise ValueError(f"structure is for {structure.n_features} features, the "
@@ -273,7 +289,8 @@ def enet_path(
             refactorizations=nd.refactorizations)
     elif q > 0 and m > 0 and solver == "newton":
         coefs_r, gaps, n_iter, nd = newton_path(d.G, d.c, d.yy, d.v, grid, rho, tol_abs,
-                                                int(max_iter), alpha_zero, int(homotopy_max_p))
+                                                int(max_iter), alpha_zero, int(homotopy_max_p),
+                                                beta_init)
         diagnostics = PathDiagnostics(
             solver="newton", newton_steps=nd.newton_steps, newton_alphas=nd.newton_alphas,
             fallback_alphas=nd.fallback_alphas, cd_passes=nd.cd_passes,

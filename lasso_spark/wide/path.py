@@ -194,9 +194,11 @@ class _Run:
             return merge_all(fs) if self.K else fs[0]
         return merge_all([s for j, s in enumerate(fs) if j != m.fold])
 
-    def solve(self, train: SuffStats, alphas: np.ndarray, rho: float, v_a: np.ndarray
-              ) -> PathResult:
-        return enet_path(train, alphas=alphas, l1_ratio=rho, penalty_factor=v_a, **self.solver)
+    def solve(self, train: SuffStats, alphas: np.ndarray, rho: float, v_a: np.ndarray,
+              init: np.ndarray | None = None) -> PathResult:
+        """The core path on ``train``; ``init``: standardized warm start of the first alpha."""
+        return enet_path(train, alphas=alphas, l1_ratio=rho, penalty_factor=v_a,
+                         coef_init=init, **self.solver)
 
     def gradients(self, index: np.ndarray, coefs: np.ndarray, b0s: np.ndarray,
                   fold_of: np.ndarray, n_per_model: int, what: str) -> np.ndarray:
@@ -224,6 +226,7 @@ class _Path:
     n_iter: np.ndarray
     mse: np.ndarray  # (folds, alphas)
     ever: np.ndarray  # features non-zero in some accepted solution
+    warm: np.ndarray  # (models, p): each model's standardized solution at the last accepted alpha
     ws_sizes: list[int] = field(default_factory=list)
 
     @classmethod
@@ -231,7 +234,7 @@ class _Path:
         m = grid.shape[0]
         return cls(grid, np.zeros((m, p)), np.zeros((m, p)), np.zeros(m),
                    np.zeros((n_models, m)), np.zeros(m, dtype=np.int64), np.zeros((K, m)),
-                   np.zeros(p, dtype=bool))
+                   np.zeros(p, dtype=bool), np.zeros((n_models, p)))
 
 
 @dataclass
@@ -352,15 +355,18 @@ def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: n
 
 
 def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
-                   max_rounds: int, where: str, cap: int) -> _Segment:
+                   max_rounds: int, where: str, cap: int, warm: np.ndarray) -> _Segment:
     """Solve every model on the block's working set, certify with one ``Xᵀr`` pass, and grow
-    the working set by the KKT violators until the block's first alpha is certified."""
+    the working set by the KKT violators until the block's first alpha is certified. Model
+    ``t``'s path starts from ``warm[t]`` (its solution at the last accepted alpha, standardized,
+    over all ``p`` features) restricted to the working set."""
     L = block.shape[0]
     for rnd in range(int(max_rounds) + 1):
         A = np.flatnonzero(need)
         fs = run.fold_stats_for(A)
         trains = [run.training(fs, m) for m in run.models]
-        results = [run.solve(tr, block, rho, run.v[A]) for tr in trains]
+        results = [run.solve(tr, block, rho, run.v[A], warm[t, A])
+                   for t, tr in enumerate(trains)]
         coefs = np.concatenate([r.coef.T for r in results], axis=1)  # (|A|, T·L)
         b0s = np.concatenate([r.intercept for r in results])
         g = run.gradients(A, coefs, b0s, np.repeat(run.model_fold, L), L, where)
@@ -391,6 +397,8 @@ def _accept(run: _Run, out: _Path, seg: _Segment, s0: int) -> None:
     out.gaps[:, s0:e0] = seg.gaps[:, :acc]
     for t, m in enumerate(run.models):
         out.ever[A] |= np.any(seg.results[t].coef[:acc] != 0.0, axis=0)
+        out.warm[t] = 0.0
+        out.warm[t, A] = seg.results[t].coef_std[acc - 1]
         if m.fold >= 0:
             out.mse[m.fold, s0:e0] = heldout_mse(seg.fs[m.fold], seg.results[t].coef[:acc],
                                                  seg.results[t].intercept[:acc])
@@ -417,7 +425,7 @@ def _solve_path(run: _Run, out: _Path, g_prev: np.ndarray, rho: float, a_max: fl
         need = _working_set(score.max(1), float(grid[s0]), a_prev, kept, float(lim.growth),
                             budget)
         seg = _solve_segment(run, grid[s0:e0], need, rho, lim.max_rounds,
-                             f"alphas {s0 + 1}-{e0} of {n_a}", lim.block_cap)
+                             f"alphas {s0 + 1}-{e0} of {n_a}", lim.block_cap, out.warm)
         _accept(run, out, seg, s0)
         g_prev = seg.g[:, seg.acc - 1 :: e0 - s0]
         a_prev = float(grid[s0 + seg.acc - 1])
