@@ -16,11 +16,9 @@ before the checksums, load with the structural checks); loading runs no stored c
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +38,7 @@ from lasso_spark.ml.persistence import (
     ModelLoadError,
     base_checksums,
     data_row,
+    params_record,
     part_rows,
     read_verified_parts,
     rows_checksum,
@@ -267,22 +266,14 @@ class LogisticLassoModelWriter(LassoModelWriter):
                     LogisticPathTable.ROW_SCHEMA, os.path.join(path, "path"))
         self._write([] if m.cvTable is None else m.cvTable.to_rows(),
                     LogisticCVTable.ROW_SCHEMA, os.path.join(path, "cv"))
-        record = {
-            "class": f"{type(m).__module__}.{type(m).__name__}",
-            "timestamp": int(round(time.time() * 1000)),
-            "sparkVersion": str(self.sparkSession.version), "uid": m.uid,
-            "paramMap": {p.name: v for p, v in m._paramMap.items()},
-            "defaultParamMap": {p.name: v for p, v in m._defaultParamMap.items()},
-            "lassoSpark": {
-                "formatVersion": FORMAT_VERSION, "model": "logistic",
-                "numFeatures": m.numFeatures, "regParam": m.regParam,
-                "elasticNetParam": m.elasticNetParam, "hasPath": m.pathTable is not None,
-                "hasCV": m.cvTable is not None,
-                "cv": None if m.cvTable is None else m.cvTable.meta(),
-                "summary": m.summary.asDict() if m.hasSummary else None,
-            },
-        }
-        record = json.loads(json.dumps(record))  # exactly what the reader will see
+        record = params_record(m, str(self.sparkSession.version), {
+            "formatVersion": FORMAT_VERSION, "model": "logistic",
+            "numFeatures": m.numFeatures, "regParam": m.regParam,
+            "elasticNetParam": m.elasticNetParam, "hasPath": m.pathTable is not None,
+            "hasCV": m.cvTable is not None,
+            "cv": None if m.cvTable is None else m.cvTable.meta(),
+            "summary": m.summary.asDict() if m.hasSummary else None,
+        })
         record["lassoSpark"]["checksums"] = _value_checksums(m, record)
         write_metadata_last(self, path, record)
 

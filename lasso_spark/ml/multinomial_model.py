@@ -29,10 +29,8 @@ CV table.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,6 +57,7 @@ from lasso_spark.ml.persistence import (
     LassoModelWriter,
     ModelLoadError,
     base_checksums,
+    params_record,
     part_rows,
     read_verified_parts,
     rows_checksum,
@@ -352,23 +351,15 @@ class _Writer(LassoModelWriter):
                     MultinomialPathTable.ROW_SCHEMA, os.path.join(path, "path"))
         self._write([] if m.cvTable is None else m.cvTable.to_rows(),
                     LogisticCVTable.ROW_SCHEMA, os.path.join(path, "cv"))
-        record = {
-            "class": f"{type(m).__module__}.{type(m).__name__}",
-            "timestamp": int(round(time.time() * 1000)),
-            "sparkVersion": str(self.sparkSession.version), "uid": m.uid,
-            "paramMap": {p.name: v for p, v in m._paramMap.items()},
-            "defaultParamMap": {p.name: v for p, v in m._defaultParamMap.items()},
-            "lassoSpark": {
-                "formatVersion": FORMAT_VERSION, "model": "multinomial",
-                "numClasses": m.numClasses, "numFeatures": m.numFeatures,
-                "regParam": m.regParam, "elasticNetParam": m._elastic_net_param,
-                "multinomialGrouping": m._grouping,
-                "summary": None if m._summary is None else m._summary.asDict(),
-                "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
-                "cv": None if m.cvTable is None else m.cvTable.meta(),
-            },
-        }
-        record = json.loads(json.dumps(record))  # exactly what the reader will see
+        record = params_record(m, str(self.sparkSession.version), {
+            "formatVersion": FORMAT_VERSION, "model": "multinomial",
+            "numClasses": m.numClasses, "numFeatures": m.numFeatures,
+            "regParam": m.regParam, "elasticNetParam": m._elastic_net_param,
+            "multinomialGrouping": m._grouping,
+            "summary": None if m._summary is None else m._summary.asDict(),
+            "hasPath": m.pathTable is not None, "hasCV": m.cvTable is not None,
+            "cv": None if m.cvTable is None else m.cvTable.meta(),
+        })
         record["lassoSpark"]["checksums"] = _value_checksums(m, record)
         write_metadata_last(self, path, record)
 

@@ -65,6 +65,7 @@ __all__ = [
     "base_checksums",
     "data_row",
     "inspect_local_model",
+    "params_record",
     "part_rows",
     "read_verified_parts",
     "rows_checksum",
@@ -342,9 +343,9 @@ def write_text_line(writer: MLWriter, directory: str, line: str) -> None:
         .coalesce(1).write.mode(mode).text(directory)
 
 
-def metadata_record(model: LassoModel, spark_version: str) -> dict[str, Any]:
-    """The metadata JSON of ``model`` (pyspark's DefaultParamsWriter fields + ``lassoSpark``)
-    with its value checksums; ``lassoSpark.files`` is filled in once the files are written."""
+def params_record(model: Any, spark_version: str, lasso_spark: dict[str, Any]) -> dict[str, Any]:
+    """pyspark's DefaultParamsWriter fields of ``model`` (class, timestamp, sparkVersion, uid,
+    paramMap, defaultParamMap) and the ``lassoSpark`` block, as JSON will read them back."""
     import time
 
     record: dict[str, Any] = {
@@ -354,20 +355,26 @@ def metadata_record(model: LassoModel, spark_version: str) -> dict[str, Any]:
         "uid": model.uid,
         "paramMap": {p.name: v for p, v in model._paramMap.items()},
         "defaultParamMap": {p.name: v for p, v in model._defaultParamMap.items()},
-        "lassoSpark": {
-            "formatVersion": _BASE_FORMAT if model.stabilityTable is None else FORMAT_VERSION,
-            "numFeatures": model.numFeatures,
-            "regParam": model.regParam,
-            "elasticNetParam": model.elasticNetParam,
-            "hasPath": model.pathTable is not None,
-            "hasCV": model.cvTable is not None,
-            "cv": None if model.cvTable is None else model.cvTable.meta(),
-            "summary": model.summary.asDict() if model.hasSummary else None,
-            **({} if model.stabilityTable is None else {
-                "hasStability": True, "stability": model.stabilityTable.meta()}),
-        },
+        "lassoSpark": lasso_spark,
     }
-    record = json.loads(json.dumps(record))  # exactly what the reader will see
+    return json.loads(json.dumps(record))  # exactly what the reader will see
+
+
+def metadata_record(model: LassoModel, spark_version: str) -> dict[str, Any]:
+    """The metadata JSON of ``model`` (:func:`params_record`) with its value checksums;
+    ``lassoSpark.files`` is filled in once the files are written."""
+    record = params_record(model, spark_version, {
+        "formatVersion": _BASE_FORMAT if model.stabilityTable is None else FORMAT_VERSION,
+        "numFeatures": model.numFeatures,
+        "regParam": model.regParam,
+        "elasticNetParam": model.elasticNetParam,
+        "hasPath": model.pathTable is not None,
+        "hasCV": model.cvTable is not None,
+        "cv": None if model.cvTable is None else model.cvTable.meta(),
+        "summary": model.summary.asDict() if model.hasSummary else None,
+        **({} if model.stabilityTable is None else {
+            "hasStability": True, "stability": model.stabilityTable.meta()}),
+    })
     record["lassoSpark"]["checksums"] = _value_checksums(model, record)
     return record
 

@@ -354,6 +354,15 @@ def test_alpha_within_rounding_of_alpha_max_gives_the_empty_model(v_first):
     assert res.diagnostics.homotopy_alphas == 0
 
 
+def _check_reduced_solve(f, G, c, v, s, l1, tol):
+    """``solve_l1`` equals the solve on the active (member) features alone, 0 at the pinned."""
+    act = f.idx[f.member[f.idx]]
+    x = f.solve_l1(l1, v[f.idx] * s[f.idx])
+    ref = np.linalg.solve(G[np.ix_(act, act)], c[act] - l1 * v[act] * s[act])
+    np.testing.assert_allclose(x[f.member[f.idx]], ref, rtol=tol, atol=tol)
+    assert np.all(x[~f.member[f.idx]] == 0.0)
+
+
 def test_pinned_features_solve_the_reduced_system_through_appends_and_removals():
     """A feature leaving far from the factor's end is pinned at 0 (no removal): solve_l1 must
     equal the solve on the active features alone, after appends, removals and a rejoin."""
@@ -368,11 +377,7 @@ def test_pinned_features_solve_the_reduced_system_through_appends_and_removals()
     assert f.add(np.arange(60), v[:60] * s[:60]).size == 0
 
     def check(l1=0.3):
-        act = f.idx[f.member[f.idx]]
-        x = f.solve_l1(l1, v[f.idx] * s[f.idx])
-        ref = np.linalg.solve(G[np.ix_(act, act)], c[act] - l1 * v[act] * s[act])
-        np.testing.assert_allclose(x[f.member[f.idx]], ref, rtol=1e-9, atol=1e-9)
-        assert np.all(x[~f.member[f.idx]] == 0.0)
+        _check_reduced_solve(f, G, c, v, s, l1, 1e-9)
 
     check()
     a, b, e = (int(f.idx[i]) for i in (3, 10, 58))  # by factor position (dpstrf pivots)
@@ -407,11 +412,7 @@ def test_many_pinned_features_then_compaction_keep_the_reduced_solve_exact():
     assert f.add(np.arange(p), v * s).size == 0
 
     def check(l1=0.2):
-        act = f.idx[f.member[f.idx]]
-        x = f.solve_l1(l1, v[f.idx] * s[f.idx])
-        ref = np.linalg.solve(G[np.ix_(act, act)], c[act] - l1 * v[act] * s[act])
-        np.testing.assert_allclose(x[f.member[f.idx]], ref, rtol=1e-8, atol=1e-8)
-        assert np.all(x[~f.member[f.idx]] == 0.0)
+        _check_reduced_solve(f, G, c, v, s, l1, 1e-8)
 
     limit = newton_mod._PIN_MAX
     first = f.idx[: limit - 6 : 2].copy()  # deep positions, well under the limit
