@@ -939,12 +939,14 @@ class _GroupNewton:
             self.provisional[:] = False
             if prov.any():  # entrants of the warm start's KKT round that cross 0 leave
                 self.beta[self.coords[prov]] = 0.0
+                r = (r + self.GAA[:, prov] @ b[prov])[~prov]
                 self.remove_at(np.flatnonzero(prov))
-                r = None
                 continue
             t = t_cross
             trial = self._projected_step(b, step, gs, r, cross, quad0, obj, l1, l2)
-            if trial is None:
+            if trial is not None:
+                t = 1.0
+            else:
                 for _ in range(30):
                     trial = b + t * step
                     if t == t_cross and cross.any():  # the features that reach 0 leave
@@ -959,9 +961,10 @@ class _GroupNewton:
                     return 0
             self.beta[self.coords] = trial
             zero_single = s & (trial == 0.0)
-            if zero_single.any():
+            if zero_single.any():  # r at the trial point, kept exact: r − G_AA (trial − b)
+                off = (trial - b - t * step)[zero_single]
+                r = (r - t * gs - self.GAA[:, zero_single] @ off)[~zero_single]
                 self.remove_at(np.flatnonzero(zero_single))
-                r = None
                 continue
             if t == 1.0 and (not self.segs or dec <= _QUADRATIC * dec_tol):
                 return 1  # a full step, exact on a quadratic or close: KKT and the gap next
