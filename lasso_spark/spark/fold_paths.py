@@ -18,10 +18,11 @@ inputs, so the result is bit-for-bit the driver's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "choose_parallelism",
     "run_fold_fits",
     "solve_fold",
+    "sql_worker_environment",
 ]
 
 #: ``parallelism="auto"`` ships fits to executors only from this many features on: below it a
@@ -191,6 +193,57 @@ def session_max_tasks(spark: Any) -> int | None:
     return _default_parallelism(spark)
 
 
+#: the worker environment variables Spark's SQL Python runners (``mapInArrow``: the statistics
+#: pass) add from these SQL confs — ``(variable, conf, default)``, the variable set to "1" when
+#: the conf is true. An RDD job's workers get none of them, and Spark keeps one Python worker
+#: daemon per distinct environment: without them the fold-path job starts a second daemon and
+#: new workers that import numpy, pyarrow and the solver again (≈ 4 s of the first fold-path job
+#: in a session, benchmarks/README.md, issue 19)
+_SQL_WORKER_FLAGS = (
+    ("SPARK_SIMPLIFIED_TRACEBACK", "spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled",
+     "true"),
+    ("SPARK_HIDE_TRACEBACK", "spark.sql.execution.pyspark.udf.hideTraceback.enabled", "false"),
+    ("SPARK_TRACEBACK_WITH_LOCALS", "spark.sql.execution.pyspark.udf.tracebackWithLocals.enabled",
+     "false"),
+)
+
+
+def _sql_worker_flags(conf: Mapping[str, str] | Any) -> dict[str, str | None]:
+    """The value of each :data:`_SQL_WORKER_FLAGS` variable under ``conf`` (None: unset)."""
+    out: dict[str, str | None] = {}
+    for var, key, default in _SQL_WORKER_FLAGS:
+        try:
+            on = str(conf.get(key, default)).strip().lower() == "true"
+        except Exception:  # noqa: BLE001 - an unreadable conf: Spark's default
+            on = default == "true"
+        out[var] = "1" if on else None
+    return out
+
+
+@contextlib.contextmanager
+def sql_worker_environment(spark: Any, sc: Any) -> Iterator[None]:
+    """Inside the block, RDD jobs started from ``sc`` give their Python workers the environment
+    the session's SQL Python runners give theirs, so Spark serves them from the same worker
+    daemon, and its idle workers (which ran the statistics pass and have numpy, pyarrow and
+    lasso_spark imported) are reused. ``sc.environment`` is restored on exit; it is read when an
+    RDD's Python function is wrapped, i.e. by the action, so the action belongs inside."""
+    env = sc.environment
+    saved = {var: env.get(var) for var, _, _ in _SQL_WORKER_FLAGS}
+    try:
+        for var, value in _sql_worker_flags(spark.conf).items():
+            if value is None:
+                env.pop(var, None)
+            else:
+                env[var] = value
+        yield
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                env.pop(var, None)
+            else:
+                env[var] = value
+
+
 def run_fold_fits(
     fits: Sequence[FoldFit],
     options: dict[str, Any],
@@ -217,7 +270,8 @@ def run_fold_fits(
             # (contiguous, even slices) — no local relation, no shuffle, no Arrow: the first
             # such job in a JVM costs what any job costs (benchmarks/README.md, issue 19)
             task = functools.partial(fold_path_rows, dict(options))
-            out = sc.parallelize(rows, int(parallelism)).mapPartitions(task).collect()
+            with sql_worker_environment(spark, sc):
+                out = sc.parallelize(rows, int(parallelism)).mapPartitions(task).collect()
         else:
             # Spark Connect has no SparkContext: a DataFrame of the fits, one input partition,
             # then round-robin, so the fits spread evenly over the tasks

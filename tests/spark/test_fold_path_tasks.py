@@ -67,6 +67,52 @@ def test_classic_session_runs_fold_paths_as_one_rdd_job_bit_identical(spark, mon
     assert tracker.getStageInfo(stages[0]).numTasks == 2
 
 
+def _daemon_of_arrow_workers(batches):
+    import os
+
+    import pyarrow as pa
+
+    for _ in batches:
+        pass
+    yield pa.RecordBatch.from_pydict({"daemon": [os.getppid()]})
+
+
+def _daemon_of_rdd_worker(rows):
+    import os
+
+    list(rows)
+    yield os.getppid()
+
+
+def test_fold_path_rdd_job_reuses_the_sql_passes_python_worker_daemon(spark):
+    """The fold-path RDD job's workers are forked by the daemon that serves the statistics
+    pass's ``mapInArrow`` (same worker environment), and ``sc.environment`` is left as found."""
+    from lasso_spark.spark.fold_paths import sql_worker_environment
+
+    sc = spark.sparkContext
+    before = dict(sc.environment)
+    sql = {r.daemon for r in spark.range(0, 1000, numPartitions=2)
+           .mapInArrow(_daemon_of_arrow_workers, "daemon long").collect()}
+    assert len(sql) == 1
+    with sql_worker_environment(spark, sc):
+        rdd = set(sc.parallelize(range(4), 2).mapPartitions(_daemon_of_rdd_worker).collect())
+    assert rdd == sql
+    assert dict(sc.environment) == before
+
+
+def test_sql_worker_flags_follow_the_sessions_sql_confs():
+    from lasso_spark.spark.fold_paths import _sql_worker_flags
+
+    assert _sql_worker_flags({}) == {"SPARK_SIMPLIFIED_TRACEBACK": "1",
+                                     "SPARK_HIDE_TRACEBACK": None,
+                                     "SPARK_TRACEBACK_WITH_LOCALS": None}
+    conf = {"spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled": "false",
+            "spark.sql.execution.pyspark.udf.hideTraceback.enabled": "TRUE"}
+    assert _sql_worker_flags(conf) == {"SPARK_SIMPLIFIED_TRACEBACK": None,
+                                       "SPARK_HIDE_TRACEBACK": "1",
+                                       "SPARK_TRACEBACK_WITH_LOCALS": None}
+
+
 def test_arrow_task_used_on_connect_gives_the_driver_results():
     import pyarrow as pa
 
