@@ -19,8 +19,12 @@ current iterates of up to ``in_flight`` consecutive regParams — giving at each
 log-loss and gradient, and its curvature ``(1/W) Σ w p(1 − p) (1, x̃)(1, x̃)ᵀ`` from a fixed row
 subsample; for one point per model the curvature is also summed over every row, and each
 point's curvature is taken as that exact one plus the subsample's difference between the two
-points (a control variate: the subsample's noise cancels to first order). On the driver, each
-regParam's next iterate minimizes its quadratic model::
+points (a control variate: the subsample's noise cancels to first order). A candidate whose
+Newton step predicted a decrease of at most its tolerance (``CURVATURE_REUSE_FRACTION``) gets
+no curvature of its own: it moved too little for its curvature to change, and if the pass does
+not certify it, its next step reuses its step's base curvature (its objective, gradient and
+certificate are still exact). On the driver, each regParam's next iterate minimizes its
+quadratic model::
 
     min  gᵀδ + ½ δᵀ H δ + λ(α‖β + δ_β‖₁ + (1 − α)/2 ‖β + δ_β‖²),   δ = (δ_0, δ_β)
 
