@@ -19,8 +19,12 @@ current iterates of up to ``in_flight`` consecutive regParams — giving at each
 log-loss and gradient, and its curvature ``(1/W) Σ w p(1 − p) (1, x̃)(1, x̃)ᵀ`` from a fixed row
 subsample; for one point per model the curvature is also summed over every row, and each
 point's curvature is taken as that exact one plus the subsample's difference between the two
-points (a control variate: the subsample's noise cancels to first order). On the driver, each
-regParam's next iterate minimizes its quadratic model::
+points (a control variate: the subsample's noise cancels to first order). A candidate whose
+Newton step predicted a decrease of at most its tolerance (``CURVATURE_REUSE_FRACTION``) gets
+no curvature of its own: it moved too little for its curvature to change, and if the pass does
+not certify it, its next step reuses its step's base curvature (its objective, gradient and
+certificate are still exact). On the driver, each regParam's next iterate minimizes its
+quadratic model::
 
     min  gᵀδ + ½ δᵀ H δ + λ(α‖β + δ_β‖₁ + (1 − α)/2 ‖β + δ_β‖²),   δ = (δ_0, δ_β)
 
@@ -111,6 +115,11 @@ MAX_HALVINGS = 30
 SUB_TOL_FRACTION = 1e-4
 #: relative ridge added to each curvature model (keeps it positive definite)
 RIDGE_DAMPING = 1e-10
+#: a candidate whose full Newton step predicted a decrease of at most this fraction of its
+#: tolerance gets no curvature of its own in the next pass: if it is not certified there, its
+#: next step reuses its step's base curvature (the point moved too little for the curvature to
+#: change; the gradient, objective and certificate are still exact)
+CURVATURE_REUSE_FRACTION = 1.0
 #: glmnet's floor on elasticNetParam when computing regParam_max of a (near-)ridge path
 MIN_L1_FOR_GRID = 1e-3
 #: the warm path to regParam = 0 stops at this fraction of regParam_max before the last step
@@ -592,6 +601,19 @@ class PathTrack:
                 self.entered += 1
             self._newton(ks, base)
 
+    def needs_curvature(self, k: int) -> bool:
+        """Whether regParam ``k``'s candidate needs a curvature from the next pass: not when
+        it is a full step whose predicted decrease is at most ``CURVATURE_REUSE_FRACTION`` of
+        its tolerance (its step's base curvature is then reused, see :meth:`reused_curvature`).
+        """
+        lam = self.lams[k]
+        st = lam.step
+        return st is None or st.t < 1.0 or -st.decrease > CURVATURE_REUSE_FRACTION * lam.tol_abs
+
+    def reused_curvature(self, k: int) -> Curvature:
+        """The curvature a candidate without one of its own carries: its step's base's."""
+        return self.lams[k].step.base.curv
+
     # ---------------------------------------------------------------- one evaluation
     def _certify(self, lam: _Lambda, E: PointEval, only_if_certified: bool = False) -> bool:
         """Record ``E`` as ``lam``'s iterate if it is accepted; True when ``lam`` is done."""
@@ -870,11 +892,13 @@ def _run(
         for j, (i, k) in enumerate(owners):
             fold[j] = tracks[i].space.fold
             b[j], coef[j] = tracks[i].space.to_pass(*tracks[i].lams[k].cand)
-        hessian = np.ones(T, dtype=bool)  # every point gets its own (subsampled) curvature
-        full = np.zeros(T, dtype=bool)  # and one point per model the exact one
+        # every point that may need one gets its own (subsampled) curvature, and one of them
+        # per model the exact one
+        hessian = np.array([tracks[i].needs_curvature(k) for i, k in owners], dtype=bool)
+        full = np.zeros(T, dtype=bool)
         seen: set[int] = set()
         for j, (i, _k) in enumerate(owners):
-            if i not in seen:
+            if hessian[j] and i not in seen:
                 seen.add(i)
                 full[j] = opts.hessian_stride > 1
         spread = None
@@ -896,6 +920,10 @@ def _run(
         for j, (i, k) in enumerate(owners):
             t = tracks[i]
             cb, cbeta = t.lams[k].cand
+            if not hessian[j]:
+                t.receive(k, t.space.evaluation(res, j, cb, cbeta, t.reused_curvature(k),
+                                                n_pass))
+                continue
             curv = t.space.curvature(res, int(sub_slot[j]))
             if i in anchor:  # control variate: exact at the anchor, subsampled differences
                 exact, approx = anchor[i]

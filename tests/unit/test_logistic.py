@@ -287,6 +287,45 @@ def test_pass_count_of_a_five_fold_path():
     assert max(fit.pass_points) <= 6 * 16
 
 
+
+def test_negligible_steps_reuse_their_base_curvature(monkeypatch):
+    """A candidate whose Newton step predicted a decrease of at most its tolerance gets no
+    curvature of its own (its base's is reused): fewer curvature sums per pass, every regParam
+    still certified, the same answers as computing every curvature, in no more passes."""
+    import lasso_spark.core.logistic as logistic
+
+    X, y, w, rng = _design(3000, 20, 7)
+    fold = rng.integers(0, 5, len(y))
+    tr = trainings_from_arrays(X, y, None, fold, 5)
+
+    def run():
+        ev = numpy_pass(X, y, None, fold, chunk_rows=1500)
+        asked: list[tuple[int, int]] = []
+
+        def evaluate(req: PassRequest) -> PassResult:
+            if req.hessian_full is not None:  # the exact curvature's point also has a subsample
+                assert not np.any(req.hessian_full & ~req.hessian)
+            asked.append((int(req.hessian.sum()), req.n_points))
+            return ev(req)
+
+        fit = logistic_path(tr, evaluate, num_folds=5, n_reg_params=40, in_flight=12,
+                            tol=1e-7, hessian_rows=500)
+        return fit, asked
+
+    fit, asked = run()
+    monkeypatch.setattr(logistic, "CURVATURE_REUSE_FRACTION", -1.0)  # every point its own
+    base, base_asked = run()
+    assert all(h == n for h, n in base_asked)
+    assert any(h < n for h, n in asked)
+    assert sum(h for h, _ in asked) < sum(h for h, _ in base_asked)
+    assert fit.n_passes <= base.n_passes
+    for a, b in zip(fit.paths, base.paths):
+        assert a.converged.all() and b.converged.all()
+        np.testing.assert_array_equal(a.reg_params, b.reg_params)
+        # both are certified: their objectives differ by at most the sum of their gaps
+        assert np.all(np.abs(a.objective - b.objective)
+                      <= a.duality_gap + b.duality_gap + 1e-15)
+
 def test_separable_data_ends_the_path():
     rng = np.random.default_rng(8)
     X = rng.normal(size=(300, 4))
