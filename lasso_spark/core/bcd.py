@@ -60,7 +60,13 @@ import math
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from lasso_spark.core.blas import cholesky_delete, compact_square, trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import (
+    cholesky_delete,
+    cholesky_upper,
+    compact_square,
+    trsm_upper_t,
+    trsv_upper,
+)
 from lasso_spark.core.jit import cached_jit
 from lasso_spark.core.newton import NewtonDiagnostics
 from lasso_spark.core.objective import gap_from_moments
@@ -515,9 +521,10 @@ def structured_gap(d: Design, sp: StructuredPenalty, beta: np.ndarray, alpha: fl
 
 
 def structured_alpha_max_of(d: Design, sp: StructuredPenalty, l1_ratio: float,
-                            tol_abs: float, max_iter: int) -> float:
-    """``alpha_max`` of the structured problem of ``d`` (the all-zero edge of the path)."""
-    blk = blocks_of(d, sp)
+                            tol_abs: float, max_iter: int, blk: Blocks | None = None) -> float:
+    """``alpha_max`` of the structured problem of ``d`` (the all-zero edge of the path);
+    ``blk``: ``blocks_of(d, sp)`` when the caller already has it."""
+    blk = blocks_of(d, sp) if blk is None else blk
     return structured_alpha_max(d, blk, l1_ratio, _unpenalized_start(d, blk, tol_abs,
                                                                      max_iter))
 
@@ -805,31 +812,31 @@ class _GroupNewton:
         self._curv(x, out, curv, 1.0)
         return out
 
-    def _dense(self, l2: float, curv: list) -> np.ndarray:
-        J = self.GAA.copy()
-        J[np.diag_indices_from(J)] += l2 * self.wv
-        for (mu, u), (_, _, pos) in zip(curv, self.segs, strict=True):
-            J[np.ix_(pos, pos)] -= mu * np.outer(u, u)
-            J[pos, pos] += mu
-        return J
-
     def _refactor(self, l2: float, curv: list) -> bool:
+        """The factor rebuilt at the current Newton matrix: ``J`` written into the factor's
+        buffer, then factored there in place."""
         self.has_factor = False
-        try:
-            L = np.linalg.cholesky(self._dense(l2, curv))
-        except np.linalg.LinAlgError:
-            return False
         m = self.m
-        self.rbuf[:m, :m] = L.T
+        J = self.rbuf[:m, :m]
+        J[...] = self.GAA
+        J[np.diag_indices(m)] += l2 * self.wv
+        for (mu, u), (_, sl, pos) in zip(curv, self.segs, strict=True):
+            if isinstance(sl, slice):
+                J[sl, sl] -= mu * np.outer(u, u)
+            else:
+                J[np.ix_(pos, pos)] -= mu * np.outer(u, u)
+            J[pos, pos] += mu
+        if not cholesky_upper(self.rbuf, m):
+            return False
         self.has_factor = True
         self.refactorizations += 1
         return True
 
-    def _precond(self, res: np.ndarray) -> np.ndarray:
+    def _half(self, res: np.ndarray) -> np.ndarray:
+        """``R⁻ᵀ res``: half the preconditioner; ``‖R⁻ᵀ res‖²`` is the residual's
+        preconditioned norm², known before the second triangular solve."""
         z = res.copy()
-        m = z.shape[0]
-        trsv_upper(self.rbuf, m, z, True)
-        trsv_upper(self.rbuf, m, z, False)
+        trsv_upper(self.rbuf, z.shape[0], z, True)
         return z
 
     def _solve(self, F: np.ndarray, l2: float, curv: list
@@ -840,21 +847,18 @@ class _GroupNewton:
         for attempt in range(2):
             if not self.has_factor and not self._refactor(l2, curv):
                 return None
+            m = F.shape[0]
             x = np.zeros_like(F)
             jx = np.zeros_like(F)
             res = F.copy()
-            z = self._precond(res)
+            z = self._half(res)
+            rz = float(z @ z)  # resᵀ M⁻¹ res, M = RᵀR
+            if rz <= 0.0:
+                return x, jx
+            trsv_upper(self.rbuf, m, z, False)
             pdir = z
-            rz = float(res @ z)
             target = _PCG_RTOL * rz
-            for it in range(_PCG_MAX + 1):
-                if rz <= target:
-                    self.pcg += it
-                    if it > _PCG_REFRESH:  # the factor has gone stale: rebuild it next time
-                        self.has_factor = False
-                    return x, jx
-                if it == _PCG_MAX:
-                    break
+            for it in range(_PCG_MAX):
                 Ap = self._jv(pdir, l2, curv)
                 den = float(pdir @ Ap)
                 if not den > 0.0:
@@ -863,8 +867,14 @@ class _GroupNewton:
                 x += t * pdir
                 jx += t * Ap
                 res -= t * Ap
-                z = self._precond(res)
-                rz_new = float(res @ z)
+                z = self._half(res)
+                rz_new = float(z @ z)
+                if rz_new <= target:  # converged: the second triangular solve is not needed
+                    self.pcg += it + 1
+                    if it + 1 > _PCG_REFRESH:  # the factor has gone stale: rebuild it next
+                        self.has_factor = False
+                    return x, jx
+                trsv_upper(self.rbuf, m, z, False)
                 pdir = z + (rz_new / rz) * pdir
                 rz = rz_new
             if attempt == 0:
@@ -1098,6 +1108,7 @@ def structured_path(
     tol_abs: float,
     max_iter: int,
     newton: bool = True,
+    blk: Blocks | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, NewtonDiagnostics]:
     """``(coefs (m, q), gaps, n_iter, alpha_max, diagnostics)`` on the design's features.
 
@@ -1110,8 +1121,9 @@ def structured_path(
     (module docstring) for up to ``_NEWTON_AFTER`` passes, then rounds of Newton steps with a
     fresh factor (:func:`_newton_refine`) and block coordinate descent until the gap is
     certified or ``max_iter`` passes are spent (``n_iter``: passes + steps); the active-set
-    Newton resumes at the next alpha from that point."""
-    blk = blocks_of(d, sp)
+    Newton resumes at the next alpha from that point. ``blk``: ``blocks_of(d, sp)`` when the
+    caller already has it (each group's eigenbasis is then computed once per path)."""
+    blk = blocks_of(d, sp) if blk is None else blk
     beta = _unpenalized_start(d, blk, tol_abs, max_iter)
     a_max = structured_alpha_max(d, blk, l1_ratio, beta)
     m, q = grid.shape[0], d.index.shape[0]
