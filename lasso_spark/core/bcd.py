@@ -890,14 +890,16 @@ class _GroupNewton:
             pen += gw * l1 * self.blk.w_block[bk] * float(np.linalg.norm(b[sl]))
         return pen
 
-    def newton(self, l1: float, l2: float, dec_tol: float) -> int:
+    def newton(self, l1: float, l2: float, dec_tol: float, g: np.ndarray | None = None
+               ) -> int:
         """Newton steps on the active blocks (signs of single features kept, a feature that
         reaches 0 leaves, a group whose KKT at 0 holds leaves) until one full step is taken
         (returns 1; once the decrement is below ``_QUADRATIC·dec_tol`` when groups
         are active) or the Newton decrement is at most ``dec_tol`` (its step taken when no
         sign changes; returns 2); 0 when the budget ran out or the system could not be
-        solved."""
-        r = None
+        solved. ``g``: ``c − Gβ`` at the current point over all features, when the caller
+        has it (its active part is the first step's residual)."""
+        r = None if g is None else g[self.coords]
         for _ in range(_GN_BUDGET):
             if self.m == 0:
                 return 2
@@ -1070,7 +1072,7 @@ class _GroupNewton:
             if inner is not None and inner.size and status:
                 self._join_inner(inner, g, l1, l2)
                 if not viol.any():
-                    status = self.newton(l1, l2, dec_tol)
+                    status = self.newton(l1, l2, dec_tol, g)
                     continue
             if viol.any() and status:
                 z, zh, new = work
@@ -1085,7 +1087,7 @@ class _GroupNewton:
                         if status == _NOT_STARTED and not blk.is_group[bk]:
                             self.provisional[idx] = True
                 self.add(np.asarray(joined, dtype=np.int64), l1, l2)
-                status = self.newton(l1, l2, dec_tol)
+                status = self.newton(l1, l2, dec_tol, g)
                 continue
             gap = float(_structured_gap(d.c, g, self.beta, float(d.yy), blk.order, blk.starts,
                                         blk.is_group, blk.w_block, blk.w_coef, blk.lower,
@@ -1096,7 +1098,7 @@ class _GroupNewton:
                 if dec_tol < 1e-12 * tol_abs:
                     return gap
                 dec_tol *= 1e-3
-            status = self.newton(l1, l2, dec_tol)
+            status = self.newton(l1, l2, dec_tol, g)
         return gap
 
 
