@@ -843,7 +843,9 @@ class _GroupNewton:
                ) -> tuple[np.ndarray, np.ndarray] | None:
         """``(x, Jx)`` with ``x ≈ J⁻¹ F`` by conjugate gradients preconditioned with the kept
         factor (rebuilt when missing or when CG needs more than ``_PCG_MAX`` iterations);
-        ``Jx`` accumulated from the iterations' products."""
+        ``Jx`` accumulated from the iterations' products. The stopping test (the residual's
+        preconditioned norm², ``‖R⁻ᵀ res‖²``) comes after the first of the preconditioner's two
+        triangular solves, so the converged iteration skips the second."""
         for attempt in range(2):
             if not self.has_factor and not self._refactor(l2, curv):
                 return None
