@@ -806,11 +806,24 @@ class _GroupNewton:
         for (mu, u), (_, sl, _) in zip(curv, self.segs, strict=True):
             out[sl] += sign * mu * (x[sl] - u * float(u @ x[sl]))
 
-    def _jv(self, x: np.ndarray, l2: float, curv: list) -> np.ndarray:
+    def _jv(self, x: np.ndarray, diag: np.ndarray, rank1: list) -> np.ndarray:
+        """``J x``: ``G_AA x + diag ∘ x − Σ_g μ_g u_g (u_gᵀ x_g)``, with ``diag = l2 w + μ_g``
+        on each group's coordinates and ``rank1`` the pairs ``(μ_g u_g, u_g)`` of
+        :meth:`_split`."""
         out = self.GAA @ x
-        out += l2 * self.wv * x
-        self._curv(x, out, curv, 1.0)
+        out += diag * x
+        for (mu_u, u), (_, sl, _) in zip(rank1, self.segs, strict=True):
+            out[sl] -= float(u @ x[sl]) * mu_u
         return out
+
+    def _split(self, l2: float, curv: list) -> tuple[np.ndarray, list]:
+        """``J − G_AA`` as a diagonal and one rank-1 term per group (for :meth:`_jv`)."""
+        diag = l2 * self.wv
+        rank1 = []
+        for (mu, u), (_, sl, _) in zip(curv, self.segs, strict=True):
+            diag[sl] += mu
+            rank1.append((mu * u, u))
+        return diag, rank1
 
     def _refactor(self, l2: float, curv: list) -> bool:
         """The factor rebuilt at the current Newton matrix: ``J`` written into the factor's
@@ -860,8 +873,9 @@ class _GroupNewton:
             trsv_upper(self.rbuf, m, z, False)
             pdir = z
             target = _PCG_RTOL * rz
+            diag, rank1 = self._split(l2, curv)
             for it in range(_PCG_MAX):
-                Ap = self._jv(pdir, l2, curv)
+                Ap = self._jv(pdir, diag, rank1)
                 den = float(pdir @ Ap)
                 if not den > 0.0:
                     break
