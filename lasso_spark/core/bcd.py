@@ -60,7 +60,13 @@ import math
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from lasso_spark.core.blas import cholesky_delete, compact_square, trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import (
+    cholesky_delete,
+    cholesky_upper,
+    compact_square,
+    trsm_upper_t,
+    trsv_upper,
+)
 from lasso_spark.core.jit import cached_jit
 from lasso_spark.core.newton import NewtonDiagnostics
 from lasso_spark.core.objective import gap_from_moments
@@ -515,9 +521,10 @@ def structured_gap(d: Design, sp: StructuredPenalty, beta: np.ndarray, alpha: fl
 
 
 def structured_alpha_max_of(d: Design, sp: StructuredPenalty, l1_ratio: float,
-                            tol_abs: float, max_iter: int) -> float:
-    """``alpha_max`` of the structured problem of ``d`` (the all-zero edge of the path)."""
-    blk = blocks_of(d, sp)
+                            tol_abs: float, max_iter: int, blk: Blocks | None = None) -> float:
+    """``alpha_max`` of the structured problem of ``d`` (the all-zero edge of the path);
+    ``blk``: ``blocks_of(d, sp)`` when the caller already has it."""
+    blk = blocks_of(d, sp) if blk is None else blk
     return structured_alpha_max(d, blk, l1_ratio, _unpenalized_start(d, blk, tol_abs,
                                                                      max_iter))
 
@@ -799,63 +806,76 @@ class _GroupNewton:
         for (mu, u), (_, sl, _) in zip(curv, self.segs, strict=True):
             out[sl] += sign * mu * (x[sl] - u * float(u @ x[sl]))
 
-    def _jv(self, x: np.ndarray, l2: float, curv: list) -> np.ndarray:
+    def _jv(self, x: np.ndarray, diag: np.ndarray, rank1: list) -> np.ndarray:
+        """``J x``: ``G_AA x + diag ∘ x − Σ_g μ_g u_g (u_gᵀ x_g)``, with ``diag = l2 w + μ_g``
+        on each group's coordinates and ``rank1`` the pairs ``(μ_g u_g, u_g)`` of
+        :meth:`_split`."""
         out = self.GAA @ x
-        out += l2 * self.wv * x
-        self._curv(x, out, curv, 1.0)
+        out += diag * x
+        for (mu_u, u), (_, sl, _) in zip(rank1, self.segs, strict=True):
+            out[sl] -= float(u @ x[sl]) * mu_u
         return out
 
-    def _dense(self, l2: float, curv: list) -> np.ndarray:
-        J = self.GAA.copy()
-        J[np.diag_indices_from(J)] += l2 * self.wv
-        for (mu, u), (_, _, pos) in zip(curv, self.segs, strict=True):
-            J[np.ix_(pos, pos)] -= mu * np.outer(u, u)
-            J[pos, pos] += mu
-        return J
+    def _split(self, l2: float, curv: list) -> tuple[np.ndarray, list]:
+        """``J − G_AA`` as a diagonal and one rank-1 term per group (for :meth:`_jv`)."""
+        diag = l2 * self.wv
+        rank1 = []
+        for (mu, u), (_, sl, _) in zip(curv, self.segs, strict=True):
+            diag[sl] += mu
+            rank1.append((mu * u, u))
+        return diag, rank1
 
     def _refactor(self, l2: float, curv: list) -> bool:
+        """The factor rebuilt at the current Newton matrix: ``J`` written into the factor's
+        buffer, then factored there in place."""
         self.has_factor = False
-        try:
-            L = np.linalg.cholesky(self._dense(l2, curv))
-        except np.linalg.LinAlgError:
-            return False
         m = self.m
-        self.rbuf[:m, :m] = L.T
+        J = self.rbuf[:m, :m]
+        J[...] = self.GAA
+        J[np.diag_indices(m)] += l2 * self.wv
+        for (mu, u), (_, sl, pos) in zip(curv, self.segs, strict=True):
+            if isinstance(sl, slice):
+                J[sl, sl] -= mu * np.outer(u, u)
+            else:
+                J[np.ix_(pos, pos)] -= mu * np.outer(u, u)
+            J[pos, pos] += mu
+        if not cholesky_upper(self.rbuf, m):
+            return False
         self.has_factor = True
         self.refactorizations += 1
         return True
 
-    def _precond(self, res: np.ndarray) -> np.ndarray:
+    def _half(self, res: np.ndarray) -> np.ndarray:
+        """``R⁻ᵀ res``: half the preconditioner; ``‖R⁻ᵀ res‖²`` is the residual's
+        preconditioned norm², known before the second triangular solve."""
         z = res.copy()
-        m = z.shape[0]
-        trsv_upper(self.rbuf, m, z, True)
-        trsv_upper(self.rbuf, m, z, False)
+        trsv_upper(self.rbuf, z.shape[0], z, True)
         return z
 
     def _solve(self, F: np.ndarray, l2: float, curv: list
                ) -> tuple[np.ndarray, np.ndarray] | None:
         """``(x, Jx)`` with ``x ≈ J⁻¹ F`` by conjugate gradients preconditioned with the kept
         factor (rebuilt when missing or when CG needs more than ``_PCG_MAX`` iterations);
-        ``Jx`` accumulated from the iterations' products."""
+        ``Jx`` accumulated from the iterations' products. The stopping test (the residual's
+        preconditioned norm², ``‖R⁻ᵀ res‖²``) comes after the first of the preconditioner's two
+        triangular solves, so the converged iteration skips the second."""
         for attempt in range(2):
             if not self.has_factor and not self._refactor(l2, curv):
                 return None
+            m = F.shape[0]
             x = np.zeros_like(F)
             jx = np.zeros_like(F)
             res = F.copy()
-            z = self._precond(res)
+            z = self._half(res)
+            rz = float(z @ z)  # resᵀ M⁻¹ res, M = RᵀR
+            if rz <= 0.0:
+                return x, jx
+            trsv_upper(self.rbuf, m, z, False)
             pdir = z
-            rz = float(res @ z)
             target = _PCG_RTOL * rz
-            for it in range(_PCG_MAX + 1):
-                if rz <= target:
-                    self.pcg += it
-                    if it > _PCG_REFRESH:  # the factor has gone stale: rebuild it next time
-                        self.has_factor = False
-                    return x, jx
-                if it == _PCG_MAX:
-                    break
-                Ap = self._jv(pdir, l2, curv)
+            diag, rank1 = self._split(l2, curv)
+            for it in range(_PCG_MAX):
+                Ap = self._jv(pdir, diag, rank1)
                 den = float(pdir @ Ap)
                 if not den > 0.0:
                     break
@@ -863,8 +883,14 @@ class _GroupNewton:
                 x += t * pdir
                 jx += t * Ap
                 res -= t * Ap
-                z = self._precond(res)
-                rz_new = float(res @ z)
+                z = self._half(res)
+                rz_new = float(z @ z)
+                if rz_new <= target:  # converged: the second triangular solve is not needed
+                    self.pcg += it + 1
+                    if it + 1 > _PCG_REFRESH:  # the factor has gone stale: rebuild it next
+                        self.has_factor = False
+                    return x, jx
+                trsv_upper(self.rbuf, m, z, False)
                 pdir = z + (rz_new / rz) * pdir
                 rz = rz_new
             if attempt == 0:
@@ -880,14 +906,16 @@ class _GroupNewton:
             pen += gw * l1 * self.blk.w_block[bk] * float(np.linalg.norm(b[sl]))
         return pen
 
-    def newton(self, l1: float, l2: float, dec_tol: float) -> int:
+    def newton(self, l1: float, l2: float, dec_tol: float, g: np.ndarray | None = None
+               ) -> int:
         """Newton steps on the active blocks (signs of single features kept, a feature that
         reaches 0 leaves, a group whose KKT at 0 holds leaves) until one full step is taken
         (returns 1; once the decrement is below ``_QUADRATIC·dec_tol`` when groups
         are active) or the Newton decrement is at most ``dec_tol`` (its step taken when no
         sign changes; returns 2); 0 when the budget ran out or the system could not be
-        solved."""
-        r = None
+        solved. ``g``: ``c − Gβ`` at the current point over all features, when the caller
+        has it (its active part is the first step's residual)."""
+        r = None if g is None else g[self.coords]
         for _ in range(_GN_BUDGET):
             if self.m == 0:
                 return 2
@@ -1060,7 +1088,7 @@ class _GroupNewton:
             if inner is not None and inner.size and status:
                 self._join_inner(inner, g, l1, l2)
                 if not viol.any():
-                    status = self.newton(l1, l2, dec_tol)
+                    status = self.newton(l1, l2, dec_tol, g)
                     continue
             if viol.any() and status:
                 z, zh, new = work
@@ -1075,7 +1103,7 @@ class _GroupNewton:
                         if status == _NOT_STARTED and not blk.is_group[bk]:
                             self.provisional[idx] = True
                 self.add(np.asarray(joined, dtype=np.int64), l1, l2)
-                status = self.newton(l1, l2, dec_tol)
+                status = self.newton(l1, l2, dec_tol, g)
                 continue
             gap = float(_structured_gap(d.c, g, self.beta, float(d.yy), blk.order, blk.starts,
                                         blk.is_group, blk.w_block, blk.w_coef, blk.lower,
@@ -1086,7 +1114,7 @@ class _GroupNewton:
                 if dec_tol < 1e-12 * tol_abs:
                     return gap
                 dec_tol *= 1e-3
-            status = self.newton(l1, l2, dec_tol)
+            status = self.newton(l1, l2, dec_tol, g)
         return gap
 
 
@@ -1098,6 +1126,7 @@ def structured_path(
     tol_abs: float,
     max_iter: int,
     newton: bool = True,
+    blk: Blocks | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, NewtonDiagnostics]:
     """``(coefs (m, q), gaps, n_iter, alpha_max, diagnostics)`` on the design's features.
 
@@ -1110,8 +1139,9 @@ def structured_path(
     (module docstring) for up to ``_NEWTON_AFTER`` passes, then rounds of Newton steps with a
     fresh factor (:func:`_newton_refine`) and block coordinate descent until the gap is
     certified or ``max_iter`` passes are spent (``n_iter``: passes + steps); the active-set
-    Newton resumes at the next alpha from that point."""
-    blk = blocks_of(d, sp)
+    Newton resumes at the next alpha from that point. ``blk``: ``blocks_of(d, sp)`` when the
+    caller already has it (each group's eigenbasis is then computed once per path)."""
+    blk = blocks_of(d, sp) if blk is None else blk
     beta = _unpenalized_start(d, blk, tol_abs, max_iter)
     a_max = structured_alpha_max(d, blk, l1_ratio, beta)
     m, q = grid.shape[0], d.index.shape[0]

@@ -22,7 +22,7 @@ import scipy.linalg.cython_lapack as _cython_lapack
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["cholesky_delete", "compact_square", "trsm_upper_t", "trsv_upper"]
+__all__ = ["cholesky_delete", "cholesky_upper", "compact_square", "trsm_upper_t", "trsv_upper"]
 
 _get_name = ctypes.pythonapi.PyCapsule_GetName
 _get_name.restype = ctypes.c_char_p
@@ -45,6 +45,8 @@ def _function(module, name: str, argtypes: list) -> ctypes._CFuncPtr:
 _dtrsv = _function(_cython_blas, "dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
 _dtrsm = _function(_cython_blas, "dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
 _dlasr = _function(_cython_lapack, "dlasr", [_C, _C, _C, _I, _I, _P, _P, _P, _I])
+_dpotrf = _function(_cython_lapack, "dpotrf", [_C, _I, _P, _I, _I])
+_dlaset = _function(_cython_lapack, "dlaset", [_C, _I, _I, _P, _P, _P, _I])
 _R, _V, _F = b"R", b"V", b"F"
 _U, _L, _N, _T = b"U", b"L", b"N", b"T"
 #: rotations of :func:`cholesky_delete` computed per panel of this many columns (Python floats
@@ -73,6 +75,29 @@ def trsv_upper(R: np.ndarray, m: int, x: np.ndarray, transpose: bool) -> None:
     # column-major view: L = Uᵀ; U⁻¹ = L⁻ᵀ, U⁻ᵀ = L⁻¹
     _dtrsv(_L, _N if transpose else _T, _N, ctypes.byref(_int(m)), R.ctypes.data,
            ctypes.byref(_int(R.shape[1])), x.ctypes.data, ctypes.byref(_int(1)))
+
+
+def cholesky_upper(R: np.ndarray, m: int) -> bool:
+    """In place: the symmetric positive definite matrix in ``R[:m, :m]`` (C-ordered buffer)
+    becomes its upper Cholesky factor ``U`` (``UᵀU`` = the matrix, zeros below the diagonal),
+    by LAPACK ``dpotrf`` on the buffer, without copies. Returns False (the block then holds
+    no factor) when the matrix is not numerically positive definite."""
+    _check(R, m)
+    if m == 0:
+        return True
+    info = ctypes.c_int(0)
+    # column-major view: the (symmetric) matrix itself; its lower factor L is Uᵀ
+    _dpotrf(_L, ctypes.byref(_int(m)), R.ctypes.data, ctypes.byref(_int(R.shape[1])),
+            ctypes.byref(info))
+    if info.value != 0:
+        return False
+    if m > 1:  # zeros below U's diagonal: the column-major view's triangle above its diagonal
+        zero = ctypes.c_double(0.0)
+        lda = R.shape[1]
+        _dlaset(_U, ctypes.byref(_int(m - 1)), ctypes.byref(_int(m - 1)),
+                ctypes.addressof(zero), ctypes.addressof(zero), R.ctypes.data + 8 * lda,
+                ctypes.byref(_int(lda)))
+    return True
 
 
 def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from lasso_spark.core.grid import alpha_max_of_design, decreasing_alphas, default_grid
 from lasso_spark.core.newton import newton_path
-from lasso_spark.core.penalties import StructuredPenalty
+from lasso_spark.core.penalties import StructuredPenalty, blocks_of
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.core.quadratic import design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
@@ -262,7 +262,9 @@ def enet_path(
                              f"statistics have {stats.n_features}")
         from lasso_spark.core.bcd import structured_alpha_max_of, structured_path  # numba
 
-        a_max = structured_alpha_max_of(d, structure, rho, float(tol) * d.yy, int(max_iter))
+        blk = blocks_of(d, structure)
+        a_max = structured_alpha_max_of(d, structure, rho, float(tol) * d.yy, int(max_iter),
+                                        blk)
     else:
         beta0 = unpenalized_fit(d)
         a_max = alpha_max_of_design(d, rho, beta0)
@@ -281,7 +283,7 @@ def enet_path(
     if q > 0 and m > 0 and structured:
         newton = solver != "cd"
         coefs_r, gaps, n_iter, _, nd = structured_path(d, structure, grid, rho, tol_abs,
-                                                       int(max_iter), newton)
+                                                       int(max_iter), newton, blk)
         diagnostics = PathDiagnostics(
             solver="bcd" if structure.has_bounds or not newton else "group_newton",
             newton_steps=nd.newton_steps, newton_alphas=nd.newton_alphas,

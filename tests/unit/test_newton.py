@@ -9,7 +9,13 @@ import pytest
 
 import lasso_spark.core.newton as newton_mod
 from lasso_spark.core import SuffStats, enet_path
-from lasso_spark.core.blas import cholesky_delete, compact_square, trsm_upper_t, trsv_upper
+from lasso_spark.core.blas import (
+    cholesky_delete,
+    cholesky_upper,
+    compact_square,
+    trsm_upper_t,
+    trsv_upper,
+)
 from lasso_spark.core.newton import CholeskyFactor, NewtonDiagnostics
 from lasso_spark.core.objective import duality_gap
 from tests.unit.enet_reference import duality_gap as rows_gap
@@ -212,6 +218,30 @@ def test_cholesky_delete_rotates_the_forward_solves_leading_columns_only():
     assert not Z[:, 3:].any() and not Z[r:].any()
     with pytest.raises(ValueError, match="z_cols"):
         cholesky_delete(buf, r, 0, Z, q + 1)
+
+
+def test_cholesky_upper_factors_the_leading_block_in_place_and_refuses_indefinite():
+    rng = np.random.default_rng(43)
+    for _ in range(100):
+        cap = int(rng.integers(1, 30))
+        m = int(rng.integers(0, cap + 1))
+        A = rng.standard_normal((m, m + 3))
+        J = A @ A.T + 1e-3 * np.eye(m)
+        buf = rng.standard_normal((cap, cap))
+        outside = buf.copy()
+        buf[:m, :m] = J
+        assert cholesky_upper(buf, m)
+        U = buf[:m, :m]
+        np.testing.assert_array_equal(np.tril(U, -1), 0.0)
+        assert np.all(np.diag(U) > 0.0)
+        scale = max(1.0, float(np.abs(J).max(initial=0.0)))
+        np.testing.assert_allclose(U.T @ U, J, rtol=0, atol=1e-12 * scale)
+        # nothing outside the leading block is touched
+        np.testing.assert_array_equal(buf[m:], outside[m:])
+        np.testing.assert_array_equal(buf[:m, m:], outside[:m, m:])
+    buf = np.eye(5)
+    buf[2, 2] = -1.0
+    assert not cholesky_upper(buf, 5)
 
 
 def test_compact_square_equals_the_fancy_indexed_block():
