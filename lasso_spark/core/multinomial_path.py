@@ -324,7 +324,7 @@ class _Space:
         G, yy, c = least_squares_form(Hxx, beta, g)
         out = []
         steps = solve_quadratic(G, c, yy, lams, l1_ratio, tol_abs,
-                                class_groups=K if self.grouped else 0)
+                                class_groups=K if self.grouped else 0, coef_init=beta)
         for lam, beta_new in zip(lams, steps):
             beta_new = center_classes(beta_new.reshape(K, q), l1_ratio, self.grouped).ravel()
             dbeta = beta_new - beta
