@@ -273,6 +273,34 @@ def test_cv_models_heldout_metrics_pass_count_and_path_end():
         np.testing.assert_allclose(path.heldout_deviance[0], null_dev, rtol=1e-9)
 
 
+def test_shared_curvature_reaches_the_same_certified_path():
+    """``hessian_every=2``: half the points of each window take a neighbour's curvature; every
+    regParam is still certified on the true objective, at the same objective values (to the
+    tolerance; the coefficients of this correlated design are determined less tightly), and
+    fewer curvature blocks are requested per pass."""
+    X, y, _, rng = _design(1500, 6, 4, 8)
+    fold = rng.integers(0, 3, 1500)
+    tr = multinomial_trainings_from_arrays(X, y, None, fold, 3)
+    requested = []
+
+    def counting(ev):
+        def evaluate(req):
+            requested.append((req.n_points, int(np.count_nonzero(req.hessian))))
+            return ev(req)
+        return evaluate
+
+    kw = dict(num_folds=3, n_reg_params=30, tol=1e-9, in_flight=6)
+    own = multinomial_path(tr, numpy_pass(X, y, None, fold), **kw)
+    shared = multinomial_path(tr, counting(numpy_pass(X, y, None, fold)), hessian_every=2,
+                              **kw)
+    assert all(p.converged.all() for p in shared.paths)
+    assert any(h < t for t, h in requested) and all(2 * h >= t for t, h in requested)
+    for a, b in zip(own.paths, shared.paths):
+        m = min(a.n_reg_params, b.n_reg_params)
+        assert m >= 10
+        np.testing.assert_allclose(b.objective[:m], a.objective[:m], rtol=1e-7)
+
+
 def test_a_missing_class_and_one_class_are_data_errors():
     X, y, w, _ = _design(200, 3, 3, 9)
     y2 = np.where(y == 1, 2, y)  # class 1 never occurs
