@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
              .config("spark.driver.host", "127.0.0.1")
              .config("spark.driver.bindAddress", "127.0.0.1")
              .config("spark.driver.memory", "4g").config("spark.ui.enabled", "false")
+             .config("spark.sql.execution.arrow.pyspark.enabled", "true")  # fast setup at 1M
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     n, p, K = args.rows, args.features, args.classes

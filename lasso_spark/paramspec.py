@@ -511,7 +511,8 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        to_bool("cacheInput"), False, _BINOMIAL_ESTIMATORS, bool),
     _p("cvMetric", "cross-validation metric, as glmnet's type.measure: 'deviance', 'auc' or "
        "'misclassification' (at threshold; multinomial: the most probable class). 'auc' is "
-       "binomial only.", to_choice("cvMetric", CV_METRIC_OPTIONS),
+       "binomial only (family 'binomial', or 'auto' with 2 classes): a multinomial fit "
+       "refuses it.", to_choice("cvMetric", CV_METRIC_OPTIONS),
        "deviance", frozenset({LOGISTIC_CV}), str),
     _p("family", "MLlib's family (default 'binomial' here, 'auto' in MLlib): 'auto' "
        "(binomial for 2 classes, else multinomial: labels "

@@ -453,7 +453,7 @@ def least_squares_form(
 
 def solve_quadratic(
     G: np.ndarray, c: np.ndarray, yy: float, lams: np.ndarray, l1_ratio: float, tol_abs: float,
-    class_groups: int = 0,
+    class_groups: int = 0, coef_init: np.ndarray | None = None,
 ) -> np.ndarray:
     """``argmin ½yy − cᵀb + ½bᵀGb + λ(α‖b‖₁ + (1−α)/2‖b‖²)`` for each λ of the decreasing
     ``lams``: ``(len(lams), q)``. Lasso / elastic net by the core's Gram solver; ridge and
@@ -461,7 +461,10 @@ def solve_quadratic(
     blocks of ``q/K`` features (class-major) and the penalty is the grouped multinomial one,
     ``λ Σ_j (α‖b_j‖₂ + (1−α)/2‖b_j‖²)`` over each feature's ``K`` coefficients ``b_j``: the
     core's group lasso (:mod:`lasso_spark.core.penalties`, solved in :mod:`lasso_spark.core.bcd`;
-    its group weight is ``√K``, so it runs at ``λ/√K``)."""
+    its group weight is ``√K``, so it runs at ``λ/√K``). ``coef_init`` (lasso / elastic net
+    only, ignored with ``class_groups``): a warm start for the first λ (the current iterate of
+    a Newton step, whose support is usually the step's), instead of the path from ``b = 0``;
+    the same certificate."""
     q = c.shape[0]
     out = np.zeros((lams.shape[0], q))
     if q == 0:
@@ -485,7 +488,8 @@ def solve_quadratic(
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = enet_path(st, alphas=lams[pos] / unit, l1_ratio=l1_ratio, fit_intercept=True,
                             standardize=False, tol=max(tol_abs / max(yy, 1e-300), 1e-16),
-                            max_iter=20_000, structure=structure)
+                            max_iter=20_000, structure=structure,
+                            coef_init=coef_init if structure is None else None)
         out[pos] = res.coef_std
     for i in np.flatnonzero(~pos | (l1_ratio <= 0.0)):
         lam = float(lams[i])

@@ -132,6 +132,29 @@ def test_family_auto_follows_the_number_of_classes(frame):
     np.testing.assert_allclose(model.coefficients.toArray(), ref.coefficients.toArray())
 
 
+def test_cv_metric_auc_is_refused_for_the_multinomial_family_only(frame):
+    """No multi-class AUC is defined: a multinomial CV fit refuses cvMetric="auc" naming the
+    metric and the family (before any pass for family="multinomial", after the class count
+    for "auto"); "auto" with 2 classes is binomial and cross-validates by AUC."""
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LogisticLassoCV, LogisticLassoModel
+    from lasso_spark.paramspec import ParamValidationError
+
+    kw = dict(featuresCol="features", labelCol="y", numFolds=3, numRegParams=8,
+              cvMetric="auc")
+    for family, what in (("multinomial", "family='multinomial'"),
+                         ("auto", "family='auto' with 3 classes")):
+        with pytest.raises(ParamValidationError,
+                           match=rf"cvMetric='auc' is defined for the binomial family only, "
+                                 rf"not for {what}"):
+            LogisticLassoCV(family=family, **kw).fit(frame)
+    two = frame.withColumn("y", F.when(F.col("y") > 0.5, 1.0).otherwise(0.0))
+    model = LogisticLassoCV(family="auto", **kw).fit(two)
+    assert isinstance(model, LogisticLassoModel)
+    assert model.summary.asDict()["cvMetric"] == "auc"
+
+
 def test_path_cv_summary_plots_survive_save_load(frame, tmp_path):
     import matplotlib
 

@@ -116,6 +116,32 @@ def test_pass_sums_equal_direct_formulas():
         np.testing.assert_allclose(res.class_sum_z[f], (Y[m] * w[m, None]).T @ Z[m], atol=1e-9)
 
 
+def test_float32_curvature_is_close_to_the_exact_sums_and_changes_nothing_else():
+    """``curvature_float32`` (what the path asks for) computes the curvature products in float32:
+    within 1e-5 of the float64 sums relative to each block's scale; the losses, gradients and
+    the curvature's other sums are the float64 ones, bit for bit."""
+    from dataclasses import replace
+
+    X, y, w, rng = _design(3000, 6, 4, 3, weights=True)
+    fold = rng.integers(0, 3, 3000)
+    T, K, p = 4, 4, 6
+    req = MultinomialPassRequest(X.mean(0), X.std(0), K, np.array([-1, 0, 1, 2]),
+                                 rng.normal(size=(T, K)), rng.normal(size=(T, K, p)),
+                                 np.array([True, True, False, True]), 2, 3)
+    ev = numpy_pass(X, y, w, fold, chunk_rows=700)
+    exact, fast = ev(req), ev(replace(req, curvature_float32=True))
+    np.testing.assert_array_equal(fast.grad, exact.grad)
+    np.testing.assert_array_equal(fast.g0, exact.g0)
+    for name in exact.scalars:
+        np.testing.assert_array_equal(fast.scalars[name], exact.scalars[name])
+    np.testing.assert_array_equal(fast.hess[..., : 2 + p], exact.hess[..., : 2 + p])
+    S2, S2f = exact.hess[..., 2 + p :], fast.hess[..., 2 + p :]
+    scale = np.abs(S2).max(axis=-1, keepdims=True)
+    err = np.abs(S2f - S2) / scale
+    assert err.max() <= 1e-5
+    assert err.max() > 0.0  # it did run in float32
+
+
 # ================================================================================ the path
 @pytest.mark.parametrize(("K", "l1_ratio", "weights"), [(3, 1.0, False), (4, 0.5, True),
                                                       (5, 1.0, True)])
@@ -245,6 +271,34 @@ def test_cv_models_heldout_metrics_pass_count_and_path_end():
         prior = tr[k + 1].class_weight / tr[k + 1].class_weight.sum()
         null_dev = 2 * np.mean(-np.log(prior[y[ho]]))
         np.testing.assert_allclose(path.heldout_deviance[0], null_dev, rtol=1e-9)
+
+
+def test_shared_curvature_reaches_the_same_certified_path():
+    """``hessian_every=2``: half the points of each window take a neighbour's curvature; every
+    regParam is still certified on the true objective, at the same objective values (to the
+    tolerance; the coefficients of this correlated design are determined less tightly), and
+    fewer curvature blocks are requested per pass."""
+    X, y, _, rng = _design(1500, 6, 4, 8)
+    fold = rng.integers(0, 3, 1500)
+    tr = multinomial_trainings_from_arrays(X, y, None, fold, 3)
+    requested = []
+
+    def counting(ev):
+        def evaluate(req):
+            requested.append((req.n_points, int(np.count_nonzero(req.hessian))))
+            return ev(req)
+        return evaluate
+
+    kw = dict(num_folds=3, n_reg_params=30, tol=1e-9, in_flight=6)
+    own = multinomial_path(tr, numpy_pass(X, y, None, fold), **kw)
+    shared = multinomial_path(tr, counting(numpy_pass(X, y, None, fold)), hessian_every=2,
+                              **kw)
+    assert all(p.converged.all() for p in shared.paths)
+    assert any(h < t for t, h in requested) and all(2 * h >= t for t, h in requested)
+    for a, b in zip(own.paths, shared.paths):
+        m = min(a.n_reg_params, b.n_reg_params)
+        assert m >= 10
+        np.testing.assert_allclose(b.objective[:m], a.objective[:m], rtol=1e-7)
 
 
 def test_a_missing_class_and_one_class_are_data_errors():

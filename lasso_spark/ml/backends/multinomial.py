@@ -60,6 +60,15 @@ def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> Multinomial
     return fit_targets(dataset, request, targets, num_features)
 
 
+def _refuse_auc(family: str, n_classes: int | None) -> None:
+    """The refusal of ``cvMetric="auc"`` for a multinomial fit (no multi-class AUC is defined
+    here; MLlib's ``MulticlassClassificationEvaluator`` has none either)."""
+    what = f"family={family!r}" + (f" with {n_classes} classes" if n_classes else "")
+    raise ParamValidationError(
+        f"cvMetric='auc' is defined for the binomial family only, not for {what} (the "
+        "multinomial family): use cvMetric='deviance' or 'misclassification'")
+
+
 def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | None,
                 num_features: int = 0) -> Any:
     """One statistics pass, one class pass and ONE warm path through every regParam of
@@ -76,9 +85,9 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
     num_folds = int(sk["num_folds"])
     validation = split.kind == "validation"
     cv = targets is None
-    if cv and spec.cv_metric == "auc":
-        raise ParamValidationError("cvMetric='auc' is binomial only; the multinomial family "
-                                   "has 'deviance' and 'misclassification'")
+    auc = cv and spec.cv_metric == "auc"
+    if auc and (spec.family != "auto" or spec.multinomial_grouping == "grouped"):
+        _refuse_auc(spec.family, None)  # before any pass: the family is known
     data = multinomial_statistics(
         dataset, **request.input.stats_kwargs(), num_folds=num_folds,
         fold_col=sk.get("fold_col"), seed=int(sk.get("seed", 0)),
@@ -92,6 +101,8 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
         logger.info("lasso_spark: family='auto' with 2 classes: the binomial family")
         return logistic.fit_targets(dataset, replace(request, family="binomial"), targets,
                                     num_features)
+    if auc:  # family="auto" with K > 2 classes: the multinomial family, after one pass
+        _refuse_auc(spec.family, data.n_classes)
     t_stats = time.perf_counter() - t0
     enp = float(request.penalty.elastic_net_params[0])
     solver = request.solver
