@@ -230,18 +230,19 @@ def sql_worker_environment(spark: Any, sc: Any) -> Iterator[None]:
     env = sc.environment
     saved = {var: env.get(var) for var, _, _ in _SQL_WORKER_FLAGS}
     try:
-        for var, value in _sql_worker_flags(spark.conf).items():
-            if value is None:
-                env.pop(var, None)
-            else:
-                env[var] = value
+        _set_variables(env, _sql_worker_flags(spark.conf))
         yield
     finally:
-        for var, value in saved.items():
-            if value is None:
-                env.pop(var, None)
-            else:
-                env[var] = value
+        _set_variables(env, saved)
+
+
+def _set_variables(env: dict[str, str], values: Mapping[str, str | None]) -> None:
+    """Set each variable of ``values`` in ``env``; None removes it."""
+    for var, value in values.items():
+        if value is None:
+            env.pop(var, None)
+        else:
+            env[var] = value
 
 
 def run_fold_fits(
