@@ -100,10 +100,12 @@ def cholesky_upper(R: np.ndarray, m: int) -> bool:
     return True
 
 
-def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -> None:
-    """In place ``B ← U⁻ᵀ B`` (``U⁻¹ B`` without ``transpose``) for ``U = R[:m, :m]`` upper
-    triangular in a C-ordered buffer ``R`` and ``B`` Fortran-ordered (m, k)."""
-    _check(R, m)
+def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True,
+                 start: int = 0) -> None:
+    """In place ``B ← U⁻ᵀ B`` (``U⁻¹ B`` without ``transpose``) for ``U = R[s:s+m, s:s+m]``
+    (``s = start``) upper triangular in a C-ordered buffer ``R`` and ``B`` Fortran-ordered
+    (m, k)."""
+    _check(R, start + m)
     if not (B.dtype == np.float64 and B.flags.f_contiguous and B.ndim == 2
             and B.shape[0] == m):
         raise ValueError("B must be a Fortran-ordered float64 (m, k) array")
@@ -111,9 +113,10 @@ def trsm_upper_t(R: np.ndarray, m: int, B: np.ndarray, transpose: bool = True) -
     if m == 0 or k == 0:
         return
     one = ctypes.c_double(1.0)
+    lda = R.shape[1]
     _dtrsm(_L, _L, _N if transpose else _T, _N, ctypes.byref(_int(m)), ctypes.byref(_int(k)),
-           ctypes.addressof(one), R.ctypes.data, ctypes.byref(_int(R.shape[1])), B.ctypes.data,
-           ctypes.byref(_int(max(m, 1))))
+           ctypes.addressof(one), R.ctypes.data + 8 * start * (lda + 1), ctypes.byref(_int(lda)),
+           B.ctypes.data, ctypes.byref(_int(max(m, 1))))
 
 
 def cholesky_delete(R: np.ndarray, m: int, k: int, Z: np.ndarray | None = None,

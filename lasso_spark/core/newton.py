@@ -51,9 +51,8 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from scipy.linalg.blas import dsymv
-from scipy.linalg.lapack import dpstrf
+from scipy.linalg.lapack import dposv, dpstrf
 
 from lasso_spark.core.blas import cholesky_delete, trsm_upper_t, trsv_upper
 from lasso_spark.core.homotopy import DEPENDENT_PIVOT, homotopy_lasso_path
@@ -71,8 +70,13 @@ _KKT_SLACK = 1e-12
 #: removing more than this fraction of the factor's features at once refactors from scratch
 _REBUILD_FRACTION = 0.125
 #: joining batches up to this size use BLAS-2 solves per column (OpenBLAS's trsm is slower
-#: than that for a few right-hand sides; measured on bench_solver's machine)
-_TRSV_COLUMNS = 4
+#: than that for one or two right-hand sides; at three they tie, at four trsm is faster:
+#: measured at m = 300 and 800 on bench_solver's machine, 2026-12-03)
+_TRSV_COLUMNS = 3
+#: a product with the rows of ``G`` of fewer than ``p / _ROWS_FRACTION`` features gathers
+#: them (a copy) and multiplies; with more, a dsymv over all of ``G`` is cheaper (measured
+#: at p = 1000–4000: the gather of p/4 rows costs 1.2–1.6 dsymv, of p/8 rows 0.4–0.6)
+_ROWS_FRACTION = 6
 #: steps of the feature-sign search at one alpha before coordinate descent takes over
 _BUDGET = 200
 #: a feature joins before a step when predicted to violate KKT by this fraction of the step
@@ -181,7 +185,8 @@ class CholeskyFactor:
             if cands.size == 0:
                 return cands
         C = self.G[np.ix_(cands, cands)]
-        C[np.diag_indices_from(C)] += self.l2 * self.v[cands]
+        if self.l2:
+            C.flat[::C.shape[0] + 1] += self.l2 * self.v[cands]
         m = self.m
         if m:
             # G[A, new] gathered along G's contiguous rows (G is symmetric): the transpose of
@@ -216,13 +221,13 @@ class CholeskyFactor:
             # the forward substitution's rows m..m+k: R_newᵀ z_new = b_new − R[:m, new]ᵀ z_old
             # (the pinned columns W: b_new = 0)
             q = 2 + len(self.pin_feat)
-            b = np.zeros((k, q))
+            b = np.zeros((k, q), order="F")
             b[:, 0] = self.c[joined]
             b[:, 1] = w_new
             if m:
                 b -= X[:, acc].T @ self.Z[:m, :q]
-            self.Z[m:m + k, :q] = solve_triangular(R[m:m + k, m:m + k], b, trans="T",
-                                                   lower=False, check_finite=False)
+            trsm_upper_t(R, k, b, start=m)
+            self.Z[m:m + k, :q] = b
             if self._wtw is not None:  # W's leading rows are unchanged: add the new rows'
                 Wn = self.Z[m:m + k, 2:q]
                 self._wtw = self._wtw + Wn.T @ Wn
@@ -238,7 +243,7 @@ class CholeskyFactor:
     def remove(self, features: np.ndarray) -> np.ndarray:
         """Remove ``features`` (in the factor, pinned or not) from it; returns features
         refused when this refactors."""
-        drop = np.isin(self.idx, features)
+        drop = self._in(features)
         if not drop.any():
             return np.zeros(0, dtype=np.int64)
         keep_pos = np.flatnonzero(~drop).astype(np.int64)
@@ -269,7 +274,7 @@ class CholeskyFactor:
         features = np.asarray(features, dtype=np.int64)
         if features.size == 0:
             return features
-        pos = np.flatnonzero(np.isin(self.idx, features))
+        pos = np.flatnonzero(self._in(features))
         deep = (self.m - pos) > _PIN_DEPTH
         n_deep, n_shallow = int(deep.sum()), int((~deep).sum())
         if (self.c is None or len(self.pin_feat) + n_deep > _PIN_MAX
@@ -281,6 +286,12 @@ class CholeskyFactor:
         for f in pin:
             self._pin(int(f))
         return np.zeros(0, dtype=np.int64)
+
+    def _in(self, features: np.ndarray) -> np.ndarray:
+        """Per factor position: is its feature among ``features``."""
+        mask = np.zeros(self.G.shape[0], dtype=bool)
+        mask[features] = True
+        return mask[self.idx]
 
     def _position(self, f: int) -> int:
         return int(np.flatnonzero(self.idx == f)[0])
@@ -311,8 +322,9 @@ class CholeskyFactor:
     def _unpin(self, f: int) -> None:
         j = 2 + self.pin_feat.index(f)
         q = 2 + len(self.pin_feat)
-        self.Z[:, j:q - 1] = self.Z[:, j + 1:q].copy()
-        self.Z[:, q - 1] = 0.0
+        m = self.m  # Z's rows past m hold nothing (every reader stops at m)
+        self.Z[:m, j:q - 1] = self.Z[:m, j + 1:q].copy()
+        self.Z[:m, q - 1] = 0.0
         self.pin_feat.remove(f)
         self.pinned[self._position(f)] = False
         self.member[f] = True
@@ -374,9 +386,8 @@ class CholeskyFactor:
             W = self.Z[:m, 2:2 + npin]
             if self._wtw is None:
                 self._wtw = W.T @ W
-            try:
-                coef = np.linalg.solve(self._wtw, W.T @ x)
-            except np.linalg.LinAlgError:
+            _, coef, info = dposv(self._wtw, W.T @ x)
+            if info != 0:
                 coef = np.linalg.lstsq(W, x, rcond=None)[0]
             x -= W @ coef
         trsv_upper(self.buf, m, x, False)
@@ -421,16 +432,16 @@ class _Problem:
         nz = np.flatnonzero(beta)
         if nz.size == 0:
             return self.c.copy()
-        if 4 * nz.size > self.p:
+        if _ROWS_FRACTION * nz.size > self.p:
             return self.c - dsymv(1.0, self.G.T, beta)
         return self.c - beta[nz] @ self.G[nz]
 
     def kkt_gradient(self, beta: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, bool]:
         """``(g, full)``: ``g = c − Gβ`` exact outside ``member`` (0 inside unless ``full``).
-        With a dense β and fewer than a quarter of the features outside (the dense end of a
-        path) only their rows of ``G`` are read, else the full :meth:`gradient`."""
+        With a dense β and fewer than ``p / _ROWS_FRACTION`` features outside (the dense end
+        of a path) only their rows of ``G`` are read, else the full :meth:`gradient`."""
         outside = np.flatnonzero(~member)
-        if 4 * outside.size < self.p and 4 * np.count_nonzero(beta) > self.p:
+        if _ROWS_FRACTION * outside.size < self.p and 4 * np.count_nonzero(beta) > self.p:
             self.diag.partial_gradient_evals += 1
             g = np.zeros(self.p)
             g[outside] = self.c[outside] - self.G[outside] @ beta

@@ -184,6 +184,15 @@ def test_triangular_blas_on_a_buffer_block():
     Y = X.copy(order="F")
     trsm_upper_t(buf, m, Y)
     np.testing.assert_allclose(buf[:m, :m].T @ Y, X, atol=1e-10)
+    # a diagonal block further in (``start``): the rest of the buffer is not read
+    s, k = 11, 23
+    U = buf[s:s + k, s:s + k]
+    for transpose, op in ((True, U.T), (False, U)):
+        Y = X[:k].copy(order="F")
+        trsm_upper_t(buf, k, Y, transpose, start=s)
+        np.testing.assert_allclose(op @ Y, X[:k], atol=1e-10)
+    with pytest.raises(ValueError):
+        trsm_upper_t(buf, cap - s + 1, np.zeros((cap - s + 1, 1), order="F"), start=s)
     keep = list(range(m))
     for k in (0, 17, m - 3):
         cholesky_delete(buf, len(keep), k)
