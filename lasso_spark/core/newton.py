@@ -111,6 +111,7 @@ class NewtonDiagnostics:
     dependent_refused: int = 0  #: joining features refused as linearly dependent
     homotopy_alphas: int = 0  #: alphas certified by the homotopy (small problems, lasso)
     predicted_entrants: int = 0  #: features joined by the extrapolated gradient before a search
+    predicted_leavers: int = 0  #: members set to 0 by the extrapolated coefficients before it
     features_pinned: int = 0  #: features that left ``A`` but stayed in the factor, pinned at 0
     homotopy_events: int = 0  #: features joining or leaving along the homotopy
     steps_by_alpha: list[int] = field(default_factory=list)
@@ -532,7 +533,7 @@ def _predict_entrants(prob: _Problem, fac: CholeskyFactor, sgn, history, alpha: 
     signs: most of a step's entrants then join in the first solve instead of one round of
     solve + gradient later. A wrong guess costs what a wrong entrant of the search costs (its
     sign check removes it from the end of the factor); the certificate is unchanged."""
-    (a0, g0), (a1, g1) = history
+    (a0, g0, _), (a1, g1, _) = history
     if not a0 > a1 > alpha:
         return
     g_pred = g1 + (alpha - a1) * ((g1 - g0) / (a1 - a0))
@@ -546,6 +547,31 @@ def _predict_entrants(prob: _Problem, fac: CholeskyFactor, sgn, history, alpha: 
     prob.diag.predicted_entrants += int(cand.size)
     refused = fac.add(cand, prob.v[cand] * sgn[cand])
     if refused.size:
+        sgn[refused] = 0.0
+
+
+def _predict_leavers(prob: _Problem, fac: CholeskyFactor, beta, sgn, history,
+                     alpha: float) -> None:
+    """Before the first step at ``alpha``, the members whose coefficient, extrapolated
+    linearly from the last two certified alphas (on a fixed active set and signs β is linear in
+    alpha, as ``g`` is), changes sign by ``alpha`` leave at 0: the search would otherwise find
+    each as a wrong sign and spend a step (a solve) per zero crossing. A wrong guess costs what
+    a missed entrant costs (the KKT check brings it back, a pinned one without factor work);
+    the certificate is unchanged."""
+    (a0, _, b0), (a1, _, b1) = history
+    if not a0 > a1 > alpha:
+        return
+    b_pred = b1 + (alpha - a1) * ((b1 - b0) / (a1 - a0))
+    out = np.flatnonzero(fac.member & prob.pen & (b0 != 0.0) & (b1 != 0.0) & (beta == b1)
+                         & (b_pred * b1 < 0.0))
+    if out.size == 0:
+        return
+    prob.diag.predicted_leavers += int(out.size)
+    beta[out] = 0.0
+    sgn[out] = 0.0
+    refused = fac.leave(out)
+    if refused.size:  # a compaction refused a dependent member: it leaves too
+        beta[refused] = 0.0
         sgn[refused] = 0.0
 
 
@@ -679,7 +705,8 @@ def newton_path(
         if 0 < start < m:
             beta[:] = hc[-1]
             _sync_factor(prob, fac, beta, sgn)
-    history: list[tuple[float, np.ndarray]] = []  # (alpha, exact g) of the last certified ones
+    # (alpha, exact g, β) of the last certified alphas
+    history: list[tuple[float, np.ndarray, np.ndarray]] = []
     for ia in range(start, m):
         alpha = float(alphas[ia])
         l1, l2 = alpha * rho, alpha * (1.0 - rho)
@@ -690,6 +717,7 @@ def newton_path(
         frozen = alpha >= alpha_zero
         if not frozen and len(history) == 2:
             _predict_entrants(prob, fac, sgn, history, alpha, l1)
+            _predict_leavers(prob, fac, beta, sgn, history, alpha)
         ok, steps, g = _feature_sign_search(prob, fac, beta, sgn, l1, min(max_iter, _BUDGET),
                                             frozen)
         used = steps
@@ -698,7 +726,8 @@ def newton_path(
             gap = gap_from_gradient(c, g, beta, v, yy, l1, l2)
         if gap <= tol_abs:
             diag.newton_alphas += 1
-            history = [history[-1], (alpha, g)] if history else [(alpha, g)]
+            entry = (alpha, g, beta.copy())
+            history = [history[-1], entry] if history else [entry]
         else:
             history = []
             diag.fallback_alphas += 1

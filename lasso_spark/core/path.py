@@ -59,7 +59,9 @@ class PathDiagnostics:
     ``partial_gradient_evals`` the same over the features outside the factor only (the KKT
     checks at the dense end of a path, before the certifying product), ``predicted_entrants``
     features joined before an alpha's first step by the gradient extrapolated from the last two
-    certified alphas, ``features_pinned`` features that left the active set but stayed in the
+    certified alphas, ``predicted_leavers`` members set to 0 before an alpha's first step
+    because their coefficient extrapolated from the same two alphas changes sign,
+    ``features_pinned`` features that left the active set but stayed in the
     factor pinned at 0 (far from its end; no removal); ``homotopy_alphas``
     alphas certified by the homotopy that starts a small lasso path (``homotopy_events``
     features joining or leaving along it, :mod:`lasso_spark.core.homotopy`). Coordinate
@@ -84,6 +86,7 @@ class PathDiagnostics:
     gradient_evals: int = 0
     partial_gradient_evals: int = 0
     predicted_entrants: int = 0
+    predicted_leavers: int = 0
     features_pinned: int = 0
     violator_passes: int = 0
     active_passes: int = 0
@@ -299,7 +302,8 @@ def enet_path(
             features_added=nd.features_added, features_removed=nd.features_removed,
             refactorizations=nd.refactorizations, dependent_refused=nd.dependent_refused,
             gradient_evals=nd.gradient_evals, partial_gradient_evals=nd.partial_gradient_evals,
-            predicted_entrants=nd.predicted_entrants, features_pinned=nd.features_pinned,
+            predicted_entrants=nd.predicted_entrants, predicted_leavers=nd.predicted_leavers,
+            features_pinned=nd.features_pinned,
             homotopy_alphas=nd.homotopy_alphas,
             homotopy_events=nd.homotopy_events,
         )

@@ -493,3 +493,33 @@ def test_coef_init_warm_starts_the_first_alpha_to_the_same_certified_answer():
         enet_path(s, alphas=full.alphas[k:], solver="cd", coef_init=full.coef_std[k - 1])
     with pytest.raises(ValueError, match="one value per feature"):
         enet_path(s, alphas=full.alphas[k:], coef_init=np.zeros(3))
+
+
+def test_predicted_leavers_save_steps_and_keep_the_certified_answers(monkeypatch):
+    """Members whose coefficient extrapolated from the last two certified alphas changes sign
+    leave before the first solve (``predicted_leavers``): fewer Newton steps than finding each
+    as a wrong sign, the same certified answers (checked against coordinate descent and
+    scikit-learn), and a wrong guess is taken back by the KKT check."""
+    import lasso_spark.core.newton as newton
+
+    rng = np.random.default_rng(47)
+    n, p = 500, 200
+    X = rng.standard_normal((n, p))
+    for j in range(1, p):  # AR(1) 0.95 columns: features enter, leave and re-enter
+        X[:, j] = 0.95 * X[:, j - 1] + np.sqrt(1 - 0.95**2) * X[:, j]
+    y = _response(rng, X, 15)
+    w = np.ones(n)
+    s = SuffStats.from_arrays(X, y)
+    res = enet_path(s, tol=1e-10, homotopy_max_p=0)
+    assert res.converged.all()
+    d = res.diagnostics
+    assert d.predicted_leavers > 0
+    monkeypatch.setattr(newton, "_predict_leavers", lambda *a, **k: None)
+    plain = enet_path(s, tol=1e-10, homotopy_max_p=0)
+    assert plain.converged.all() and plain.diagnostics.predicted_leavers == 0
+    assert d.newton_steps < plain.diagnostics.newton_steps
+    scale = np.abs(plain.coef_std).max()
+    np.testing.assert_allclose(res.coef_std, plain.coef_std, rtol=1e-6, atol=1e-8 * scale)
+    ref = enet_path(s, alphas=res.alphas, tol=1e-12, solver="cd")
+    np.testing.assert_allclose(res.coef_std, ref.coef_std, rtol=1e-5, atol=1e-7 * scale)
+    _check(X, y, w, res, [30, 60, 99])
