@@ -20,7 +20,9 @@ of a quadratic program; Lee, Battle, Raina & Ng, 2006), warm-started from the pr
 
 Before step 1 at a new alpha, the features that the gradient extrapolated linearly from the
 last two certified alphas predicts to violate KKT (by a margin) join with the predicted signs,
-so that most of an alpha's entrants join in its first solve (:func:`_predict_entrants`).
+so that most of an alpha's entrants join in its first solve (:func:`_predict_entrants`);
+likewise the members whose coefficient, extrapolated from the same two alphas, changes sign
+leave at 0 before it (:func:`_predict_leavers`).
 
 Each step costs ``O(|A|²)`` (one back substitution, BLAS-2: the factor keeps the forward
 solves ``R⁻ᵀ c_A`` and ``R⁻ᵀ v_A s_A`` up to date as features join and leave, see
