@@ -406,10 +406,12 @@ def _submitted_scenarios(args: argparse.Namespace) -> None:
                     work.mkdir()
                     before = _count_files(cache)
                     started = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
+                    load_start = os.getloadavg()[0]
                     r = _submitted(master, data, work, zip_path, cache_env, args.timeout,
                                    args.breakdown)
                     r.update(master=master, install=install, cache=state, utc=started,
-                             load=os.getloadavg()[0], cache_files_before=before,
+                             load_start=load_start, load_end=os.getloadavg()[0],
+                             cache_files_before=before,
                              cache_files_after=_count_files(where))
                     results.append(r)
                     _print_submitted(r)
@@ -420,8 +422,8 @@ def _submitted_scenarios(args: argparse.Namespace) -> None:
 def _print_submitted(r: dict) -> None:
     f, w = r["first"], r["warm"]
     places = sorted({(p, c) for _, p, c in r["workers"]})
-    print(f"{r['utc']} load {r['load']:.1f} | {r['master']:<24} {r['install']:<9} "
-          f"{r['cache']:<5} | fit wall {f['wall']:6.2f} / {w['wall']:6.2f} "
+    print(f"{r['utc']} load {r['load_start']:.1f}-{r['load_end']:.1f} | {r['master']:<24} "
+          f"{r['install']:<9} {r['cache']:<5} | fit wall {f['wall']:6.2f} / {w['wall']:6.2f} "
           f"{f['wall'] - w['wall']:+6.2f} | foldPaths {f['foldPaths']:5.2f} / "
           f"{w['foldPaths']:5.2f} {f['foldPaths'] - w['foldPaths']:+5.2f} "
           f"({f['tasks']} tasks; slowest fit {max(f['fitSolve']):.2f} / "
