@@ -27,9 +27,11 @@ after the imports) and ``warm`` (the same fit again). The figures:
   (``empty``), the same directory again in the next process (``kept``), and the package shipped
   as a zip with ``--py-files`` (no ``NUMBA_CACHE_DIR``: the package chooses its cache under
   ``XDG_CACHE_HOME``, a new empty directory, then kept). Figures: the whole ``fit`` wall and the
-  summary's ``foldPathSeconds`` / ``statsSeconds``, first fit against the second; where the
-  workers imported the package from and which cache directory they chose; how many files the
-  cache holds after the process (0: nothing was compiled).
+  summary's ``foldPathSeconds`` / ``statsSeconds``, first fit against the second; after the
+  fits, a job timing in two workers what a fit whose Newton solver falls back to coordinate
+  descent would pay once per worker (``warmup()``: numba's import and the one kernel compiled,
+  or loaded from the cache); where the workers imported the package from and which cache
+  directory they chose; how many files the cache holds after the process.
 
     python benchmarks/bench_coldstart.py                 # everything but the submitted scenarios
     python benchmarks/bench_coldstart.py --skip-spark    # enet_path scenarios only
@@ -162,6 +164,18 @@ for key in ("first", "warm"):
                 "tasks": sm["foldPathTasks"], "fitSolve": sm["foldPathSolveSeconds"]}
 
 
+def fallback_kernel(_):  # what a fit whose Newton solver falls back to CD pays once per worker
+    import os, time
+    t = time.perf_counter()
+    from lasso_spark.core import warmup
+    warmup()
+    return [(os.getpid(), time.perf_counter() - t)]
+
+
+out["cache_files_after_fits"] = sum(len(f) for _, _, f in os.walk(sys.argv[4]))
+out["fallback_kernel"] = sc.parallelize(range(2), 2).mapPartitions(fallback_kernel).collect()
+
+
 def where(_):
     import importlib.util, os, lasso_spark
     from lasso_spark.core import jit
@@ -237,11 +251,13 @@ spark.stop()
 
 
 def _submitted(master: str, data: Path, work: Path, zip_path: Path | None,
-               cache_env: dict[str, str], timeout: float, breakdown: bool = False) -> dict:
+               cache_env: dict[str, str], cache_path: Path, timeout: float,
+               breakdown: bool = False) -> dict:
     """One fresh ``spark-submit`` of :data:`_SUBMITTED` on ``master``; ``cache_env`` (the
     cache location's variables) is given to the driver and, as ``spark.executorEnv``, to the
-    executors. With ``zip_path`` the package is shipped with ``--py-files`` and run from a
-    directory without it. ``breakdown``: Spark jobs before the first fit pay its first-time
+    executors (``cache_path``: where the kernels land, counted after the fits). With
+    ``zip_path`` the package is shipped with ``--py-files`` and run from a directory without
+    it. ``breakdown``: Spark jobs before the first fit pay its first-time
     costs one by one (the JVM's first job, a Parquet scan, the first Python workers)."""
     script = work / "submitted.py"
     script.write_text(_SUBMITTED)
@@ -261,7 +277,8 @@ def _submitted(master: str, data: Path, work: Path, zip_path: Path | None,
         cmd += ["--conf", f"spark.executorEnv.{key}={value}"]
     if zip_path is not None:
         cmd += ["--py-files", str(zip_path)]
-    cmd += [str(script), str(data), str(executors), "breakdown" if breakdown else "-"]
+    cmd += [str(script), str(data), str(executors), "breakdown" if breakdown else "-",
+            str(cache_path)]
     t = time_now()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(work),
                           timeout=timeout)
@@ -407,7 +424,7 @@ def _submitted_scenarios(args: argparse.Namespace) -> None:
                     before = _count_files(cache)
                     started = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
                     load_start = os.getloadavg()[0]
-                    r = _submitted(master, data, work, zip_path, cache_env, args.timeout,
+                    r = _submitted(master, data, work, zip_path, cache_env, where, args.timeout,
                                    args.breakdown)
                     r.update(master=master, install=install, cache=state, utc=started,
                              load_start=load_start, load_end=os.getloadavg()[0],
@@ -429,8 +446,12 @@ def _print_submitted(r: dict) -> None:
           f"({f['tasks']} tasks; slowest fit {max(f['fitSolve']):.2f} / "
           f"{max(w['fitSolve']):.2f}) | stats {f['stats']:5.2f} / {w['stats']:5.2f} | "
           f"session {r['session']:.1f}, executors {r['executors_wait']:.1f}, process "
-          f"{r['process']:.1f} | cache files {r['cache_files_before']} -> "
-          f"{r['cache_files_after']} | driver {r['package']} | workers {places}", flush=True)
+          f"{r['process']:.1f} | cache files {r['cache_files_before']} before, "
+          f"{r['cache_files_after_fits']} after the fits, {r['cache_files_after']} at the end | "
+          f"driver {r['package']} | workers {places}", flush=True)
+    kernel = ", ".join(f"{sec:.2f}" for _, sec in r["fallback_kernel"])
+    print(f"    after the fits, in the workers: numba import + cd_sweep (the Newton solver's "
+          f"fallback kernel) compiled or loaded: {kernel} s", flush=True)
     for label, seconds in r.get("breakdown", []):
         print(f"    before the first fit: {label}: {seconds:.2f} s", flush=True)
 
