@@ -252,13 +252,16 @@ spark.stop()
 
 def _submitted(master: str, data: Path, work: Path, zip_path: Path | None,
                cache_env: dict[str, str], cache_path: Path, timeout: float,
-               breakdown: bool = False) -> dict:
+               breakdown: bool = False, readonly: Path | None = None) -> dict:
     """One fresh ``spark-submit`` of :data:`_SUBMITTED` on ``master``; ``cache_env`` (the
     cache location's variables) is given to the driver and, as ``spark.executorEnv``, to the
     executors (``cache_path``: where the kernels land, counted after the fits). With
     ``zip_path`` the package is shipped with ``--py-files`` and run from a directory without
     it. ``breakdown``: Spark jobs before the first fit pay its first-time
-    costs one by one (the JVM's first job, a Parquet scan, the first Python workers)."""
+    costs one by one (the JVM's first job, a Parquet scan, the first Python workers).
+    ``readonly``: the process runs in a private mount namespace (``unshare -m``, needs root)
+    where that directory is bind-mounted read-only: not writable even by root, as a
+    read-only install is for its users; the executors and their workers are its children."""
     script = work / "submitted.py"
     script.write_text(_SUBMITTED)
     python = sys.executable
@@ -279,6 +282,9 @@ def _submitted(master: str, data: Path, work: Path, zip_path: Path | None,
         cmd += ["--py-files", str(zip_path)]
     cmd += [str(script), str(data), str(executors), "breakdown" if breakdown else "-",
             str(cache_path)]
+    if readonly is not None:
+        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+               'mount --bind -o ro "$0" "$0" && exec "$@"', str(readonly), *cmd]
     t = time_now()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(work),
                           timeout=timeout)
@@ -316,10 +322,12 @@ def main(argv: list[str] | None = None) -> None:
                          "input; empty cache, cache kept, zip) on each of --masters")
     ap.add_argument("--masters", nargs="+", default=["local[2]", "local-cluster[2,1,1024]"])
     ap.add_argument("--installs", nargs="+", default=["installed", "zip"],
-                    choices=["installed", "zip"],
+                    choices=["installed", "zip", "readonly"],
                     help="installed: NUMBA_CACHE_DIR at a new empty directory, then kept; "
                          "zip: --py-files, the package's own cache choice under a new "
-                         "XDG_CACHE_HOME, then kept")
+                         "XDG_CACHE_HOME, then kept; readonly: a copy of the package on a "
+                         "read-only bind mount (needs root and unshare), first on "
+                         "PYTHONPATH, cache as for the zip")
     ap.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(),
                                                        "lasso_spark_coldstart"),
                     help="where the Parquet input is written once and reused")
@@ -413,11 +421,18 @@ def _submitted_scenarios(args: argparse.Namespace) -> None:
                 tag = f"{master.split('[')[0]}_{install}"
                 cache = tmp_p / f"cache_{tag}"
                 cache.mkdir()
+                readonly = None
                 if install == "installed":
                     cache_env, where, zip_path = {"NUMBA_CACHE_DIR": str(cache)}, cache, None
-                else:
+                elif install == "zip":
                     cache_env = {"XDG_CACHE_HOME": str(cache)}
                     where, zip_path = cache / "lasso_spark" / "numba", z
+                else:  # a copy of the package on a read-only mount, first on PYTHONPATH
+                    readonly = tmp_p / f"readonly_{tag}"
+                    shutil.copytree(ROOT / "lasso_spark", readonly / "lasso_spark",
+                                    ignore=shutil.ignore_patterns("__pycache__"))
+                    cache_env = {"XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(readonly)}
+                    where, zip_path = cache / "lasso_spark" / "numba", None
                 for state in ("empty", "kept"):
                     work = tmp_p / f"work_{tag}_{state}"
                     work.mkdir()
@@ -425,7 +440,7 @@ def _submitted_scenarios(args: argparse.Namespace) -> None:
                     started = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
                     load_start = os.getloadavg()[0]
                     r = _submitted(master, data, work, zip_path, cache_env, where, args.timeout,
-                                   args.breakdown)
+                                   args.breakdown, readonly)
                     r.update(master=master, install=install, cache=state, utc=started,
                              load_start=load_start, load_end=os.getloadavg()[0],
                              cache_files_before=before,
