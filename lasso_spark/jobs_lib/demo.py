@@ -21,7 +21,7 @@ from lasso_spark.datagen import truth_for
 from lasso_spark.jobs_lib.fit import run_fit
 from lasso_spark.jobs_lib.generate import DATA_DIR, run_generate
 from lasso_spark.jobs_lib.staging import filesystem_for
-from lasso_spark.jobs_lib.warmup import start_import_warmup, start_worker_warmup
+from lasso_spark.jobs_lib.warmup import start_worker_warmup
 from lasso_spark.spark.hadoop import TABLE_PART
 
 logger = logging.getLogger(__name__)
@@ -137,16 +137,13 @@ WARMUP_JOIN_SECONDS = 10.0
 
 def run_demo(cfg: DemoConfig, spark: Any) -> str:
     """Generate, fit, report. Spark's first Python workers start in the background while the
-    driver generates the data, and the fit's later driver imports (solver, matplotlib) load
-    during the fit (:mod:`lasso_spark.jobs_lib.warmup`); neither changes any output."""
+    driver generates the data (:mod:`lasso_spark.jobs_lib.warmup`; it changes no output)."""
     gen, fit = demo_configs(cfg)
     workers = start_worker_warmup(spark)
     generated = run_generate(gen, spark)
-    imports = start_import_warmup()
     summary = run_fit(fit, spark)
-    for warm in (workers, imports):
-        if not warm.join(WARMUP_JOIN_SECONDS):
-            logger.debug("warm-up %s still running at the demo's end", warm.name)
+    if not workers.join(WARMUP_JOIN_SECONDS):
+        logger.debug("warm-up %s still running at the demo's end", workers.name)
     truth = truth_for(**cfg.data.model_dump())
     coef_df = _read_small_table(spark, os.path.join(fit.output.path, "coefficients.parquet"))
     names = list(coef_df["feature"])

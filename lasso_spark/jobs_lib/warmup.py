@@ -22,8 +22,13 @@ logger = logging.getLogger(__name__)
 #: what a statistics-pass task imports in a Python worker (``mapInArrow`` of
 #: ``lasso_spark.spark.batch.partition_stats``)
 WORKER_MODULES: tuple[str, ...] = ("lasso_spark.spark.batch",)
-#: what the fit job imports later on the driver: the solver (through scipy.linalg) and the plots
-DRIVER_MODULES: tuple[str, ...] = ("lasso_spark.core.path", "matplotlib.pyplot")
+#: what the demo's fit imports on the driver after the session is up: the estimators, the
+#: statistics pass, the solver (scipy.linalg), the plots (matplotlib), and IPython with ipykernel,
+#: which pyspark's call-site capture imports in the first DataFrame call when they are installed
+DRIVER_MODULES: tuple[str, ...] = (
+    "lasso_spark.ml", "lasso_spark.spark.stats", "lasso_spark.core.path",
+    "lasso_spark.plotting", "matplotlib.pyplot", "IPython", "ipykernel",
+)
 
 
 def import_in_worker(batches: Iterator[Any], modules: Sequence[str] = WORKER_MODULES
@@ -84,7 +89,9 @@ def start_worker_warmup(spark: Any, modules: Sequence[str] = WORKER_MODULES) -> 
 
 def start_import_warmup(modules: Sequence[str] = DRIVER_MODULES) -> Warmup:
     """Import ``modules`` on the driver in the background; a module that is not installed is
-    skipped (e.g. matplotlib without the plots extra)."""
+    skipped (e.g. matplotlib without the plots extra). Meant to overlap the JVM's start (the
+    driver's Python only waits then), and to be joined before the driver imports anything else,
+    so two threads never import the same modules at once."""
 
     def work() -> None:
         for name in modules:
