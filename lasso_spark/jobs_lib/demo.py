@@ -32,11 +32,13 @@ logger = logging.getLogger(__name__)
 #: the demo computes or writes. The JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``):
 #: a short-lived session over little data spends its first jobs waiting for the JIT, and C2's
 #: compiler threads compete with the work on a small machine (measured in benchmarks/README.md,
-#: issue 19); long fits over big data want C2, so this is the demo's default only.
+#: issue 19); long fits over big data want C2, so this is the demo's default only. The serial
+#: collector (``-XX:+UseSerialGC``) starts no parallel GC threads for the demo's small heap
+#: (A/B in benchmarks/README.md: ≈ 1 s less on average in 4 pairs, noisy).
 DEMO_LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
 }
 
 
