@@ -232,11 +232,14 @@ def main(
                 from lasso_spark.jobs_lib.warmup import start_import_warmup
 
                 imports = start_import_warmup()  # the fit's driver imports, during the JVM start
-            spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master,
-                                  local_defaults)
+            try:
+                spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master,
+                                      local_defaults)
+            finally:  # joined even when the session fails: no import left running behind
+                if imports is not None and not imports.join(IMPORT_WARMUP_JOIN_SECONDS):
+                    logger.debug("warm-up %s still running after the session start",
+                                 imports.name)
             own_session = True
-            if imports is not None and not imports.join(IMPORT_WARMUP_JOIN_SECONDS):
-                logger.debug("warm-up %s still running after the session start", imports.name)
         result = _run(args.command, cfg, spark)
         if args.command == "demo":
             print(result)

@@ -181,6 +181,7 @@ def test_the_demo_starts_its_driver_imports_before_the_session_and_survives_thei
     import lasso_spark.jobs_lib.warmup as warmup
 
     order: list[str] = []
+    started: list[warmup.Warmup] = []
 
     def failing_imports():
         order.append("imports")
@@ -188,7 +189,8 @@ def test_the_demo_starts_its_driver_imports_before_the_session_and_survives_thei
         def work() -> None:
             raise ImportError("broken install")
 
-        return warmup.Warmup("driver imports", work).start()
+        started.append(warmup.Warmup("driver imports", work).start())
+        return started[-1]
 
     def capture(cfg, app_name, master=None, local_defaults=None):
         order.append("session")
@@ -200,3 +202,4 @@ def test_the_demo_starts_its_driver_imports_before_the_session_and_survives_thei
             else ["fit", "-c", str(fit_toml(tmp_path))])
     assert main(argv) != EXIT_OK  # the job failed where the session was to start, not before
     assert order == (["imports", "session"] if command == "demo" else ["session"])
+    assert all(w.join(0) and isinstance(w.error, ImportError) for w in started)
