@@ -32,6 +32,10 @@ from lasso_spark.jobs_lib.errors import (
 
 logger = logging.getLogger("lasso_spark.cli")
 
+#: how long the demo waits after its session start for the background imports (normally done
+#: by then: they take ~1-2 s, the JVM's start ~6 s); the fit imports the same modules next
+IMPORT_WARMUP_JOIN_SECONDS = 60.0
+
 COMMANDS = {
     "fit": "fit Lasso / LassoCV on a dataset and write model, coefficients, path, CV, plots",
     "score": "score a dataset with a saved model",
@@ -220,10 +224,21 @@ def main(
             return EXIT_OK
         if spark is None:
             local_defaults = None
+            imports = None
             if args.command == "demo":
+                import pyspark.sql  # noqa: F401  (before the warm-up: only one thread imports it)
+
                 from lasso_spark.jobs_lib.demo import DEMO_LOCAL_CONF as local_defaults
-            spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master,
-                                  local_defaults)
+                from lasso_spark.jobs_lib.warmup import start_import_warmup
+
+                imports = start_import_warmup()  # the fit's driver imports, during the JVM start
+            try:
+                spark = build_session(cfg.spark, f"lasso_spark-{args.command}", args.master,
+                                      local_defaults)
+            finally:  # joined even when the session fails: no import left running behind
+                if imports is not None and not imports.join(IMPORT_WARMUP_JOIN_SECONDS):
+                    logger.debug("warm-up %s still running after the session start",
+                                 imports.name)
             own_session = True
         result = _run(args.command, cfg, spark)
         if args.command == "demo":

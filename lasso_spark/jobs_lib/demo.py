@@ -21,6 +21,7 @@ from lasso_spark.datagen import truth_for
 from lasso_spark.jobs_lib.fit import run_fit
 from lasso_spark.jobs_lib.generate import DATA_DIR, run_generate
 from lasso_spark.jobs_lib.staging import filesystem_for
+from lasso_spark.jobs_lib.warmup import start_worker_warmup
 from lasso_spark.spark.hadoop import TABLE_PART
 
 logger = logging.getLogger(__name__)
@@ -31,11 +32,13 @@ logger = logging.getLogger(__name__)
 #: the demo computes or writes. The JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``):
 #: a short-lived session over little data spends its first jobs waiting for the JIT, and C2's
 #: compiler threads compete with the work on a small machine (measured in benchmarks/README.md,
-#: issue 19); long fits over big data want C2, so this is the demo's default only.
+#: issue 19); long fits over big data want C2, so this is the demo's default only. The serial
+#: collector (``-XX:+UseSerialGC``) starts no parallel GC threads for the demo's small heap
+#: (A/B in benchmarks/README.md: ≈ 1 s less on average in 4 pairs, noisy).
 DEMO_LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
 }
 
 
@@ -129,10 +132,20 @@ def _read_small_table(spark: Any, directory: str) -> Any:
     return pq.read_table(pa.BufferReader(data)).to_pandas()
 
 
+#: seconds the demo waits at its end for a warm-up still running (it has normally ended long
+#: before: the fit's statistics pass runs after it)
+WARMUP_JOIN_SECONDS = 10.0
+
+
 def run_demo(cfg: DemoConfig, spark: Any) -> str:
+    """Generate, fit, report. Spark's first Python workers start in the background while the
+    driver generates the data (:mod:`lasso_spark.jobs_lib.warmup`; it changes no output)."""
     gen, fit = demo_configs(cfg)
+    workers = start_worker_warmup(spark)
     generated = run_generate(gen, spark)
     summary = run_fit(fit, spark)
+    if not workers.join(WARMUP_JOIN_SECONDS):
+        logger.debug("warm-up %s still running at the demo's end", workers.name)
     truth = truth_for(**cfg.data.model_dump())
     coef_df = _read_small_table(spark, os.path.join(fit.output.path, "coefficients.parquet"))
     names = list(coef_df["feature"])

@@ -172,3 +172,34 @@ def test_local_defaults_fill_only_unset_keys_of_local_sessions(master, monkeypat
         assert builder.conf["spark.ui.enabled"] == "false"
     else:
         assert "spark.ui.enabled" not in builder.conf
+
+
+@pytest.mark.parametrize("command", ["demo", "fit"])
+def test_the_demo_starts_its_driver_imports_before_the_session_and_survives_their_failure(
+        command, tmp_path, monkeypatch):
+    import lasso_spark.jobs_lib.session as session
+    import lasso_spark.jobs_lib.warmup as warmup
+
+    order: list[str] = []
+    started: list[warmup.Warmup] = []
+
+    def failing_imports():
+        order.append("imports")
+
+        def work() -> None:
+            raise ImportError("broken install")
+
+        started.append(warmup.Warmup("driver imports", work).start())
+        return started[-1]
+
+    def capture(cfg, app_name, master=None, local_defaults=None):
+        order.append("session")
+        raise _Stop
+
+    monkeypatch.setattr(warmup, "start_import_warmup", failing_imports)
+    monkeypatch.setattr(session, "build_session", capture)
+    argv = (["demo", "--output", str(tmp_path / "d")] if command == "demo"
+            else ["fit", "-c", str(fit_toml(tmp_path))])
+    assert main(argv) != EXIT_OK  # the job failed where the session was to start, not before
+    assert order == (["imports", "session"] if command == "demo" else ["session"])
+    assert all(w.join(0) and isinstance(w.error, ImportError) for w in started)
