@@ -346,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     if args.only == "lassocv":
+        os.makedirs(os.path.dirname(os.path.abspath(coef_file)), exist_ok=True)
         np.savez(coef_file, coef=model.coefficients.toArray(), intercept=model.intercept,
                  reg_param=chosen, seconds=t_ours)
         print(f"   saved A's coefficients to {coef_file}; B: --only mllib --reg-param "
