@@ -564,8 +564,8 @@ def _predict_leavers(prob: _Problem, fac: CholeskyFactor, beta, sgn, history,
     if not a0 > a1 > alpha:
         return
     b_pred = b1 + (alpha - a1) * ((b1 - b0) / (a1 - a0))
-    out = np.flatnonzero(fac.member & prob.pen & (b0 != 0.0) & (b1 != 0.0) & (beta == b1)
-                         & (b_pred * b1 < 0.0))
+    # β is still b1 here on every member with b1 ≠ 0 (entrants joined at 0 since)
+    out = np.flatnonzero(fac.member & prob.pen & (b0 != 0.0) & (b1 != 0.0) & (b_pred * b1 < 0.0))
     if out.size == 0:
         return
     prob.diag.predicted_leavers += int(out.size)
