@@ -503,11 +503,14 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
     _p("regParamsInFlight", "how many consecutive regParams of each model advance in the same "
        "data pass (>= 1): more means fewer passes and more work per pass.",
        to_int("regParamsInFlight", 1), 12, _BINOMIAL_ESTIMATORS, int),
-    _p("cacheInput", "when the input DataFrame is not persisted itself, cache the projection "
-       "the fit's passes read (its used columns, packed; MEMORY_AND_DISK) and release it after "
-       "the fit, also on failure: the statistics pass then reads the input once and fills the "
-       "cache, every later pass reads the cache (as MLlib LogisticRegression caches its "
-       "instances when the input is not cached). A persisted input is read as it is.",
+    _p("cacheInput", "cache what the fit's passes read (MEMORY_AND_DISK) and release it after "
+       "the fit, also on failure: for an input that is not persisted itself, its used columns, "
+       "packed (the statistics pass then reads the input once and fills the cache, every later "
+       "pass reads the cache, as MLlib LogisticRegression caches its instances when the input "
+       "is not cached); for a vector features column, persisted or not, the features unpacked "
+       "into one array column (a pass hands that to Python several times faster than vector "
+       "structs; the first pass after the statistics pass fills it). Numeric columns of a "
+       "persisted input are read as they are.",
        to_bool("cacheInput"), False, _BINOMIAL_ESTIMATORS, bool),
     _p("cvMetric", "cross-validation metric, as glmnet's type.measure: 'deviance', 'auc' or "
        "'misclassification' (at threshold; multinomial: the most probable class). 'auc' is "

@@ -14,14 +14,14 @@
    partitions' float vectors are summed (:func:`lasso_spark.spark.sums.sum_pass`,
    sliced and summed on the executors when they are large, e.g. many Hessians at large p).
 
-With ``cache=True`` (``cacheInput``) and an input that is not persisted itself, the projection
-every pass reads (the packed ``_c0, _c1, …`` columns of :func:`resolve_input`) is persisted
-(``MEMORY_AND_DISK``) before the statistics pass, which reads the input once and fills the
-cache (Spark's cache manager substitutes the cached plan for the same projection); every later
-pass reads the cache, not the input, and skips the input's decoding (Parquet, CSV, …) and the
-packing. This is MLlib ``LogisticRegression``'s behaviour (it caches its instances when the
-input is not cached). :attr:`BinomialData.cached` holds the cached frame: the caller releases it
-(:meth:`BinomialData.release`); a failure in this module releases it here.
+With ``cache=True`` (``cacheInput``) the passes read a persisted copy of what they need
+(:func:`lasso_spark.spark.pass_cache.pass_cache`: the packed projection of an input that is
+not persisted itself, filled by the statistics pass, which then reads the input once; the
+features unpacked from a vector column into one ``array<double>``, persisted input or not,
+filled by the first pass after the statistics pass). MLlib ``LogisticRegression`` caches its
+instances when the input is not cached. :attr:`BinomialData.cached` holds the cached frame:
+the caller releases it (:meth:`BinomialData.release`); a failure in this module releases it
+here.
 
 The executor side needs numpy, scipy and pyarrow only.
 """
@@ -45,6 +45,7 @@ from lasso_spark.spark.batch import BatchLayout
 from lasso_spark.spark.chunks import Chunk, ChunkReader
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import ResolvedInput, resolve_input
+from lasso_spark.spark.pass_cache import pass_cache
 from lasso_spark.spark.stats import StatsResult, compute_stats
 from lasso_spark.spark.sums import emit, sum_pass
 
@@ -164,27 +165,6 @@ class BinomialData:
             self.cached.unpersist()
 
 
-def _persisted(df: object) -> bool:
-    """Whether ``df`` is persisted itself (MLlib's ``dataset.storageLevel != NONE`` test)."""
-    try:
-        level = df.storageLevel
-    except Exception:  # noqa: BLE001 - a DataFrame kind without the property: not cached
-        return False
-    return bool(level.useMemory or level.useDisk or level.useOffHeap)
-
-
-def _cache_projection(df: object, resolved: ResolvedInput) -> tuple[object, ResolvedInput]:
-    """``df``'s pass projection persisted (lazily: the next pass over it fills the cache) and
-    the resolved input that reads its columns as they are."""
-    from dataclasses import replace
-
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    cached = df.select(*resolved.columns).persist(StorageLevel.MEMORY_AND_DISK)
-    return cached, replace(resolved, columns=[F.col(c) for c in cached.columns])
-
-
 def _class_check(stats: StatsResult, label_col: str, trains: Sequence[SuffStats],
                  split_ids: Sequence[int]) -> None:
     """One class only (in all rows or in a CV training set) is a data error, before the path."""
@@ -227,17 +207,17 @@ def binomial_statistics(
     """The statistics pass and the trainings of every model (module docstring).
 
     ``validation``: ``fold_col`` is a boolean column; the one CV model trains on the false
-    rows (fold 0) and is scored on the true ones (fold 1). ``cache``: persist the passes'
-    projection unless ``df`` is persisted (module docstring); the caller releases it.
+    rows (fold 0) and is scored on the true ones (fold 1). ``cache``: the passes read a
+    persisted copy (module docstring); the caller releases it.
     """
     kw = dict(features_col=features_col, input_cols=input_cols, label_col=label_col,
               weight_col=weight_col, num_folds=num_folds, fold_col=fold_col, seed=seed,
               handle_invalid=handle_invalid, num_features=num_features)
     resolved = resolve_input(df, binary_label=True, **kw)
     cached, source, pass_input = None, df, resolved
-    if cache and not _persisted(df):
-        cached, pass_input = _cache_projection(df, resolved)
-        source = cached
+    if cache:
+        cached, pass_input = pass_cache(df, resolved)
+        source = df if cached is None else cached
     try:
         return _binomial_data(df, kw, source, pass_input, cached, validation, job_description)
     except BaseException:

@@ -26,6 +26,7 @@ from lasso_spark.core.multinomial_path import MultinomialTraining
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import ResolvedInput, resolve_input
 from lasso_spark.spark.logistic import LogisticPasses
+from lasso_spark.spark.pass_cache import pass_cache
 from lasso_spark.spark.stats import StatsResult, compute_stats
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,17 @@ class MultinomialData:
     n_classes: int
     n_passes: int
     source: object
+    cached: object = None  #: the passes' persisted copy (``cache``), None when none
 
     def passes(self) -> LogisticPasses:
         return LogisticPasses(self.source, self.resolved,
                               (self.stats.n_rows_read, self.stats.n_rows_skipped),
                               "lasso_spark: multinomial pass")
+
+    def release(self) -> None:
+        """Unpersist the passes' cached copy, if any (idempotent)."""
+        if self.cached is not None:
+            self.cached.unpersist()
 
 
 def multinomial_statistics(
@@ -66,13 +73,31 @@ def multinomial_statistics(
     handle_invalid: str,
     num_features: int | None = None,
     validation: bool = False,
+    cache: bool = False,
 ) -> MultinomialData:
     """The statistics pass, the class pass and the trainings of every model (module
-    docstring); ``validation`` as :func:`lasso_spark.spark.logistic.binomial_statistics`."""
+    docstring); ``validation`` and ``cache`` as
+    :func:`lasso_spark.spark.logistic.binomial_statistics` (the caller releases the cache,
+    :meth:`MultinomialData.release`; a failure here releases it)."""
     kw = dict(features_col=features_col, input_cols=input_cols, label_col=label_col,
               weight_col=weight_col, num_folds=num_folds, fold_col=fold_col, seed=seed,
               handle_invalid=handle_invalid, num_features=num_features)
     resolved = resolve_input(df, class_labels=MAX_CLASSES, **kw)
+    cached, pass_input = pass_cache(df, resolved) if cache else (None, resolved)
+    try:
+        return _multinomial_data(df, kw, pass_input, cached, validation)
+    except BaseException:
+        if cached is not None:
+            cached.unpersist()
+        raise
+
+
+def _multinomial_data(df: object, kw: dict, pass_input: ResolvedInput, cached: object,
+                      validation: bool) -> MultinomialData:
+    """:func:`multinomial_statistics` after the input is resolved (``pass_input``: how the
+    passes read ``cached``, or ``df`` without a cache)."""
+    label_col, num_folds, fold_col = kw["label_col"], kw["num_folds"], kw["fold_col"]
+    source = df if cached is None else cached
     stats = compute_stats(df, class_labels=MAX_CLASSES,
                           job_description="lasso_spark: multinomial statistics pass", **kw)
     total = stats.total
@@ -83,7 +108,7 @@ def multinomial_statistics(
     req = MultinomialPassRequest(center, scale, MAX_CLASSES, np.zeros(0, dtype=np.int64),
                                  np.zeros((0, MAX_CLASSES)), np.zeros((0, MAX_CLASSES, p)),
                                  np.zeros(0, dtype=bool), 1, num_folds, class_sums=True)
-    runner = LogisticPasses(df, resolved, (stats.n_rows_read, stats.n_rows_skipped),
+    runner = LogisticPasses(source, pass_input, (stats.n_rows_read, stats.n_rows_skipped),
                             "lasso_spark: multinomial class pass")
     res = runner(req)
     seen = np.flatnonzero(res.fold_class_weight.sum(axis=0) > 0.0)
@@ -121,4 +146,4 @@ def multinomial_statistics(
                 f"invalid input: label class(es) {missing.tolist()[:10]} of 0..{K - 1} have no "
                 f"rows in {what} (column {label_col!r}); labels must be 0, 1, …, K-1 with "
                 "every class present", dict(stats.invalid_counts))
-    return MultinomialData(stats, resolved, trainings, center, scale, K, 2, df)
+    return MultinomialData(stats, pass_input, trainings, center, scale, K, 2, source, cached)

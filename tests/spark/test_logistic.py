@@ -324,3 +324,46 @@ def test_cache_input_reads_the_input_once_and_releases_the_cache(spark, frame, t
     assert sc._jsc.getPersistentRDDs().size() == persisted
     # a persisted input is read as it is (MLlib's rule): nothing more is cached
     assert not LogisticLassoCV(cacheInput=True, **kw).fit(frame).summary.asDict()["inputCached"]
+
+
+def test_cache_input_unpacks_a_vector_column_and_keeps_every_answer(spark, frame):
+    from pyspark.ml.linalg import Vectors
+
+    from lasso_spark import LogisticLassoCV
+
+    # a persisted vector input: with cacheInput the passes read the features unpacked into one
+    # array column (a cache of their own, released after the fit) and give the same fit —
+    # hashed folds included (seed), so the packed rows hash to the vector rows' folds
+    sc = spark.sparkContext
+    persisted = sc._jsc.getPersistentRDDs().size()
+    kw = dict(featuresCol="features", labelCol="y", weightCol="w", numFolds=3, numRegParams=12,
+              seed=3, handleInvalid="skip")
+    plain = LogisticLassoCV(**kw).fit(frame)
+    cached = LogisticLassoCV(cacheInput=True, **kw).fit(frame)
+    assert sc._jsc.getPersistentRDDs().size() == persisted
+    s, s0 = cached.summary.asDict(), plain.summary.asDict()
+    assert s["inputCached"] and not s0["inputCached"]
+    assert s["numDataPasses"] == s0["numDataPasses"] > 3
+    assert s["foldRows"] == s0["foldRows"]
+    np.testing.assert_array_equal(cached.coefficients.toArray(), plain.coefficients.toArray())
+    assert cached.regParam == plain.regParam
+    # invalid rows (a null vector, a vector of the wrong size, a NaN entry, a null label) are
+    # counted by kind by the statistics pass and dropped by every pass over the cache too
+    cols = frame.columns
+    base = frame.first().asDict()
+    bad = [dict(base, features=None), dict(base, features=Vectors.dense([1.0, 2.0])),
+           dict(base, features=Vectors.dense([float("nan")] + [0.0] * (P - 1))),
+           dict(base, y=None)]
+    dirty = frame.union(spark.createDataFrame([tuple(r[c] for c in cols) for r in bad],
+                                              frame.schema)).cache()
+    dirty.count()
+    try:
+        a = LogisticLassoCV(**kw).fit(dirty)
+        b = LogisticLassoCV(cacheInput=True, **kw).fit(dirty)
+    finally:
+        dirty.unpersist()
+    sa, sb = a.summary.asDict(), b.summary.asDict()
+    assert sb["inputCached"] and sa["numRowsSkipped"] == sb["numRowsSkipped"] == 4
+    assert sa["invalidCounts"] == sb["invalidCounts"]
+    assert sb["numDataPasses"] == sa["numDataPasses"]
+    np.testing.assert_array_equal(b.coefficients.toArray(), a.coefficients.toArray())

@@ -389,3 +389,34 @@ def test_grouped_cv_fits_transforms_and_keeps_its_grouping_on_save_load(frame, t
     with pytest.raises(ParamValidationError, match="multinomialGrouping='grouped'.*binomial"):
         LogisticLasso(featuresCol="features", labelCol="y", regParam=0.1,
                       multinomialGrouping="grouped").fit(frame)
+
+
+def test_cache_input_reads_the_unpacked_features_and_keeps_the_fit(spark, frame):
+    from lasso_spark import LogisticLassoCV
+
+    # cacheInput reaches the multinomial family: the passes read the vector column's features
+    # unpacked into one cached array column, released after the fit, with the same answers
+    sc = spark.sparkContext
+    persisted = sc._jsc.getPersistentRDDs().size()
+    kw = dict(featuresCol="features", labelCol="y", weightCol="w", numFolds=3,
+              family="multinomial", numRegParams=10, seed=5)
+    plain = LogisticLassoCV(**kw).fit(frame)
+    cached = LogisticLassoCV(cacheInput=True, **kw).fit(frame)
+    assert sc._jsc.getPersistentRDDs().size() == persisted
+    s, s0 = cached.summary.asDict(), plain.summary.asDict()
+    assert s["inputCached"] and not s0["inputCached"]
+    assert s["numDataPasses"] == s0["numDataPasses"] and s["foldRows"] == s0["foldRows"]
+    np.testing.assert_array_equal(cached.coefficientMatrix.toArray(),
+                                  plain.coefficientMatrix.toArray())
+    assert cached.regParam == plain.regParam
+    # numeric columns of an input read from files: cached as they are (the statistics pass
+    # fills the cache), the same fit
+    cols = dict(inputCols=COLS, labelCol="y", numFolds=3, family="multinomial",
+                numRegParams=6, seed=5)
+    files = frame.drop("features")
+    files_plain = LogisticLassoCV(**cols).fit(files)
+    files_cached = LogisticLassoCV(cacheInput=True, **cols).fit(files)
+    assert files_cached.summary.asDict()["inputCached"]
+    assert sc._jsc.getPersistentRDDs().size() == persisted
+    np.testing.assert_array_equal(files_cached.coefficientMatrix.toArray(),
+                                  files_plain.coefficientMatrix.toArray())

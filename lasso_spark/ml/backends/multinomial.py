@@ -75,7 +75,6 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
     ``targets`` (with the warm starts above each; ``outcome.chosen`` their path rows, in
     order), or the CV path for ``targets`` None. A ``MultinomialOutcome``; with
     ``family="auto"`` and two classes the binomial backend's ``LogisticOutcome``."""
-    from lasso_spark.core.multinomial_path import multinomial_path, multinomial_reg_param_max
     from lasso_spark.spark.multinomial import multinomial_statistics
 
     t0 = time.perf_counter()
@@ -91,7 +90,23 @@ def fit_targets(dataset: Any, request: FitRequest, targets: Sequence[float] | No
     data = multinomial_statistics(
         dataset, **request.input.stats_kwargs(), num_folds=num_folds,
         fold_col=sk.get("fold_col"), seed=int(sk.get("seed", 0)),
-        num_features=num_features or None, validation=validation)
+        num_features=num_features or None, validation=validation, cache=spec.cache_input)
+    try:
+        return _fit_path(dataset, request, spec, targets, num_features, data, t0)
+    finally:
+        data.release()
+
+
+def _fit_path(dataset: Any, request: FitRequest, spec: BinomialSpec,
+              targets: Sequence[float] | None, num_features: int, data: Any, t0: float) -> Any:
+    """:func:`fit_targets` after the statistics and class passes (``data``)."""
+    from lasso_spark.core.multinomial_path import multinomial_path, multinomial_reg_param_max
+
+    split = request.split
+    num_folds = int(split.stats_kwargs()["num_folds"])
+    validation = split.kind == "validation"
+    cv = targets is None
+    auc = cv and spec.cv_metric == "auc"
     grouped = spec.multinomial_grouping == "grouped"
     if spec.family == "auto" and data.n_classes == 2 and not grouped:  # MLlib's rule
         from dataclasses import replace
