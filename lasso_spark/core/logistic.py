@@ -910,7 +910,7 @@ def _run(
             spread = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", coef, cov_z, coef), 0.0))
         req = PassRequest(center, scale, fold, b, coef, hessian, opts.hessian_stride,
                           full if full.any() else None, num_folds, opts.threshold_margin,
-                          opts.auc_bins, spread)
+                          opts.auc_bins, spread, curvature_float32=True)
         res = evaluate(req)
         n_pass += 1
         points_log.append(T)

@@ -113,6 +113,45 @@ def test_pass_sums_equal_direct_formulas():
         assert res.fold_weight_sq[k] == pytest.approx(np.sum(w[fold == k] ** 2))
 
 
+def test_float32_curvature_is_close_to_the_exact_sums_and_changes_nothing_else():
+    """``curvature_float32`` (what the path asks for) computes the curvature's ``Σu zzᵀ``
+    products, subsampled and exact, in float32: within 1e-5 of the float64 sums relative to
+    each block's scale; the losses, gradients, held-out sums and the curvature's ``W_s, S0, s1``
+    are the float64 ones, bit for bit."""
+    from dataclasses import replace
+
+    X, y, w, rng = _design(3000, 6, 1, weights=True)
+    fold = rng.integers(0, 3, 3000)
+    T, p = 4, 6
+    req = PassRequest(X.mean(0), X.std(0), np.array([-1, 0, 1, 2]), rng.normal(size=T) * 0.3,
+                      rng.normal(size=(T, p)) * 0.4, np.array([True, True, False, True]), 2,
+                      np.array([True, False, True, False]), 3, 0.1, 8)
+    ev = numpy_pass(X, y, w, fold, chunk_rows=700)
+    exact, fast = ev(req), ev(replace(req, curvature_float32=True))
+    np.testing.assert_array_equal(fast.grad, exact.grad)
+    for name in exact.scalars:
+        np.testing.assert_array_equal(fast.scalars[name], exact.scalars[name])
+    np.testing.assert_array_equal(fast.hist, exact.hist)
+    for name in ("hess_wsum", "hess_s0", "hess_s1"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(exact, name))
+    scale = np.abs(exact.hess_s2).max(axis=(1, 2), keepdims=True)
+    err = np.abs(fast.hess_s2 - exact.hess_s2) / scale
+    assert exact.hess_s2.shape[0] == 5  # 3 subsampled + 2 exact curvatures
+    assert err.max() <= 1e-5
+    assert err.max() > 0.0  # it did run in float32
+    asked = []
+    inner = numpy_pass(X, y, w, fold, chunk_rows=700)
+
+    def spy(r: PassRequest) -> PassResult:
+        asked.append(r.curvature_float32)
+        return inner(r)
+
+    fit = logistic_path(trainings_from_arrays(X, y, w, fold, 3), spy, num_folds=3,
+                        n_reg_params=10, tol=1e-7, hessian_rows=1000)
+    assert asked and all(asked)  # the path asks for it in every pass
+    assert all(pth.converged.all() for pth in fit.paths)
+
+
 def test_pass_result_round_trip_and_layout():
     req = PassRequest(np.zeros(3), np.ones(3), np.array([-1, 0]), np.zeros(2), np.zeros((2, 3)),
                       np.array([True, False]), 1, None, 2, 0.0, 4)
