@@ -113,6 +113,26 @@ def test_pass_sums_equal_direct_formulas():
         assert res.fold_weight_sq[k] == pytest.approx(np.sum(w[fold == k] ** 2))
 
 
+def test_keep_freed_memory_is_set_once_and_leaves_the_pass_alone():
+    """The logistic pass body's malloc thresholds (glibc): set once per process (the same
+    answer every call); the pass's sums do not depend on them."""
+    import platform
+
+    from lasso_spark.spark.heap import keep_freed_memory
+
+    X, y, w, rng = _design(800, 4, 6)
+    req = PassRequest(X.mean(0), X.std(0), np.array([-1]), np.zeros(1), np.ones((1, 4)) * 0.1,
+                      np.array([True]))
+    before = numpy_pass(X, y)(req)
+    first = keep_freed_memory()
+    assert keep_freed_memory() is first
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert first
+    after = numpy_pass(X, y)(req)
+    np.testing.assert_array_equal(after.grad, before.grad)
+    np.testing.assert_array_equal(after.hess_s2, before.hess_s2)
+
+
 def test_sigmoid_equals_expit_over_the_whole_range():
     """:func:`sigmoid` (``1/(1 + e^−η)``, ``e^η/(1 + e^η)`` where ``e^−η`` would overflow) is
     scipy's ``expit`` to a few ulps from −800 to 800, never NaN, exactly 0 and 1 at ∓∞, and
