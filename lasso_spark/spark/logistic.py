@@ -23,7 +23,7 @@ packing. This is MLlib ``LogisticRegression``'s behaviour (it caches its instanc
 input is not cached). :attr:`BinomialData.cached` holds the cached frame: the caller releases it
 (:meth:`BinomialData.release`); a failure in this module releases it here.
 
-The executor side needs numpy, scipy and pyarrow only.
+The executor side needs numpy and pyarrow only.
 """
 
 from __future__ import annotations
