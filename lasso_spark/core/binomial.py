@@ -25,7 +25,8 @@ and the curvature sums ``W_s = Σ w``, ``S0 = Σ u``, ``s1 = Σ u z``, ``S2 = Σ
 ``u = w max(p(1 − p), CURVATURE_FLOOR)`` (glmnet's floor on the IRLS weights): over every
 ``hessian_stride``-th training row of a chunk for the points flagged ``hessian`` (a fixed
 subsample: the quadratic models only need an approximate Hessian, the gradients are exact),
-over every training row for the points flagged ``hessian_full``. Over the held-out rows
+over every training row for the points flagged ``hessian_full`` (the ``S2`` products in float32
+when the request's ``curvature_float32`` asks, as the path does). Over the held-out rows
 (fold = k_t) it computes the clipped deviance ``Σ w ℓ_c`` (``p`` clipped to
 ``[CV_PROB_MIN, 1 − CV_PROB_MIN]`` as cv.glmnet does), ``Σ w``, the misclassified weight at
 the decision threshold and, when asked, weighted histograms of ``η`` per class for the AUC.
