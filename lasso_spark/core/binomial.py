@@ -107,8 +107,8 @@ def sigmoid(eta: np.ndarray) -> np.ndarray:
     e = np.asarray(eta, dtype=np.float64)
     with np.errstate(over="ignore"):
         p = np.asarray(1.0 / (1.0 + np.exp(-e)))
-    if e.size and e.min() < SIGMOID_DIRECT_MIN:
-        low = e < SIGMOID_DIRECT_MIN
+    low = e < SIGMOID_DIRECT_MIN  # (NaN compares false: it stays NaN, as expit's)
+    if low.any():
         t = np.exp(e[low])
         p[low] = t / (1.0 + t)
     return p

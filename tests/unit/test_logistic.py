@@ -150,6 +150,8 @@ def test_sigmoid_equals_expit_over_the_whole_range():
     assert np.all(np.abs(got[~normal] - ref[~normal]) <= 1e-300)
     assert np.isfinite(got).all()
     np.testing.assert_array_equal(sigmoid(np.array([-np.inf, np.inf])), [0.0, 1.0])
+    mixed = sigmoid(np.array([np.nan, -720.0, 1.0]))
+    assert np.isnan(mixed[0]) and mixed[1] == pytest.approx(expit(-720.0), rel=1e-12)
     assert sigmoid(np.float64(-750.0)).shape == () and sigmoid(2.0) == pytest.approx(expit(2.0))
     assert sigmoid(x.reshape(-1, 1)).shape == (x.size, 1)
 
