@@ -1,7 +1,7 @@
 """Keep freed memory in the Python worker's heap during the logistic passes (glibc only).
 
-A logistic pass's chunk arithmetic (:func:`lasso_spark.core.binomial.accumulate_chunk`) makes a
-few temporaries of ``rows × points`` doubles per fold block (``η``, ``Q``, the losses, the
+A logistic pass's chunk arithmetic (:func:`lasso_spark.core.binomial.accumulate_chunk`, and the
+multinomial family's, which runs in the same pass body) makes a few temporaries of ``rows × points`` doubles per fold block (``η``, ``Q``, the losses, the
 residuals: 2–20 MB each). glibc's ``malloc`` serves blocks that large with ``mmap``, or from the
 heap and then gives the freed top of the heap back to the kernel (``M_TRIM_THRESHOLD``) — so
 every new temporary touches fresh pages, and a page fault costs about 1–2 µs in this machine's
