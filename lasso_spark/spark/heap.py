@@ -1,17 +1,17 @@
 """Keep freed memory in the Python worker's heap during the logistic passes (glibc only).
 
 A logistic pass's chunk arithmetic (:func:`lasso_spark.core.binomial.accumulate_chunk`, and the
-multinomial family's, which runs in the same pass body) makes a few temporaries of ``rows × points`` doubles per fold block (``η``, ``Q``, the losses, the
-residuals: 2–20 MB each). glibc's ``malloc`` serves blocks that large with ``mmap``, or from the
-heap and then gives the freed top of the heap back to the kernel (``M_TRIM_THRESHOLD``) — so
-every new temporary touches fresh pages, and a page fault costs about 1–2 µs in this machine's
-virtual machine: an ``exp`` over a fresh ``2000 × 144`` array took 1.5–2 ms instead of 0.2 ms,
-and a 10k-row chunk with 144 points in flight 48 ms instead of 26 ms (benchmarks/README.md,
-issue 15, branch ``s15d``). :func:`keep_freed_memory` sets, once per process, the mmap
-threshold to its maximum (32 MiB on 64-bit glibc: smaller blocks come from the heap) and the
-trim threshold to :data:`TRIM_THRESHOLD_BYTES` (freed memory up to that size stays in the
-heap and is reused). The process's resident memory then stays at its peak, up to that much
-above what it holds.
+multinomial family's, which runs in the same pass body) makes a few temporaries of ``rows ×
+points`` doubles per fold block (``η``, ``Q``, the losses, the residuals: 2–20 MB each). glibc's
+``malloc`` serves blocks that large with ``mmap``, or from the heap and then gives the freed top
+of the heap back to the kernel (``M_TRIM_THRESHOLD``) — so every new temporary touches fresh
+pages, and a page fault costs about 1–2 µs in this machine's virtual machine: an ``exp`` over a
+fresh ``2000 × 144`` array took 1.5–2 ms instead of 0.2 ms, and a 10k-row chunk with 144 points
+in flight 48 ms instead of 26 ms (benchmarks/README.md, issue 15, branch ``s15d``).
+:func:`keep_freed_memory` sets, once per process, the mmap threshold to its maximum (32 MiB on
+64-bit glibc: smaller blocks come from the heap) and the trim threshold to
+:data:`TRIM_THRESHOLD_BYTES` (freed memory up to that size stays in the heap and is reused). The
+process's resident memory then stays at its peak, up to that much above what it holds.
 
 Elsewhere (musl, macOS, Windows: no ``mallopt``) it does nothing. stdlib only.
 """
