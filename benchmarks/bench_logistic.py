@@ -106,9 +106,19 @@ class InputMeter:
         self.url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/stages?status=complete"
 
     def records(self) -> int:
+        return int(sum(s.get("inputRecords", 0) for s in self._stages()))
+
+    def task_seconds(self) -> tuple[float, float]:
+        """``(run, JVM CPU)`` seconds summed over the completed stages' tasks (the run time
+        includes the Python worker's time inside each task; the CPU time is the JVM's only)."""
+        stages = self._stages()
+        run = sum(s.get("executorRunTime", 0) for s in stages) / 1e3
+        cpu = sum(s.get("executorCpuTime", 0) for s in stages) / 1e9
+        return float(run), float(cpu)
+
+    def _stages(self) -> list:
         with urllib.request.urlopen(self.url, timeout=30) as fh:
-            stages = json.load(fh)
-        return int(sum(s.get("inputRecords", 0) for s in stages))
+            return json.load(fh)
 
 
 def _load() -> str:
@@ -186,18 +196,30 @@ def main(argv: list[str] | None = None) -> int:
         est.setCacheInput(True)
         args.skip_cached = True
     out["cacheInput"] = bool(args.cache_input)
+    tasks0 = meter.task_seconds()
     t_a, model, reads_a = _timed(lambda: est.fit(df), meter, args.repeats)
+    tasks1 = meter.task_seconds()
     s = model.summary.asDict()
+    passes_s = float(sum(s["passSeconds"]))
+    split = {"statsSeconds": float(s["statsSeconds"]), "passesSeconds": passes_s,
+             "driverSeconds": float(s["solveSeconds"]) - passes_s,
+             "taskRunSeconds": tasks1[0] - tasks0[0], "taskJvmCpuSeconds": tasks1[1] - tasks0[1]}
     out["lasso_spark"] = {"seconds": t_a, "inputReads": reads_a / n, "passes": s["numDataPasses"],
                           "pathLength": s["pathLength"], "regParam": model.regParam,
                           "nonzeros": model.numNonzeros, "converged": s["converged"],
                           "modelsInFlightPerPass": s["modelsInFlightPerPass"],
-                          "passSeconds": [round(x, 2) for x in s["passSeconds"]]}
+                          "passSeconds": [round(x, 2) for x in s["passSeconds"]], **split}
     print(f"A LogisticLassoCV {args.folds} folds x {args.reg_params} regParams"
           f"{' (cacheInput=True)' if args.cache_input else ''}: {t_a:.1f} s, "
           f"input read {reads_a / n:.2f} times ({s['numDataPasses']} passes, path of "
           f"{s['pathLength']}), regParam {model.regParam:.6g}, {model.numNonzeros} non-zeros; "
           f"logistic passes {_spread(s['passSeconds'])}", flush=True)
+    print(f"  where A's {t_a:.1f} s go: statistics pass (the application's first job) "
+          f"{split['statsSeconds']:.1f} s, logistic passes {passes_s:.1f} s, driver between "
+          f"and after the passes {split['driverSeconds']:.1f} s; tasks ran "
+          f"{split['taskRunSeconds']:.1f} s in all (2 task slots: executors busy "
+          f"{split['taskRunSeconds'] / (2 * t_a):.0%} of A's wall time), of which JVM CPU "
+          f"{split['taskJvmCpuSeconds']:.1f} s", flush=True)
 
     if not args.skip_cached:
         cached_est = est.copy({est.cacheInput: True})

@@ -17,7 +17,8 @@ Algorithm. Every outer iteration is one data pass (:class:`lasso_spark.core.bino
 that evaluates every point in flight — for each model (the full data's and each CV fold's), the
 current iterates of up to ``in_flight`` consecutive regParams — giving at each point the exact
 log-loss and gradient, and its curvature ``(1/W) Σ w p(1 − p) (1, x̃)(1, x̃)ᵀ`` from a fixed row
-subsample; for one point per model the curvature is also summed over every row, and each
+subsample (its ``x̃x̃ᵀ`` products in float32: the curvature only shapes the step); for one
+point per model the curvature is also summed over every row, and each
 point's curvature is taken as that exact one plus the subsample's difference between the two
 points (a control variate: the subsample's noise cancels to first order). A candidate whose
 Newton step predicted a decrease of at most its tolerance (``CURVATURE_REUSE_FRACTION``) gets
@@ -910,7 +911,7 @@ def _run(
             spread = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", coef, cov_z, coef), 0.0))
         req = PassRequest(center, scale, fold, b, coef, hessian, opts.hessian_stride,
                           full if full.any() else None, num_folds, opts.threshold_margin,
-                          opts.auc_bins, spread)
+                          opts.auc_bins, spread, curvature_float32=True)
         res = evaluate(req)
         n_pass += 1
         points_log.append(T)

@@ -23,7 +23,7 @@ instances when the input is not cached. :attr:`BinomialData.cached` holds the ca
 the caller releases it (:meth:`BinomialData.release`); a failure in this module releases it
 here.
 
-The executor side needs numpy, scipy and pyarrow only.
+The executor side needs numpy and pyarrow only.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from lasso_spark.core.stats import SuffStats
 from lasso_spark.spark.batch import BatchLayout
 from lasso_spark.spark.chunks import Chunk, ChunkReader
 from lasso_spark.spark.errors import InvalidInputError
+from lasso_spark.spark.heap import keep_freed_memory
 from lasso_spark.spark.inputs import ResolvedInput, resolve_input
 from lasso_spark.spark.pass_cache import pass_cache
 from lasso_spark.spark.stats import StatsResult, compute_stats
@@ -71,7 +72,9 @@ def logistic_pass_body(
     slice_len: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body: this partition's pass sums (:class:`PassLayout`) followed by its
-    invalid-row counters, as one float64 vector (:func:`emit`)."""
+    invalid-row counters, as one float64 vector (:func:`emit`). The worker keeps its freed
+    memory for the chunks' temporaries (:func:`lasso_spark.spark.heap.keep_freed_memory`)."""
+    keep_freed_memory()
     size = request.layout().size
     out = np.zeros(size + layout.n_counters)
     reader = ChunkReader(layout, dense=True)

@@ -113,6 +113,116 @@ def test_pass_sums_equal_direct_formulas():
         assert res.fold_weight_sq[k] == pytest.approx(np.sum(w[fold == k] ** 2))
 
 
+def test_keep_freed_memory_is_set_once_and_leaves_the_pass_alone():
+    """The logistic pass body's malloc thresholds (glibc): set once per process (the same
+    answer every call); the pass's sums do not depend on them."""
+    import platform
+
+    from lasso_spark.spark.heap import keep_freed_memory
+
+    X, y, w, rng = _design(800, 4, 6)
+    req = PassRequest(X.mean(0), X.std(0), np.array([-1]), np.zeros(1), np.ones((1, 4)) * 0.1,
+                      np.array([True]))
+    before = numpy_pass(X, y)(req)
+    first = keep_freed_memory()
+    assert keep_freed_memory() is first
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert first
+    after = numpy_pass(X, y)(req)
+    np.testing.assert_array_equal(after.grad, before.grad)
+    np.testing.assert_array_equal(after.hess_s2, before.hess_s2)
+
+
+def test_sigmoid_equals_expit_over_the_whole_range():
+    """:func:`sigmoid` (``1/(1 + e^−η)``, ``e^η/(1 + e^η)`` where ``e^−η`` would overflow) is
+    scipy's ``expit`` to a few ulps from −800 to 800, never NaN, exactly 0 and 1 at ∓∞, and
+    keeps the shape of 0-d and n-d input."""
+    from scipy.special import expit
+
+    from lasso_spark.core.binomial import SIGMOID_DIRECT_MIN, sigmoid
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([np.linspace(-800.0, 800.0, 20001), 40.0 * rng.normal(size=5000),
+                        [SIGMOID_DIRECT_MIN, np.nextafter(SIGMOID_DIRECT_MIN, 0.0), 0.0]])
+    got, ref = sigmoid(x), expit(x)
+    normal = ref > 1e-300  # below, both are subnormal or 0
+    np.testing.assert_allclose(got[normal], ref[normal], rtol=4e-16, atol=0.0)
+    assert np.all(np.abs(got[~normal] - ref[~normal]) <= 1e-300)
+    assert np.isfinite(got).all()
+    np.testing.assert_array_equal(sigmoid(np.array([-np.inf, np.inf])), [0.0, 1.0])
+    mixed = sigmoid(np.array([np.nan, -720.0, 1.0]))
+    assert np.isnan(mixed[0]) and mixed[1] == pytest.approx(expit(-720.0), rel=1e-12)
+    assert sigmoid(np.float64(-750.0)).shape == () and sigmoid(2.0) == pytest.approx(expit(2.0))
+    assert sigmoid(x.reshape(-1, 1)).shape == (x.size, 1)
+
+
+def test_pass_with_few_nonzero_coefficients_equals_direct_formulas():
+    """Points whose coefficients are non-zero on a few columns only (a lasso path's first
+    regParams): ``η`` is computed on those columns; the sums are still the direct formulas'."""
+    X, y, w, rng = _design(1200, 8, 4, weights=True)
+    fold = rng.integers(0, 3, len(y))
+    center, scale = X.mean(0), X.std(0)
+    Z = (X - center) / scale
+    T = 5
+    coef = np.zeros((T, 8))
+    coef[:, [1, 4]] = rng.normal(size=(T, 2))
+    coef[3] = 0.0  # a null point among them
+    req = PassRequest(center, scale, np.array([-1, 0, 1, 2, -1]), rng.normal(size=T) * 0.3,
+                      coef, np.ones(T, dtype=bool), 1, None, 3, 0.0)
+    res = numpy_pass(X, y, w, fold, chunk_rows=256)(req)
+    for t in range(T):
+        train = fold != req.fold[t]
+        eta = req.intercept[t] + Z @ coef[t]
+        p = 1.0 / (1.0 + np.exp(-eta))
+        wt = w * train
+        assert res.scalars["dev"][t] == pytest.approx(wt @ log_loss(y, eta), rel=1e-12)
+        np.testing.assert_allclose(res.grad[t], Z.T @ (wt * (p - y)), rtol=1e-10, atol=1e-10)
+        u = wt * np.maximum(p * (1 - p), CURVATURE_FLOOR)
+        np.testing.assert_allclose(res.hess_s2[t], (Z * u[:, None]).T @ Z, rtol=1e-10)
+        if req.fold[t] >= 0:
+            miss = (w * (fold == req.fold[t])) @ ((eta > 0.0) != (y > 0.5))
+            assert res.scalars["heldout_miss"][t] == pytest.approx(miss)
+
+
+def test_float32_curvature_is_close_to_the_exact_sums_and_changes_nothing_else():
+    """``curvature_float32`` (what the path asks for) computes the curvature's ``Σu zzᵀ``
+    products, subsampled and exact, in float32: within 1e-5 of the float64 sums relative to
+    each block's scale; the losses, gradients, held-out sums and the curvature's ``W_s, S0, s1``
+    are the float64 ones, bit for bit."""
+    from dataclasses import replace
+
+    X, y, w, rng = _design(3000, 6, 1, weights=True)
+    fold = rng.integers(0, 3, 3000)
+    T, p = 4, 6
+    req = PassRequest(X.mean(0), X.std(0), np.array([-1, 0, 1, 2]), rng.normal(size=T) * 0.3,
+                      rng.normal(size=(T, p)) * 0.4, np.array([True, True, False, True]), 2,
+                      np.array([True, False, True, False]), 3, 0.1, 8)
+    ev = numpy_pass(X, y, w, fold, chunk_rows=700)
+    exact, fast = ev(req), ev(replace(req, curvature_float32=True))
+    np.testing.assert_array_equal(fast.grad, exact.grad)
+    for name in exact.scalars:
+        np.testing.assert_array_equal(fast.scalars[name], exact.scalars[name])
+    np.testing.assert_array_equal(fast.hist, exact.hist)
+    for name in ("hess_wsum", "hess_s0", "hess_s1"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(exact, name))
+    scale = np.abs(exact.hess_s2).max(axis=(1, 2), keepdims=True)
+    err = np.abs(fast.hess_s2 - exact.hess_s2) / scale
+    assert exact.hess_s2.shape[0] == 5  # 3 subsampled + 2 exact curvatures
+    assert err.max() <= 1e-5
+    assert err.max() > 0.0  # it did run in float32
+    asked = []
+    inner = numpy_pass(X, y, w, fold, chunk_rows=700)
+
+    def spy(r: PassRequest) -> PassResult:
+        asked.append(r.curvature_float32)
+        return inner(r)
+
+    fit = logistic_path(trainings_from_arrays(X, y, w, fold, 3), spy, num_folds=3,
+                        n_reg_params=10, tol=1e-7, hessian_rows=1000)
+    assert asked and all(asked)  # the path asks for it in every pass
+    assert all(pth.converged.all() for pth in fit.paths)
+
+
 def test_pass_result_round_trip_and_layout():
     req = PassRequest(np.zeros(3), np.ones(3), np.array([-1, 0]), np.zeros(2), np.zeros((2, 3)),
                       np.array([True, False]), 1, None, 2, 0.0, 4)
