@@ -42,6 +42,7 @@ from pyspark.sql import DataFrame
 from lasso_spark.core.errors import DataError
 from lasso_spark.core.stability import DEFAULT_BUCKET_MEMORY_BYTES, check_bucket_memory
 from lasso_spark.core.stats import PackedStats, SuffStats, merge_all, merge_tree
+from lasso_spark.spark.arrow_batches import batch_rows_at_most, rows_per_batch
 from lasso_spark.spark.batch import (
     KIND_BINARY,
     KIND_CLASS,
@@ -269,7 +270,9 @@ def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
     if groups > 0:
         pass_df = reduce_partials(pass_df, layout.n_stats, groups)
         description += f" (executor merge in {groups} groups)"
-    with job_label(df.sparkSession, description):
+    spark = df.sparkSession
+    rows = rows_per_batch(layout.n_features + 1)  # wide rows: batches of ~16 MiB
+    with job_label(spark, description), batch_rows_at_most(spark, rows):
         return pass_df.collect(), groups
 
 

@@ -113,3 +113,39 @@ def test_packed_partials_collected_or_merged_equal_numpy_per_fold(wide, width, g
         assert r.driver_result_bytes == 9 * record
     else:  # at most one per (fold, group)
         assert 3 * record <= r.driver_result_bytes <= 6 * record
+
+
+@pytest.mark.parametrize("setting", [None, "100000", "40"])
+def test_small_arrow_batches_same_statistics_and_setting_restored(spark, wide, monkeypatch,
+                                                                  setting):
+    """Wide rows reach Python in batches of about BATCH_BYTES (here lowered so that each
+    partition's rows come in several batches, the invalid row among them): the statistics
+    are numpy's, and the session's maxRecordsPerBatch is what it was (a smaller setting is
+    kept)."""
+    from lasso_spark.spark import arrow_batches
+
+    X, y, w, df = wide
+    key = arrow_batches.MAX_RECORDS_KEY
+    monkeypatch.setattr(arrow_batches, "BATCH_BYTES", 8 * (P + 1) * 70)
+    before = spark.conf.get(key, None)
+    if setting is None:
+        spark.conf.unset(key)
+    else:
+        spark.conf.set(key, setting)
+    try:
+        r = compute_stats(df, input_cols=COLS, weight_col="w", num_folds=4, seed=3,
+                          handle_invalid="skip")
+        assert spark.conf.get(key, None) == setting
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
+    keep = np.ones(len(y), dtype=bool)
+    keep[3] = False
+    assert r.n_rows_skipped == 1 and r.invalid_counts == {"x7": 1}
+    assert r.total.allclose(SuffStats.from_arrays(X[keep], y[keep], w[keep]), rtol=1e-10)
+    base = compute_stats(df, input_cols=COLS, weight_col="w", num_folds=4, seed=3,
+                         handle_invalid="skip", reduce_groups=0)
+    for a, b in zip(r.folds, base.folds):
+        assert a.n_rows == b.n_rows and a.allclose(b, rtol=1e-12)
