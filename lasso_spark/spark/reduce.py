@@ -5,8 +5,10 @@ one packed :class:`SuffStats` per non-empty fold (``8·(p(p+1)/2 + 3p + 5)`` byt
 co-moment's upper triangle, :class:`~lasso_spark.core.stats.PackedStats`) plus one counters
 record. Collecting those directly costs the driver ``P · K · 4p²`` bytes for ``P`` partitions
 (about 3.7 GiB at ``p = 1000, K = 5, P = 200``; Spark's ``spark.driver.maxResultSize`` stops it
-first). When that product exceeds :data:`DRIVER_BUDGET_BYTES`, a second level reduces the
-partials on the executors before the collect:
+first). When that product exceeds :data:`DRIVER_BUDGET_BYTES` (and, from at most
+:data:`FEW_PARTITIONS` partitions, :data:`FEW_PARTITIONS_BYTES`: there the merge would at best
+halve the bytes for a second job), a second level reduces the partials on the executors before
+the collect:
 
     key   = (fold + 1) · G + pmod(spark_partition_id(), G)      (fold −1: the counters records)
     shuffle the partials by key into (K + 1) · G reducer partitions

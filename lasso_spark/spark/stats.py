@@ -20,7 +20,9 @@ Up to ``PACKED_MAX_FEATURES`` numeric feature columns reach Python packed with t
 columns at p = 50; wider rows travel as the ``p + 1`` double fields of one struct column, which
 Spark converts faster then (:mod:`lasso_spark.spark.batch`, ``benchmarks/README.md``). Each
 fold's rows of a chunk are one BLAS ``syrk`` into that fold's running co-moment
-(:mod:`lasso_spark.spark.moments`).
+(:mod:`lasso_spark.spark.moments`). The pass's jobs run with Arrow batches of about 16 MiB
+(:mod:`lasso_spark.spark.arrow_batches`: fewer rows than Spark's default 10,000 once rows are
+wider than ~200 doubles), so that the JVM writes the next batch while Python reduces this one.
 
 For stability selection the same pass also hashes every row into one of ``B`` buckets
 (``num_buckets``; the fold hash modulo ``B``) and returns each bucket's statistics: the
