@@ -149,3 +149,21 @@ def test_small_arrow_batches_same_statistics_and_setting_restored(spark, wide, m
                          handle_invalid="skip", reduce_groups=0)
     for a, b in zip(r.folds, base.folds):
         assert a.n_rows == b.n_rows and a.allclose(b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("width", [40, P])
+def test_total_merged_packed_is_merge_all_of_the_folds_bit_for_bit(wide, width):
+    """The driver merges the folds into the total on the packed triangles (half the flops):
+    the very values merge_all gives on the full matrices of the folds, bit for bit."""
+    from lasso_spark.core import merge_all
+
+    X, y, w, df = wide
+    r = compute_stats(df, input_cols=COLS[:width], weight_col="w", num_folds=5, seed=4,
+                      handle_invalid="skip", reduce_groups=0)
+    ref = merge_all(r.folds)
+    t = r.total
+    assert (t.n_rows, t.weight_sum, t.mean_y, t.mean_y_lo, t.cyy) == (
+        ref.n_rows, ref.weight_sum, ref.mean_y, ref.mean_y_lo, ref.cyy)
+    for name in ("cxx", "cxy", "mean_x", "mean_x_lo"):
+        np.testing.assert_array_equal(getattr(t, name), getattr(ref, name))
+    np.testing.assert_array_equal(t.cxx, t.cxx.T)
