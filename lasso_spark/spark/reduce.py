@@ -5,8 +5,10 @@ one packed :class:`SuffStats` per non-empty fold (``8·(p(p+1)/2 + 3p + 5)`` byt
 co-moment's upper triangle, :class:`~lasso_spark.core.stats.PackedStats`) plus one counters
 record. Collecting those directly costs the driver ``P · K · 4p²`` bytes for ``P`` partitions
 (about 3.7 GiB at ``p = 1000, K = 5, P = 200``; Spark's ``spark.driver.maxResultSize`` stops it
-first). When that product exceeds :data:`DRIVER_BUDGET_BYTES`, a second level reduces the
-partials on the executors before the collect:
+first). When that product exceeds :data:`DRIVER_BUDGET_BYTES` (and, from at most
+:data:`FEW_PARTITIONS` partitions, :data:`FEW_PARTITIONS_BYTES`: there the merge would at best
+halve the bytes for a second job), a second level reduces the partials on the executors before
+the collect:
 
     key   = (fold + 1) · G + pmod(spark_partition_id(), G)      (fold −1: the counters records)
     shuffle the partials by key into (K + 1) · G reducer partitions
@@ -49,6 +51,8 @@ __all__ = [
     "DRIVER_BUDGET_BYTES",
     "MAX_GROUPS",
     "ASSUMED_PARTITIONS",
+    "FEW_PARTITIONS",
+    "FEW_PARTITIONS_BYTES",
     "choose_groups",
     "merge_partials",
     "num_partitions",
@@ -61,6 +65,13 @@ DRIVER_BUDGET_BYTES = 64 * 1024 * 1024
 MAX_GROUPS = 64
 #: partition count assumed when it cannot be read from the physical plan without a job
 ASSUMED_PARTITIONS = 64
+#: up to this many partitions the partials are collected directly while they total at most
+#: :data:`FEW_PARTITIONS_BYTES`: merging 2–4 partials per fold on the executors saves at most
+#: half of the bytes for a second job and a shuffle of all of them (at p = 1500, K = 5, two
+#: partitions: 86 MiB, the merge job cost 0.9 s of a 4.0 s pass; ``benchmarks/README.md``)
+FEW_PARTITIONS = 4
+#: the most bytes of partials collected directly from :data:`FEW_PARTITIONS` partitions or fewer
+FEW_PARTITIONS_BYTES = 256 * 1024 * 1024
 
 
 def choose_groups(
@@ -72,8 +83,10 @@ def choose_groups(
     """Groups per fold ``G`` of the executor-side reduction; 0 means collect the partials as is.
 
     0 when ``P · n_stats · 8·packed_size(p) ≤ budget_bytes`` (``P = n_partitions``, or
-    :data:`ASSUMED_PARTITIONS` when unknown); else ``min(ceil(√P), budget // (n_stats · record),
-    MAX_GROUPS)``, at least 1. ``budget_bytes`` defaults to :data:`DRIVER_BUDGET_BYTES`.
+    :data:`ASSUMED_PARTITIONS` when unknown), or when a known ``P ≤`` :data:`FEW_PARTITIONS`
+    sends at most ``max(budget_bytes,`` :data:`FEW_PARTITIONS_BYTES` ``)``; else
+    ``min(ceil(√P), budget // (n_stats · record), MAX_GROUPS)``, at least 1.
+    ``budget_bytes`` defaults to :data:`DRIVER_BUDGET_BYTES`.
     """
     if budget_bytes is None:
         budget_bytes = DRIVER_BUDGET_BYTES
@@ -81,6 +94,9 @@ def choose_groups(
     per_partition = max(n_stats, 1) * record
     parts = ASSUMED_PARTITIONS if n_partitions is None else max(int(n_partitions), 1)
     if parts * per_partition <= budget_bytes:
+        return 0
+    if (n_partitions is not None and parts <= FEW_PARTITIONS
+            and parts * per_partition <= max(budget_bytes, FEW_PARTITIONS_BYTES)):
         return 0
     by_budget = max(1, budget_bytes // per_partition)
     return int(max(1, min(math.ceil(math.sqrt(parts)), by_budget, MAX_GROUPS)))

@@ -113,3 +113,57 @@ def test_packed_partials_collected_or_merged_equal_numpy_per_fold(wide, width, g
         assert r.driver_result_bytes == 9 * record
     else:  # at most one per (fold, group)
         assert 3 * record <= r.driver_result_bytes <= 6 * record
+
+
+@pytest.mark.parametrize("setting", [None, "100000", "40"])
+def test_small_arrow_batches_same_statistics_and_setting_restored(spark, wide, monkeypatch,
+                                                                  setting):
+    """Wide rows reach Python in batches of about BATCH_BYTES (here lowered so that each
+    partition's rows come in several batches, the invalid row among them): the statistics
+    are numpy's, and the session's maxRecordsPerBatch is what it was (a smaller setting is
+    kept)."""
+    from lasso_spark.spark import arrow_batches
+
+    X, y, w, df = wide
+    key = arrow_batches.MAX_RECORDS_KEY
+    monkeypatch.setattr(arrow_batches, "BATCH_BYTES", 8 * (P + 1) * 70)
+    before = spark.conf.get(key, None)
+    if setting is None:
+        spark.conf.unset(key)
+    else:
+        spark.conf.set(key, setting)
+    try:
+        r = compute_stats(df, input_cols=COLS, weight_col="w", num_folds=4, seed=3,
+                          handle_invalid="skip")
+        assert spark.conf.get(key, None) == setting
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
+    keep = np.ones(len(y), dtype=bool)
+    keep[3] = False
+    assert r.n_rows_skipped == 1 and r.invalid_counts == {"x7": 1}
+    assert r.total.allclose(SuffStats.from_arrays(X[keep], y[keep], w[keep]), rtol=1e-10)
+    base = compute_stats(df, input_cols=COLS, weight_col="w", num_folds=4, seed=3,
+                         handle_invalid="skip", reduce_groups=0)
+    for a, b in zip(r.folds, base.folds):
+        assert a.n_rows == b.n_rows and a.allclose(b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("width", [40, P])
+def test_total_merged_packed_is_merge_all_of_the_folds_bit_for_bit(wide, width):
+    """The driver merges the folds into the total on the packed triangles (half the flops):
+    the very values merge_all gives on the full matrices of the folds, bit for bit."""
+    from lasso_spark.core import merge_all
+
+    X, y, w, df = wide
+    r = compute_stats(df, input_cols=COLS[:width], weight_col="w", num_folds=5, seed=4,
+                      handle_invalid="skip", reduce_groups=0)
+    ref = merge_all(r.folds)
+    t = r.total
+    assert (t.n_rows, t.weight_sum, t.mean_y, t.mean_y_lo, t.cyy) == (
+        ref.n_rows, ref.weight_sum, ref.mean_y, ref.mean_y_lo, ref.cyy)
+    for name in ("cxx", "cxy", "mean_x", "mean_x_lo"):
+        np.testing.assert_array_equal(getattr(t, name), getattr(ref, name))
+    np.testing.assert_array_equal(t.cxx, t.cxx.T)

@@ -122,3 +122,23 @@ def test_reduce_partials_rejects_bad_groups(groups):
 
     with pytest.raises(ValueError, match="groups must be at least 1"):
         reduce_partials(None, 3, groups)
+
+
+def test_few_partitions_collect_directly_up_to_their_byte_cap():
+    """Two to four partitions: an executor merge would at best halve the bytes for a second
+    job and a shuffle of all of them, so the partials are collected as they are up to
+    FEW_PARTITIONS_BYTES (issue 13: p = 1500, K = 5, 2 partitions, 86 MiB); above that cap, or
+    with an unknown partition count, the merge as before."""
+    from lasso_spark.spark.reduce import FEW_PARTITIONS, FEW_PARTITIONS_BYTES
+
+    record = 8 * SuffStats.packed_size(1500)
+    assert 2 * 5 * record > DRIVER_BUDGET_BYTES
+    assert choose_groups(2, 5, 1500) == 0
+    assert choose_groups(FEW_PARTITIONS, 5, 1500) == 0
+    assert choose_groups(FEW_PARTITIONS + 1, 5, 1500) >= 1
+    assert choose_groups(None, 5, 1500) >= 1  # unknown: ASSUMED_PARTITIONS
+    big = 8 * SuffStats.packed_size(4000)  # 61 MiB: 2 x 5 of them exceed the cap
+    assert 2 * 5 * big > FEW_PARTITIONS_BYTES
+    assert choose_groups(2, 5, 4000) == 1
+    # an explicit budget above the cap still bounds what is collected directly
+    assert choose_groups(2, 5, 4000, budget_bytes=2 * 5 * big) == 0
