@@ -11,14 +11,17 @@ the next batch while Python reduces the current one, so batches of about
 :func:`batch_rows_at_most` lowers the session's setting for the duration of one pass (the jobs
 it starts in the block) and restores it afterwards; it never raises it. The setting only sizes
 batches: it changes no result, and a query another thread runs in the same session meanwhile
-is only batched more finely.
+is only batched more finely. Passes of concurrent fits on one session (threads) share the
+lowering: the session's own value comes back when the last of them ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -39,30 +42,58 @@ def rows_per_batch(n_values: int, batch_bytes: int | None = None) -> int:
     return max(MIN_ROWS, target // (8 * max(int(n_values), 1)))
 
 
+@dataclass
+class _Lowered:
+    """A session whose setting the passes in flight have lowered: how many, and its value
+    before the first of them (None: unset)."""
+
+    spark: Any
+    count: int
+    original: str | None
+
+
+#: per session (``id``), while at least one pass keeps its setting lowered
+_LOWERED: dict[int, _Lowered] = {}
+_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def batch_rows_at_most(spark: Any, rows: int) -> Iterator[None]:
     """Within the block, the session's ``maxRecordsPerBatch`` is at most ``rows``: unchanged
     when it is already smaller (0 or negative, "no limit", is lowered too), or when the
-    setting cannot be read or written."""
+    setting cannot be read or written. Blocks of several threads on one session (concurrent
+    fits) may overlap in any order: the value before the first of them comes back when the
+    last one ends, and meanwhile the smallest of their ``rows`` holds."""
     conf = getattr(spark, "conf", None)
-    previous: str | None = None
-    changed = False
-    try:
-        previous = conf.get(MAX_RECORDS_KEY, None)
-        current = int(previous) if previous is not None else 10_000
-        if current <= 0 or current > rows:  # 0 or negative: no limit
-            conf.set(MAX_RECORDS_KEY, str(int(rows)))
-            changed = True
-    except Exception:  # noqa: BLE001 - the batch size only tunes speed
-        logger.debug("cannot read or set %s", MAX_RECORDS_KEY, exc_info=True)
+    key = id(spark)
+    entered = False
+    with _LOCK:
+        try:
+            entry = _LOWERED.get(key)
+            current_text = conf.get(MAX_RECORDS_KEY, None)
+            current = int(current_text) if current_text is not None else 10_000
+            if current <= 0 or current > rows:  # 0 or negative: no limit
+                conf.set(MAX_RECORDS_KEY, str(int(rows)))
+                if entry is None:
+                    entry = _LOWERED[key] = _Lowered(spark, 0, current_text)
+            if entry is not None:
+                entry.count += 1
+                entered = True
+        except Exception:  # noqa: BLE001 - the batch size only tunes speed
+            logger.debug("cannot read or set %s", MAX_RECORDS_KEY, exc_info=True)
     try:
         yield
     finally:
-        if changed:
-            try:
-                if previous is None:
-                    conf.unset(MAX_RECORDS_KEY)
-                else:
-                    conf.set(MAX_RECORDS_KEY, previous)
-            except Exception:  # noqa: BLE001
-                logger.debug("cannot restore %s", MAX_RECORDS_KEY, exc_info=True)
+        if entered:
+            with _LOCK:
+                entry = _LOWERED[key]
+                entry.count -= 1
+                if entry.count == 0:
+                    del _LOWERED[key]
+                    try:
+                        if entry.original is None:
+                            conf.unset(MAX_RECORDS_KEY)
+                        else:
+                            conf.set(MAX_RECORDS_KEY, entry.original)
+                    except Exception:  # noqa: BLE001
+                        logger.debug("cannot restore %s", MAX_RECORDS_KEY, exc_info=True)

@@ -75,3 +75,28 @@ def test_an_unreadable_conf_changes_nothing():
     assert conf.calls == []
     with batch_rows_at_most(object(), 64):  # no conf at all
         pass
+
+
+def test_overlapping_blocks_of_concurrent_fits_restore_the_first_value():
+    # two fits' passes in threads on one session, ending in either order: the value before
+    # the first comes back after the last (a per-block restore would leave the other's)
+    for first_out in (0, 1):
+        conf = _Conf({MAX_RECORDS_KEY: "5000"})
+        session = _Session(conf)
+        a, b = batch_rows_at_most(session, 1000), batch_rows_at_most(session, 300)
+        a.__enter__()
+        assert conf.values[MAX_RECORDS_KEY] == "1000"
+        b.__enter__()
+        assert conf.values[MAX_RECORDS_KEY] == "300"
+        (a if first_out == 0 else b).__exit__(None, None, None)
+        assert conf.values[MAX_RECORDS_KEY] == "300"  # the other pass still runs
+        (b if first_out == 0 else a).__exit__(None, None, None)
+        assert conf.values[MAX_RECORDS_KEY] == "5000"
+    # a block that needed no change, inside one that did, changes nothing at its end
+    conf = _Conf({})
+    session = _Session(conf)
+    with batch_rows_at_most(session, 1000):
+        with batch_rows_at_most(session, 2000):
+            assert conf.values[MAX_RECORDS_KEY] == "1000"
+        assert conf.values[MAX_RECORDS_KEY] == "1000"
+    assert MAX_RECORDS_KEY not in conf.values
