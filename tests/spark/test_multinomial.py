@@ -420,3 +420,31 @@ def test_cache_input_reads_the_unpacked_features_and_keeps_the_fit(spark, frame)
     assert sc._jsc.getPersistentRDDs().size() == persisted
     np.testing.assert_array_equal(files_cached.coefficientMatrix.toArray(),
                                   files_plain.coefficientMatrix.toArray())
+
+
+def test_family_auto_with_two_classes_releases_its_cache_before_the_binomial_fit(
+        spark, frame, monkeypatch):
+    from pyspark.sql import functions as F
+
+    from lasso_spark import LogisticLasso, LogisticLassoModel
+    from lasso_spark.ml.backends import logistic
+
+    # family="auto" learns the class count from the multinomial class pass (which filled the
+    # cacheInput cache); with 2 classes the binomial fit takes over and must not find that
+    # cache still held beside its own
+    sc = spark.sparkContext
+    persisted = sc._jsc.getPersistentRDDs().size()
+    seen = []
+    real = logistic.fit_targets
+
+    def counted(*args, **kwargs):
+        seen.append(sc._jsc.getPersistentRDDs().size())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(logistic, "fit_targets", counted)
+    two = frame.withColumn("y", F.when(F.col("y") > 0.5, 1.0).otherwise(0.0))
+    model = LogisticLasso(featuresCol="features", labelCol="y", regParam=0.05, family="auto",
+                          cacheInput=True).fit(two)
+    assert isinstance(model, LogisticLassoModel) and model.summary.asDict()["inputCached"]
+    assert seen == [persisted]
+    assert sc._jsc.getPersistentRDDs().size() == persisted

@@ -114,6 +114,7 @@ def _fit_path(dataset: Any, request: FitRequest, spec: BinomialSpec,
         from lasso_spark.ml.backends import logistic
 
         logger.info("lasso_spark: family='auto' with 2 classes: the binomial family")
+        data.release()  # the binomial fit reads the input (or caches it) itself
         return logistic.fit_targets(dataset, replace(request, family="binomial"), targets,
                                     num_features)
     if auc:  # family="auto" with K > 2 classes: the multinomial family, after one pass
