@@ -13,9 +13,11 @@ from lasso_spark.core import (
     fold_path,
     heldout_mse,
     heldout_sse,
+    kfold_splits,
     merge_all,
     select_alphas,
 )
+from lasso_spark.core.stats import leave_one_out
 from tests.unit.enet_reference import standardize
 
 
@@ -137,3 +139,41 @@ def test_select_alphas_ties_and_single_fold_errors():
     assert i_1se == 1
     with pytest.raises(ValueError, match="at least 2 folds"):
         cv_path([SuffStats.from_arrays(np.eye(3), np.arange(3.0))])
+
+
+@pytest.mark.parametrize("K", [2, 3, 5, 7])
+def test_kfold_training_sets_are_the_merge_of_the_other_folds(K):
+    """Prefix/suffix merges on packed triangles give each training set the statistics of the
+    other folds' rows, computed from those rows directly (means 1e6 off zero: the centered
+    merge must lose nothing), and the held-out folds untouched."""
+    rng = np.random.default_rng(K)
+    X = 1e6 + rng.standard_normal((40 * K, 6))
+    y = X @ rng.standard_normal(6) + rng.standard_normal(40 * K)
+    w = rng.uniform(0.5, 2.0, 40 * K)
+    fold = np.arange(40 * K) % K
+    folds = [SuffStats.from_arrays(X[fold == k], y[fold == k], w[fold == k]) for k in range(K)]
+    trains, held = kfold_splits(folds)
+    assert held == folds and len(trains) == K
+    for k in range(K):
+        direct = SuffStats.from_arrays(X[fold != k], y[fold != k], w[fold != k])
+        assert trains[k].n_rows == direct.n_rows
+        assert trains[k].allclose(direct, rtol=1e-12), k
+        assert trains[k].allclose(merge_all([f for j, f in enumerate(folds) if j != k]),
+                                  rtol=1e-14), k
+        np.testing.assert_array_equal(trains[k].cxx, trains[k].cxx.T)
+
+
+def test_leave_one_out_merges_every_item_but_one():
+    class Bag:  # any class with merge: the set of items merged, in order
+        def __init__(self, items: tuple) -> None:
+            self.items = items
+
+        def merge(self, other: Bag) -> Bag:
+            return Bag(self.items + other.items)
+
+    for K in range(2, 9):
+        out = leave_one_out([Bag((k,)) for k in range(K)])
+        assert [sorted(b.items) for b in out] == [
+            [j for j in range(K) if j != k] for k in range(K)]
+    with pytest.raises(ValueError, match="at least 2"):
+        leave_one_out([Bag((0,))])
