@@ -8,7 +8,7 @@ a per-value copy. Measured on ``local[2]`` (benchmarks/README.md, issue 13): 320
 64 MiB records, 4.25 s by ``collect()`` against 2.01 s by ``toArrow()``, of which 0.72 s is the
 job itself. Older Spark falls back to ``collect()``.
 
-:func:`collect_records` returns plain dicts, one per record, whose binary values are
+:func:`receive_records` returns plain dicts, one per record, whose binary values are
 ``pyarrow.Buffer`` views into the received batches (``np.frombuffer`` reads them in place;
 ``bytes(value)`` copies) and whose other values are Python scalars (``None`` for nulls) — the
 same access as ``Row[...]`` for the callers.
@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ARROW_MAX_BATCH_BYTES", "collect_records", "records_of_table"]
+__all__ = ["ARROW_MAX_BATCH_BYTES", "receive_records", "records_of_table"]
 
 #: the largest result (bytes) one Arrow batch may carry: binary values have 32-bit offsets, and
 #: a batch holds up to ``maxRecordsPerBatch`` records of one partition
@@ -61,7 +61,7 @@ def records_of_table(table: pa.Table) -> list[dict[str, Any]]:
     return out
 
 
-def collect_records(df: DataFrame, partition_bytes: int = 0) -> list[dict[str, Any]]:
+def receive_records(df: DataFrame, partition_bytes: int = 0) -> list[dict[str, Any]]:
     """All records of ``df`` on the driver (one job), by ``toArrow()`` where Spark has it and
     one partition's records (at most ``partition_bytes``, when known) fit one Arrow batch."""
     to_arrow = getattr(df, "toArrow", None)

@@ -57,7 +57,7 @@ from lasso_spark.spark.batch import (
     BatchLayout,
     partition_stats,
 )
-from lasso_spark.spark.collect import collect_records
+from lasso_spark.spark.collect import receive_records
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import ResolvedInput, resolve_input
 from lasso_spark.spark.progress import job_label
@@ -277,7 +277,7 @@ def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
     # at most one record per cell and one of counters per (reducer) partition
     partition_bytes = layout.n_stats * 8 * SuffStats.packed_size(layout.n_features)
     with job_label(spark, description), batch_rows_at_most(spark, rows):
-        return collect_records(pass_df, partition_bytes), groups
+        return receive_records(pass_df, partition_bytes), groups
 
 
 def _gather(rows: list, layout: BatchLayout

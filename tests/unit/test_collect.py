@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lasso_spark.spark.collect import ARROW_MAX_BATCH_BYTES, collect_records, records_of_table
+from lasso_spark.spark.collect import ARROW_MAX_BATCH_BYTES, receive_records, records_of_table
 
 
 def _table() -> pa.Table:
@@ -67,11 +67,11 @@ def test_binary_values_are_views_of_the_received_batch_not_copies():
 
 def test_arrow_used_when_available_and_collect_when_not_or_too_large():
     frame = _ArrowFrame(_table())
-    assert [r["fold"] for r in collect_records(frame)] == [0, -1, 1]
+    assert [r["fold"] for r in receive_records(frame)] == [0, -1, 1]
     assert not frame.collected
-    big = collect_records(frame, partition_bytes=ARROW_MAX_BATCH_BYTES + 1)
+    big = receive_records(frame, partition_bytes=ARROW_MAX_BATCH_BYTES + 1)
     assert frame.collected and [r["fold"] for r in big] == [0, -1, 1]
-    old = collect_records(_OldFrame(_table()))
+    old = receive_records(_OldFrame(_table()))
     assert bytes(old[2]["stats"]) == (2 * np.arange(6.0)).tobytes()
     assert old[1]["stats"] is None
 
