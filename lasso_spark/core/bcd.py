@@ -64,6 +64,7 @@ from lasso_spark.core.blas import (
     cholesky_delete,
     cholesky_upper,
     compact_square,
+    trmv_upper,
     trsm_upper_t,
     trsv_upper,
 )
@@ -649,6 +650,12 @@ class _GroupNewton:
         self.gbuf = np.zeros((0, 0))
         self.rbuf = np.zeros((0, 0))
         self.has_factor = False
+        #: what the factor holds beyond ``G_AA`` (groups without a within-group l1 part): per
+        #: coordinate the diagonal shift (``l2 w``, plus ``μ_g`` on a group's coordinates)
+        #: and per group ``bk`` the rank-1 term ``(μ_g, u_g)`` it subtracts, as of the
+        #: rebuild or append that put them there (:meth:`_solve_split`)
+        self.fdiag = np.zeros(0)
+        self.fheld: dict[int, tuple[float, np.ndarray]] = {}
         self.refactorizations = 0
         self.steps = 0
         self.pcg = 0
@@ -740,6 +747,8 @@ class _GroupNewton:
         C = gb[m:m + k, m:m + k].copy()
         C[np.diag_indices_from(C)] += l2 * self.wv[m:]
         gw = 1.0 - self.blk.tau
+        fd = l2 * self.wv[m:]
+        held = {}
         for bk, _, pos in self.segs:
             if pos[-1] >= m:
                 bg = self.beta[self.coords[pos]]
@@ -749,6 +758,11 @@ class _GroupNewton:
                 loc, u = pos[fresh] - m, bg[fresh] / nrm
                 C[np.ix_(loc, loc)] -= mu * np.outer(u, u)
                 C[loc, loc] += mu
+                fd[loc] += mu
+                if fresh.all():
+                    held[bk] = (mu, u)
+                else:  # a group grown in place: its factor term is no longer one rank-1
+                    self.fheld.pop(bk, None)
         X = np.asfortranarray(B.T)
         trsm_upper_t(self.rbuf, m, X)
         S = C - X.T @ X
@@ -761,6 +775,8 @@ class _GroupNewton:
         R[:m, m:m + k] = X
         R[m:m + k, :m] = 0.0
         R[m:m + k, m:m + k] = L.T
+        self.fdiag = np.concatenate([self.fdiag, fd])
+        self.fheld.update(held)
 
     def remove(self, bks: list[int]) -> None:
         """Blocks ``bks`` leave (their coefficients already 0)."""
@@ -780,11 +796,16 @@ class _GroupNewton:
             for i in gone[::-1]:
                 cholesky_delete(self.rbuf, m, int(i))
                 m -= 1
+            self.fdiag = self.fdiag[keep]
         else:
             self.has_factor = False
         compact_square(self.gbuf, self.m, gone)
         self.coords = self.coords[keep]
         self._layout()
+        if self.fheld:  # a group's held term goes with it (and is void if only part left)
+            segs = {bk: pos.shape[0] for bk, _, pos in self.segs}
+            self.fheld = {bk: h for bk, h in self.fheld.items()
+                          if segs.get(bk) == h[1].shape[0]}
 
     def _pieces(self, b: np.ndarray, r: np.ndarray, l1: float, l2: float
                 ) -> tuple[np.ndarray, list[tuple[float, np.ndarray]]]:
@@ -832,15 +853,19 @@ class _GroupNewton:
         m = self.m
         J = self.rbuf[:m, :m]
         J[...] = self.GAA
-        J[np.diag_indices(m)] += l2 * self.wv
-        for (mu, u), (_, sl, pos) in zip(curv, self.segs, strict=True):
+        fd = l2 * self.wv
+        held = {}
+        for (mu, u), (bk, sl, pos) in zip(curv, self.segs, strict=True):
             if isinstance(sl, slice):
                 J[sl, sl] -= mu * np.outer(u, u)
             else:
                 J[np.ix_(pos, pos)] -= mu * np.outer(u, u)
-            J[pos, pos] += mu
+            fd[pos] += mu
+            held[bk] = (mu, u)
+        J[np.diag_indices(m)] += fd
         if not cholesky_upper(self.rbuf, m):
             return False
+        self.fdiag, self.fheld = fd, held
         self.has_factor = True
         self.refactorizations += 1
         return True
@@ -897,6 +922,77 @@ class _GroupNewton:
                 self.has_factor = False
         return x, jx
 
+    def _solve_split(self, F: np.ndarray, l2: float, curv: list
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`_solve` for groups without a within-group l1 part, by conjugate gradients
+        on the split-preconditioned system ``R⁻ᵀ J R⁻¹ y = R⁻ᵀ F`` (``x = R⁻¹ y``; the same
+        iterates as :meth:`_solve`'s): the factor ``RᵀR`` holds ``G_AA`` plus what
+        :attr:`fdiag` and :attr:`fheld` record, so ``J = RᵀR + E`` with ``E`` a diagonal and
+        two rank-1 terms per group (the current curvature less the held one), and an
+        iteration costs two triangular solves and ``E``'s ``O(m)`` product, no product with
+        ``G_AA``; ``J x = F − Rᵀ res`` at the end (``res`` the transformed residual). A factor
+        just rebuilt at this point is exact: ``x = R⁻¹R⁻ᵀ F``, ``J x = F``."""
+        for attempt in range(2):
+            if self.has_factor and any(bk not in self.fheld for bk, _, _ in self.segs):
+                self.has_factor = False  # a group's held term is unknown: rebuild
+            fresh = not self.has_factor
+            if fresh and not self._refactor(l2, curv):
+                return None
+            m = F.shape[0]
+            R = self.rbuf
+            res = F.copy()
+            trsv_upper(R, m, res, True)
+            rz = float(res @ res)
+            if fresh:  # exact: one solve, the CG iteration it would take
+                trsv_upper(R, m, res, False)
+                self.pcg += 1
+                return res, F.copy()
+            x = np.zeros_like(F)
+            if rz <= 0.0:
+                return x, np.zeros_like(F)
+            delta = l2 * self.wv - self.fdiag
+            ng = len(self.segs)
+            U = np.zeros((2 * ng, m))
+            cf = np.zeros(2 * ng)
+            for i, ((mu, u), (bk, sl, _)) in enumerate(zip(curv, self.segs, strict=True)):
+                delta[sl] += mu
+                hm, hu = self.fheld[bk]
+                U[2 * i, sl] = u
+                U[2 * i + 1, sl] = hu
+                cf[2 * i], cf[2 * i + 1] = -mu, hm
+            target = _PCG_RTOL * rz
+            pdir = res.copy()
+            converged = False
+            for it in range(_PCG_MAX):
+                v = pdir.copy()
+                trsv_upper(R, m, v, False)
+                w = delta * v
+                if ng:
+                    w += (cf * (U @ v)) @ U
+                trsv_upper(R, m, w, True)
+                w += pdir  # R⁻ᵀ J R⁻¹ pdir
+                den = float(pdir @ w)
+                if not den > 0.0:
+                    break
+                t = rz / den
+                x += t * v
+                res -= t * w
+                rz_new = float(res @ res)
+                if rz_new <= target:
+                    self.pcg += it + 1
+                    if it + 1 > _PCG_REFRESH:  # the factor has gone stale: rebuild it next
+                        self.has_factor = False
+                    converged = True
+                    break
+                pdir *= rz_new / rz
+                pdir += res
+                rz = rz_new
+            if converged or attempt == 1:
+                trmv_upper(R, m, res, True)
+                return x, F - res
+            self.has_factor = False
+        return None
+
     def _penalty(self, b: np.ndarray, l1: float, l2: float) -> float:
         """The penalty of ``P`` on the active coordinates."""
         pen = float(self.lw @ np.abs(b)) * l1
@@ -937,7 +1033,8 @@ class _GroupNewton:
                 r = None
                 continue
             F, curv = self._pieces(b, r, l1, l2)
-            solved = self._solve(F, l2, curv)
+            solved = (self._solve(F, l2, curv) if self.blk.tau > 0.0
+                      else self._solve_split(F, l2, curv))
             if solved is None or not np.all(np.isfinite(solved[0])):
                 return 0
             self.steps += 1

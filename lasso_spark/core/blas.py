@@ -22,7 +22,8 @@ import scipy.linalg.cython_lapack as _cython_lapack
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["cholesky_delete", "cholesky_upper", "compact_square", "trsm_upper_t", "trsv_upper"]
+__all__ = ["cholesky_delete", "cholesky_upper", "compact_square", "trmv_upper", "trsm_upper_t",
+           "trsv_upper"]
 
 _get_name = ctypes.pythonapi.PyCapsule_GetName
 _get_name.restype = ctypes.c_char_p
@@ -43,6 +44,7 @@ def _function(module, name: str, argtypes: list) -> ctypes._CFuncPtr:
 
 
 _dtrsv = _function(_cython_blas, "dtrsv", [_C, _C, _C, _I, _P, _I, _P, _I])
+_dtrmv = _function(_cython_blas, "dtrmv", [_C, _C, _C, _I, _P, _I, _P, _I])
 _dtrsm = _function(_cython_blas, "dtrsm", [_C, _C, _C, _C, _I, _I, _P, _P, _I, _P, _I])
 _dlasr = _function(_cython_lapack, "dlasr", [_C, _C, _C, _I, _I, _P, _P, _P, _I])
 _dpotrf = _function(_cython_lapack, "dpotrf", [_C, _I, _P, _I, _I])
@@ -74,6 +76,20 @@ def trsv_upper(R: np.ndarray, m: int, x: np.ndarray, transpose: bool) -> None:
         raise ValueError("x must be a contiguous float64 vector of length m")
     # column-major view: L = Uᵀ; U⁻¹ = L⁻ᵀ, U⁻ᵀ = L⁻¹
     _dtrsv(_L, _N if transpose else _T, _N, ctypes.byref(_int(m)), R.ctypes.data,
+           ctypes.byref(_int(R.shape[1])), x.ctypes.data, ctypes.byref(_int(1)))
+
+
+def trmv_upper(R: np.ndarray, m: int, x: np.ndarray, transpose: bool) -> None:
+    """In place ``x ← U x`` (or ``Uᵀ x`` with ``transpose``), ``U = R[:m, :m]`` upper
+    triangular in a C-ordered buffer ``R`` (what lies below its diagonal is not read); ``x``
+    contiguous (m,)."""
+    _check(R, m)
+    if m == 0:
+        return
+    if not (x.dtype == np.float64 and x.flags.c_contiguous and x.shape == (m,)):
+        raise ValueError("x must be a contiguous float64 vector of length m")
+    # column-major view: L = Uᵀ; U = Lᵀ, Uᵀ = L
+    _dtrmv(_L, _N if transpose else _T, _N, ctypes.byref(_int(m)), R.ctypes.data,
            ctypes.byref(_int(R.shape[1])), x.ctypes.data, ctypes.byref(_int(1)))
 
 
