@@ -23,13 +23,14 @@ from lasso_spark.core.grid import alpha_max_of_design, decreasing_alphas, defaul
 from lasso_spark.core.newton import newton_path
 from lasso_spark.core.penalties import StructuredPenalty, blocks_of
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
-from lasso_spark.core.quadratic import design, unpenalized_fit
+from lasso_spark.core.quadratic import Design, design, unpenalized_fit
 from lasso_spark.core.stats import SuffStats
 from lasso_spark.core.threads import one_blas_thread
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ConvergenceWarning", "PathDiagnostics", "PathResult", "enet_path", "warmup"]
+__all__ = ["ConvergenceWarning", "PathDiagnostics", "PathResult", "design_path", "enet_path",
+           "warmup"]
 
 
 # solver="cd": from this many features on, active-set passes read a float32 copy of the Gram
@@ -249,20 +250,73 @@ def enet_path(
     d = design(
         stats, penalty_factor=penalty_factor, fit_intercept=fit_intercept, standardize=standardize
     )
+    mean_x = stats.mean_x + stats.mean_x_lo if fit_intercept else None
+    mean_y = stats.mean_y + stats.mean_y_lo if fit_intercept else 0.0
+    return _design_path(d, mean_x, mean_y, stats.n_rows, alphas=alphas, n_alphas=n_alphas,
+                        alpha_min_ratio=alpha_min_ratio, rho=rho, penalty_factor=penalty_factor,
+                        fit_intercept=fit_intercept, standardize=standardize, tol=tol,
+                        max_iter=max_iter, solver=solver, anderson=anderson,
+                        extrapolate=extrapolate, float32=float32, block_passes=block_passes,
+                        homotopy_max_p=homotopy_max_p, structure=structure,
+                        coef_init=coef_init)
+
+
+@one_blas_thread()
+def design_path(
+    d: Design,
+    *,
+    mean_x: np.ndarray | None,
+    mean_y: float,
+    n_rows: int,
+    alphas: Sequence[float] | np.ndarray,
+    l1_ratio: float = 1.0,
+    penalty_factor: Sequence[float] | np.ndarray | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = True,
+    tol: float = 1e-7,
+    max_iter: int = 100_000,
+    coef_init: np.ndarray | None = None,
+) -> PathResult:
+    """:func:`enet_path` (``solver="newton"``, no structure) on a :class:`Design` built by the
+    caller from statistics it holds in another form (wide mode's Gram blocks): the same solver,
+    certificate, warnings and result. ``mean_x`` (one per feature of the design) and ``mean_y``:
+    the training means of the intercept (``mean_x=None`` without intercept); ``n_rows`` as the
+    statistics' (the default grid's rule); ``penalty_factor`` over the design's features;
+    ``coef_init`` as :func:`enet_path`'s."""
+    rho = check_l1_ratio(l1_ratio)
+    if not (np.isfinite(tol) and tol > 0.0):
+        raise ValueError(f"tol must be a positive number, got {tol}")
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    if fit_intercept and mean_x is None:
+        raise ValueError("fit_intercept needs the training means (mean_x)")
+    return _design_path(d, mean_x, mean_y, int(n_rows), alphas=alphas, n_alphas=0,
+                        alpha_min_ratio=None, rho=rho, penalty_factor=penalty_factor,
+                        fit_intercept=fit_intercept, standardize=standardize, tol=tol,
+                        max_iter=max_iter, solver="newton", anderson=True, extrapolate=True,
+                        float32=None, block_passes=True, homotopy_max_p=HOMOTOPY_MAX_P,
+                        structure=None, coef_init=coef_init)
+
+
+def _design_path(d: Design, mean_x: np.ndarray | None, mean_y: float, n_rows: int, *,
+                 alphas, n_alphas, alpha_min_ratio, rho, penalty_factor, fit_intercept,
+                 standardize, tol, max_iter, solver, anderson, extrapolate, float32,
+                 block_passes, homotopy_max_p, structure, coef_init) -> PathResult:
+    """The body of :func:`enet_path` after its design (and of :func:`design_path`)."""
     structured = structure is not None and (structure.has_bounds or bool(structure.groups))
     beta_init = None
     if coef_init is not None:
         if structured or solver != "newton":
             raise ValueError("coef_init warm-starts solver='newton' without a structure only")
         coef_init = np.asarray(coef_init, dtype=np.float64)
-        if coef_init.shape != (stats.n_features,):
-            raise ValueError(f"coef_init must have one value per feature ({stats.n_features}),"
+        if coef_init.shape != (d.n_features,):
+            raise ValueError(f"coef_init must have one value per feature ({d.n_features}),"
                              f" got shape {coef_init.shape}")
         beta_init = np.ascontiguousarray(coef_init[d.index])
     if structured:
-        if structure.n_features != stats.n_features:
+        if structure.n_features != d.n_features:
             raise ValueError(f"structure is for {structure.n_features} features, the "
-                             f"statistics have {stats.n_features}")
+                             f"statistics have {d.n_features}")
         from lasso_spark.core.bcd import structured_alpha_max_of, structured_path  # numba
 
         blk = blocks_of(d, structure)
@@ -272,7 +326,7 @@ def enet_path(
         beta0 = unpenalized_fit(d)
         a_max = alpha_max_of_design(d, rho, beta0)
     if alphas is None:
-        grid = default_grid(a_max, n_alphas, alpha_min_ratio, stats.n_rows, stats.n_features)
+        grid = default_grid(a_max, n_alphas, alpha_min_ratio, n_rows, d.n_features)
     else:
         grid = decreasing_alphas(alphas)
     m, p, q = grid.shape[0], d.n_features, d.index.shape[0]
@@ -337,8 +391,7 @@ def enet_path(
     coef = np.zeros((m, p))
     coef[:, d.index] = coefs_r / d.scale[d.index]
     if fit_intercept:
-        mx = stats.mean_x + stats.mean_x_lo
-        intercept = (stats.mean_y + stats.mean_y_lo) - coef @ mx
+        intercept = mean_y - coef @ mean_x
     else:
         intercept = np.zeros(m)
     return PathResult(
