@@ -67,3 +67,33 @@ def xt_r(indptr, cols, vals, WR, acc):
             x = vals[e]
             for t in range(T):
                 acc[j, t] += x * WR[i, t]
+
+
+@cached_jit()
+def training_gram(T, H, subtract, idx, delta, mu, W, u, G, m_xy):
+    """The standardized Gram of one fit from Gram-pass blocks about a common center, in one
+    pass over the block (no intermediate statistics)::
+
+        G[a, b] = (((T − H)[i, j] − W (δ_a δ_b)) + W (μ_a μ_b)) · (u_a u_b),  i = idx[a], j = idx[b]
+
+    ``T − H`` (``H`` only with ``subtract``) is the block of the fit's rows about the center,
+    ``δ`` its mean minus the center (the shift to its own mean), ``μ`` its mean (0 with an
+    intercept, else the uncentered moments). Symmetric inputs give an exactly symmetric ``G``
+    (every factor is symmetric in ``a, b``). ``m_xy[a]``: the same for the label column ``q``
+    (``δ``/``μ`` of the label last), unscaled."""
+    n = idx.shape[0]
+    q = T.shape[0] - 1
+    dy = delta[n]
+    my = mu[n]
+    for a in range(n):
+        i = idx[a]
+        da = delta[a]
+        ma = mu[a]
+        ua = u[a]
+        for b in range(n):
+            j = idx[b]
+            x = T[i, j] - H[i, j] if subtract else T[i, j]
+            x = (x - W * (da * delta[b])) + W * (ma * mu[b])
+            G[a, b] = x * (ua * u[b])
+        x = T[i, q] - H[i, q] if subtract else T[i, q]
+        m_xy[a] = (x - W * (da * dy)) + W * (ma * my)

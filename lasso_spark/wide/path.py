@@ -17,9 +17,11 @@ Algorithm (every pass is one Spark job over the input; CV folds share every pass
    and over only the rows of the features new to the block at hand when they are at most half
    of ``A`` (:func:`.passes.assemble_block`; the working set is capped by the driver's block
    budget, :func:`block_cap`):
-   per fold, the centered ``C_AA``, ``c_Ay`` → per-fold :class:`~lasso_spark.core.SuffStats`
-   on ``A`` → merged training statistics → the core solver on each model, warm-started along the
-   block.
+   per fold, ``C_AA``, ``c_Ay`` about the pass-1 means → each model's standardized problem
+   straight from the blocks (training rows = all folds' blocks minus the held-out one, shifted to
+   the training means: :func:`.models.training_design`) → the core solver on it
+   (:func:`lasso_spark.core.path.design_path`), warm-started along the block; the same design
+   gives the certificate of step 4.
 4. Pass 3 (:func:`.passes.kkt_pass`): ``Xᵀr`` for ALL features at every model's solutions of the
    block. With it the duality gap over all ``p`` features is exact (the dual norm takes the
    max over features outside ``A`` too). A solution whose full gap exceeds ``tol · yy`` has
@@ -27,7 +29,8 @@ Algorithm (every pass is one Spark job over the input; CV folds share every pass
    and the block is re-solved (passes 2 and 3 again). Alphas of the segment before the first
    violation are certified and kept; the next segment starts at that alpha.
 
-Held-out MSE of fold ``k`` comes from fold ``k``'s statistics on ``A`` (exact, no pass).
+Held-out MSE of fold ``k`` comes from fold ``k``'s block on ``A`` (exact, no pass:
+:func:`.models.heldout_mse_of_block`).
 """
 
 from __future__ import annotations
@@ -42,19 +45,26 @@ from dataclasses import dataclass, field
 import numpy as np
 from pyspark.sql import DataFrame
 
-from lasso_spark.core import CVResult, PathResult, SuffStats, design, enet_path, merge_all
-from lasso_spark.core.cv import heldout_mse, select_alphas
+from lasso_spark.core import CVResult, Design, PathResult
+from lasso_spark.core.cv import select_alphas
 from lasso_spark.core.errors import DataError
 from lasso_spark.core.grid import (
     alpha_max_from_gradient,
     decreasing_alphas,
     default_grid,
 )
+from lasso_spark.core.path import design_path
 from lasso_spark.core.penalty import check_l1_ratio, check_penalty_factor
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.stats import check_counts
 from lasso_spark.wide.diag import DiagStats, merge_diag
-from lasso_spark.wide.models import WideModel, fold_suffstats, full_gap, make_model
+from lasso_spark.wide.models import (
+    WideModel,
+    full_gap,
+    heldout_mse_of_block,
+    make_model,
+    training_design,
+)
 from lasso_spark.wide.passes import (
     PassLog,
     assemble_block,
@@ -119,15 +129,30 @@ class _Limits:
 
 
 def block_copies(n_folds: int, n_models: int) -> int:
-    """Block-sized ``(q+1)²`` float64 arrays the driver holds while it solves one segment: the
-    per-fold block and per-fold statistics (``2F``), each model's training statistics and its
-    standardized design (``2T``)."""
+    """Block-sized ``(q+1)²`` float64 arrays the driver may hold while it solves one segment:
+    ``2F + 2T`` for ``F`` fold blocks and ``T`` models. What it holds since the fits are
+    designed straight from the blocks (:func:`~.models.training_design`) is at most
+    ``max(2F, F + 1 + T)``: the previous and the new block while a block is assembled
+    (``2F``), then the fold blocks, their sum and each model's standardized design (kept
+    for its certificate); the budget keeps the earlier, larger count (a safe bound)."""
     return 2 * max(n_folds, 1) + 2 * n_models
 
 
 def block_cap(budget_bytes: int, n_folds: int, n_models: int) -> int:
     """Most working-set features whose blocks fit ``budget_bytes`` (:func:`block_copies`)."""
     return max(int(np.sqrt(budget_bytes / (8.0 * block_copies(n_folds, n_models)))) - 1, 1)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The Gram-pass blocks on a working set ``index``: ``C (F, q+1, q+1)`` per fold about
+    ``center`` (the pass-1 means on ``index`` and the label) and their sum ``total`` over the
+    folds (``None`` without folds: ``C[0]`` is the full data's)."""
+
+    index: np.ndarray
+    C: np.ndarray
+    center: np.ndarray
+    total: np.ndarray | None
 
 
 @dataclass
@@ -164,8 +189,8 @@ class _Run:
     def model_fold(self) -> np.ndarray:
         return np.array([m.fold for m in self.models], dtype=np.int64)
 
-    def fold_stats_for(self, index: np.ndarray) -> list[SuffStats]:
-        """Per-fold statistics on ``index``: a subset of the block at hand, or a Gram pass
+    def block_for(self, index: np.ndarray) -> _Block:
+        """The per-fold blocks on ``index``: a subset of the block at hand, or a Gram pass
         over only the rows (and, by symmetry, columns) of the features new to it when they are
         at most half of ``index``, else over the whole block (packed upper triangle)."""
         c = np.append(self.center[index], self.center[self.p])
@@ -173,8 +198,10 @@ class _Run:
         new_pos = np.flatnonzero(~np.isin(index, self.gram_index)) if held is not None \
             else np.arange(q)
         if held is not None and new_pos.size == 0:
+            if np.array_equal(index, self.gram_index):
+                return self._block(index, held, c)
             sel = np.append(np.searchsorted(self.gram_index, index), self.gram_index.shape[0])
-            return fold_suffstats(held[:, sel[:, None], sel[None, :]], index, c, self.folds)
+            return self._block(index, held[:, sel[:, None], sel[None, :]], c)
         rows_only = held is not None and 2 * new_pos.size <= q
         what = f"{new_pos.size} new of {q}" if rows_only else f"{q}"
         with timed_pass(self.log, "gram", int(new_pos.size) if rows_only else q,
@@ -186,19 +213,32 @@ class _Run:
         if rows_only:
             out = assemble_block(held, self.gram_index, index, new_pos, out)
         self.gram_index, self.gram_block = index, out
-        return fold_suffstats(out, index, c, self.folds)
+        return self._block(index, out, c)
 
-    def training(self, fs: list[SuffStats], m: WideModel) -> SuffStats:
-        """Model ``m``'s training statistics from per-fold ones."""
-        if m.fold < 0:
-            return merge_all(fs) if self.K else fs[0]
-        return merge_all([s for j, s in enumerate(fs) if j != m.fold])
+    def _block(self, index: np.ndarray, C: np.ndarray, center: np.ndarray) -> _Block:
+        return _Block(index, C, center, C.sum(axis=0) if self.K else None)
 
-    def solve(self, train: SuffStats, alphas: np.ndarray, rho: float, v_a: np.ndarray,
-              init: np.ndarray | None = None) -> PathResult:
-        """The core path on ``train``; ``init``: standardized warm start of the first alpha."""
-        return enet_path(train, alphas=alphas, l1_ratio=rho, penalty_factor=v_a,
-                         coef_init=init, **self.solver)
+    def design(self, blk: _Block, m: WideModel) -> tuple[Design, np.ndarray | None]:
+        """Model ``m``'s standardized problem on the block's working set and its training
+        means (:func:`~.models.training_design`)."""
+        return training_design(blk.C, blk.total, blk.index, blk.center, m, self.v[blk.index],
+                               bool(self.solver["fit_intercept"]))
+
+    def solve(self, d: Design, mean_x: np.ndarray | None, m: WideModel, alphas: np.ndarray,
+              rho: float, v_a: np.ndarray, init: np.ndarray | None = None) -> PathResult:
+        """The core path on model ``m``'s design ``d``; ``init``: standardized warm start of
+        the first alpha."""
+        fit_intercept = bool(self.solver["fit_intercept"])
+        mean_y = m.diag.mean_y + m.diag.mean_y_lo if fit_intercept else 0.0
+        return design_path(d, mean_x=mean_x, mean_y=float(mean_y), n_rows=m.diag.n_rows,
+                           alphas=alphas, l1_ratio=rho, penalty_factor=v_a, coef_init=init,
+                           **self.solver)
+
+    def heldout_mse(self, blk: _Block, m: WideModel, coef: np.ndarray,
+                    intercept: np.ndarray) -> np.ndarray:
+        """Held-out MSE on fold ``m.fold`` of solutions on the block's working set."""
+        return heldout_mse_of_block(blk.C[m.fold], blk.index, blk.center, self.folds[m.fold],
+                                    coef, intercept)
 
     def gradients(self, index: np.ndarray, coefs: np.ndarray, b0s: np.ndarray,
                   fold_of: np.ndarray, n_per_model: int, what: str) -> np.ndarray:
@@ -243,7 +283,7 @@ class _Segment:
 
     acc: int
     A: np.ndarray
-    fs: list[SuffStats]
+    blk: _Block
     results: list[PathResult]
     g: np.ndarray  # (p, models · alphas of the block)
     gaps: np.ndarray  # (models, alphas of the block)
@@ -293,11 +333,12 @@ def _initial_gradients(run: _Run) -> np.ndarray:
     if not U.size:
         return np.stack([m.initial_gradient(run.solver["fit_intercept"]) for m in run.models],
                         axis=1)
-    fs = run.fold_stats_for(U)
+    blk = run.block_for(U)
     coefs = np.zeros((U.size, len(run.models)))
     b0s = np.zeros(len(run.models))
     for t, m in enumerate(run.models):
-        r = run.solve(run.training(fs, m), np.array([1.0]), 1.0, np.zeros(U.size))
+        d, mean_x = run.design(blk, m)
+        r = run.solve(d, mean_x, m, np.array([1.0]), 1.0, np.zeros(U.size))
         coefs[:, t], b0s[t] = r.coef[0], r.intercept[0]
     return run.gradients(U, coefs, b0s, run.model_fold, 1, "unpenalized fit")
 
@@ -322,12 +363,12 @@ def _grid(run: _Run, g0: np.ndarray, plan: GridPlan | None, alphas: object, n_al
 
 
 # -------------------------------------------------------------------------- the path
-def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: np.ndarray,
-             need: np.ndarray, A: np.ndarray, block: np.ndarray, rho: float
+def _certify(run: _Run, designs: list[Design], results: list[PathResult], g: np.ndarray,
+             need: np.ndarray, block: np.ndarray, rho: float
              ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Full duality gaps of every model's block solutions (``trains``: each model's training
-    statistics on ``A``), the first alpha with violations (``len(block)`` when none) and the
-    KKT violators outside ``A`` at that alpha."""
+    """Full duality gaps of every model's block solutions (``designs``: each model's
+    standardized problem on the working set, the one it was solved on), the first alpha with
+    violations (``len(block)`` when none) and the KKT violators outside it at that alpha."""
     L = block.shape[0]
     tol = run.solver["tol"]
     outside = ~need
@@ -335,9 +376,7 @@ def _certify(run: _Run, trains: list[SuffStats], results: list[PathResult], g: n
     gaps = np.zeros((len(run.models), L))
     first_bad = L
     for t, m in enumerate(run.models):
-        d = design(trains[t], penalty_factor=run.v[A],
-                   fit_intercept=run.solver["fit_intercept"],
-                   standardize=run.solver["standardize"])
+        d = designs[t]
         out_m = outside & m.usable
         for i in range(L):
             gc = g[:, t * L + i]
@@ -363,16 +402,19 @@ def _solve_segment(run: _Run, block: np.ndarray, need: np.ndarray, rho: float,
     L = block.shape[0]
     for rnd in range(int(max_rounds) + 1):
         A = np.flatnonzero(need)
-        fs = run.fold_stats_for(A)
-        trains = [run.training(fs, m) for m in run.models]
-        results = [run.solve(tr, block, rho, run.v[A], warm[t, A])
-                   for t, tr in enumerate(trains)]
+        blk = run.block_for(A)
+        designs, results = [], []
+        for t, m in enumerate(run.models):
+            d, mean_x = run.design(blk, m)
+            designs.append(d)
+            results.append(run.solve(d, mean_x, m, block, rho, run.v[A], warm[t, A]))
         coefs = np.concatenate([r.coef.T for r in results], axis=1)  # (|A|, T·L)
         b0s = np.concatenate([r.intercept for r in results])
         g = run.gradients(A, coefs, b0s, np.repeat(run.model_fold, L), L, where)
-        gaps, violators, first_bad = _certify(run, trains, results, g, need, A, block, rho)
+        gaps, violators, first_bad = _certify(run, designs, results, g, need, block, rho)
+        del designs
         if first_bad > 0:  # alphas before the first violation are certified
-            return _Segment(first_bad, A, fs, results, g, gaps, violators)
+            return _Segment(first_bad, A, blk, results, g, gaps, violators)
         if rnd == max_rounds:
             raise RuntimeError(f"wide mode: KKT violations remain at {where} after "
                                f"{max_rounds} re-solves; raise max_rounds")
@@ -400,8 +442,8 @@ def _accept(run: _Run, out: _Path, seg: _Segment, s0: int) -> None:
         out.warm[t] = 0.0
         out.warm[t, A] = seg.results[t].coef_std[acc - 1]
         if m.fold >= 0:
-            out.mse[m.fold, s0:e0] = heldout_mse(seg.fs[m.fold], seg.results[t].coef[:acc],
-                                                 seg.results[t].intercept[:acc])
+            out.mse[m.fold, s0:e0] = run.heldout_mse(seg.blk, m, seg.results[t].coef[:acc],
+                                                     seg.results[t].intercept[:acc])
 
 
 def _solve_path(run: _Run, out: _Path, g_prev: np.ndarray, rho: float, a_max: float,

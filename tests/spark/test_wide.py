@@ -149,3 +149,21 @@ def test_small_block_budget_grows_blocks_by_rows_and_changes_nothing(frame):
     assert res.path.converged.all() and res.cv.fold_converged.all()
     grams = [x for x in res.passes if x.kind == "gram"]
     assert any(0 < x.n_features < x.block_features for x in grams)  # rows of new features
+
+
+def test_fits_designed_from_blocks_equal_gram_mode_to_1e8(frame):
+    """Each fit's standardized problem is built straight from the fold blocks (training block =
+    all folds' minus the held-out one, shifted and scaled): with a tight tolerance the CV path
+    equals Gram mode's (per-fold statistics merged by Chan's formula) to 1e-8, with an
+    intercept and without."""
+    kw = dict(features_col="features", weight_col="w", num_folds=3, seed=4, num_features=P)
+    sr = compute_stats(frame, **kw)
+    for fit_intercept in (True, False):
+        res = wide_enet_path(frame, **kw, n_alphas=8, alpha_min_ratio=0.05, tol=1e-14,
+                             fit_intercept=fit_intercept)
+        ref = cv_path(sr.folds, alphas=res.path.alphas, tol=1e-14,
+                      fit_intercept=fit_intercept)
+        assert _rel(res.path.coef, ref.path.coef) < 1e-8
+        assert _rel(res.path.intercept, ref.path.intercept) < 1e-8 or not fit_intercept
+        assert _rel(res.cv.mse_path, ref.mse_path) < 1e-8
+        assert res.path.converged.all() and res.cv.fold_converged.all()
