@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
+from lasso_spark.spark.collect import receive_records
 from lasso_spark.spark.progress import job_label
 
 logger = logging.getLogger(__name__)
@@ -64,13 +65,17 @@ def records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
     )
 
 
-def collect_records(proj: DataFrame, body: Callable, description: str
-                    ) -> list[tuple[int, bytes]]:
-    """Run ``body`` on every partition of ``proj`` and collect its records (one Spark job)."""
+def collect_records(proj: DataFrame, body: Callable, description: str,
+                    partition_bytes: int = 0) -> list[tuple[int, pa.Buffer | bytes]]:
+    """Run ``body`` on every partition of ``proj`` and collect its records (one Spark job).
+
+    Received as Arrow (:func:`lasso_spark.spark.collect.receive_records`: the data are buffers
+    read in place by ``np.frombuffer``, no pickled rows) when one partition's records, at most
+    ``partition_bytes`` (0: unknown, small), fit one Arrow batch; else by ``collect()``."""
     out = proj.mapInArrow(body, OUTPUT_DDL)
     with job_label(proj.sparkSession, description):
-        rows = out.collect()
-    return [(int(r["kind"]), bytes(r["data"])) for r in rows]
+        rows = receive_records(out, partition_bytes)
+    return [(int(r["kind"]), r["data"]) for r in rows]
 
 
 def emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
@@ -124,7 +129,8 @@ def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str,
     few = 0 < n_partitions and n_partitions * n_values * 8 <= COLLECT_MAX_BYTES
     if n_values * 8 <= TREE_MIN_BYTES or few:
         total = None
-        for _, data in collect_records(proj, partial(body, slice_len=0), description):
+        for _, data in collect_records(proj, partial(body, slice_len=0), description,
+                                       n_values * 8):
             v = np.frombuffer(data, dtype=np.float64)
             total = v.copy() if total is None else total + v
         if total is None:
@@ -139,9 +145,10 @@ def sum_pass(proj: DataFrame, body: Callable, n_values: int, description: str,
     total = np.zeros(n_values)
     seen = np.zeros(n_slices, dtype=bool)
     with job_label(proj.sparkSession, description + " (sliced reduction)"):
-        for r in out.collect():
+        # a reducer's records: at most the whole result (one Arrow batch up to 1 GiB)
+        for r in receive_records(out, n_values * 8):
             k = int(r["kind"])
-            v = np.frombuffer(bytes(r["data"]), dtype=np.float64)
+            v = np.frombuffer(r["data"], dtype=np.float64)
             start = k * SLICE_VALUES
             total[start : start + v.shape[0]] += v
             seen[k] = True

@@ -144,7 +144,9 @@ class DiagResult:
 def diag_pass(proj: DataFrame, layout: BatchLayout, description: str) -> DiagResult:
     p = layout.n_features
     F = _fold_count(layout)
-    items = collect_records(proj, partial(diag_body, layout=layout), description)
+    # per partition: each fold's packed statistics, the stored counts, counters and memory
+    items = collect_records(proj, partial(diag_body, layout=layout), description,
+                            8 * (F * (4 * p + 5) + p + layout.n_counters + 1))
     per_fold: list[list[DiagStats]] = [[] for _ in range(F)]
     nnz = np.zeros(p)
     counts = np.zeros(layout.n_counters, dtype=np.int64)
