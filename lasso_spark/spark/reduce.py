@@ -53,7 +53,9 @@ __all__ = [
     "ASSUMED_PARTITIONS",
     "FEW_PARTITIONS",
     "FEW_PARTITIONS_BYTES",
+    "RESULT_SIZE_SHARE",
     "choose_groups",
+    "max_result_bytes",
     "merge_partials",
     "num_partitions",
     "reduce_partials",
@@ -68,10 +70,14 @@ ASSUMED_PARTITIONS = 64
 #: up to this many partitions the partials are collected directly while they total at most
 #: :data:`FEW_PARTITIONS_BYTES`: merging 2–4 partials per fold on the executors saves at most
 #: half of the bytes for a second job and a shuffle of all of them (at p = 1500, K = 5, two
-#: partitions: 86 MiB, the merge job cost 0.9 s of a 4.0 s pass; ``benchmarks/README.md``)
+#: partitions: 86 MiB, the merge job cost 0.9 s of a 4.0 s pass; at p = 4000, two partitions:
+#: 611 MiB, the merge job 4.0 s against 2 s more of receiving them all; ``benchmarks/README.md``)
 FEW_PARTITIONS = 4
-#: the most bytes of partials collected directly from :data:`FEW_PARTITIONS` partitions or fewer
-FEW_PARTITIONS_BYTES = 256 * 1024 * 1024
+#: the most bytes of partials collected directly from :data:`FEW_PARTITIONS` partitions or
+#: fewer (and at most :data:`RESULT_SIZE_SHARE` of ``spark.driver.maxResultSize``)
+FEW_PARTITIONS_BYTES = 768 * 1024 * 1024
+#: the share of ``spark.driver.maxResultSize`` that partials collected directly may take
+RESULT_SIZE_SHARE = 0.75
 
 
 def choose_groups(
@@ -79,6 +85,7 @@ def choose_groups(
     n_stats: int,
     n_features: int,
     budget_bytes: int | None = None,
+    max_result: int | None = None,
 ) -> int:
     """Groups per fold ``G`` of the executor-side reduction; 0 means collect the partials as is.
 
@@ -86,7 +93,9 @@ def choose_groups(
     :data:`ASSUMED_PARTITIONS` when unknown), or when a known ``P ≤`` :data:`FEW_PARTITIONS`
     sends at most ``max(budget_bytes,`` :data:`FEW_PARTITIONS_BYTES` ``)``; else
     ``min(ceil(√P), budget // (n_stats · record), MAX_GROUPS)``, at least 1.
-    ``budget_bytes`` defaults to :data:`DRIVER_BUDGET_BYTES`.
+    ``budget_bytes`` defaults to :data:`DRIVER_BUDGET_BYTES`. ``max_result`` is the driver's
+    ``spark.driver.maxResultSize`` in bytes (``None`` or 0: unlimited): the few partitions'
+    partials are collected directly only within :data:`RESULT_SIZE_SHARE` of it.
     """
     if budget_bytes is None:
         budget_bytes = DRIVER_BUDGET_BYTES
@@ -95,11 +104,31 @@ def choose_groups(
     parts = ASSUMED_PARTITIONS if n_partitions is None else max(int(n_partitions), 1)
     if parts * per_partition <= budget_bytes:
         return 0
+    few_cap = max(budget_bytes, FEW_PARTITIONS_BYTES)
+    if max_result:
+        few_cap = min(few_cap, int(RESULT_SIZE_SHARE * max_result))
     if (n_partitions is not None and parts <= FEW_PARTITIONS
-            and parts * per_partition <= max(budget_bytes, FEW_PARTITIONS_BYTES)):
+            and parts * per_partition <= few_cap):
         return 0
     by_budget = max(1, budget_bytes // per_partition)
     return int(max(1, min(math.ceil(math.sqrt(parts)), by_budget, MAX_GROUPS)))
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def max_result_bytes(spark) -> int | None:  # noqa: ANN001 - classic or Connect session
+    """``spark.driver.maxResultSize`` in bytes (Spark's default 1g when unset; 0: unlimited;
+    ``None`` when it cannot be read or parsed)."""
+    try:
+        text = str(spark.conf.get("spark.driver.maxResultSize", "1g")).strip().lower()
+    except Exception:  # noqa: BLE001 - the setting only tunes the reduction
+        return None
+    text = text[:-1] if text.endswith("b") and len(text) > 1 and not text[-2].isdigit() else text
+    number, unit = text.rstrip("bkmgt"), text[len(text.rstrip("bkmgt")):]
+    if unit not in _SIZE_UNITS or not number.isdigit():
+        return None
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def num_partitions(df) -> int | None:  # noqa: ANN001 - classic or Connect DataFrame

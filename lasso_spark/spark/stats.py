@@ -61,7 +61,12 @@ from lasso_spark.spark.collect import receive_records
 from lasso_spark.spark.errors import InvalidInputError
 from lasso_spark.spark.inputs import ResolvedInput, resolve_input
 from lasso_spark.spark.progress import job_label
-from lasso_spark.spark.reduce import choose_groups, num_partitions, reduce_partials
+from lasso_spark.spark.reduce import (
+    choose_groups,
+    max_result_bytes,
+    num_partitions,
+    reduce_partials,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +270,8 @@ def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
     if reduce_groups is None:
         n_parts = num_partitions(df)  # a projection keeps its input's partitions; the
         # input's plan is the cheaper one to build at thousands of columns
-        groups = choose_groups(n_parts, layout.n_stats, layout.n_features)
+        groups = choose_groups(n_parts, layout.n_stats, layout.n_features,
+                               max_result=max_result_bytes(df.sparkSession))
         logger.debug("statistics pass: %s partitions -> %d reduce groups", n_parts, groups)
     else:
         groups = int(reduce_groups)

@@ -137,8 +137,50 @@ def test_few_partitions_collect_directly_up_to_their_byte_cap():
     assert choose_groups(FEW_PARTITIONS, 5, 1500) == 0
     assert choose_groups(FEW_PARTITIONS + 1, 5, 1500) >= 1
     assert choose_groups(None, 5, 1500) >= 1  # unknown: ASSUMED_PARTITIONS
-    big = 8 * SuffStats.packed_size(4000)  # 61 MiB: 2 x 5 of them exceed the cap
-    assert 2 * 5 * big > FEW_PARTITIONS_BYTES
-    assert choose_groups(2, 5, 4000) == 1
+    big = 8 * SuffStats.packed_size(4000)  # 61 MiB: 2 x 5 of them (611 MiB) within the cap
+    assert 2 * 5 * big <= FEW_PARTITIONS_BYTES < 4 * 5 * big
+    assert choose_groups(2, 5, 4000) == 0
+    assert choose_groups(4, 5, 4000) >= 1  # 1.2 GiB: above the cap, merged
     # an explicit budget above the cap still bounds what is collected directly
-    assert choose_groups(2, 5, 4000, budget_bytes=2 * 5 * big) == 0
+    assert choose_groups(4, 5, 4000, budget_bytes=4 * 5 * big) == 0
+
+
+def test_few_partitions_direct_collect_bounded_by_max_result_size():
+    """The partials of few partitions are collected directly only within RESULT_SIZE_SHARE of
+    spark.driver.maxResultSize (issue 13: 611 MiB at p = 4000, K = 5, 2 partitions): a smaller
+    limit takes the executor merge; 0 (unlimited) or unknown keeps the byte cap alone."""
+    from lasso_spark.spark.reduce import RESULT_SIZE_SHARE
+
+    total = 2 * 5 * 8 * SuffStats.packed_size(4000)
+    assert choose_groups(2, 5, 4000, max_result=1 << 30) == 0  # Spark's default 1g
+    assert choose_groups(2, 5, 4000, max_result=512 << 20) == 1
+    assert choose_groups(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) - 1) == 1
+    assert choose_groups(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) + 8) == 0
+    assert choose_groups(2, 5, 4000, max_result=0) == 0
+    assert choose_groups(2, 5, 4000, max_result=None) == 0
+    assert choose_groups(2, 5, 1500, max_result=16 << 20) == 1  # the cluster test's 16m
+
+
+class _Conf:
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def get(self, key: str, default: str) -> str:
+        assert key == "spark.driver.maxResultSize"
+        return default if self.value is None else self.value
+
+
+class _Session:
+    def __init__(self, value: str | None) -> None:
+        self.conf = _Conf(value)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, 1 << 30), ("1g", 1 << 30), ("512m", 512 << 20), ("16m", 16 << 20), ("0", 0),
+     ("2048", 2048), ("2GB", 2 << 30), ("1.5g", None), ("lots", None)],
+)
+def test_max_result_bytes_parses_spark_sizes(value, expected):
+    from lasso_spark.spark.reduce import max_result_bytes
+
+    assert max_result_bytes(_Session(value)) == expected
