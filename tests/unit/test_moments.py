@@ -161,3 +161,50 @@ def test_wide_blocks_large_mean_small_spread():
         acc.add_batch(make(X[:2500], y[:2500]))
         acc.add_batch(make(X[2500:], y[2500:]))
         assert_offset_statistics(merge_all(acc.stats), X, 1e6)
+
+
+@pytest.mark.parametrize("weights", ["none", "all", "mixed"])
+def test_wide_cells_stage_small_blocks_into_fewer_syrks(monkeypatch, weights):
+    """From STAGE_MIN_WIDTH columns on, blocks under STAGE_ROWS rows are staged and go into the
+    co-moment as one syrk per STAGE_ROWS rows (issue 13: ~105-row fold blocks at p = 4000);
+    blocks of STAGE_ROWS or more go in directly. The statistics are numpy's, rows counted as
+    they come (staged ones included), the weights of unweighted blocks 1."""
+    from lasso_spark.spark import moments
+
+    monkeypatch.setattr(moments, "STAGE_MIN_WIDTH", 120)
+    monkeypatch.setattr(moments, "STAGE_ROWS", 64)
+    width = 121
+    X, y, w = _data(900, width - 1, seed=9)
+    Z = np.column_stack([X, y])
+    acc = RunningMoments(width)
+    calls = []
+    real = acc._add
+    monkeypatch.setattr(acc, "_add", lambda A, w, s: (calls.append(A.shape[1]), real(A, w, s)))
+    sizes = [5, 17, 30, 9, 64, 1, 40, 100, 3, 23] * 3
+    bounds = np.cumsum([0] + sizes)
+    assert bounds[-1] <= len(y)
+    used = bounds[-1]
+    wts = np.ones(used) if weights == "none" else w[:used].copy()
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        block = Z[a:b].T.copy() if i % 2 else np.asfortranarray(Z[a:b].T)
+        unweighted = weights == "none" or (weights == "mixed" and i % 3 == 0)
+        if unweighted:
+            wts[a:b] = 1.0
+        acc.add(block, None if unweighted else w[a:b].copy())
+        assert acc.n_rows == b
+    got = acc.suff_stats()
+    ref = SuffStats.from_arrays(X[:used], y[:used], None if weights == "none" else wts)
+    assert got.n_rows == used
+    assert got.allclose(ref, rtol=1e-12)
+    assert sum(calls) == used
+    assert all(c > 64 - 40 for c in calls[:-1])  # no block of a handful of rows on its own
+    assert len(calls) <= len(sizes) // 2  # 30 blocks in 15 syrks
+    assert 100 in calls and 64 in calls  # blocks of STAGE_ROWS or more: directly
+
+
+def test_narrow_cells_do_not_stage():
+    from lasso_spark.spark import moments
+
+    acc = RunningMoments(moments.STAGE_MIN_WIDTH - 1)
+    acc.add(np.ones((moments.STAGE_MIN_WIDTH - 1, 3)), None)
+    assert acc._staged == 0 and acc.n_rows == 3
