@@ -70,14 +70,15 @@ ASSUMED_PARTITIONS = 64
 #: up to this many partitions the partials are collected directly while they total at most
 #: :data:`FEW_PARTITIONS_BYTES`: merging 2–4 partials per fold on the executors saves at most
 #: half of the bytes for a second job and a shuffle of all of them (at p = 1500, K = 5, two
-#: partitions: 86 MiB, the merge job cost 0.9 s of a 4.0 s pass; at p = 4000, two partitions:
-#: 611 MiB, the merge job 4.0 s against 2 s more of receiving them all; ``benchmarks/README.md``)
+#: partitions: 86 MiB, the merge job cost 0.9 s of a 4.0 s pass; at p = 4000, 611 MiB from 3
+#: partitions, one empty (917 MiB at most), the merge job 4.0 s against ~2 s more of receiving
+#: them all; ``benchmarks/README.md``)
 FEW_PARTITIONS = 4
 #: the most bytes of partials collected directly from :data:`FEW_PARTITIONS` partitions or
 #: fewer (and at most :data:`RESULT_SIZE_SHARE` of ``spark.driver.maxResultSize``)
-FEW_PARTITIONS_BYTES = 768 * 1024 * 1024
+FEW_PARTITIONS_BYTES = 1024 * 1024 * 1024
 #: the share of ``spark.driver.maxResultSize`` that partials collected directly may take
-RESULT_SIZE_SHARE = 0.75
+RESULT_SIZE_SHARE = 0.9
 
 
 def choose_groups(
