@@ -92,7 +92,8 @@ def choose_groups(
 
     0 when ``P · n_stats · 8·packed_size(p) ≤ budget_bytes`` (``P = n_partitions``, or
     :data:`ASSUMED_PARTITIONS` when unknown), or when a known ``P ≤`` :data:`FEW_PARTITIONS`
-    sends at most ``max(budget_bytes,`` :data:`FEW_PARTITIONS_BYTES` ``)``; else
+    sends at most ``max(budget_bytes,`` :data:`FEW_PARTITIONS_BYTES` ``)`` (and at most
+    :data:`RESULT_SIZE_SHARE` of ``max_result``); else
     ``min(ceil(√P), budget // (n_stats · record), MAX_GROUPS)``, at least 1.
     ``budget_bytes`` defaults to :data:`DRIVER_BUDGET_BYTES`. ``max_result`` is the driver's
     ``spark.driver.maxResultSize`` in bytes (``None`` or 0: unlimited): the few partitions'
