@@ -55,6 +55,7 @@ __all__ = [
     "FEW_PARTITIONS_BYTES",
     "RESULT_SIZE_SHARE",
     "choose_groups",
+    "driver_memory_bytes",
     "max_result_bytes",
     "merge_partials",
     "num_partitions",
@@ -79,6 +80,11 @@ FEW_PARTITIONS = 4
 FEW_PARTITIONS_BYTES = 1024 * 1024 * 1024
 #: the share of ``spark.driver.maxResultSize`` that partials collected directly may take
 RESULT_SIZE_SHARE = 0.9
+#: … and of the driver JVM's heap (``spark.driver.memory``), which holds them all while the
+#: job's results are served: with Spark's default 1g heap, 256 MiB
+DRIVER_HEAP_SHARE = 0.25
+#: the driver heap assumed when ``spark.driver.memory`` cannot be read (Spark's default)
+DEFAULT_DRIVER_MEMORY = 1 << 30
 
 
 def choose_groups(
@@ -87,6 +93,7 @@ def choose_groups(
     n_features: int,
     budget_bytes: int | None = None,
     max_result: int | None = None,
+    driver_memory: int | None = None,
 ) -> int:
     """Groups per fold ``G`` of the executor-side reduction; 0 means collect the partials as is.
 
@@ -97,7 +104,9 @@ def choose_groups(
     ``min(ceil(√P), budget // (n_stats · record), MAX_GROUPS)``, at least 1.
     ``budget_bytes`` defaults to :data:`DRIVER_BUDGET_BYTES`. ``max_result`` is the driver's
     ``spark.driver.maxResultSize`` in bytes (``None`` or 0: unlimited): the few partitions'
-    partials are collected directly only within :data:`RESULT_SIZE_SHARE` of it.
+    partials are collected directly only within :data:`RESULT_SIZE_SHARE` of it, and within
+    :data:`DRIVER_HEAP_SHARE` of ``driver_memory`` (``spark.driver.memory`` in bytes;
+    ``None``: :data:`DEFAULT_DRIVER_MEMORY`).
     """
     if budget_bytes is None:
         budget_bytes = DRIVER_BUDGET_BYTES
@@ -109,6 +118,8 @@ def choose_groups(
     few_cap = max(budget_bytes, FEW_PARTITIONS_BYTES)
     if max_result:
         few_cap = min(few_cap, int(RESULT_SIZE_SHARE * max_result))
+    heap = driver_memory if driver_memory else DEFAULT_DRIVER_MEMORY
+    few_cap = min(few_cap, max(budget_bytes, int(DRIVER_HEAP_SHARE * heap)))
     if (n_partitions is not None and parts <= FEW_PARTITIONS
             and parts * per_partition <= few_cap):
         return 0
@@ -119,18 +130,37 @@ def choose_groups(
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
-def max_result_bytes(spark) -> int | None:  # noqa: ANN001 - classic or Connect session
-    """``spark.driver.maxResultSize`` in bytes (Spark's default 1g when unset; 0: unlimited;
-    ``None`` when it cannot be read or parsed)."""
-    try:
-        text = str(spark.conf.get("spark.driver.maxResultSize", "1g")).strip().lower()
-    except Exception:  # noqa: BLE001 - the setting only tunes the reduction
-        return None
+def _size_bytes(text: str) -> int | None:
+    """A Spark size setting (``"1g"``, ``"512m"``, ``"1024"``, ``"2gb"``) in bytes."""
+    text = text.strip().lower()
     text = text[:-1] if text.endswith("b") and len(text) > 1 and not text[-2].isdigit() else text
     number, unit = text.rstrip("bkmgt"), text[len(text.rstrip("bkmgt")):]
     if unit not in _SIZE_UNITS or not number.isdigit():
         return None
     return int(number) * _SIZE_UNITS[unit]
+
+
+def _conf_bytes(spark, key: str, default: str) -> int | None:  # noqa: ANN001 - any session
+    try:
+        return _size_bytes(str(spark.conf.get(key, default)))
+    except Exception:  # noqa: BLE001 - the setting only tunes the reduction
+        return None
+
+
+def max_result_bytes(spark) -> int | None:  # noqa: ANN001 - classic or Connect session
+    """``spark.driver.maxResultSize`` in bytes (Spark's default 1g when unset; 0: unlimited;
+    ``None`` when it cannot be read or parsed)."""
+    return _conf_bytes(spark, "spark.driver.maxResultSize", "1g")
+
+
+def driver_memory_bytes(spark) -> int | None:  # noqa: ANN001 - classic or Connect session
+    """``spark.driver.memory`` in bytes (Spark's default 1g when unset; ``None`` when it cannot
+    be read or parsed). A plain number is MiB there, as Spark reads it."""
+    try:
+        text = str(spark.conf.get("spark.driver.memory", "1g")).strip()
+    except Exception:  # noqa: BLE001 - the setting only tunes the reduction
+        return None
+    return _size_bytes(text + "m" if text.isdigit() else text)
 
 
 def num_partitions(df) -> int | None:  # noqa: ANN001 - classic or Connect DataFrame

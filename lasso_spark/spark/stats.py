@@ -63,6 +63,7 @@ from lasso_spark.spark.inputs import ResolvedInput, resolve_input
 from lasso_spark.spark.progress import job_label
 from lasso_spark.spark.reduce import (
     choose_groups,
+    driver_memory_bytes,
     max_result_bytes,
     num_partitions,
     reduce_partials,
@@ -271,7 +272,8 @@ def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
         n_parts = num_partitions(df)  # a projection keeps its input's partitions; the
         # input's plan is the cheaper one to build at thousands of columns
         groups = choose_groups(n_parts, layout.n_stats, layout.n_features,
-                               max_result=max_result_bytes(df.sparkSession))
+                               max_result=max_result_bytes(df.sparkSession),
+                               driver_memory=driver_memory_bytes(df.sparkSession))
         logger.debug("statistics pass: %s partitions -> %d reduce groups", n_parts, groups)
     else:
         groups = int(reduce_groups)

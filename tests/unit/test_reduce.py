@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -139,8 +141,9 @@ def test_few_partitions_collect_directly_up_to_their_byte_cap():
     assert choose_groups(None, 5, 1500) >= 1  # unknown: ASSUMED_PARTITIONS
     big = 8 * SuffStats.packed_size(4000)  # 61 MiB: 2 x 5 of them (611 MiB) within the cap
     assert 2 * 5 * big <= FEW_PARTITIONS_BYTES < 4 * 5 * big
-    assert choose_groups(2, 5, 4000) == 0
-    assert choose_groups(4, 5, 4000) >= 1  # 1.2 GiB: above the cap, merged
+    heap = 8 << 30  # a driver heap that does not bound it (test_direct_collect_bounded_by_heap)
+    assert choose_groups(2, 5, 4000, driver_memory=heap) == 0
+    assert choose_groups(4, 5, 4000, driver_memory=heap) >= 1  # 1.2 GiB: above the cap, merged
     # an explicit budget above the cap still bounds what is collected directly
     assert choose_groups(4, 5, 4000, budget_bytes=4 * 5 * big) == 0
 
@@ -152,29 +155,49 @@ def test_few_partitions_direct_collect_bounded_by_max_result_size():
     from lasso_spark.spark.reduce import RESULT_SIZE_SHARE
 
     total = 2 * 5 * 8 * SuffStats.packed_size(4000)
-    assert choose_groups(2, 5, 4000, max_result=1 << 30) == 0  # Spark's default 1g
+    choose = functools.partial(choose_groups, driver_memory=8 << 30)
+    assert choose(2, 5, 4000, max_result=1 << 30) == 0  # Spark's default 1g
     # the bench_cv file: 2 files of 5,000 rows read as 3 partitions (one empty): 917 MiB at most
-    assert choose_groups(3, 5, 4000, max_result=1 << 30) == 0
-    assert choose_groups(2, 5, 4000, max_result=512 << 20) == 1
-    assert choose_groups(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) - 1) == 1
-    assert choose_groups(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) + 8) == 0
-    assert choose_groups(2, 5, 4000, max_result=0) == 0
-    assert choose_groups(2, 5, 4000, max_result=None) == 0
-    assert choose_groups(2, 5, 1500, max_result=16 << 20) == 1  # the cluster test's 16m
+    assert choose(3, 5, 4000, max_result=1 << 30) == 0
+    assert choose(2, 5, 4000, max_result=512 << 20) == 1
+    assert choose(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) - 1) == 1
+    assert choose(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) + 8) == 0
+    assert choose(2, 5, 4000, max_result=0) == 0
+    assert choose(2, 5, 4000, max_result=None) == 0
+    assert choose(2, 5, 1500, max_result=16 << 20) == 1  # the cluster test's 16m
+
+
+def test_direct_collect_bounded_by_the_driver_heap():
+    """The driver JVM holds every partial collected directly while the job's results are
+    served: within DRIVER_HEAP_SHARE of spark.driver.memory, so that Spark's default 1g heap
+    keeps the 256 MiB of before (p = 4000, K = 5, 2 partitions, 611 MiB: merged) and an 8g
+    driver takes them directly; an unreadable setting counts as the default."""
+    from lasso_spark.spark.reduce import DRIVER_HEAP_SHARE
+
+    total = 2 * 5 * 8 * SuffStats.packed_size(4000)
+    assert choose_groups(2, 5, 4000, max_result=0, driver_memory=1 << 30) == 1
+    assert choose_groups(2, 5, 4000, max_result=0, driver_memory=None) == 1
+    assert choose_groups(2, 5, 4000, max_result=0, driver_memory=8 << 30) == 0
+    assert choose_groups(2, 5, 4000, max_result=0,
+                         driver_memory=int(total / DRIVER_HEAP_SHARE) - 1) == 1
+    assert choose_groups(2, 5, 4000, max_result=0,
+                         driver_memory=int(total / DRIVER_HEAP_SHARE) + 8) == 0
+    # p = 1500, K = 5, 2 partitions (86 MiB): direct under the default heap, as before
+    assert choose_groups(2, 5, 1500, max_result=1 << 30, driver_memory=1 << 30) == 0
 
 
 class _Conf:
-    def __init__(self, value: str | None) -> None:
-        self.value = value
+    def __init__(self, key: str, value: str | None) -> None:
+        self.key, self.value = key, value
 
     def get(self, key: str, default: str) -> str:
-        assert key == "spark.driver.maxResultSize"
+        assert key == self.key
         return default if self.value is None else self.value
 
 
 class _Session:
-    def __init__(self, value: str | None) -> None:
-        self.conf = _Conf(value)
+    def __init__(self, value: str | None, key: str = "spark.driver.maxResultSize") -> None:
+        self.conf = _Conf(key, value)
 
 
 @pytest.mark.parametrize(
@@ -186,3 +209,15 @@ def test_max_result_bytes_parses_spark_sizes(value, expected):
     from lasso_spark.spark.reduce import max_result_bytes
 
     assert max_result_bytes(_Session(value)) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, 1 << 30), ("1g", 1 << 30), ("8g", 8 << 30), ("4096m", 4 << 30), ("2048", 2 << 30),
+     ("lots", None)],
+)
+def test_driver_memory_bytes_reads_spark_sizes(value, expected):
+    """spark.driver.memory: a plain number is MiB, as Spark reads it."""
+    from lasso_spark.spark.reduce import driver_memory_bytes
+
+    assert driver_memory_bytes(_Session(value, "spark.driver.memory")) == expected
