@@ -82,9 +82,13 @@ OUTPUT_DDL = "fold INT, stats BINARY, counts BINARY, peak_rss_bytes BIGINT"
 N_HEAD_COUNTERS = 2  # rows read, rows skipped
 
 #: Numeric inputs of at most this many features travel packed in one ``array<double>`` column,
-#: wider ones (up to :data:`COLUMNS_MAX_FEATURES`) as one struct of ``p + 1`` double fields
-#: (``benchmarks/bench_stats.py`` rows (a) and (a'): where the two scan floors cross).
-PACKED_MAX_FEATURES = 200
+#: wider ones (up to :data:`COLUMNS_MAX_FEATURES`) as one struct of ``p + 1`` double fields.
+#: On Spark 4.0 the packed column's scan floor measured below the struct's at p = 500
+#: (Spark-written files, 0.95 s vs 1.26 s) and at p = 1500 (pyarrow-written, 1.9–3.1 s vs
+#: 3.5–5.9 s), and LassoCV's pass with it 1.60 → 1.00 s and 7.41 → 5.85 s (benchmarks/README.md,
+#: 2026-12-06 third session); 200 was the crossover on an earlier Spark. Not measured between
+#: 1500 and 4096: 2000 keeps the struct for the widest rows, where it was measured last.
+PACKED_MAX_FEATURES = 2000
 #: the widest rows measured faster as separate columns; beyond, the packed column again
 COLUMNS_MAX_FEATURES = 4096
 

@@ -8,19 +8,29 @@ import pytest
 from pyspark.sql import types as T
 
 from lasso_spark.core import SuffStats
-from lasso_spark.spark import assign_folds, compute_stats
-from lasso_spark.spark.batch import PACKED_MAX_FEATURES
+from lasso_spark.spark import assign_folds, batch, compute_stats
 from lasso_spark.spark.inputs import resolve_input
 from lasso_spark.spark.moments import BLAS_MIN_WIDTH
 
 pytestmark = pytest.mark.spark
 
-P = max(PACKED_MAX_FEATURES, BLAS_MIN_WIDTH) + 7
+#: the struct layout is exercised just above a lowered threshold: the layout is chosen on the
+#: driver (``resolve_input``), so the module-scoped patch below reaches the workers' batches
+STRUCT_FROM = 200
+P = max(STRUCT_FROM, BLAS_MIN_WIDTH) + 7
 COLS = [f"x{j}" for j in range(P)]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def struct_layout():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch, "PACKED_MAX_FEATURES", STRUCT_FROM)
+        assert not batch.packed_projection(P)
+        yield
+
+
 @pytest.fixture(scope="module")
-def wide(spark):
+def wide(spark, struct_layout):
     rng = np.random.default_rng(21)
     n = 900
     F = rng.normal(size=(n, 3))
