@@ -79,7 +79,12 @@ def _dataset(spark, data_dir: Path, rows: int, p: int, files: int) -> str:
     base = spark.range(0, rows, 1, numPartitions=files)
     feats = [(F.randn(1000 + j) * (1 + j % 7) + j).alias(f"x{j}") for j in range(p)]
     df = base.select(*feats)
-    label = sum(F.col(f"x{j}") * (0.5 - (j % 3)) for j in range(0, p, 5)) + F.randn(7)
+    # summed as a balanced tree: a left-deep sum of p / 5 terms overflows the JVM's stack while
+    # the expression is converted (StackOverflowError in withColumn at p = 1500)
+    terms = [F.col(f"x{j}") * (0.5 - (j % 3)) for j in range(0, p, 5)]
+    while len(terms) > 1:
+        terms = [a + b for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) // 2 * 2:]
+    label = terms[0] + F.randn(7)
     df.withColumn("label", label).write.mode("overwrite").parquet(str(path))
     print(f"generated {path} in {time.perf_counter() - t0:.1f}s", flush=True)
     return str(path)
