@@ -157,7 +157,8 @@ def test_few_partitions_direct_collect_bounded_by_max_result_size():
     total = 2 * 5 * 8 * SuffStats.packed_size(4000)
     choose = functools.partial(choose_groups, driver_memory=8 << 30)
     assert choose(2, 5, 4000, max_result=1 << 30) == 0  # Spark's default 1g
-    # bench_cv's old 10,000 × 4000 file: 2 files of 5,000 rows read as 3 partitions (one empty)
+    # bench_cv's old 10,000 × 4000 file: 2 files of 5,000 rows read as 3 partitions (one
+    # empty): 917 MiB at most
     assert choose(3, 5, 4000, max_result=1 << 30) == 0
     assert choose(2, 5, 4000, max_result=512 << 20) == 1
     assert choose(2, 5, 4000, max_result=int(total / RESULT_SIZE_SHARE) - 1) == 1
