@@ -86,10 +86,12 @@ N_HEAD_COUNTERS = 2  # rows read, rows skipped
 #: On Spark 4.0 the packed column's scan floor measured below the struct's at p = 500
 #: (Spark-written files, 0.95 s vs 1.26 s) and at p = 1500 (pyarrow-written, 1.9–3.1 s vs
 #: 3.5–5.9 s), and LassoCV's pass with it 1.60 → 1.00 s and 7.41 → 5.85 s (benchmarks/README.md,
-#: 2026-12-06 third session); 200 was the crossover on an earlier Spark. Not measured between
-#: 1500 and 4096: 2000 keeps the struct for the widest rows, where it was measured last.
+#: 2026-12-06 third session); 200 was the crossover on an earlier Spark. Above 2000 the struct
+#: stays until the pass is compared there: the p = 4000 scan floor measured faster packed too
+#: (7.23 s vs 12.63 s), so the struct's range may go altogether.
 PACKED_MAX_FEATURES = 2000
-#: the widest rows measured faster as separate columns; beyond, the packed column again
+#: the widest rows sent as the struct (measured faster than packed on an earlier Spark, not on
+#: 4.0); beyond, the packed column again
 COLUMNS_MAX_FEATURES = 4096
 
 
