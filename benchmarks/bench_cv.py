@@ -356,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.only == "lassocv":
         os.makedirs(os.path.dirname(os.path.abspath(coef_file)), exist_ok=True)
-        np.savez(coef_file, coef=model.coefficients.toArray(), intercept=model.intercept,
-                 reg_param=chosen, seconds=t_ours)
+        with open(coef_file, "wb") as fh:  # the path as given (np.savez would add ".npz")
+            np.savez(fh, coef=model.coefficients.toArray(), intercept=model.intercept,
+                     reg_param=chosen, seconds=t_ours)
         print(f"   saved A's coefficients to {coef_file}; B: --only mllib --reg-param "
               f"{chosen!r}", flush=True)
         spark.stop()

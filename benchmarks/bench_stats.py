@@ -16,7 +16,7 @@ the configurations interleaved in every round:
 and prints each time's ratio to (a) and to the faster of (a) and (a') (and (a''), the p + 1
 floor in the pass's ~16 MiB Arrow batches, with ``--pass-batch-floor``) (issue 13's goal: stats
 K=0 within 1.25× and K=5 within 1.5× of the faster floor; the pass itself picks the packed
-column for p ≤ ``PACKED_MAX_FEATURES`` and the p + 1 columns above, see
+column for p ≤ ``PACKED_MAX_FEATURES`` (4096 on Spark 4.0) and the p + 1 columns above, see
 ``lasso_spark/spark/batch.py``). ``--floors-only`` times just (a) and (a') (where the two
 layouts cross). It also reports the peak resident memory of the Python
 workers during the pass, normally (many tasks of few rows) and with the whole file read by one

@@ -83,15 +83,15 @@ N_HEAD_COUNTERS = 2  # rows read, rows skipped
 
 #: Numeric inputs of at most this many features travel packed in one ``array<double>`` column,
 #: wider ones (up to :data:`COLUMNS_MAX_FEATURES`) as one struct of ``p + 1`` double fields.
-#: On Spark 4.0 the packed column's scan floor measured below the struct's at p = 500
-#: (Spark-written files, 0.95 s vs 1.26 s) and at p = 1500 (pyarrow-written, 1.9–3.1 s vs
-#: 3.5–5.9 s), and LassoCV's pass with it 1.60 → 1.00 s and 7.41 → 5.85 s (benchmarks/README.md,
-#: 2026-12-06 third session); 200 was the crossover on an earlier Spark. Above 2000 the struct
-#: stays until the pass is compared there: the p = 4000 scan floor measured faster packed too
-#: (7.23 s vs 12.63 s), so the struct's range may go altogether.
-PACKED_MAX_FEATURES = 2000
-#: the widest rows sent as the struct (measured faster than packed on an earlier Spark, not on
-#: 4.0); beyond, the packed column again
+#: On Spark 4.0 the packed column won at every width measured, so the struct's range is empty
+#: by default: scan floors at p = 500 (Spark-written files, 0.95 s vs 1.26 s), 1500
+#: (pyarrow-written, 1.9–3.1 s vs 3.5–5.9 s) and 4000 (7.23 s vs 12.63 s); LassoCV's pass
+#: 1.60 → 1.00 s (p = 500), 7.41 → 5.85 s (1500) and 42.2 → 31.0 s (4000, 16,000 rows)
+#: (benchmarks/README.md, 2026-12-06). 200 was the crossover on an earlier Spark; the struct
+#: layout stays, tested (tests/spark/test_stats_wide.py lowers this constant), for a Spark
+#: where it measures faster again.
+PACKED_MAX_FEATURES = 4096
+#: the widest rows the struct would carry; beyond, the packed column always
 COLUMNS_MAX_FEATURES = 4096
 
 

@@ -17,8 +17,9 @@ the seed and the row's content, hence the same whatever the partitioning, on tas
 wide mode. :func:`lasso_spark.spark.assign_folds` adds them to a DataFrame as a column.
 Up to ``PACKED_MAX_FEATURES`` numeric feature columns reach Python packed with the label in one
 ``array<double>`` column, which Spark converts to Arrow about twice as fast as ``p + 1`` separate
-columns at p = 50 and still faster at p = 1500; wider rows travel as the ``p + 1`` double fields
-of one struct column (:mod:`lasso_spark.spark.batch`, ``benchmarks/README.md``). Each
+columns at p = 50 and still faster at p = 1500 and 4000 on Spark 4.0 (the ``p + 1`` double
+fields of one struct column remain for widths :mod:`lasso_spark.spark.batch` gives them: none
+by default; ``benchmarks/README.md``). Each
 fold's rows of a chunk are one BLAS ``syrk`` into that fold's running co-moment
 (:mod:`lasso_spark.spark.moments`). The pass's jobs run with Arrow batches of about 16 MiB
 (:mod:`lasso_spark.spark.arrow_batches`: fewer rows than Spark's default 10,000 once rows are

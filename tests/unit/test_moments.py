@@ -80,10 +80,19 @@ def test_running_moments_zero_weight_blocks_count_rows_only():
 
 
 def test_packed_projection_by_width():
-    assert packed_projection(50) and packed_projection(PACKED_MAX_FEATURES)
-    assert not packed_projection(PACKED_MAX_FEATURES + 1)
-    assert not packed_projection(COLUMNS_MAX_FEATURES)
-    assert packed_projection(COLUMNS_MAX_FEATURES + 1)
+    # on Spark 4.0 every width measured read faster packed: the struct's range is empty
+    assert PACKED_MAX_FEATURES == COLUMNS_MAX_FEATURES
+    for p in (1, 50, 1500, 2001, 4000, COLUMNS_MAX_FEATURES, COLUMNS_MAX_FEATURES + 1):
+        assert packed_projection(p), p
+
+
+def test_struct_range_when_lowered(monkeypatch):
+    from lasso_spark.spark import batch
+
+    monkeypatch.setattr(batch, "PACKED_MAX_FEATURES", 200)
+    assert batch.packed_projection(200) and not batch.packed_projection(201)
+    assert not batch.packed_projection(COLUMNS_MAX_FEATURES)
+    assert batch.packed_projection(COLUMNS_MAX_FEATURES + 1)
 
 
 @pytest.mark.parametrize("p", [6, BLAS_MIN_WIDTH + 3])
