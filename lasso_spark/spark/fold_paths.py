@@ -50,7 +50,6 @@ __all__ = [
     "run_fold_fits",
     "solve_fold",
     "sql_worker_environment",
-    "where_solved",
 ]
 
 #: ``parallelism="auto"`` ships fits to executors only from this many features on: below it a
@@ -275,13 +274,6 @@ def _set_variables(env: dict[str, str], values: Mapping[str, str | None]) -> Non
             env.pop(var, None)
         else:
             env[var] = value
-
-
-def where_solved(tasks: int, threads: int) -> str:
-    """Where the fits ran, for log lines: ``"driver (2 threads)"`` or ``"5 Spark tasks"``."""
-    if tasks > 1:
-        return f"{tasks} Spark tasks"
-    return f"driver ({threads} thread{'s' if threads > 1 else ''})"
 
 
 def run_fold_fits(

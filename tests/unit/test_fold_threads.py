@@ -103,11 +103,3 @@ def test_driver_threads_from_spark_driver_cores_else_the_cpus():
     assert driver_threads() == driver_threads(_Session({})) == cpus
     assert driver_threads(_Session({"spark.driver.cores": "3"})) == 3
     assert driver_threads(_Session({"spark.driver.cores": "0"})) == 1
-
-
-def test_where_solved_names_the_threads_or_the_tasks():
-    from lasso_spark.spark.fold_paths import where_solved
-
-    assert where_solved(1, 1) == "driver (1 thread)"
-    assert where_solved(1, 2) == "driver (2 threads)"
-    assert where_solved(5, 1) == "5 Spark tasks"

@@ -48,7 +48,6 @@ from lasso_spark.spark.fold_paths import (
     driver_threads,
     run_fold_fits,
     session_max_tasks,
-    where_solved,
 )
 
 logger = logging.getLogger(__name__)
@@ -221,7 +220,7 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
                                bytes_per_fit=2 * 8 * total.packed_size(total.n_features),
                                threads=threads)
     threads = threads if tasks <= 1 else 1
-    where = where_solved(tasks, threads)
+    where = f"driver ({threads} threads)" if tasks <= 1 else f"{tasks} Spark tasks"
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
                timings, "fold_paths", logger):

@@ -31,7 +31,6 @@ from lasso_spark.spark.fold_paths import (
     driver_threads,
     run_fold_fits,
     session_max_tasks,
-    where_solved,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ def stability_table(
     threads = threads if tasks <= 1 else 1
     tally = SelectionTally(alphas.shape[0], p)
     converged = True
-    where = where_solved(tasks, threads)
+    where = f"driver ({threads} threads)" if tasks <= 1 else f"{tasks} Spark tasks"
     text = (f"lasso_spark LassoCV: stability selection, {len(masks)} half-sample paths x "
             f"{alphas.shape[0]} regParams on {where}")
     with timed(text, timings if timings is not None else {}, "stability", logger):
