@@ -476,9 +476,8 @@ DECLARATIONS: tuple[ParamDecl, ...] = (
        "standard error of the best, glmnet's lambda.1se).",
        to_choice("selectionRule", SELECTION_RULES), "min", CV_OWNERS, str),
     _p("parallelism", "'auto' or an int >= 1: how many fold x elasticNetParam fits may run as "
-       "concurrent Spark tasks (1 = solve on the driver, in threads: spark.driver.cores, else "
-       "the driver's CPUs). 'auto' decides from the measured cost of the fits, the driver's "
-       "threads and the cost of shipping their statistics to the tasks.", to_parallelism,
+       "concurrent Spark tasks (1 = solve on the driver). 'auto' decides from the measured "
+       "cost of the fits and of shipping their statistics to the tasks.", to_parallelism,
        "auto", _CV, int | str),
     # -------------------------------------------------- stability selection (docs/stability.md)
     _p("numSubsamples", "stability selection (Meinshausen-Buhlmann with Shah-Samworth "

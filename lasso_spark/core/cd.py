@@ -138,7 +138,7 @@ def _symmetric_times(G: np.ndarray, x: np.ndarray) -> np.ndarray:
     return G @ x
 
 
-@cached_jit(nogil=False)  # its objmode block takes the GIL; the kernels calling it release it
+@cached_jit()
 def _refresh_gradient(G, c, g, beta):
     """Rebuild ``g = c − Gβ`` over all features (G symmetric): BLAS symv/gemv when β has many
     non-zeros, else from the rows of the non-zeros."""

@@ -16,10 +16,6 @@ Cache location (decided once, before the first kernel is compiled):
 
 Kernels (:func:`kernel`) are compiled for one explicit signature on their first call only, so
 a fit compiles (or loads from the cache) exactly the kernels it runs.
-
-Every kernel releases the GIL (``nogil=True`` unless a decorator says otherwise): the driver
-solves fold paths in threads (:mod:`lasso_spark.spark.fold_paths`), and a kernel touches only
-the arrays it is given.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -184,9 +179,8 @@ def attach_cache(dispatcher: Any) -> Any:
 
 
 def cached_jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
-    """``numba.njit(cache=True, nogil=True, **options)`` with the cache location of this
-    module: a lazy dispatcher (compiled on its first call, for the types of that call)."""
-    options = {"nogil": True, **options}
+    """``numba.njit(cache=True, **options)`` with the cache location of this module: a lazy
+    dispatcher (compiled on its first call, for the types of that call)."""
 
     def wrap(func: Callable[..., Any]) -> Any:
         return attach_cache(numba.njit(cache=False, **options)(func))
@@ -200,20 +194,18 @@ class _Kernel:
     def __init__(self, func: Callable[..., Any], signature: str, options: dict[str, Any]):
         self.py_func = func
         self.signature = signature
-        self.options = {"nogil": True, **options}
+        self.options = options
         self._compiled: Any = None
-        self._lock = threading.Lock()
         self.__doc__ = func.__doc__
         self.__name__ = func.__name__
 
     def compiled(self) -> Any:
         """The dispatcher, compiled or loaded from the cache for the one signature."""
-        with self._lock:  # fold paths solved in threads share one compile
-            if self._compiled is None:
-                disp = attach_cache(numba.njit(cache=False, **self.options)(self.py_func))
-                disp.compile(self.signature)
-                disp.disable_compile()  # other argument types are an error, not a new compile
-                self._compiled = disp
+        if self._compiled is None:
+            disp = attach_cache(numba.njit(cache=False, **self.options)(self.py_func))
+            disp.compile(self.signature)
+            disp.disable_compile()  # other argument types are an error, not a new compile
+            self._compiled = disp
         return self._compiled
 
     def __call__(self, *args: Any) -> Any:

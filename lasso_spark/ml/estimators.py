@@ -108,8 +108,7 @@ class LassoCV(_LassoEstimator, LassoCVParams):
     ``regParams`` (explicit grid) or ``numRegParams`` / ``regParamMinRatio`` (automatic, from
     the full data's regParam at which every coefficient is 0), ``elasticNetParams`` (optional
     grid), ``numFolds`` or ``foldCol``, ``seed``, ``selectionRule`` ("min" or "1se") and
-    ``parallelism`` (fold paths as Spark tasks: "auto", an int, or 1 = driver, where they
-    run in threads: ``spark.driver.cores``, else the driver's CPUs).
+    ``parallelism`` (fold paths as Spark tasks: "auto", an int, or 1 = driver).
 
     Held-out MSE of fold k at every regParam comes from fold k's statistics: exact, no second
     pass. ``model.cvResults`` has one row per (elasticNetParam, regParam). ``validationCol`` (a

@@ -1,5 +1,4 @@
-"""Cross-validation fold paths, solved on the driver (in threads, one fit each, on the driver's
-cores) or as Spark tasks across executors.
+"""Cross-validation fold paths, solved on the driver or as Spark tasks across executors.
 
 One *fold fit* is: the training statistics of fold k (the merge of the other folds), the held-out
 statistics of fold k, a decreasing alpha grid and an ``l1_ratio`` (one per elasticNetParam). Its
@@ -15,11 +14,6 @@ such job in a new JVM pays fewer first-time costs), on Spark Connect, which has 
 a small DataFrame run through ``mapInArrow``. Both run the same core code and return the MSE
 vector as bytes. The arithmetic is the same function on the same
 inputs, so the result is bit-for-bit the driver's.
-
-On the driver the fits run in up to :func:`driver_threads` threads: the solvers spend their time
-in BLAS calls and numba kernels that release the GIL, each fit on its own arrays, every BLAS call
-on one thread (:func:`lasso_spark.core.threads.one_blas_thread`), so each fit's answer is the
-one a lone thread gives, bit for bit.
 """
 
 from __future__ import annotations
@@ -27,10 +21,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +38,6 @@ __all__ = [
     "FoldFit",
     "FoldFitResult",
     "choose_parallelism",
-    "driver_threads",
     "run_fold_fits",
     "solve_fold",
     "sql_worker_environment",
@@ -148,25 +139,22 @@ def _solve_timed(fit: FoldFit, options: dict[str, Any]) -> FoldFitResult:
 def choose_parallelism(
     setting: str | int, *, n_features: int, n_fits: int, max_tasks: int | None,
     seconds_per_fit: float | None = None, bytes_per_fit: int = 0,
-    fits_per_job: int | None = None, threads: int = 1,
+    fits_per_job: int | None = None,
 ) -> int:
-    """Number of Spark tasks for ``n_fits`` fold fits (1 = solve on the driver, in up to
-    ``threads`` threads).
+    """Number of Spark tasks for ``n_fits`` fold fits (1 = solve on the driver).
 
     ``"auto"`` with ``seconds_per_fit`` (the measured or estimated solve time of one fit:
     ``LassoCV`` passes the full-data path's, which has the same ``p``, grid and about the same
     active sets; stability selection the fold paths' mean) decides from the cost: with ``T``
-    the fits' time on one driver thread, ``d = min(n_fits, threads)`` and
-    ``k = min(n_fits, slots)``, tasks (``k`` of them) when spreading saves
-    ``T (1/d − 1/k) ≥`` :data:`AUTO_MIN_SECONDS` plus the time to ship the fits' statistics
-    (``n_fits · bytes_per_fit`` at :data:`SHIP_BYTES_PER_SECOND`), one job ships at most
-    :data:`SHIP_MAX_BYTES` (``fits_per_job`` fits a job, default all) and the session has 2 or
-    more task slots, else the driver — whatever ``p``.
-    Without an estimate, the size rule: the driver unless there are at least 2 fits,
+    the fits' time on the driver and ``k = min(n_fits, slots)``, tasks (``k`` of them) when
+    spreading saves ``T (1 − 1/k) ≥`` :data:`AUTO_MIN_SECONDS` plus the time to ship the fits'
+    statistics (``n_fits · bytes_per_fit`` at :data:`SHIP_BYTES_PER_SECOND`), one job ships at
+    most :data:`SHIP_MAX_BYTES` (``fits_per_job`` fits a job, default all) and the session has
+    2 or more task slots, else the driver — whatever ``p``.
+    Without an estimate, the size rule: the driver unless there are at least 2 fits and
     ``n_features >= AUTO_MIN_FEATURES`` (a fold path on the Gram costs O(p²) per sweep; below
-    that size one Spark job costs more than all the fits together) and more task slots than
-    driver threads, then one task per fit up to ``max_tasks`` (the session's default
-    parallelism). An int is an upper bound on tasks.
+    that size one Spark job costs more than all the fits together), then one task per fit up
+    to ``max_tasks`` (the session's default parallelism). An int is an upper bound on tasks.
     """
     if n_fits <= 1:
         return 1
@@ -176,14 +164,13 @@ def choose_parallelism(
             shipped = n_fits * max(int(bytes_per_fit), 0)
             per_job = min(n_fits, fits_per_job or n_fits) * max(int(bytes_per_fit), 0)
             cost = AUTO_MIN_SECONDS + shipped / SHIP_BYTES_PER_SECOND
-            d = max(1, min(n_fits, int(threads)))
-            saving = n_fits * seconds_per_fit * (1.0 / d - 1.0 / max(k, 1))
+            saving = n_fits * seconds_per_fit * (1.0 - 1.0 / max(k, 1))
             if k < 2 or per_job > SHIP_MAX_BYTES or saving < cost:
                 return 1
             return k
-        cap = max_tasks if max_tasks and max_tasks > 0 else n_fits
-        if n_features < AUTO_MIN_FEATURES or min(n_fits, cap) <= min(n_fits, int(threads)):
+        if n_features < AUTO_MIN_FEATURES:
             return 1
+        cap = max_tasks if max_tasks and max_tasks > 0 else n_fits
         return max(1, min(n_fits, cap))
     return max(1, min(int(setting), n_fits))
 
@@ -204,24 +191,6 @@ def _default_parallelism(spark: Any) -> int | None:
 
 def session_max_tasks(spark: Any) -> int | None:
     return _default_parallelism(spark)
-
-
-def driver_threads(spark: Any = None) -> int:
-    """Threads the driver solves fold paths in: ``spark.driver.cores`` when the session sets it
-    (cluster deploy mode: the cores the driver was given), else the CPUs this process may run
-    on. While the driver solves, the session runs no job of ours, so on ``local[N]`` those are
-    the executors' idle cores."""
-    if spark is not None:
-        try:
-            value = spark.conf.get("spark.driver.cores", None)
-            if value:
-                return max(1, int(value))
-        except Exception:  # noqa: BLE001 - an unset or unreadable conf: the CPUs
-            pass
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 #: the worker environment variables Spark's SQL Python runners (``mapInArrow``: the statistics
@@ -283,21 +252,14 @@ def run_fold_fits(
     spark: Any = None,
     parallelism: int = 1,
     job_description: str | None = None,
-    threads: int = 1,
 ) -> list[FoldFitResult]:
-    """Solve every fit, on the driver (``parallelism == 1``, in up to ``threads`` threads) or as
-    ``parallelism`` Spark tasks.
+    """Solve every fit, on the driver (``parallelism == 1``) or as ``parallelism`` Spark tasks.
 
     ``options`` are the keywords of :func:`lasso_spark.core.enet_path` besides the grid and the
-    penalty. Results come back in the order of ``fits``; each ``seconds`` is its fit's own
-    wall time.
+    penalty. Results come back in the order of ``fits``.
     """
     if parallelism <= 1 or spark is None or len(fits) <= 1:
-        n_threads = max(1, min(int(threads), len(fits)))
-        if n_threads == 1:
-            return [_solve_timed(f, options) for f in fits]
-        with ThreadPoolExecutor(n_threads, thread_name_prefix="lasso_spark-fold") as pool:
-            return list(pool.map(functools.partial(_solve_timed, options=options), fits))
+        return [_solve_timed(f, options) for f in fits]
     from lasso_spark.spark.progress import classic_context, job_label
 
     rows = [_pack_fit(f) for f in fits]

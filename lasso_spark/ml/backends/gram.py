@@ -45,7 +45,6 @@ from lasso_spark.spark import compute_stats
 from lasso_spark.spark.fold_paths import (
     FoldFit,
     choose_parallelism,
-    driver_threads,
     run_fold_fits,
     session_max_tasks,
 )
@@ -212,15 +211,12 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
                logger):
         paths = _full_paths(total, request, pens, grids, v_total, sp)
     per_fit = timings["final_path"] / len(enps)
-    threads = min(len(fits), driver_threads(spark))
     tasks = choose_parallelism(request.solver.parallelism, n_features=total.n_features,
                                n_fits=len(fits),
                                max_tasks=session_max_tasks(spark) if spark is not None else None,
                                seconds_per_fit=per_fit,
-                               bytes_per_fit=2 * 8 * total.packed_size(total.n_features),
-                               threads=threads)
-    threads = threads if tasks <= 1 else 1
-    where = f"driver ({threads} threads)" if tasks <= 1 else f"{tasks} Spark tasks"
+                               bytes_per_fit=2 * 8 * total.packed_size(total.n_features))
+    where = "driver" if tasks <= 1 else f"{tasks} Spark tasks"
     m = len(grids[0])
     with timed(f"lasso_spark LassoCV: fold paths, {len(fits)} fits x {m} regParams on {where}",
                timings, "fold_paths", logger):
@@ -229,7 +225,7 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
         if request.penalty.relax:
             options["relax_gammas"] = gammas
         results = run_fold_fits(fits, options, spark=spark,
-                                parallelism=tasks, threads=threads,
+                                parallelism=tasks,
                                 job_description=f"lasso_spark: fold paths, {len(fits)} fits")
     mse = np.stack([r.mse for r in results]).reshape(len(enps), len(heldouts),
                                                      len(gammas) * m)
@@ -248,7 +244,6 @@ def _fit_cv(stats_result: Any, request: FitRequest, timings: dict[str, float], s
     summary = _summary(
         stats_result, timings, num_folds=None if validation else len(heldouts),
         **_split_summary(folds, request), numFits=len(fits), foldPathTasks=tasks,
-        foldPathThreads=threads,
         foldPathsWhere="driver" if tasks <= 1 else "spark tasks",
         foldPathSeconds=float(timings.get("fold_paths", 0.0)),
         foldPathSolveSeconds=[float(r.seconds) for r in results],

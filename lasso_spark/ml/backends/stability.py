@@ -28,7 +28,6 @@ from lasso_spark.ml.stability import StabilityTable
 from lasso_spark.spark.fold_paths import (
     FoldFit,
     choose_parallelism,
-    driver_threads,
     run_fold_fits,
     session_max_tasks,
 )
@@ -84,16 +83,14 @@ def stability_table(
     # a round's half statistics are held in full on the driver, shipped packed to the tasks
     per_round = max(1, min(len(masks),
                            spec.memory_limit_bytes // core.SuffStats.memory_bytes(p)))
-    threads = min(per_round, driver_threads(spark))
     tasks = choose_parallelism(request.solver.parallelism, n_features=p, n_fits=len(masks),
                                max_tasks=session_max_tasks(spark) if spark is not None else None,
                                seconds_per_fit=seconds_per_path,
                                bytes_per_fit=8 * core.SuffStats.packed_size(p),
-                               fits_per_job=per_round, threads=threads)
-    threads = threads if tasks <= 1 else 1
+                               fits_per_job=per_round)
     tally = SelectionTally(alphas.shape[0], p)
     converged = True
-    where = f"driver ({threads} threads)" if tasks <= 1 else f"{tasks} Spark tasks"
+    where = "driver" if tasks <= 1 else f"{tasks} Spark tasks"
     text = (f"lasso_spark LassoCV: stability selection, {len(masks)} half-sample paths x "
             f"{alphas.shape[0]} regParams on {where}")
     with timed(text, timings if timings is not None else {}, "stability", logger):
@@ -102,7 +99,7 @@ def stability_table(
             fits = _half_fits(buckets, masks, ids, request, pen, alphas, v_total, names)
             results = run_fold_fits(
                 fits, request.solver.enet_kwargs() if options is None else options,
-                spark=spark, parallelism=tasks, threads=threads,
+                spark=spark, parallelism=tasks,
                 job_description=f"lasso_spark: stability selection, {len(fits)} half paths")
             for r in results:
                 tally.add(r.support)
@@ -117,7 +114,6 @@ def stability_table(
         "stabilityEstimatedDriverSeconds": float(seconds_per_path) * len(masks)}
     summary = {"stabilityPairs": spec.num_pairs, "stabilityHalfFits": len(masks), **estimate,
                "numBuckets": spec.num_buckets, "stabilityTasks": tasks,
-               "stabilityThreads": threads,
                "stabilityRounds": -(-len(masks) // per_round),
                "stabilityConverged": converged}
     return table, summary
