@@ -37,9 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from lasso_spark.core.prefetch import import_in_background
 from lasso_spark.core.stats import SuffStats
+from lasso_spark.spark.arrow_values import binary_array, int_array, numbers
 from lasso_spark.spark.fold_hash import fold_ids
 from lasso_spark.spark.moments import RunningMoments
 from lasso_spark.spark.vectors import MAX_ABS_VALUE, unusable, vector_entries
@@ -235,7 +236,7 @@ def current_rss_bytes() -> int:
 
 def _float_column(arr: pa.Array) -> np.ndarray:
     """A float64 Arrow array as numpy; nulls become NaN (zero-copy when there are none)."""
-    return arr.to_numpy(zero_copy_only=False)
+    return numbers(arr)
 
 
 def packed_rows(arr: pa.Array, width: int) -> np.ndarray:
@@ -317,8 +318,7 @@ def read_head(
         bad |= nonfinite | negative
     fold = out_of_range = None
     if layout.fold_pos is not None:
-        column = pc.fill_null(batch.column(layout.fold_pos), -1)
-        fold = np.asarray(column.to_numpy(), dtype=np.int64)
+        fold = numbers(batch.column(layout.fold_pos), np.int64, null=-1)
         out_of_range = (fold < 0) | (fold >= layout.num_folds)
         count(layout.fold_column, KIND_RANGE, out_of_range)
     return BatchHead(src, y, w, bad, fold, out_of_range)
@@ -373,10 +373,10 @@ class PartitionAccumulator:
         n = len(cells)
         return pa.RecordBatch.from_arrays(
             [
-                pa.array([*cells, -1], pa.int32()),
+                int_array([*cells, -1], pa.int32()),
                 stats,
-                pa.array([b""] * n + [self.counts.tobytes()], pa.binary()),
-                pa.array([0] * n + [int(self.peak_rss_bytes)], pa.int64()),
+                binary_array([b""] * n + [self.counts.tobytes()]),
+                int_array([0] * n + [int(self.peak_rss_bytes)]),
             ],
             schema=OUTPUT_SCHEMA,
         )
@@ -500,9 +500,13 @@ class PartitionAccumulator:
 
 
 def partition_stats(
-    batches: Iterator[pa.RecordBatch], layout: BatchLayout
+    batches: Iterator[pa.RecordBatch], layout: BatchLayout, prefetch: tuple[str, ...] = ()
 ) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` body: all batches of a partition → its per-fold records."""
+    """``mapInArrow`` body: all batches of a partition → its per-fold records. ``prefetch``:
+    modules this worker imports in the background meanwhile (what its next task will need,
+    e.g. the solver of the fold paths, :mod:`lasso_spark.core.prefetch`)."""
+    if prefetch:
+        import_in_background(prefetch)
     acc = PartitionAccumulator(layout)
     for batch in batches:
         acc.add_batch(batch)
@@ -514,4 +518,4 @@ def count_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     n = 0
     for batch in batches:
         n += batch.num_rows
-    yield pa.RecordBatch.from_arrays([pa.array([n], pa.int64())], names=["n"])
+    yield pa.RecordBatch.from_arrays([int_array([n])], names=["n"])

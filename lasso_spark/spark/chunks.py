@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from lasso_spark.spark.arrow_values import numbers
 from lasso_spark.spark.batch import (
     KIND_NONFINITE,
     KIND_SIZE,
@@ -63,7 +64,7 @@ class Chunk:
 
 
 def _floats(arr: pa.Array) -> np.ndarray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return numbers(arr)
 
 
 class ChunkReader:

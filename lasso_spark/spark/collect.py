@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
+from lasso_spark.spark.arrow_values import is_valid
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["ARROW_MAX_BATCH_BYTES", "receive_records", "records_of_table"]
@@ -45,7 +47,7 @@ def _column_values(col: pa.Array) -> list[Any]:
     if data is None:  # no value has a byte
         data = pa.py_buffer(b"")
     offsets = np.frombuffer(offsets_buf, dtype=width)[col.offset : col.offset + len(col) + 1]
-    valid = col.is_valid().to_numpy(zero_copy_only=False)
+    valid = is_valid(col)
     return [data.slice(int(offsets[i]), int(offsets[i + 1] - offsets[i])) if valid[i] else None
             for i in range(len(col))]
 

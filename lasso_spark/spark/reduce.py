@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 
 from lasso_spark.core.stats import PackedStats, SuffStats
+from lasso_spark.spark.arrow_values import binary_array, int_array, numbers
 from lasso_spark.spark.batch import OUTPUT_DDL, OUTPUT_SCHEMA, current_rss_bytes
 
 logger = logging.getLogger(__name__)
@@ -205,10 +206,10 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
     counts: np.ndarray | None = None
     peak = current_rss_bytes()
     for rb in batches:
-        folds = rb.column(0).to_numpy(zero_copy_only=False)
+        folds = numbers(rb.column(0), np.int64, null=-1)
         stats = rb.column(1)
         cnts = rb.column(2)
-        rss = rb.column(3).to_numpy(zero_copy_only=False)
+        rss = numbers(rb.column(3), np.int64, null=0)
         for i, fold in enumerate(folds):
             k = int(fold)
             if k < 0:
@@ -234,10 +235,10 @@ def merge_partials(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
         return
     yield pa.RecordBatch.from_arrays(
         [
-            pa.array(folds_out, pa.int32()),
-            pa.array(stats_out, pa.binary()),
-            pa.array(counts_out, pa.binary()),
-            pa.array(rss_out, pa.int64()),
+            int_array(folds_out, pa.int32()),
+            binary_array(stats_out),
+            binary_array(counts_out),
+            int_array(rss_out),
         ],
         schema=OUTPUT_SCHEMA,
     )

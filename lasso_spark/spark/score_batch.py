@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from lasso_spark.spark.arrow_values import binary_array
 from lasso_spark.spark.batch import BatchLayout
 from lasso_spark.spark.chunks import Chunk, ChunkReader
 
@@ -180,8 +181,8 @@ class ScoreAccumulator:
     def records(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays(
             [
-                pa.array([self.sums.pack().tobytes()], pa.binary()),
-                pa.array([self.counts.tobytes()], pa.binary()),
+                binary_array([self.sums.pack().tobytes()]),
+                binary_array([self.counts.tobytes()]),
             ],
             schema=_SCORE_SCHEMA,
         )

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
+from lasso_spark.spark.arrow_values import binary_array, int_array
 from lasso_spark.spark.collect import receive_records
 from lasso_spark.spark.progress import job_label
 
@@ -61,7 +62,7 @@ def records(items: list[tuple[int, bytes]]) -> pa.RecordBatch:
     """One Arrow batch of ``(kind, data)`` records."""
     kinds, data = zip(*items) if items else ((), ())
     return pa.RecordBatch.from_arrays(
-        [pa.array(list(kinds), pa.int32()), pa.array(list(data), pa.binary())], schema=_SCHEMA
+        [int_array(list(kinds), pa.int32()), binary_array(list(data))], schema=_SCHEMA
     )
 
 
@@ -99,7 +100,7 @@ def emit(payload: np.ndarray, slice_len: int) -> Iterator[pa.RecordBatch]:
              buf.slice(int(ks[0]) * 8, int(ends[-1] - ks[0]) * 8)])
         kinds = np.arange(b0, b0 + ks.shape[0], dtype=np.int32) if slice_len > 0 \
             else np.zeros(1, dtype=np.int32)
-        yield pa.RecordBatch.from_arrays([pa.array(kinds, pa.int32()), arr], schema=_SCHEMA)
+        yield pa.RecordBatch.from_arrays([int_array(kinds, pa.int32()), arr], schema=_SCHEMA)
 
 
 def _sum_slices(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from lasso_spark.spark.arrow_values import is_valid, numbers
 
 logger = logging.getLogger(__name__)
 
@@ -90,26 +91,26 @@ class VectorEntries:
 def vector_entries(arr: pa.Array, p: int) -> VectorEntries:
     """Decode the VectorUDT struct array ``arr`` of a batch (module docstring)."""
     n = len(arr)
-    is_null = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    vtype = np.asarray(pc.fill_null(arr.field("type"), -1).to_numpy(), dtype=np.int64)
+    is_null = ~is_valid(arr)
+    vtype = numbers(arr.field("type"), np.int64, null=-1)
     values = arr.field("values")
-    offs = np.asarray(values.offsets.to_numpy(), dtype=np.int64)
+    offs = numbers(values.offsets, np.int64)
     lens = np.diff(offs)
-    vals = np.asarray(values.values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    vals = numbers(values.values)
     vals = vals[offs[0] : offs[-1]]
     row = np.repeat(np.arange(n), lens)
     pos_in_row = np.arange(vals.shape[0]) - np.repeat(offs[:-1] - offs[0], lens)
     if not is_null.any() and (vtype == 1).all():  # all dense: no index buffers to read
         wrong = lens != p
         return VectorEntries(lens, row, pos_in_row, vals, is_null, wrong)
-    size = np.asarray(pc.fill_null(arr.field("size"), -1).to_numpy(), dtype=np.int64)
+    size = numbers(arr.field("size"), np.int64, null=-1)
     indices = arr.field("indices")
-    ioffs = np.asarray(indices.offsets.to_numpy(), dtype=np.int64)
+    ioffs = numbers(indices.offsets, np.int64)
     wrong = vector_wrong_size(is_null, vtype, lens, size, np.diff(ioffs), p)
     cols = pos_in_row.copy()
     sparse_entry = np.repeat((vtype == 0) & ~is_null & ~wrong, lens)
     if sparse_entry.any():
-        flat_idx = np.asarray(indices.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+        flat_idx = numbers(indices.values, np.int64, null=-1)
         idx_pos = np.repeat(ioffs[:-1], lens)[sparse_entry] + pos_in_row[sparse_entry]
         cols[sparse_entry] = flat_idx[idx_pos]
         bad_entry = sparse_entry & ((cols < 0) | (cols >= p))

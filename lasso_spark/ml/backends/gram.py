@@ -22,7 +22,7 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.grid import warm_grid
-from lasso_spark.core.relax import relaxed_path
+from lasso_spark.core.prefetch import SOLVER_MODULES, import_in_background
 from lasso_spark.core.stability import BucketMemoryError
 from lasso_spark.ml.backends.outcome import FitOutcome
 from lasso_spark.ml.backends.plan import (
@@ -62,13 +62,18 @@ def statistics(dataset: Any, request: FitRequest, description: str | None = None
     if split.num_buckets:
         text += f", {split.num_buckets} buckets"
     timings: dict[str, float] = {}
-    budget = {} if request.stability is None else {
+    extra = {} if request.stability is None else {
         "bucket_memory_limit": request.stability.memory_limit_bytes}
+    # fold paths (or stability half-samples) that may run as Spark tasks: the pass's workers,
+    # which serve those tasks next, import the solver while they wait on their batches
+    may_ship = split.cross_validated or request.stability is not None
+    if may_ship and request.solver.parallelism != 1:
+        extra["worker_prefetch"] = SOLVER_MODULES
     with timed(f"{text}: statistics pass", timings, "stats", logger):
         try:
             result = compute_stats(dataset, job_description=text,
                                    **request.input.stats_kwargs(), **split.stats_kwargs(),
-                                   **budget)
+                                   **extra)
         except BucketMemoryError as exc:  # a limit the user configures: a parameter problem
             raise ParamValidationError(str(exc)) from None
     return result, timings
@@ -76,6 +81,7 @@ def statistics(dataset: Any, request: FitRequest, description: str | None = None
 
 def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> FitOutcome:
     """The outcome of ``request`` (``num_features`` is not needed: the pass resolves it)."""
+    import_in_background(SOLVER_MODULES)  # the driver's solver imports overlap the pass
     stats_result, timings = statistics(dataset, request)
     return fit_from_stats(stats_result, request, timings, spark=dataset.sparkSession)
 
@@ -102,6 +108,8 @@ def _path_tables(stats: core.SuffStats, res: Any, regs: np.ndarray, enp: float,
     relaxed lasso (:func:`lasso_spark.core.relax.relaxed_path`), in the order of ``gammas``."""
     if gammas == (1.0,):
         return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
+    from lasso_spark.core.relax import relaxed_path
+
     rel = relaxed_path(stats, res, gammas)
     return PathTable.concat([
         PathTable.from_result(res, reg_params=regs, elastic_net_param=enp, relax_gamma=gam,
