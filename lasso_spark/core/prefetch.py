@@ -1,12 +1,12 @@
 """Modules imported in a background thread while the process waits on something else.
 
-A fit's first moments in a new process import what its later steps need: the solver
-(``scipy.linalg`` and the Newton path, 0.15–0.3 s) on the driver before the solve and in each
-executor's Python worker before its first fold path. Both processes spend the statistics pass
-mostly waiting on sockets (the driver on the JVM, a worker on the next Arrow batch), with the
-GIL released, so the same imports started in a thread at the start of the pass cost nothing on
-the critical path (benchmarks/README.md, issue 19). A module whose import fails here is left
-for the step that needs it to import, and fail, in the open.
+A fit's first moments in a new driver process import what its solve needs (``scipy.linalg``
+and the Newton path, 0.1–0.3 s). The driver spends the statistics pass waiting on the JVM's
+socket with the GIL released, so the same imports started in a thread at the start of the fit
+cost nothing on the critical path (benchmarks/README.md, issue 19). (Doing the same in the
+pass's Python workers for fold-path tasks was measured and dropped: in a new application the
+imports competed with the first pass, whose workers and JVM were busy starting up.) A module
+whose import fails here is left for the step that needs it to import, and fail, in the open.
 """
 
 from __future__ import annotations

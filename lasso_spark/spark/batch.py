@@ -38,7 +38,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from lasso_spark.core.prefetch import import_in_background
 from lasso_spark.core.stats import SuffStats
 from lasso_spark.spark.arrow_values import binary_array, int_array, numbers
 from lasso_spark.spark.fold_hash import fold_ids
@@ -500,13 +499,9 @@ class PartitionAccumulator:
 
 
 def partition_stats(
-    batches: Iterator[pa.RecordBatch], layout: BatchLayout, prefetch: tuple[str, ...] = ()
+    batches: Iterator[pa.RecordBatch], layout: BatchLayout
 ) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` body: all batches of a partition → its per-fold records. ``prefetch``:
-    modules this worker imports in the background meanwhile (what its next task will need,
-    e.g. the solver of the fold paths, :mod:`lasso_spark.core.prefetch`)."""
-    if prefetch:
-        import_in_background(prefetch)
+    """``mapInArrow`` body: all batches of a partition → its per-fold records."""
     acc = PartitionAccumulator(layout)
     for batch in batches:
         acc.add_batch(batch)

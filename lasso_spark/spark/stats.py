@@ -127,7 +127,6 @@ def compute_stats(
     bucket_memory_limit: int | None = None,
     binary_label: bool = False,
     class_labels: int = 0,
-    worker_prefetch: Sequence[str] = (),
 ) -> StatsResult:
     """Weighted means and centered co-moments of ``(X, y)`` per fold, in one pass over ``df``.
 
@@ -162,10 +161,6 @@ def compute_stats(
     would exceed ``bucket_memory_limit`` bytes (default
     :data:`~lasso_spark.core.stability.DEFAULT_BUCKET_MEMORY_BYTES`): each task and the driver
     hold them all.
-
-    ``worker_prefetch``: modules the pass's Python workers import in a background thread while
-    they wait on their Arrow batches (:mod:`lasso_spark.core.prefetch`): what a later job on
-    the same workers needs, e.g. the solver of fold paths run as Spark tasks.
     """
     started = time.perf_counter()
     resolved = resolve_input(
@@ -199,7 +194,7 @@ def compute_stats(
         description += f", {num_buckets} buckets"
     if reduce_groups is not None and (isinstance(reduce_groups, bool) or reduce_groups < 0):
         raise ValueError(f"reduce_groups must be None or an integer >= 0, got {reduce_groups!r}")
-    rows, groups = _run_pass(df, resolved, description, reduce_groups, tuple(worker_prefetch))
+    rows, groups = _run_pass(df, resolved, description, reduce_groups)
     cells, total, counts, peak_rss, driver_bytes = _gather(rows, layout)
     del rows
     folds, buckets = _folds_and_buckets(cells, layout)
@@ -268,13 +263,12 @@ def check_finite(total: SuffStats, feature_names: Sequence[str], label_col: str)
 
 
 def _run_pass(df: DataFrame, resolved: ResolvedInput, description: str,
-              reduce_groups: int | None, prefetch: tuple[str, ...] = ()) -> tuple[list, int]:
+              reduce_groups: int | None) -> tuple[list, int]:
     """The one Spark job: the projection reduced per partition, merged on the executors first
     when the partials would be large (``groups > 0``); its rows and the group count."""
     layout = resolved.layout
     projected = df.select(*resolved.columns)
-    pass_df = projected.mapInArrow(partial(partition_stats, layout=layout, prefetch=prefetch),
-                                   OUTPUT_DDL)
+    pass_df = projected.mapInArrow(partial(partition_stats, layout=layout), OUTPUT_DDL)
     if reduce_groups is None:
         n_parts = num_partitions(df)  # a projection keeps its input's partitions; the
         # input's plan is the cheaper one to build at thousands of columns

@@ -62,18 +62,13 @@ def statistics(dataset: Any, request: FitRequest, description: str | None = None
     if split.num_buckets:
         text += f", {split.num_buckets} buckets"
     timings: dict[str, float] = {}
-    extra = {} if request.stability is None else {
+    budget = {} if request.stability is None else {
         "bucket_memory_limit": request.stability.memory_limit_bytes}
-    # fold paths (or stability half-samples) that may run as Spark tasks: the pass's workers,
-    # which serve those tasks next, import the solver while they wait on their batches
-    may_ship = split.cross_validated or request.stability is not None
-    if may_ship and request.solver.parallelism != 1:
-        extra["worker_prefetch"] = SOLVER_MODULES
     with timed(f"{text}: statistics pass", timings, "stats", logger):
         try:
             result = compute_stats(dataset, job_description=text,
                                    **request.input.stats_kwargs(), **split.stats_kwargs(),
-                                   **extra)
+                                   **budget)
         except BucketMemoryError as exc:  # a limit the user configures: a parameter problem
             raise ParamValidationError(str(exc)) from None
     return result, timings
