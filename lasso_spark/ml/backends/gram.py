@@ -22,7 +22,7 @@ import numpy as np
 from lasso_spark import core
 from lasso_spark.core.cv import kfold_splits, validation_split
 from lasso_spark.core.grid import warm_grid
-from lasso_spark.core.prefetch import SOLVER_MODULES, import_in_background
+from lasso_spark.core.relax import relaxed_path
 from lasso_spark.core.stability import BucketMemoryError
 from lasso_spark.ml.backends.outcome import FitOutcome
 from lasso_spark.ml.backends.plan import (
@@ -76,7 +76,6 @@ def statistics(dataset: Any, request: FitRequest, description: str | None = None
 
 def fit(dataset: Any, request: FitRequest, num_features: int = 0) -> FitOutcome:
     """The outcome of ``request`` (``num_features`` is not needed: the pass resolves it)."""
-    import_in_background(SOLVER_MODULES)  # the driver's solver imports overlap the pass
     stats_result, timings = statistics(dataset, request)
     return fit_from_stats(stats_result, request, timings, spark=dataset.sparkSession)
 
@@ -103,8 +102,6 @@ def _path_tables(stats: core.SuffStats, res: Any, regs: np.ndarray, enp: float,
     relaxed lasso (:func:`lasso_spark.core.relax.relaxed_path`), in the order of ``gammas``."""
     if gammas == (1.0,):
         return PathTable.from_result(res, reg_params=regs, elastic_net_param=enp)
-    from lasso_spark.core.relax import relaxed_path
-
     rel = relaxed_path(stats, res, gammas)
     return PathTable.concat([
         PathTable.from_result(res, reg_params=regs, elastic_net_param=enp, relax_gamma=gam,
